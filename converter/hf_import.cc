@@ -1,0 +1,375 @@
+#include "hf_import.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "file_io.h"
+#include "model_file.h"
+#include "safetensors.h"
+
+namespace edgebert::convert {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json read_json(const fs::path& path) {
+  try {
+    return json::parse(read_text_file(path.string()));
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path.string() + ": invalid JSON (" + e.what() + ")");
+  }
+}
+
+// Where the BERT checkpoint lives and how its output is pooled, for sentence-transformers folders.
+struct SentenceTransformersLayout {
+  fs::path transformer_dir;
+  fb::Pooling pooling = fb::Pooling::Mean;
+  bool normalize = false;
+};
+
+std::optional<SentenceTransformersLayout> read_sentence_transformers(const fs::path& dir) {
+  const fs::path modules_path = dir / "modules.json";
+  if (!fs::exists(modules_path)) return std::nullopt;
+  SentenceTransformersLayout layout;
+  layout.transformer_dir = dir;
+  bool have_pooling = false;
+  for (const json& module : read_json(modules_path)) {
+    const std::string type = module.value("type", "");
+    const fs::path path = dir / module.value("path", "");
+    if (type == "sentence_transformers.models.Transformer") {
+      layout.transformer_dir = path;
+    } else if (type == "sentence_transformers.models.Pooling") {
+      const json pooling = read_json(path / "config.json");
+      const bool mean = pooling.value("pooling_mode_mean_tokens", false);
+      const bool cls = pooling.value("pooling_mode_cls_token", false);
+      for (const char* other : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                                "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
+        if (pooling.value(other, false)) {
+          throw std::runtime_error((path / "config.json").string() + ": " + other +
+                                   " is not supported (mean or CLS pooling only)");
+        }
+      }
+      if (mean == cls) {
+        throw std::runtime_error((path / "config.json").string() +
+                                 ": exactly one of mean and CLS pooling must be enabled");
+      }
+      layout.pooling = mean ? fb::Pooling::Mean : fb::Pooling::Cls;
+      have_pooling = true;
+    } else if (type == "sentence_transformers.models.Normalize") {
+      layout.normalize = true;
+    } else {
+      throw std::runtime_error(modules_path.string() + ": module " + type + " is not supported");
+    }
+  }
+  if (!have_pooling) throw std::runtime_error(modules_path.string() + ": no Pooling module");
+  return layout;
+}
+
+fb::Activation parse_activation(const std::string& act, const fs::path& config_path) {
+  if (act == "gelu" || act == "gelu_python") return fb::Activation::GeluErf;
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
+    return fb::Activation::GeluTanh;
+  }
+  if (act == "relu") return fb::Activation::Relu;
+  throw std::runtime_error(config_path.string() + ": hidden_act \"" + act +
+                           "\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)");
+}
+
+uint32_t positive(const json& config, const char* key, const fs::path& config_path) {
+  if (!config.contains(key) || !config[key].is_number_integer() || config[key].get<int64_t>() < 1 ||
+      config[key].get<int64_t>() > (int64_t{1} << 30)) {
+    throw std::runtime_error(config_path.string() + ": \"" + key +
+                             "\" must be a positive integer");
+  }
+  return config[key].get<uint32_t>();
+}
+
+std::unique_ptr<fb::ConfigT> read_config(const json& c, const fs::path& path) {
+  if (c.value("model_type", "bert") != "bert") {
+    throw std::runtime_error(path.string() + ": model_type \"" + c.value("model_type", "") +
+                             "\" is not supported (bert only)");
+  }
+  if (c.value("position_embedding_type", "absolute") != "absolute") {
+    throw std::runtime_error(path.string() + ": position_embedding_type \"" +
+                             c.value("position_embedding_type", "") +
+                             "\" is not supported (absolute only)");
+  }
+  if (c.value("is_decoder", false) || c.value("add_cross_attention", false)) {
+    throw std::runtime_error(path.string() + ": decoder / cross-attention BERT is not supported");
+  }
+  auto config = std::make_unique<fb::ConfigT>();
+  config->num_layers = positive(c, "num_hidden_layers", path);
+  config->hidden = positive(c, "hidden_size", path);
+  config->num_heads = positive(c, "num_attention_heads", path);
+  if (config->hidden % config->num_heads != 0) {
+    throw std::runtime_error(path.string() + ": hidden_size " + std::to_string(config->hidden) +
+                             " is not a multiple of num_attention_heads " +
+                             std::to_string(config->num_heads));
+  }
+  config->head_dim = config->hidden / config->num_heads;
+  config->intermediate = positive(c, "intermediate_size", path);
+  config->vocab_size = positive(c, "vocab_size", path);
+  config->max_positions = positive(c, "max_position_embeddings", path);
+  config->type_vocab_size = positive(c, "type_vocab_size", path);
+  config->layer_norm_eps = c.value("layer_norm_eps", 1e-12f);
+  config->activation = parse_activation(c.value("hidden_act", "gelu"), path);
+  config->max_seq = config->max_positions;
+  return config;
+}
+
+// Class names in id order from id2label ({"0": "negative", ...}); default LABEL_i names.
+std::vector<std::string> read_labels(const json& c, const fs::path& path) {
+  if (c.contains("problem_type") && !c["problem_type"].is_null() &&
+      c["problem_type"] != "single_label_classification") {
+    throw std::runtime_error(path.string() + ": problem_type " + c["problem_type"].dump() +
+                             " is not supported (single-label classification only)");
+  }
+  std::map<int64_t, std::string> by_id;
+  if (c.contains("id2label") && c["id2label"].is_object()) {
+    for (const auto& [key, value] : c["id2label"].items()) {
+      by_id[std::stoll(key)] = value.get<std::string>();
+    }
+  }
+  size_t count = by_id.size();
+  if (c.contains("num_labels")) count = c["num_labels"].get<size_t>();
+  if (count < 2) {
+    throw std::runtime_error(path.string() + ": " + std::to_string(count) +
+                             " label(s); regression heads are not supported (need >= 2 labels)");
+  }
+  std::vector<std::string> labels(count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto it = by_id.find(static_cast<int64_t>(i));
+    labels[i] = it != by_id.end() ? it->second : "LABEL_" + std::to_string(i);
+  }
+  return labels;
+}
+
+std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t vocab_size,
+                                               const ImportOptions& options) {
+  const fs::path vocab_path = dir / "vocab.txt";
+  if (!fs::exists(vocab_path)) {
+    throw std::runtime_error(vocab_path.string() + ": missing (a WordPiece vocab.txt is required)");
+  }
+  auto tokenizer = std::make_unique<fb::TokenizerT>();
+  std::istringstream lines(read_text_file(vocab_path.string()));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    tokenizer->vocab.push_back(line);
+  }
+  if (tokenizer->vocab.size() > vocab_size) {
+    throw std::runtime_error(vocab_path.string() + ": " + std::to_string(tokenizer->vocab.size()) +
+                             " entries but config.json vocab_size is " +
+                             std::to_string(vocab_size));
+  }
+  // Some checkpoints pad the embedding table past the vocabulary; those ids are never produced.
+  for (size_t i = tokenizer->vocab.size(); i < vocab_size; ++i) {
+    tokenizer->vocab.push_back("[edgebert_padding_" + std::to_string(i) + "]");
+  }
+  json tc = json::object();
+  if (fs::exists(dir / "tokenizer_config.json")) tc = read_json(dir / "tokenizer_config.json");
+  tokenizer->do_lower_case = options.lowercase.value_or(tc.value("do_lower_case", true));
+  // Hugging Face: strip_accents None means "follow lowercase".
+  tokenizer->strip_accents = tc.contains("strip_accents") && !tc["strip_accents"].is_null()
+                                 ? tc["strip_accents"].get<bool>()
+                                 : tokenizer->do_lower_case;
+  tokenizer->tokenize_chinese_chars = tc.value("tokenize_chinese_chars", true);
+  auto id_of = [&](const char* key, const char* fallback, bool required) -> int32_t {
+    std::string token = fallback;
+    if (tc.contains(key) && tc[key].is_string()) token = tc[key].get<std::string>();
+    const auto it = std::find(tokenizer->vocab.begin(), tokenizer->vocab.end(), token);
+    if (it == tokenizer->vocab.end()) {
+      if (required) {
+        throw std::runtime_error(vocab_path.string() + ": special token " + token + " not found");
+      }
+      return -1;
+    }
+    return static_cast<int32_t>(it - tokenizer->vocab.begin());
+  };
+  tokenizer->unk_id = id_of("unk_token", "[UNK]", true);
+  tokenizer->cls_id = id_of("cls_token", "[CLS]", true);
+  tokenizer->sep_id = id_of("sep_token", "[SEP]", true);
+  tokenizer->pad_id = id_of("pad_token", "[PAD]", true);
+  tokenizer->mask_id = id_of("mask_token", "[MASK]", false);
+  return tokenizer;
+}
+
+// Hugging Face name of tensor `name` (ours) in the checkpoint, accepting the old gamma/beta names.
+std::string checkpoint_name(const SafetensorsFile& file, const std::string& prefix,
+                            const std::string& name) {
+  const std::string direct = prefix + name;
+  if (file.contains(direct)) return direct;
+  const std::string layer_norm = "LayerNorm.";
+  const size_t at = name.rfind(layer_norm);
+  if (at != std::string::npos) {
+    const std::string field = name.substr(at + layer_norm.size());
+    const std::string legacy = prefix + name.substr(0, at + layer_norm.size()) +
+                               (field == "weight" ? "gamma" : "beta");
+    if (file.contains(legacy)) return legacy;
+  }
+  return direct;
+}
+
+void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const std::string& prefix,
+                 const std::string& name, std::vector<uint32_t> shape, bool optional) {
+  const std::string source = checkpoint_name(file, prefix, name);
+  if (!file.contains(source)) {
+    if (optional) return;
+    throw std::runtime_error("model.safetensors: missing tensor " + source);
+  }
+  const SafetensorsEntry& entry = file.entry(source);
+  const std::vector<uint64_t> want(shape.begin(), shape.end());
+  if (entry.shape != want) {
+    std::string have, expect;
+    for (uint64_t d : entry.shape) have += (have.empty() ? "" : ",") + std::to_string(d);
+    for (uint64_t d : want) expect += (expect.empty() ? "" : ",") + std::to_string(d);
+    throw std::runtime_error("model.safetensors: tensor " + source + " has shape (" + have +
+                             "), config.json implies (" + expect + ")");
+  }
+  add_tensor_f32(model, name, std::move(shape), file.read_f32(source));
+}
+
+fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summary) {
+  const fs::path dir(options.dir);
+  if (!fs::is_directory(dir)) throw std::runtime_error(options.dir + ": not a directory");
+  const auto sentence = read_sentence_transformers(dir);
+  const fs::path model_dir = sentence ? sentence->transformer_dir : dir;
+  const fs::path config_path = model_dir / "config.json";
+  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": missing");
+  const json c = read_json(config_path);
+
+  std::string architecture = "BertModel";
+  if (c.contains("architectures") && c["architectures"].is_array() && !c["architectures"].empty()) {
+    architecture = c["architectures"][0].get<std::string>();
+  }
+  const bool classifier = architecture == "BertForSequenceClassification";
+  if (!classifier && architecture != "BertModel" && architecture != "BertForMaskedLM" &&
+      architecture != "BertForPreTraining") {
+    throw std::runtime_error(config_path.string() + ": architecture " + architecture +
+                             " is not supported (BertModel, BertForSequenceClassification, "
+                             "BertForMaskedLM, BertForPreTraining)");
+  }
+
+  const fs::path weights_path = model_dir / "model.safetensors";
+  if (!fs::exists(weights_path)) {
+    if (fs::exists(model_dir / "model.safetensors.index.json")) {
+      throw std::runtime_error(weights_path.string() +
+                               ": sharded checkpoints are not supported; save with "
+                               "save_pretrained(..., max_shard_size=\"10GB\")");
+    }
+    throw std::runtime_error(weights_path.string() +
+                             ": missing (pytorch_model.bin is not read; save the model with "
+                             "save_pretrained(..., safe_serialization=True))");
+  }
+  const SafetensorsFile file(weights_path.string());
+
+  std::string layout = sentence ? "sentence-transformers" : architecture;
+  fb::ModelT model = new_model("hf:" + layout + ":" + fs::absolute(dir).lexically_normal().string());
+  model.config = read_config(c, config_path);
+  const fb::ConfigT& cfg = *model.config;
+  if (options.max_seq) {
+    if (*options.max_seq < 1 || *options.max_seq > cfg.max_positions) {
+      throw std::runtime_error("--max-seq " + std::to_string(*options.max_seq) +
+                               " must be in [1, max_position_embeddings = " +
+                               std::to_string(cfg.max_positions) + "]");
+    }
+    model.config->max_seq = *options.max_seq;
+  }
+  model.tokenizer = read_tokenizer(model_dir, cfg.vocab_size, options);
+
+  model.task = std::make_unique<fb::TaskT>();
+  if (classifier) {
+    model.task->kind = fb::TaskKind::Classification;
+    model.task->labels = read_labels(c, config_path);
+  } else {
+    model.task->kind = sentence ? fb::TaskKind::Embedding : fb::TaskKind::Encoder;
+  }
+  model.task->pooling = options.pooling.value_or(sentence ? sentence->pooling : fb::Pooling::Mean);
+  model.task->normalize = options.normalize.value_or(sentence && sentence->normalize);
+
+  // Checkpoints from BertFor* heads prefix the encoder with "bert."; BertModel saves it bare.
+  std::string prefix;
+  if (file.contains("bert.embeddings.word_embeddings.weight")) {
+    prefix = "bert.";
+  } else if (!file.contains("embeddings.word_embeddings.weight")) {
+    throw std::runtime_error(weights_path.string() +
+                             ": no embeddings.word_embeddings.weight (with or without the "
+                             "\"bert.\" prefix); is this a BERT checkpoint?");
+  }
+
+  const uint32_t H = cfg.hidden, A = cfg.num_heads * cfg.head_dim, I = cfg.intermediate;
+  copy_tensor(model, file, prefix, "embeddings.word_embeddings.weight", {cfg.vocab_size, H}, false);
+  copy_tensor(model, file, prefix, "embeddings.position_embeddings.weight",
+              {cfg.max_positions, H}, false);
+  copy_tensor(model, file, prefix, "embeddings.token_type_embeddings.weight",
+              {cfg.type_vocab_size, H}, false);
+  copy_tensor(model, file, prefix, "embeddings.LayerNorm.weight", {H}, false);
+  copy_tensor(model, file, prefix, "embeddings.LayerNorm.bias", {H}, false);
+  for (uint32_t l = 0; l < cfg.num_layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    struct Dense {
+      const char* name;
+      uint32_t out, in;
+    } const denses[] = {{"attention.self.query", A, H},   {"attention.self.key", A, H},
+                        {"attention.self.value", A, H},   {"attention.output.dense", H, A},
+                        {"intermediate.dense", I, H},     {"output.dense", H, I}};
+    for (const Dense& d : denses) {
+      copy_tensor(model, file, prefix, p + d.name + ".weight", {d.out, d.in}, false);
+      copy_tensor(model, file, prefix, p + d.name + ".bias", {d.out}, false);
+    }
+    for (const char* norm : {"attention.output.LayerNorm", "output.LayerNorm"}) {
+      copy_tensor(model, file, prefix, p + norm + ".weight", {H}, false);
+      copy_tensor(model, file, prefix, p + norm + ".bias", {H}, false);
+    }
+  }
+  const bool has_pooler = file.contains(prefix + "pooler.dense.weight");
+  if (classifier && !has_pooler) {
+    throw std::runtime_error(weights_path.string() + ": classifier checkpoint has no pooler");
+  }
+  copy_tensor(model, file, prefix, "pooler.dense.weight", {H, H}, !has_pooler);
+  copy_tensor(model, file, prefix, "pooler.dense.bias", {H}, !has_pooler);
+  if (classifier) {
+    const auto labels = static_cast<uint32_t>(model.task->labels.size());
+    copy_tensor(model, file, "", "classifier.weight", {labels, H}, false);
+    copy_tensor(model, file, "", "classifier.bias", {labels}, false);
+  }
+
+  auto add_extra = [&](const std::string& key, const std::string& value) {
+    auto kv = std::make_unique<fb::KeyValueT>();
+    kv->key = key;
+    kv->value = value;
+    model.provenance->extra.push_back(std::move(kv));
+  };
+  add_extra("hf.architecture", architecture);
+  if (c.contains("transformers_version")) {
+    add_extra("hf.transformers_version", c["transformers_version"].get<std::string>());
+  }
+  if (c.contains("_name_or_path") && c["_name_or_path"].is_string()) {
+    add_extra("hf.name_or_path", c["_name_or_path"].get<std::string>());
+  }
+  std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),
+            [](const auto& a, const auto& b) { return a->key < b->key; });
+  if (summary != nullptr) {
+    summary->layout = layout;
+    summary->tensor_prefix = prefix;
+    summary->tensors = model.tensors.size();
+  }
+  return model;
+}
+
+}  // namespace
+
+fb::ModelT import_hf(const ImportOptions& options, ImportSummary* summary) {
+  try {
+    return import_checkpoint(options, summary);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong JSON type somewhere in config/tokenizer/modules files.
+    throw std::runtime_error(options.dir + ": unexpected JSON content (" + e.what() + ")");
+  }
+}
+
+}  // namespace edgebert::convert

@@ -1,0 +1,228 @@
+#include "inspect.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "edgebert/edgebert.h"
+#include "edgebert_generated.h"
+
+namespace edgebert::convert {
+namespace {
+
+using nlohmann::json;
+
+std::string str(const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); }
+
+std::string lower_name(const char* name) {
+  std::string s = name;
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Hugging Face's names for the activations (hidden_act), which users know.
+std::string activation_name(fb::Activation activation) {
+  switch (activation) {
+    case fb::Activation::GeluErf: return "gelu";
+    case fb::Activation::GeluTanh: return "gelu_tanh";
+    case fb::Activation::Relu: return "relu";
+  }
+  return "unknown(" + std::to_string(static_cast<int>(activation)) + ")";
+}
+
+std::string shape_text(const json& shape) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i].get<uint64_t>());
+  return text + ")";
+}
+
+std::string bytes_text(uint64_t bytes) {
+  if (bytes >= (1u << 20)) return fmt::format("{:.2f} MiB", bytes / 1048576.0);
+  if (bytes >= (1u << 10)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{} B", bytes);
+}
+
+}  // namespace
+
+json inspect_model(const AlignedBytes& bytes) {
+  if (bytes.size() < 8 || !fb::ModelBufferHasIdentifier(bytes.data())) {
+    throw std::runtime_error("not an edgebert model (file identifier \"EBM1\" missing)");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!fb::VerifyModelBuffer(verifier)) {
+    throw std::runtime_error("model failed FlatBuffers verification (corrupt or truncated file)");
+  }
+  const fb::Model* m = fb::GetModel(bytes.data());
+  json report;
+  report["file_bytes"] = bytes.size();
+  report["schema_version"] = m->schema_version();
+
+  eb_model model;
+  eb_error error;
+  const eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  report["runtime_check"] = {{"status", eb_status_string(status)},
+                             {"message", status == EB_OK ? "" : error.message}};
+
+  if (const fb::Config* c = m->config()) {
+    report["config"] = {{"num_layers", c->num_layers()},
+                        {"hidden", c->hidden()},
+                        {"num_heads", c->num_heads()},
+                        {"head_dim", c->head_dim()},
+                        {"intermediate", c->intermediate()},
+                        {"vocab_size", c->vocab_size()},
+                        {"max_positions", c->max_positions()},
+                        {"type_vocab_size", c->type_vocab_size()},
+                        {"layer_norm_eps", c->layer_norm_eps()},
+                        {"activation", activation_name(c->activation())},
+                        {"max_seq", c->max_seq()}};
+  }
+  if (const fb::Task* t = m->task()) {
+    json labels = json::array();
+    if (t->labels()) {
+      for (const auto* label : *t->labels()) labels.push_back(label->str());
+    }
+    report["task"] = {{"kind", lower_name(fb::EnumNameTaskKind(t->kind()))},
+                      {"labels", labels},
+                      {"pooling", lower_name(fb::EnumNamePooling(t->pooling()))},
+                      {"normalize", t->normalize()}};
+  }
+  if (const fb::Tokenizer* t = m->tokenizer()) {
+    report["tokenizer"] = {{"vocab_size", t->vocab() ? t->vocab()->size() : 0},
+                           {"do_lower_case", t->do_lower_case()},
+                           {"strip_accents", t->strip_accents()},
+                           {"tokenize_chinese_chars", t->tokenize_chinese_chars()},
+                           {"max_input_chars_per_word", t->max_input_chars_per_word()},
+                           {"special_ids",
+                            {{"unk", t->unk_id()},
+                             {"cls", t->cls_id()},
+                             {"sep", t->sep_id()},
+                             {"pad", t->pad_id()},
+                             {"mask", t->mask_id()}}}};
+  }
+  json tensors = json::array();
+  uint64_t parameters = 0, weight_bytes = 0;
+  if (m->tensors()) {
+    for (const fb::Tensor* t : *m->tensors()) {
+      json shape = json::array();
+      uint64_t count = 1;
+      if (t->shape()) {
+        for (uint32_t d : *t->shape()) {
+          shape.push_back(d);
+          count *= d;
+        }
+      }
+      const uint64_t size = t->data() ? t->data()->size() : 0;
+      tensors.push_back({{"name", str(t->name())},
+                         {"dtype", lower_name(fb::EnumNameDType(t->dtype()))},
+                         {"shape", shape},
+                         {"bytes", size},
+                         {"scales", t->scales() ? t->scales()->size() : 0}});
+      parameters += count;
+      weight_bytes += size;
+    }
+  }
+  report["tensors"] = tensors;
+  report["totals"] = {{"tensors", tensors.size()},
+                      {"parameters", parameters},
+                      {"weight_bytes", weight_bytes}};
+  if (status == EB_OK) {
+    eb_model_info info;
+    eb_model_get_info(&model, &info);
+    report["arena"] = {{"max_seq", info.max_seq},
+                       {"threads", 1},
+                       {"bytes", eb_arena_size(&model, info.max_seq, 1)}};
+  }
+  if (const fb::Provenance* p = m->provenance()) {
+    json metrics = json::array(), extra = json::object();
+    if (p->metrics()) {
+      for (const auto* metric : *p->metrics()) {
+        metrics.push_back({{"name", str(metric->name())},
+                           {"dataset", str(metric->dataset())},
+                           {"value", metric->value()}});
+      }
+    }
+    if (p->extra()) {
+      for (const auto* kv : *p->extra()) extra[str(kv->key())] = str(kv->value());
+    }
+    report["provenance"] = {{"producer", str(p->producer())},
+                            {"source", str(p->source())},
+                            {"created_utc", str(p->created_utc())},
+                            {"metrics", metrics},
+                            {"extra", extra}};
+  }
+  return report;
+}
+
+std::string inspect_text(const json& r) {
+  std::string out;
+  auto line = [&out](const std::string& s) { out += s + "\n"; };
+  line(fmt::format("edgebert model, schema version {}, {}", r["schema_version"].get<uint32_t>(),
+                   bytes_text(r["file_bytes"].get<uint64_t>())));
+  const json& check = r["runtime_check"];
+  line(fmt::format("runtime check: {}{}", check["status"].get<std::string>(),
+                   check["message"].get<std::string>().empty()
+                       ? ""
+                       : " (" + check["message"].get<std::string>() + ")"));
+  if (r.contains("config")) {
+    const json& c = r["config"];
+    line("config:");
+    line(fmt::format("  layers {}, hidden {}, heads {} x {}, intermediate {}, activation {}",
+                     c["num_layers"].get<uint32_t>(), c["hidden"].get<uint32_t>(),
+                     c["num_heads"].get<uint32_t>(), c["head_dim"].get<uint32_t>(),
+                     c["intermediate"].get<uint32_t>(), c["activation"].get<std::string>()));
+    line(fmt::format("  vocab {}, max positions {}, token types {}, layer norm eps {:g}, max_seq {}",
+                     c["vocab_size"].get<uint32_t>(), c["max_positions"].get<uint32_t>(),
+                     c["type_vocab_size"].get<uint32_t>(), c["layer_norm_eps"].get<float>(),
+                     c["max_seq"].get<uint32_t>()));
+  }
+  if (r.contains("task")) {
+    const json& t = r["task"];
+    std::string labels;
+    for (const auto& label : t["labels"]) labels += (labels.empty() ? "" : ", ") + label.get<std::string>();
+    line(fmt::format("task: {}{}; embedding pooling {}{}", t["kind"].get<std::string>(),
+                     labels.empty() ? "" : " [" + labels + "]", t["pooling"].get<std::string>(),
+                     t["normalize"].get<bool>() ? " + L2 normalize" : ""));
+  }
+  if (r.contains("tokenizer")) {
+    const json& t = r["tokenizer"];
+    const json& ids = t["special_ids"];
+    line(fmt::format("tokenizer: {} pieces, lowercase {}, strip accents {}, CJK split {}; "
+                     "[UNK] {} [CLS] {} [SEP] {} [PAD] {} [MASK] {}",
+                     t["vocab_size"].get<uint32_t>(), t["do_lower_case"].get<bool>(),
+                     t["strip_accents"].get<bool>(), t["tokenize_chinese_chars"].get<bool>(),
+                     ids["unk"].get<int>(), ids["cls"].get<int>(), ids["sep"].get<int>(),
+                     ids["pad"].get<int>(), ids["mask"].get<int>()));
+  } else {
+    line("tokenizer: none (token-id input only)");
+  }
+  line("tensors:");
+  for (const json& t : r["tensors"]) {
+    line(fmt::format("  {:<52} {:<8} {:<14} {:>12}", t["name"].get<std::string>(),
+                     t["dtype"].get<std::string>(), shape_text(t["shape"]),
+                     bytes_text(t["bytes"].get<uint64_t>())));
+  }
+  const json& totals = r["totals"];
+  line(fmt::format("totals: {} tensors, {} parameters, {} of weights",
+                   totals["tensors"].get<size_t>(), totals["parameters"].get<uint64_t>(),
+                   bytes_text(totals["weight_bytes"].get<uint64_t>())));
+  if (r.contains("arena")) {
+    line(fmt::format("arena: {} for max_seq {} on 1 thread",
+                     bytes_text(r["arena"]["bytes"].get<uint64_t>()),
+                     r["arena"]["max_seq"].get<uint32_t>()));
+  }
+  if (r.contains("provenance")) {
+    const json& p = r["provenance"];
+    line(fmt::format("provenance: {} from {} at {}", p["producer"].get<std::string>(),
+                     p["source"].get<std::string>(), p["created_utc"].get<std::string>()));
+    for (const json& m : p["metrics"]) {
+      line(fmt::format("  {} on {}: {:.4f}", m["name"].get<std::string>(),
+                       m["dataset"].get<std::string>(), m["value"].get<double>()));
+    }
+    for (const auto& [key, value] : p["extra"].items()) {
+      line(fmt::format("  {}: {}", key, value.get<std::string>()));
+    }
+  }
+  return out;
+}
+
+}  // namespace edgebert::convert

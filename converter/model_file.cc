@@ -1,0 +1,96 @@
+#include "model_file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "edgebert/edgebert.h"
+
+namespace edgebert::convert {
+
+fb::ModelT new_model(const std::string& source) {
+  fb::ModelT model;
+  model.schema_version = EB_SCHEMA_VERSION;
+  model.provenance = std::make_unique<fb::ProvenanceT>();
+  model.provenance->producer = kProducer;
+  model.provenance->source = source;
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  model.provenance->created_utc = stamp;
+  return model;
+}
+
+void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint32_t> shape,
+                    const std::vector<float>& values) {
+  size_t count = 1;
+  for (uint32_t d : shape) count *= d;
+  if (count != values.size()) {
+    throw std::runtime_error("tensor " + name + ": " + std::to_string(values.size()) +
+                             " values for a shape of " + std::to_string(count));
+  }
+  auto tensor = std::make_unique<fb::TensorT>();
+  tensor->name = name;
+  tensor->dtype = fb::DType::Float32;
+  tensor->shape = std::move(shape);
+  tensor->data.resize(values.size() * sizeof(float));
+  std::memcpy(tensor->data.data(), values.data(), tensor->data.size());
+  model.tensors.push_back(std::move(tensor));
+}
+
+const fb::TensorT* find_tensor(const fb::ModelT& model, const std::string& name) {
+  for (const auto& t : model.tensors) {
+    if (t->name == name) return t.get();
+  }
+  return nullptr;
+}
+
+std::vector<float> tensor_values_f32(const fb::TensorT& tensor) {
+  if (tensor.dtype != fb::DType::Float32) {
+    throw std::runtime_error("tensor " + tensor.name + " is not fp32");
+  }
+  std::vector<float> values(tensor.data.size() / sizeof(float));
+  std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
+  return values;
+}
+
+void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
+  eb_model model;
+  eb_error error;
+  const eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  if (status != EB_OK) {
+    throw std::runtime_error(what + ": " + eb_status_string(status) + ": " + error.message);
+  }
+}
+
+AlignedBytes serialize_model(fb::ModelT& model) {
+  std::sort(model.tensors.begin(), model.tensors.end(),
+            [](const auto& a, const auto& b) { return a->name < b->name; });
+  for (size_t i = 1; i < model.tensors.size(); ++i) {
+    if (model.tensors[i]->name == model.tensors[i - 1]->name) {
+      throw std::runtime_error("duplicate tensor " + model.tensors[i]->name);
+    }
+  }
+  flatbuffers::FlatBufferBuilder builder(1 << 20);
+  builder.Finish(fb::Model::Pack(builder, &model), fb::ModelIdentifier());
+  AlignedBytes bytes(builder.GetSize());
+  std::memcpy(bytes.data(), builder.GetBufferPointer(), builder.GetSize());
+  return bytes;
+}
+
+AlignedBytes pack_model(fb::ModelT& model) {
+  AlignedBytes bytes = serialize_model(model);
+  check_model_bytes(bytes, "the runtime refuses the model");
+  return bytes;
+}
+
+size_t save_model(fb::ModelT& model, const std::string& path) {
+  const AlignedBytes bytes = pack_model(model);
+  write_file_atomic(path, bytes.data(), bytes.size());
+  return bytes.size();
+}
+
+}  // namespace edgebert::convert

@@ -1,0 +1,44 @@
+// Building, checking and writing .ebm files on the host, through the FlatBuffers object API
+// (fb::ModelT). Every file the converter writes is first loaded by the device runtime's own
+// eb_model_init, so a model the converter produces is a model the runtime accepts.
+#ifndef EDGEBERT_CONVERTER_MODEL_FILE_H_
+#define EDGEBERT_CONVERTER_MODEL_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgebert_generated.h"
+#include "file_io.h"
+
+namespace edgebert::convert {
+
+inline constexpr const char* kProducer = "edgebert-convert 0.1.0";
+
+// An empty model with the current schema version and provenance (producer, creation time).
+fb::ModelT new_model(const std::string& source);
+
+// Appends an fp32 tensor; `values` must hold product(shape) floats.
+void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint32_t> shape,
+                    const std::vector<float>& values);
+
+// Finds a tensor by name (nullptr if absent) and reads fp32 values out of it.
+const fb::TensorT* find_tensor(const fb::ModelT& model, const std::string& name);
+std::vector<float> tensor_values_f32(const fb::TensorT& tensor);
+
+// Serializes (sorting tensors by name for LookupByKey) into 16-byte-aligned bytes, unchecked.
+AlignedBytes serialize_model(fb::ModelT& model);
+
+// serialize_model, then checks the bytes with the runtime loader; throws std::runtime_error with
+// the runtime's message if it refuses them.
+AlignedBytes pack_model(fb::ModelT& model);
+
+// pack_model + atomic write. Returns the file size.
+size_t save_model(fb::ModelT& model, const std::string& path);
+
+// Runs eb_model_init on `bytes`; throws std::runtime_error("what: message") if it fails.
+void check_model_bytes(const AlignedBytes& bytes, const std::string& what);
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_MODEL_FILE_H_

@@ -1,0 +1,157 @@
+/* edgebert: BERT inference on small devices. Public C API.
+ *
+ * Ownership: the caller owns every byte. The model bytes (an mmap'd .ebm file or a const array in
+ * flash) must outlive the eb_model that views them; the arena must outlive the eb_session placed in
+ * it; the library allocates nothing on the heap and keeps no global mutable state.
+ *
+ * Lifecycle:
+ *   eb_model   model;                       // caller storage, e.g. static or on the stack
+ *   eb_model_init(&model, bytes, size, &err);            // verify, zero-copy
+ *   size_t n = eb_arena_size(&model, max_seq, threads);   // exact bytes for this model
+ *   eb_session* s; eb_session_init(&s, &model, &options, arena, n, &err);  // s lives in the arena
+ *   eb_session_run(s, &input, &err);                       // no allocation
+ *   const float* probs = eb_session_output(s, EB_OUTPUT_PROBABILITIES, &count);
+ *
+ * Several sessions may share one model (each with its own arena) and run on different threads.
+ * One session must not be used by two threads at once.
+ *
+ * Errors: every fallible call returns eb_status and, when `error` is not NULL, writes a
+ * NUL-terminated message into it. Bad input never aborts.
+ */
+#ifndef EDGEBERT_EDGEBERT_H_
+#define EDGEBERT_EDGEBERT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EB_VERSION_MAJOR 0
+#define EB_VERSION_MINOR 1
+#define EB_VERSION_PATCH 0
+
+/// Highest model schema version this runtime reads.
+#define EB_SCHEMA_VERSION 1
+
+/// Model bytes and tensor data must start at this alignment (bytes).
+#define EB_MODEL_ALIGNMENT 16
+
+typedef enum eb_status {
+  EB_OK = 0,
+  EB_ERROR_INVALID_ARGUMENT = 1,  ///< NULL pointer, zero size, options out of range
+  EB_ERROR_INVALID_MODEL = 2,     ///< not an edgebert model, corrupt, truncated, inconsistent
+  EB_ERROR_UNSUPPORTED = 3,       ///< valid model this runtime cannot run (newer schema, dtype)
+  EB_ERROR_MISALIGNED = 4,        ///< model bytes not EB_MODEL_ALIGNMENT-aligned
+  EB_ERROR_ARENA_TOO_SMALL = 5,   ///< arena smaller than eb_arena_size(); message says by how much
+  EB_ERROR_INVALID_INPUT = 6,     ///< token id out of range, too many tokens, empty mask
+} eb_status;
+
+/// Static name of a status, e.g. "EB_ERROR_INVALID_MODEL".
+const char* eb_status_string(eb_status status);
+
+/// Optional error message sink; pass NULL to ignore messages.
+typedef struct eb_error {
+  char message[256];
+} eb_error;
+
+/// A verified view of model bytes. Caller-owned storage; treat as opaque.
+typedef struct eb_model {
+  uint64_t opaque_[16];
+} eb_model;
+
+typedef enum eb_task_kind {
+  EB_TASK_ENCODER = 0,
+  EB_TASK_CLASSIFICATION = 1,
+  EB_TASK_EMBEDDING = 2,
+} eb_task_kind;
+
+/// Shape and task of a loaded model.
+typedef struct eb_model_info {
+  uint32_t schema_version;
+  uint32_t num_layers;
+  uint32_t hidden;
+  uint32_t num_heads;
+  uint32_t head_dim;
+  uint32_t intermediate;
+  uint32_t vocab_size;
+  uint32_t max_positions;
+  uint32_t type_vocab_size;
+  uint32_t max_seq;       ///< longest input the model runs at
+  eb_task_kind task;
+  uint32_t num_labels;    ///< classification only, else 0
+  int has_pooler;         ///< pooled output available
+} eb_model_info;
+
+/// Verifies `size` bytes at `data` (FlatBuffers Verifier plus semantic checks of shapes, dtypes
+/// and sizes) and makes `model` a zero-copy view of them. `data` must be EB_MODEL_ALIGNMENT-aligned
+/// and must stay valid and unchanged while the model or any of its sessions is in use.
+/// Allocates nothing.
+eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error* error);
+
+/// Fills `info`; `model` must have been initialised with EB_OK.
+void eb_model_get_info(const eb_model* model, eb_model_info* info);
+
+/// Name of classification label `index`, or NULL if out of range / not a classifier.
+const char* eb_model_label(const eb_model* model, uint32_t index);
+
+/// Provenance: producer and source strings stored in the model ("" if absent).
+const char* eb_model_producer(const eb_model* model);
+const char* eb_model_source(const eb_model* model);
+
+/// Exact arena bytes a session needs to run inputs of up to `max_seq` tokens with `threads`
+/// threads (0 = the model's max_seq; 0 threads = 1). Includes slack for any arena alignment.
+/// Returns 0 if max_seq exceeds the model's max_seq or the model is not initialised.
+size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads);
+
+typedef struct eb_session eb_session;
+
+typedef struct eb_session_options {
+  uint32_t max_seq;  ///< 0 = the model's max_seq
+  uint32_t threads;  ///< 0 = 1. The fp32 reference path is single-threaded.
+} eb_session_options;
+
+/// Default options: max_seq 0 (model's), threads 1.
+eb_session_options eb_session_options_default(void);
+
+/// Places a session inside `arena` (any alignment; aligned internally). Fails with
+/// EB_ERROR_ARENA_TOO_SMALL, saying how many bytes are missing, if `arena_bytes` is less than
+/// eb_arena_size(). Allocates nothing. The session is valid until the arena is reused.
+eb_status eb_session_init(eb_session** session, const eb_model* model,
+                          const eb_session_options* options, void* arena, size_t arena_bytes,
+                          eb_error* error);
+
+/// One sequence of token ids, right-padded or not.
+typedef struct eb_input {
+  const int32_t* input_ids;       ///< (num_tokens) in [0, vocab_size)
+  const int32_t* token_type_ids;  ///< (num_tokens) in [0, type_vocab_size), or NULL for all 0
+  const int32_t* attention_mask;  ///< (num_tokens) 1 = attend, 0 = padding, or NULL for all 1
+  size_t num_tokens;              ///< 1 .. session max_seq
+} eb_input;
+
+/// Runs the encoder and the task head on `input`. Allocates nothing. On error the outputs are
+/// unspecified.
+eb_status eb_session_run(eb_session* session, const eb_input* input, eb_error* error);
+
+typedef enum eb_output {
+  EB_OUTPUT_LAST_HIDDEN = 0,    ///< (num_tokens, hidden), row-major
+  EB_OUTPUT_POOLED = 1,         ///< (hidden) tanh(dense(h[CLS])); needs a pooler
+  EB_OUTPUT_LOGITS = 2,         ///< (num_labels); classification only
+  EB_OUTPUT_PROBABILITIES = 3,  ///< (num_labels) softmax of the logits
+  EB_OUTPUT_EMBEDDING = 4,      ///< (hidden) sentence embedding with the model's pooling
+} eb_output;
+
+/// Pointer to an output of the last successful run (inside the arena, valid until the next run),
+/// and its element count in `count` (may be NULL). NULL if the model has no such output or nothing
+/// has run yet.
+const float* eb_session_output(const eb_session* session, eb_output which, size_t* count);
+
+/// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
+int32_t eb_session_label(const eb_session* session);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // EDGEBERT_EDGEBERT_H_

@@ -1,0 +1,73 @@
+// Thin header-only C++17 wrapper over edgebert.h. No exceptions: calls return eb_status.
+//
+// Ownership: Model views caller bytes (which must outlive it); Session lives in a caller arena
+// (which must outlive it). Neither allocates.
+#ifndef EDGEBERT_EDGEBERT_HPP_
+#define EDGEBERT_EDGEBERT_HPP_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgebert/edgebert.h"
+
+namespace edgebert {
+
+class Model {
+ public:
+  /// Verifies and views `size` bytes at `data` (see eb_model_init).
+  eb_status init(const void* data, size_t size, eb_error* error = nullptr) {
+    return eb_model_init(&model_, data, size, error);
+  }
+  eb_model_info info() const {
+    eb_model_info info;
+    eb_model_get_info(&model_, &info);
+    return info;
+  }
+  /// Exact arena bytes for a session (see eb_arena_size).
+  size_t arena_size(uint32_t max_seq = 0, uint32_t threads = 1) const {
+    return eb_arena_size(&model_, max_seq, threads);
+  }
+  const char* label(uint32_t index) const { return eb_model_label(&model_, index); }
+  const eb_model* get() const { return &model_; }
+
+ private:
+  eb_model model_{};
+};
+
+/// A view of one output: `size` floats at `data` (nullptr / 0 if unavailable).
+struct OutputView {
+  const float* data;
+  size_t size;
+  const float* begin() const { return data; }
+  const float* end() const { return data + size; }
+};
+
+class Session {
+ public:
+  eb_status init(const Model& model, void* arena, size_t arena_bytes,
+                 const eb_session_options& options = eb_session_options_default(),
+                 eb_error* error = nullptr) {
+    return eb_session_init(&session_, model.get(), &options, arena, arena_bytes, error);
+  }
+  /// Runs one sequence; token_type_ids and attention_mask may be nullptr.
+  eb_status run(const int32_t* input_ids, size_t num_tokens,
+                const int32_t* token_type_ids = nullptr, const int32_t* attention_mask = nullptr,
+                eb_error* error = nullptr) {
+    const eb_input input{input_ids, token_type_ids, attention_mask, num_tokens};
+    return eb_session_run(session_, &input, error);
+  }
+  OutputView output(eb_output which) const {
+    size_t count = 0;
+    const float* data = eb_session_output(session_, which, &count);
+    return OutputView{data, count};
+  }
+  int32_t label() const { return eb_session_label(session_); }
+  eb_session* get() const { return session_; }
+
+ private:
+  eb_session* session_ = nullptr;
+};
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_EDGEBERT_HPP_

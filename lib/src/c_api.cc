@@ -1,0 +1,67 @@
+// C API entry points for models and statuses (sessions are in session.cc).
+#include "edgebert/edgebert.h"
+#include "error.h"
+#include "model.h"
+
+extern "C" {
+
+const char* eb_status_string(eb_status status) {
+  switch (status) {
+    case EB_OK: return "EB_OK";
+    case EB_ERROR_INVALID_ARGUMENT: return "EB_ERROR_INVALID_ARGUMENT";
+    case EB_ERROR_INVALID_MODEL: return "EB_ERROR_INVALID_MODEL";
+    case EB_ERROR_UNSUPPORTED: return "EB_ERROR_UNSUPPORTED";
+    case EB_ERROR_MISALIGNED: return "EB_ERROR_MISALIGNED";
+    case EB_ERROR_ARENA_TOO_SMALL: return "EB_ERROR_ARENA_TOO_SMALL";
+    case EB_ERROR_INVALID_INPUT: return "EB_ERROR_INVALID_INPUT";
+  }
+  return "EB_ERROR_UNKNOWN";
+}
+
+eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error* error) {
+  if (model == nullptr) {
+    return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "model storage is NULL");
+  }
+  return edgebert::model_view_init(reinterpret_cast<edgebert::ModelView*>(model), data, size,
+                                   error);
+}
+
+void eb_model_get_info(const eb_model* model, eb_model_info* info) {
+  if (info == nullptr) return;
+  *info = eb_model_info{};
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view)) return;
+  const edgebert::ModelDims& d = view->dims;
+  info->schema_version = view->root->schema_version();
+  info->num_layers = d.num_layers;
+  info->hidden = d.hidden;
+  info->num_heads = d.num_heads;
+  info->head_dim = d.head_dim;
+  info->intermediate = d.intermediate;
+  info->vocab_size = d.vocab_size;
+  info->max_positions = d.max_positions;
+  info->type_vocab_size = d.type_vocab_size;
+  info->max_seq = d.max_seq;
+  info->task = static_cast<eb_task_kind>(view->task);
+  info->num_labels = d.num_labels;
+  info->has_pooler = view->has_pooler ? 1 : 0;
+}
+
+const char* eb_model_label(const eb_model* model, uint32_t index) {
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view) || index >= view->dims.num_labels) return nullptr;
+  return view->root->task()->labels()->Get(index)->c_str();
+}
+
+static const char* provenance_string(const eb_model* model, bool producer) {
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view) || view->root->provenance() == nullptr) return "";
+  const flatbuffers::String* s =
+      producer ? view->root->provenance()->producer() : view->root->provenance()->source();
+  return s == nullptr ? "" : s->c_str();
+}
+
+const char* eb_model_producer(const eb_model* model) { return provenance_string(model, true); }
+const char* eb_model_source(const eb_model* model) { return provenance_string(model, false); }
+
+}  // extern "C"

@@ -1,0 +1,297 @@
+#include "model.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "error.h"
+
+namespace edgebert {
+namespace {
+
+// Sanity bounds: generous for any BERT, small enough that size arithmetic cannot overflow 64 bits.
+constexpr uint32_t kMaxLayers = 1024;
+constexpr uint32_t kMaxWidth = 1u << 16;       // hidden, heads * head_dim
+constexpr uint32_t kMaxIntermediate = 1u << 18;
+constexpr uint32_t kMaxVocab = 1u << 24;
+constexpr uint32_t kMaxPositions = 1u << 16;
+constexpr uint32_t kMaxTypeVocab = 1u << 10;
+
+bool in_range(uint32_t value, uint32_t lo, uint32_t hi) { return value >= lo && value <= hi; }
+
+eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* error) {
+  if (config == nullptr) return fail(error, EB_ERROR_INVALID_MODEL, "model has no config");
+  struct Field {
+    const char* name;
+    uint32_t value, lo, hi;
+  } const fields[] = {
+      {"num_layers", config->num_layers(), 1, kMaxLayers},
+      {"hidden", config->hidden(), 1, kMaxWidth},
+      {"num_heads", config->num_heads(), 1, kMaxWidth},
+      {"head_dim", config->head_dim(), 1, kMaxWidth},
+      {"intermediate", config->intermediate(), 1, kMaxIntermediate},
+      {"vocab_size", config->vocab_size(), 1, kMaxVocab},
+      {"max_positions", config->max_positions(), 1, kMaxPositions},
+      {"type_vocab_size", config->type_vocab_size(), 1, kMaxTypeVocab},
+      {"max_seq", config->max_seq(), 1, config->max_positions()},
+  };
+  for (const Field& f : fields) {
+    if (!in_range(f.value, f.lo, f.hi)) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "config.%s = %u is outside [%u, %u]", f.name,
+                  f.value, f.lo, f.hi);
+    }
+  }
+  const uint64_t attention = uint64_t{config->num_heads()} * config->head_dim();
+  if (attention > kMaxWidth) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "num_heads * head_dim = %llu exceeds %u",
+                static_cast<unsigned long long>(attention), kMaxWidth);
+  }
+  const float eps = config->layer_norm_eps();
+  if (!(std::isfinite(eps) && eps > 0.0f && eps < 1.0f)) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "config.layer_norm_eps must be in (0, 1)");
+  }
+  if (config->activation() < fb::Activation::MIN || config->activation() > fb::Activation::MAX) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "unknown activation %d (newer model format?)",
+                static_cast<int>(config->activation()));
+  }
+  dims->num_layers = config->num_layers();
+  dims->hidden = config->hidden();
+  dims->num_heads = config->num_heads();
+  dims->head_dim = config->head_dim();
+  dims->attention = static_cast<uint32_t>(attention);
+  dims->intermediate = config->intermediate();
+  dims->vocab_size = config->vocab_size();
+  dims->max_positions = config->max_positions();
+  dims->type_vocab_size = config->type_vocab_size();
+  dims->max_seq = config->max_seq();
+  dims->layer_norm_eps = eps;
+  dims->activation = config->activation();
+  dims->num_labels = 0;
+  return EB_OK;
+}
+
+eb_status check_tokenizer(const fb::Tokenizer* tokenizer, const ModelDims& dims, eb_error* error) {
+  if (tokenizer == nullptr) return EB_OK;  // token-id input only
+  const auto* vocab = tokenizer->vocab();
+  if (vocab == nullptr || vocab->size() != dims.vocab_size) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "tokenizer vocabulary has %u entries, config says %u",
+                vocab == nullptr ? 0u : vocab->size(), dims.vocab_size);
+  }
+  struct Special {
+    const char* name;
+    int32_t id;
+  } const specials[] = {{"unk_id", tokenizer->unk_id()}, {"cls_id", tokenizer->cls_id()},
+                        {"sep_id", tokenizer->sep_id()}, {"pad_id", tokenizer->pad_id()},
+                        {"mask_id", tokenizer->mask_id()}};
+  for (const Special& s : specials) {
+    if (s.id < -1 || s.id >= static_cast<int64_t>(dims.vocab_size)) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "tokenizer.%s = %d is outside the vocabulary",
+                  s.name, s.id);
+    }
+  }
+  return EB_OK;
+}
+
+// Looks up tensor `name` and checks it is fp32 with exactly `shape` and 16-byte-aligned data.
+// Returns its data in *out, or nullptr in *out when the tensor is absent and `optional`.
+eb_status find_fp32(const ModelView& view, const char* name, const uint32_t* shape, size_t rank,
+                    bool optional, const float** out, eb_error* error) {
+  *out = nullptr;
+  const auto* tensors = view.root->tensors();
+  const fb::Tensor* tensor = tensors == nullptr ? nullptr : tensors->LookupByKey(name);
+  if (tensor == nullptr) {
+    if (optional) return EB_OK;
+    return fail(error, EB_ERROR_INVALID_MODEL, "missing tensor %s", name);
+  }
+  if (tensor->dtype() != fb::DType::Float32) {
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "tensor %s has dtype %d; this runtime runs fp32 models only", name,
+                static_cast<int>(tensor->dtype()));
+  }
+  const auto* got = tensor->shape();
+  bool same = got != nullptr && got->size() == rank;
+  for (size_t i = 0; same && i < rank; ++i) same = got->Get(static_cast<uint32_t>(i)) == shape[i];
+  if (!same) {
+    char want[64], have[64];
+    int w = std::snprintf(want, sizeof want, "(");
+    for (size_t i = 0; i < rank && w < 60; ++i)
+      w += std::snprintf(want + w, sizeof want - w, i ? ",%u" : "%u", shape[i]);
+    std::snprintf(want + w, sizeof want - w, ")");
+    int h = std::snprintf(have, sizeof have, "(");
+    for (uint32_t i = 0; got != nullptr && i < got->size() && h < 60; ++i)
+      h += std::snprintf(have + h, sizeof have - h, i ? ",%u" : "%u", got->Get(i));
+    std::snprintf(have + h, sizeof have - h, ")");
+    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has shape %s, expected %s", name, have,
+                want);
+  }
+  uint64_t elements = 1;
+  for (size_t i = 0; i < rank; ++i) elements *= shape[i];
+  const auto* data = tensor->data();
+  const uint64_t bytes = data == nullptr ? 0 : data->size();
+  if (bytes != elements * sizeof(float)) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s holds %llu bytes, expected %llu", name,
+                static_cast<unsigned long long>(bytes),
+                static_cast<unsigned long long>(elements * sizeof(float)));
+  }
+  if (reinterpret_cast<uintptr_t>(data->Data()) % EB_MODEL_ALIGNMENT != 0) {
+    return fail(error, EB_ERROR_MISALIGNED, "tensor %s data is not %d-byte aligned", name,
+                EB_MODEL_ALIGNMENT);
+  }
+  *out = reinterpret_cast<const float*>(data->Data());
+  return EB_OK;
+}
+
+// A dense layer "<prefix>.weight" (out, in) and "<prefix>.bias" (out); both or neither if optional.
+eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_features,
+                     uint32_t in_features, bool optional, DenseWeights* dense, eb_error* error) {
+  char name[128];
+  const uint32_t weight_shape[2] = {out_features, in_features};
+  std::snprintf(name, sizeof name, "%s.weight", prefix);
+  eb_status status = find_fp32(view, name, weight_shape, 2, optional, &dense->weight, error);
+  if (status != EB_OK) return status;
+  std::snprintf(name, sizeof name, "%s.bias", prefix);
+  status = find_fp32(view, name, &out_features, 1, dense->weight == nullptr, &dense->bias, error);
+  if (status != EB_OK) return status;
+  if (dense->weight == nullptr && dense->bias != nullptr) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has no matching weight", name);
+  }
+  return EB_OK;
+}
+
+eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
+                    LayerNormWeights* norm, eb_error* error) {
+  char name[128];
+  std::snprintf(name, sizeof name, "%s.weight", prefix);
+  eb_status status = find_fp32(view, name, &width, 1, false, &norm->gamma, error);
+  if (status != EB_OK) return status;
+  std::snprintf(name, sizeof name, "%s.bias", prefix);
+  return find_fp32(view, name, &width, 1, false, &norm->beta, error);
+}
+
+}  // namespace
+
+eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error) {
+  const ModelDims& d = view.dims;
+  ModelWeights scratch{};
+  ModelWeights& w = weights != nullptr ? *weights : scratch;
+  eb_status s;
+  const uint32_t word_shape[2] = {d.vocab_size, d.hidden};
+  const uint32_t position_shape[2] = {d.max_positions, d.hidden};
+  const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
+  if ((s = find_fp32(view, "embeddings.word_embeddings.weight", word_shape, 2, false,
+                     &w.word_embeddings, error)) != EB_OK ||
+      (s = find_fp32(view, "embeddings.position_embeddings.weight", position_shape, 2, false,
+                     &w.position_embeddings, error)) != EB_OK ||
+      (s = find_fp32(view, "embeddings.token_type_embeddings.weight", type_shape, 2, false,
+                     &w.token_type_embeddings, error)) != EB_OK ||
+      (s = find_norm(view, "embeddings.LayerNorm", d.hidden, &w.embedding_norm, error)) != EB_OK) {
+    return s;
+  }
+  for (uint32_t i = 0; i < d.num_layers; ++i) {
+    LayerWeights layer{};
+    char p[96];
+    auto prefix = [&](const char* suffix) {
+      std::snprintf(p, sizeof p, "encoder.layer.%u.%s", i, suffix);
+      return p;
+    };
+    if ((s = find_dense(view, prefix("attention.self.query"), d.attention, d.hidden, false,
+                        &layer.query, error)) != EB_OK ||
+        (s = find_dense(view, prefix("attention.self.key"), d.attention, d.hidden, false,
+                        &layer.key, error)) != EB_OK ||
+        (s = find_dense(view, prefix("attention.self.value"), d.attention, d.hidden, false,
+                        &layer.value, error)) != EB_OK ||
+        (s = find_dense(view, prefix("attention.output.dense"), d.hidden, d.attention, false,
+                        &layer.attention_output, error)) != EB_OK ||
+        (s = find_norm(view, prefix("attention.output.LayerNorm"), d.hidden,
+                       &layer.attention_norm, error)) != EB_OK ||
+        (s = find_dense(view, prefix("intermediate.dense"), d.intermediate, d.hidden, false,
+                        &layer.intermediate, error)) != EB_OK ||
+        (s = find_dense(view, prefix("output.dense"), d.hidden, d.intermediate, false,
+                        &layer.output, error)) != EB_OK ||
+        (s = find_norm(view, prefix("output.LayerNorm"), d.hidden, &layer.output_norm, error)) !=
+            EB_OK) {
+      return s;
+    }
+    if (weights != nullptr) weights->layers[i] = layer;
+  }
+  if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, &w.pooler, error)) != EB_OK) {
+    return s;
+  }
+  if (view.task == fb::TaskKind::Classification) {
+    if (w.pooler.weight == nullptr) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
+    }
+    if ((s = find_dense(view, "classifier", d.num_labels, d.hidden, false, &w.classifier,
+                        error)) != EB_OK) {
+      return s;
+    }
+  }
+  return EB_OK;
+}
+
+eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_error* error) {
+  std::memset(view, 0, sizeof *view);
+  if (data == nullptr || size == 0) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "model data is NULL or empty");
+  }
+  if (reinterpret_cast<uintptr_t>(data) % EB_MODEL_ALIGNMENT != 0) {
+    return fail(error, EB_ERROR_MISALIGNED, "model bytes must start at a %d-byte aligned address",
+                EB_MODEL_ALIGNMENT);
+  }
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  if (size < 8 || !fb::ModelBufferHasIdentifier(bytes)) {
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "not an edgebert model (file identifier \"%s\" missing)", fb::ModelIdentifier());
+  }
+  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "model larger than the FlatBuffers 2 GiB limit");
+  }
+  flatbuffers::Verifier verifier(bytes, size);
+  if (!fb::VerifyModelBuffer(verifier)) {
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "model failed FlatBuffers verification (corrupt or truncated file)");
+  }
+  const fb::Model* root = fb::GetModel(bytes);
+  if (root->schema_version() == 0) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "model has no schema_version");
+  }
+  if (root->schema_version() > EB_SCHEMA_VERSION) {
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "model uses schema version %u; this runtime reads up to version %d",
+                root->schema_version(), EB_SCHEMA_VERSION);
+  }
+  ModelView v{};
+  v.bytes = bytes;
+  v.size = size;
+  v.root = root;
+  eb_status status = check_config(root->config(), &v.dims, error);
+  if (status != EB_OK) return status;
+  if ((status = check_tokenizer(root->tokenizer(), v.dims, error)) != EB_OK) return status;
+
+  const fb::Task* task = root->task();
+  v.task = task == nullptr ? fb::TaskKind::Encoder : task->kind();
+  v.pooling = task == nullptr ? fb::Pooling::Mean : task->pooling();
+  v.normalize = task != nullptr && task->normalize();
+  if (v.task < fb::TaskKind::MIN || v.task > fb::TaskKind::MAX || v.pooling < fb::Pooling::MIN ||
+      v.pooling > fb::Pooling::MAX) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "unknown task kind or pooling (newer model format?)");
+  }
+  if (v.task == fb::TaskKind::Classification) {
+    const auto* labels = task->labels();
+    if (labels == nullptr || labels->size() < 2) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "classification model needs at least 2 labels");
+    }
+    if (labels->size() > kMaxWidth) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "too many labels (%u)", labels->size());
+    }
+    v.dims.num_labels = labels->size();
+  }
+  if ((status = resolve_weights(v, nullptr, error)) != EB_OK) return status;
+  const auto* pooler = root->tensors()->LookupByKey("pooler.dense.weight");
+  v.has_pooler = pooler != nullptr;
+  v.magic = kModelMagic;
+  *view = v;
+  return ok(error);
+}
+
+}  // namespace edgebert

@@ -1,0 +1,101 @@
+// ModelView: the verified, zero-copy view of a .ebm FlatBuffer that lives inside the caller's
+// eb_model storage, plus the typed weight pointers a session resolves from it.
+//
+// Loading rules (TFLite Micro style): everything that can be wrong with a file is checked here,
+// once, at init — identifier, FlatBuffers Verifier, schema version, config ranges, presence, dtype,
+// shape, byte size and alignment of every tensor the graph reads. Inference then trusts the model.
+#ifndef EDGEBERT_SRC_MODEL_H_
+#define EDGEBERT_SRC_MODEL_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgebert/edgebert.h"
+#include "edgebert_generated.h"
+
+namespace edgebert {
+
+// Shape of the encoder, copied out of the FlatBuffer at init.
+struct ModelDims {
+  uint32_t num_layers;
+  uint32_t hidden;        // H
+  uint32_t num_heads;
+  uint32_t head_dim;
+  uint32_t attention;     // A = num_heads * head_dim
+  uint32_t intermediate;  // I
+  uint32_t vocab_size;
+  uint32_t max_positions;
+  uint32_t type_vocab_size;
+  uint32_t max_seq;
+  uint32_t num_labels;    // classifier rows, 0 if no classifier
+  float layer_norm_eps;
+  fb::Activation activation;
+};
+
+struct ModelView {
+  uint64_t magic;  // kModelMagic once init succeeded
+  const uint8_t* bytes;
+  size_t size;
+  const fb::Model* root;
+  ModelDims dims;
+  fb::TaskKind task;
+  fb::Pooling pooling;
+  bool normalize;
+  bool has_pooler;
+};
+
+constexpr uint64_t kModelMagic = 0x4542'4d4f'4445'4c31ull;  // "EBMODEL1"
+
+static_assert(sizeof(ModelView) <= sizeof(eb_model), "ModelView must fit in eb_model storage");
+static_assert(alignof(ModelView) <= alignof(eb_model), "ModelView alignment");
+
+inline const ModelView* as_view(const eb_model* model) {
+  return reinterpret_cast<const ModelView*>(model);
+}
+
+// Verifies `data` and fills `view`. On failure the view's magic stays 0.
+eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_error* error);
+
+inline bool model_view_ready(const ModelView* view) {
+  return view != nullptr && view->magic == kModelMagic;
+}
+
+// ---- fp32 weights, resolved from named tensors ----
+
+struct DenseWeights {
+  const float* weight;  // (out, in) row-major
+  const float* bias;    // (out)
+};
+
+struct LayerNormWeights {
+  const float* gamma;  // (H)
+  const float* beta;   // (H)
+};
+
+struct LayerWeights {
+  DenseWeights query, key, value;  // H -> A each
+  DenseWeights attention_output;   // A -> H
+  LayerNormWeights attention_norm;
+  DenseWeights intermediate;       // H -> I
+  DenseWeights output;             // I -> H
+  LayerNormWeights output_norm;
+};
+
+struct ModelWeights {
+  const float* word_embeddings;        // (vocab_size, H)
+  const float* position_embeddings;    // (max_positions, H)
+  const float* token_type_embeddings;  // (type_vocab_size, H)
+  LayerNormWeights embedding_norm;
+  LayerWeights* layers;                // (num_layers), storage owned by the caller of resolve
+  DenseWeights pooler;                 // H -> H; null if the model has no pooler
+  DenseWeights classifier;             // H -> num_labels; null if not a classifier
+};
+
+// Finds, checks and (when `weights` is not NULL) records every tensor the forward pass reads.
+// `weights->layers` must point at num_layers entries. Used at model init (validate only) and at
+// session init (record into the arena), so both see exactly the same rules.
+eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error);
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_MODEL_H_

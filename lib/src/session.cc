@@ -1,0 +1,201 @@
+#include "session.h"
+
+#include <cstring>
+#include <new>
+
+#include "error.h"
+
+namespace edgebert {
+namespace {
+
+size_t align_up(size_t value, size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+// Reserves `bytes` at the running offset and returns where they start.
+size_t take(size_t* offset, size_t bytes) {
+  const size_t start = *offset;
+  *offset = align_up(start + bytes, kArenaAlignment);
+  return start;
+}
+
+}  // namespace
+
+ArenaPlan plan_arena(const ModelDims& d, uint32_t max_seq) {
+  const size_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
+  const size_t f = sizeof(float);
+  ArenaPlan p{};
+  size_t offset = 0;
+  p.hidden = take(&offset, S * H * f);
+  p.query = take(&offset, S * A * f);
+  p.key = take(&offset, S * A * f);
+  p.value = take(&offset, S * A * f);
+  p.context = take(&offset, S * A * f);
+  p.attention = take(&offset, S * H * f);
+  p.ffn = take(&offset, S * I * f);
+  p.scores = take(&offset, S * f);
+  p.pooled = take(&offset, H * f);
+  p.embedding = take(&offset, H * f);
+  p.logits = take(&offset, d.num_labels * f);
+  p.probabilities = take(&offset, d.num_labels * f);
+  p.head_bytes = offset;
+  p.session = take(&offset, sizeof(eb_session));
+  p.layers = take(&offset, d.num_layers * sizeof(LayerWeights));
+  p.total_bytes = offset + kArenaAlignment - 1;
+  return p;
+}
+
+}  // namespace edgebert
+
+using edgebert::fail;
+
+extern "C" {
+
+size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads) {
+  (void)threads;  // the fp32 reference path is single-threaded; no per-thread scratch yet
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view)) return 0;
+  if (max_seq == 0) max_seq = view->dims.max_seq;
+  if (max_seq > view->dims.max_seq) return 0;
+  return edgebert::plan_arena(view->dims, max_seq).total_bytes;
+}
+
+eb_session_options eb_session_options_default(void) {
+  eb_session_options options;
+  options.max_seq = 0;
+  options.threads = 1;
+  return options;
+}
+
+eb_status eb_session_init(eb_session** session, const eb_model* model,
+                          const eb_session_options* options, void* arena, size_t arena_bytes,
+                          eb_error* error) {
+  using namespace edgebert;
+  if (session == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "session is NULL");
+  *session = nullptr;
+  const ModelView* view = as_view(model);
+  if (!model_view_ready(view)) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "model is NULL or not initialised");
+  }
+  if (arena == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "arena is NULL");
+  const eb_session_options defaults = eb_session_options_default();
+  if (options == nullptr) options = &defaults;
+  const uint32_t max_seq = options->max_seq == 0 ? view->dims.max_seq : options->max_seq;
+  if (max_seq > view->dims.max_seq) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u exceeds the model's max_seq %u",
+                max_seq, view->dims.max_seq);
+  }
+  const ArenaPlan plan = plan_arena(view->dims, max_seq);
+  if (arena_bytes < plan.total_bytes) {
+    return fail(error, EB_ERROR_ARENA_TOO_SMALL,
+                "arena has %zu bytes, needs %zu (%zu missing); use eb_arena_size()", arena_bytes,
+                plan.total_bytes, plan.total_bytes - arena_bytes);
+  }
+  auto* base = reinterpret_cast<uint8_t*>(
+      (reinterpret_cast<uintptr_t>(arena) + kArenaAlignment - 1) & ~(kArenaAlignment - 1));
+  auto at = [base](size_t offset) { return reinterpret_cast<float*>(base + offset); };
+
+  eb_session* s = new (base + plan.session) eb_session{};
+  s->model = view;
+  s->weights.layers = reinterpret_cast<LayerWeights*>(base + plan.layers);
+  eb_status status = resolve_weights(*view, &s->weights, error);
+  if (status != EB_OK) return status;  // cannot happen for a model that passed init
+  s->buffers = {at(plan.hidden), at(plan.query),     at(plan.key), at(plan.value),
+                at(plan.context), at(plan.attention), at(plan.ffn), at(plan.scores)};
+  s->pooled = view->has_pooler ? at(plan.pooled) : nullptr;
+  s->embedding = at(plan.embedding);
+  s->logits = view->dims.num_labels > 0 ? at(plan.logits) : nullptr;
+  s->probabilities = view->dims.num_labels > 0 ? at(plan.probabilities) : nullptr;
+  s->max_seq = max_seq;
+  s->threads = options->threads == 0 ? 1 : options->threads;
+  s->last_tokens = 0;
+  s->last_label = -1;
+  *session = s;
+  return edgebert::ok(error);
+}
+
+eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) {
+  using namespace edgebert;
+  if (s == nullptr || input == nullptr || input->input_ids == nullptr) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "session, input or input_ids is NULL");
+  }
+  s->last_tokens = 0;
+  s->last_label = -1;
+  const ModelDims& d = s->model->dims;
+  const size_t S = input->num_tokens;
+  if (S == 0 || S > s->max_seq) {
+    return fail(error, EB_ERROR_INVALID_INPUT, "%zu tokens; this session takes 1 to %u", S,
+                s->max_seq);
+  }
+  size_t attended = 0;
+  for (size_t i = 0; i < S; ++i) {
+    const int32_t id = input->input_ids[i];
+    if (id < 0 || static_cast<uint32_t>(id) >= d.vocab_size) {
+      return fail(error, EB_ERROR_INVALID_INPUT, "input_ids[%zu] = %d is outside [0, %u)", i, id,
+                  d.vocab_size);
+    }
+    if (input->token_type_ids != nullptr) {
+      const int32_t type = input->token_type_ids[i];
+      if (type < 0 || static_cast<uint32_t>(type) >= d.type_vocab_size) {
+        return fail(error, EB_ERROR_INVALID_INPUT, "token_type_ids[%zu] = %d is outside [0, %u)",
+                    i, type, d.type_vocab_size);
+      }
+    }
+    if (input->attention_mask != nullptr) {
+      const int32_t m = input->attention_mask[i];
+      if (m != 0 && m != 1) {
+        return fail(error, EB_ERROR_INVALID_INPUT, "attention_mask[%zu] = %d is not 0 or 1", i, m);
+      }
+      attended += static_cast<size_t>(m);
+    }
+  }
+  if (input->attention_mask != nullptr && attended == 0) {
+    return fail(error, EB_ERROR_INVALID_INPUT, "attention_mask has no token set to 1");
+  }
+
+  const int32_t* mask = input->attention_mask;
+  reference::encoder_forward(s->buffers, s->weights, d, input->input_ids, input->token_type_ids,
+                             mask, S);
+  const float* hidden = s->buffers.hidden;  // (S, H)
+  reference::pooling_forward(s->embedding, hidden, mask, S, d.hidden, s->model->pooling,
+                             s->model->normalize);
+  if (s->pooled != nullptr) {
+    reference::dense_forward(s->pooled, hidden, s->weights.pooler, 1, d.hidden, d.hidden);
+    reference::activation_tanh(s->pooled, d.hidden);
+  }
+  if (s->logits != nullptr) {
+    reference::dense_forward(s->logits, s->pooled, s->weights.classifier, 1, d.num_labels,
+                             d.hidden);
+    std::memcpy(s->probabilities, s->logits, d.num_labels * sizeof(float));
+    reference::softmax_forward(s->probabilities, d.num_labels);
+    int32_t best = 0;
+    for (uint32_t i = 1; i < d.num_labels; ++i) {
+      if (s->logits[i] > s->logits[best]) best = static_cast<int32_t>(i);
+    }
+    s->last_label = best;
+  }
+  s->last_tokens = S;
+  return edgebert::ok(error);
+}
+
+const float* eb_session_output(const eb_session* s, eb_output which, size_t* count) {
+  const float* data = nullptr;
+  size_t n = 0;
+  if (s != nullptr && s->last_tokens > 0) {
+    const edgebert::ModelDims& d = s->model->dims;
+    switch (which) {
+      case EB_OUTPUT_LAST_HIDDEN: data = s->buffers.hidden; n = s->last_tokens * d.hidden; break;
+      case EB_OUTPUT_POOLED: data = s->pooled; n = d.hidden; break;
+      case EB_OUTPUT_LOGITS: data = s->logits; n = d.num_labels; break;
+      case EB_OUTPUT_PROBABILITIES: data = s->probabilities; n = d.num_labels; break;
+      case EB_OUTPUT_EMBEDDING: data = s->embedding; n = d.hidden; break;
+    }
+  }
+  if (data == nullptr) n = 0;
+  if (count != nullptr) *count = n;
+  return data;
+}
+
+int32_t eb_session_label(const eb_session* s) { return s == nullptr ? -1 : s->last_label; }
+
+}  // extern "C"

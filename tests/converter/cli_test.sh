@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end CLI test: import the fixture, inspect it (text and --json), run the example classifier,
+# and check that truncated and bit-flipped files are refused with an error (exit 1), not a crash.
+# usage: cli_test.sh EDGEBERT_CONVERT EDGEBERT_CLASSIFY FIXTURES_DIR
+set -uo pipefail
+convert=$1 classify=$2 fixtures=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_refused() {  # name, command...: must fail cleanly (exit 1..125, not a signal) with a message
+  local name=$1; shift
+  "$@" >"$work/out" 2>"$work/err"; local rc=$?
+  { [ "$rc" -ge 1 ] && [ "$rc" -le 125 ]; } || fail "$name: exit code $rc, expected a clean failure"
+  [ -s "$work/err" ] || fail "$name: nothing on stderr"
+}
+
+"$convert" --help | grep -q "import" || fail "--help does not list import"
+"$convert" import --help | grep -q -- "--hf" || fail "import --help does not list --hf"
+
+"$convert" import --hf "$fixtures/tiny_bert/classifier" -o "$work/model.ebm" >"$work/out" ||
+  fail "import classifier"
+grep -q "imported BertForSequenceClassification (41 tensors" "$work/out" || fail "import summary"
+"$convert" import --hf "$fixtures/tiny_bert/sentence" -o "$work/sentence.ebm" >/dev/null ||
+  fail "import sentence-transformers"
+
+"$convert" inspect "$work/model.ebm" >"$work/inspect.txt" || fail "inspect"
+grep -q "task: classification \[negative, neutral, positive\]" "$work/inspect.txt" ||
+  fail "inspect text lacks the task line"
+"$convert" inspect --json "$work/model.ebm" >"$work/inspect.json" || fail "inspect --json"
+grep -q '"status": "EB_OK"' "$work/inspect.json" || fail "inspect --json runtime_check"
+grep -q '"hidden": 32' "$work/inspect.json" || fail "inspect --json config"
+grep -q '"name": "classifier.weight"' "$work/inspect.json" || fail "inspect --json tensors"
+
+"$classify" "$work/model.ebm" "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
+  fail "classify"
+[ "$(grep -c " ms$" "$work/classify.txt")" -eq 2 ] || fail "classify did not print two results"
+echo "2 40 41 3" | "$classify" "$work/sentence.ebm" | grep -q "embedding\[32\]" ||
+  fail "classify on stdin with an embedding model"
+
+size=$(stat -c %s "$work/model.ebm")
+head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
+expect_refused "inspect truncated" "$convert" inspect "$work/truncated.ebm"
+expect_refused "classify truncated" "$classify" "$work/truncated.ebm" "2 3"
+cp "$work/model.ebm" "$work/flipped.ebm"
+# Flip one bit of the root table offset (byte 1 of the first uint32): the file no longer verifies.
+byte=$(od -An -tu1 -j1 -N1 "$work/model.ebm" | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 0x40)))" |
+  dd of="$work/flipped.ebm" bs=1 seek=1 conv=notrunc status=none
+cmp -s "$work/model.ebm" "$work/flipped.ebm" && fail "bit flip did not change the file"
+expect_refused "inspect bit-flipped" "$convert" inspect "$work/flipped.ebm"
+expect_refused "classify bit-flipped" "$classify" "$work/flipped.ebm" "2 3"
+expect_refused "import missing dir" "$convert" import --hf "$work/nope" -o "$work/x.ebm"
+expect_refused "classify bad id" "$classify" "$work/model.ebm" "2 999 3"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures CLI check(s) failed"
+  exit 1
+fi
+echo "all CLI checks passed"

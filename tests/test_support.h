@@ -1,0 +1,54 @@
+// Shared helpers for the doctest suites: fixture paths, importing the tiny BERT fixture, reading
+// the Hugging Face reference outputs, and comparing float arrays.
+#ifndef EDGEBERT_TESTS_TEST_SUPPORT_H_
+#define EDGEBERT_TESTS_TEST_SUPPORT_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "file_io.h"
+#include "hf_import.h"
+#include "model_file.h"
+
+namespace edgebert::test {
+
+inline std::string fixture_path(const std::string& relative) {
+  return std::string(EB_FIXTURES_DIR) + "/" + relative;
+}
+
+// Imports tests/fixtures/tiny_bert/<layout> ("classifier", "base", "sentence").
+inline fb::ModelT import_fixture(const std::string& layout) {
+  convert::ImportOptions options;
+  options.dir = fixture_path("tiny_bert/" + layout);
+  return convert::import_hf(options);
+}
+
+inline convert::AlignedBytes packed_fixture(const std::string& layout) {
+  fb::ModelT model = import_fixture(layout);
+  return convert::pack_model(model);
+}
+
+inline const nlohmann::json& reference() {
+  static const nlohmann::json json =
+      nlohmann::json::parse(convert::read_text_file(fixture_path("tiny_bert/reference.json")));
+  return json;
+}
+
+// max |a[i] - b[i]|; infinity when the sizes differ or a value is not finite.
+inline double max_abs_diff(const float* a, size_t n, const std::vector<float>& b) {
+  if (a == nullptr || n != b.size()) return INFINITY;
+  double worst = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
+    if (!(d <= worst)) worst = std::isnan(d) ? INFINITY : d;
+  }
+  return worst;
+}
+
+}  // namespace edgebert::test
+
+#endif  // EDGEBERT_TESTS_TEST_SUPPORT_H_
