@@ -62,7 +62,7 @@ ParityReport run_parity(const convert::AlignedBytes& bytes, const std::string& e
 }
 
 void require_parity(const ParityReport& r) {
-  INFO("max |diff|: logits " << r.logits << ", probabilities " << r.probabilities << ", pooled "
+  MESSAGE("max |diff|: logits " << r.logits << ", probabilities " << r.probabilities << ", pooled "
                              << r.pooled << ", last_hidden " << r.last_hidden << ", embedding "
                              << r.embedding);
   CHECK(r.logits <= kTolerance);
