@@ -172,8 +172,7 @@ eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
 
 eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error) {
   const ModelDims& d = view.dims;
-  ModelWeights scratch{};
-  ModelWeights& w = weights != nullptr ? *weights : scratch;
+  ModelWeights& w = *weights;
   eb_status s;
   const uint32_t word_shape[2] = {d.vocab_size, d.hidden};
   const uint32_t position_shape[2] = {d.max_positions, d.hidden};
@@ -212,7 +211,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
             EB_OK) {
       return s;
     }
-    if (weights != nullptr) weights->layers[i] = layer;
+    if (w.layers != nullptr) w.layers[i] = layer;
   }
   if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, &w.pooler, error)) != EB_OK) {
     return s;
@@ -286,9 +285,9 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
     }
     v.dims.num_labels = labels->size();
   }
-  if ((status = resolve_weights(v, nullptr, error)) != EB_OK) return status;
-  const auto* pooler = root->tensors()->LookupByKey("pooler.dense.weight");
-  v.has_pooler = pooler != nullptr;
+  ModelWeights weights{};  // layers == nullptr: check every layer, store none
+  if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;
+  v.has_pooler = weights.pooler.weight != nullptr;
   v.magic = kModelMagic;
   *view = v;
   return ok(error);

@@ -91,9 +91,10 @@ struct ModelWeights {
   DenseWeights classifier;             // H -> num_labels; null if not a classifier
 };
 
-// Finds, checks and (when `weights` is not NULL) records every tensor the forward pass reads.
-// `weights->layers` must point at num_layers entries. Used at model init (validate only) and at
-// session init (record into the arena), so both see exactly the same rules.
+// Finds and checks every tensor the forward pass reads and records them in `weights`; the
+// per-layer entries only when `weights->layers` points at num_layers entries (else they are
+// checked, not stored). Used at model init (validation) and at session init (recording into the
+// arena), so both apply exactly the same rules.
 eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error);
 
 }  // namespace edgebert
