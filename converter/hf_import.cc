@@ -4,12 +4,12 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "file_io.h"
 #include "model_file.h"
 #include "safetensors.h"
+#include "tokenizer/vocab_file.h"
 
 namespace edgebert::convert {
 namespace {
@@ -155,47 +155,22 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
   if (!fs::exists(vocab_path)) {
     throw std::runtime_error(vocab_path.string() + ": missing (a WordPiece vocab.txt is required)");
   }
-  auto tokenizer = std::make_unique<fb::TokenizerT>();
-  std::istringstream lines(read_text_file(vocab_path.string()));
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    tokenizer->vocab.push_back(line);
-  }
-  if (tokenizer->vocab.size() > vocab_size) {
-    throw std::runtime_error(vocab_path.string() + ": " + std::to_string(tokenizer->vocab.size()) +
-                             " entries but config.json vocab_size is " +
-                             std::to_string(vocab_size));
-  }
-  // Some checkpoints pad the embedding table past the vocabulary; those ids are never produced.
-  for (size_t i = tokenizer->vocab.size(); i < vocab_size; ++i) {
-    tokenizer->vocab.push_back("[edgebert_padding_" + std::to_string(i) + "]");
-  }
   json tc = json::object();
   if (fs::exists(dir / "tokenizer_config.json")) tc = read_json(dir / "tokenizer_config.json");
-  tokenizer->do_lower_case = options.lowercase.value_or(tc.value("do_lower_case", true));
-  // Hugging Face: strip_accents None means "follow lowercase".
-  tokenizer->strip_accents = tc.contains("strip_accents") && !tc["strip_accents"].is_null()
-                                 ? tc["strip_accents"].get<bool>()
-                                 : tokenizer->do_lower_case;
-  tokenizer->tokenize_chinese_chars = tc.value("tokenize_chinese_chars", true);
-  auto id_of = [&](const char* key, const char* fallback, bool required) -> int32_t {
-    std::string token = fallback;
-    if (tc.contains(key) && tc[key].is_string()) token = tc[key].get<std::string>();
-    const auto it = std::find(tokenizer->vocab.begin(), tokenizer->vocab.end(), token);
-    if (it == tokenizer->vocab.end()) {
-      if (required) {
-        throw std::runtime_error(vocab_path.string() + ": special token " + token + " not found");
-      }
-      return -1;
-    }
-    return static_cast<int32_t>(it - tokenizer->vocab.begin());
-  };
-  tokenizer->unk_id = id_of("unk_token", "[UNK]", true);
-  tokenizer->cls_id = id_of("cls_token", "[CLS]", true);
-  tokenizer->sep_id = id_of("sep_token", "[SEP]", true);
-  tokenizer->pad_id = id_of("pad_token", "[PAD]", true);
-  tokenizer->mask_id = id_of("mask_token", "[MASK]", false);
-  return tokenizer;
+  TokenizerOptions tokenizer;
+  tokenizer.lowercase = options.lowercase.value_or(tc.value("do_lower_case", true));
+  if (tc.contains("strip_accents") && !tc["strip_accents"].is_null()) {
+    tokenizer.strip_accents = tc["strip_accents"].get<bool>();
+  }
+  tokenizer.tokenize_chinese_chars = tc.value("tokenize_chinese_chars", true);
+  tokenizer.split_special_tokens = tc.value("split_special_tokens", false);
+  for (auto [key, name] : {std::pair{"unk_token", &tokenizer.unk}, {"cls_token", &tokenizer.cls},
+                           {"sep_token", &tokenizer.sep}, {"pad_token", &tokenizer.pad},
+                           {"mask_token", &tokenizer.mask}}) {
+    if (tc.contains(key) && tc[key].is_string()) *name = tc[key].get<std::string>();
+  }
+  return make_tokenizer(read_vocab_file(vocab_path.string()), vocab_size, tokenizer,
+                        vocab_path.string());
 }
 
 // Hugging Face name of tensor `name` (ours) in the checkpoint, accepting the old gamma/beta names.

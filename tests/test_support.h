@@ -13,6 +13,8 @@
 #include "file_io.h"
 #include "hf_import.h"
 #include "model_file.h"
+#include "random_model.h"
+#include "tokenizer/vocab_file.h"
 
 namespace edgebert::test {
 
@@ -29,6 +31,24 @@ inline fb::ModelT import_fixture(const std::string& layout) {
 
 inline convert::AlignedBytes packed_fixture(const std::string& layout) {
   fb::ModelT model = import_fixture(layout);
+  return convert::pack_model(model);
+}
+
+// A tiny random encoder (1 layer, hidden 8) carrying the tokenizer of `vocab_file` (relative to
+// the fixtures folder): enough to exercise text input end to end.
+inline convert::AlignedBytes packed_text_model(const std::string& vocab_file,
+                                               const convert::TokenizerOptions& options) {
+  std::vector<std::string> vocab = convert::read_vocab_file(fixture_path(vocab_file));
+  convert::BertShape shape;
+  shape.num_layers = 1;
+  shape.hidden = 8;
+  shape.num_heads = 2;
+  shape.head_dim = 4;
+  shape.intermediate = 16;
+  shape.vocab_size = static_cast<uint32_t>(vocab.size());
+  shape.max_positions = 512;
+  fb::ModelT model = convert::random_bert(shape, 1);
+  model.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, options, vocab_file);
   return convert::pack_model(model);
 }
 

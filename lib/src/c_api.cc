@@ -45,6 +45,16 @@ void eb_model_get_info(const eb_model* model, eb_model_info* info) {
   info->task = static_cast<eb_task_kind>(view->task);
   info->num_labels = d.num_labels;
   info->has_pooler = view->has_pooler ? 1 : 0;
+  info->has_tokenizer = view->tokenizer_word_chars > 0 ? 1 : 0;
+}
+
+const char* eb_model_token(const eb_model* model, int32_t id) {
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view) || view->root->tokenizer() == nullptr || id < 0 ||
+      static_cast<uint32_t>(id) >= view->dims.vocab_size) {
+    return nullptr;
+  }
+  return view->root->tokenizer()->vocab()->Get(static_cast<uint32_t>(id))->c_str();
 }
 
 const char* eb_model_label(const eb_model* model, uint32_t index) {

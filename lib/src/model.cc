@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace edgebert {
 namespace {
@@ -284,6 +285,13 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
       return fail(error, EB_ERROR_INVALID_MODEL, "too many labels (%u)", labels->size());
     }
     v.dims.num_labels = labels->size();
+  }
+  const fb::Tokenizer* tokenizer = root->tokenizer();
+  if (tokenizer != nullptr && (tokenizer->vocab_hash() != nullptr || tokenizer->unicode() != nullptr)) {
+    if ((status = tokenizer_tables_init(tokenizer, v.dims.vocab_size, nullptr, error)) != EB_OK) {
+      return status;
+    }
+    v.tokenizer_word_chars = tokenizer->max_input_chars_per_word();
   }
   ModelWeights weights{};  // layers == nullptr: check every layer, store none
   if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;

@@ -42,6 +42,7 @@ struct ModelView {
   fb::Pooling pooling;
   bool normalize;
   bool has_pooler;
+  uint32_t tokenizer_word_chars;  // max_input_chars_per_word; 0 = no tokenizer tables (ids only)
 };
 
 constexpr uint64_t kModelMagic = 0x4542'4d4f'4445'4c31ull;  // "EBMODEL1"

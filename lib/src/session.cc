@@ -21,7 +21,8 @@ size_t take(size_t* offset, size_t bytes) {
 
 }  // namespace
 
-ArenaPlan plan_arena(const ModelDims& d, uint32_t max_seq) {
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq) {
+  const ModelDims& d = model.dims;
   const size_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
   const size_t f = sizeof(float);
   ArenaPlan p{};
@@ -38,6 +39,10 @@ ArenaPlan plan_arena(const ModelDims& d, uint32_t max_seq) {
   p.embedding = take(&offset, H * f);
   p.logits = take(&offset, d.num_labels * f);
   p.probabilities = take(&offset, d.num_labels * f);
+  const bool text = model.tokenizer_word_chars > 0;
+  p.tokenizer_scratch =
+      take(&offset, text ? tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq) : 0);
+  p.encoding = take(&offset, text ? encoding_bytes(max_seq) : 0);
   p.head_bytes = offset;
   p.session = take(&offset, sizeof(eb_session));
   p.layers = take(&offset, d.num_layers * sizeof(LayerWeights));
@@ -57,7 +62,7 @@ size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads) 
   if (!edgebert::model_view_ready(view)) return 0;
   if (max_seq == 0) max_seq = view->dims.max_seq;
   if (max_seq > view->dims.max_seq) return 0;
-  return edgebert::plan_arena(view->dims, max_seq).total_bytes;
+  return edgebert::plan_arena(*view, max_seq).total_bytes;
 }
 
 eb_session_options eb_session_options_default(void) {
@@ -85,7 +90,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u exceeds the model's max_seq %u",
                 max_seq, view->dims.max_seq);
   }
-  const ArenaPlan plan = plan_arena(view->dims, max_seq);
+  const ArenaPlan plan = plan_arena(*view, max_seq);
   if (arena_bytes < plan.total_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL,
                 "arena has %zu bytes, needs %zu (%zu missing); use eb_arena_size()", arena_bytes,
@@ -110,6 +115,15 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->threads = options->threads == 0 ? 1 : options->threads;
   s->last_tokens = 0;
   s->last_label = -1;
+  s->has_tokenizer = view->tokenizer_word_chars > 0;
+  if (s->has_tokenizer) {
+    status = tokenizer_tables_init(view->root->tokenizer(), view->dims.vocab_size, &s->tokenizer,
+                                   error);
+    if (status != EB_OK) return status;  // cannot happen for a model that passed init
+    s->tokenizer_scratch =
+        tokenizer_scratch_at(base + plan.tokenizer_scratch, view->tokenizer_word_chars, max_seq);
+    s->encoding = encoding_at(base + plan.encoding, max_seq);
+  }
   *session = s;
   return edgebert::ok(error);
 }

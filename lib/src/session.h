@@ -5,6 +5,7 @@
 //   arena ─► | pad <64 B | head: activations, planned for max_seq rows        | tail: persistent  |
 //            |           | hidden | query | key | value | context | attention | eb_session        |
 //            |           | ffn | scores | pooled | embedding | logits | probs | LayerWeights[L]   |
+//            |           | tokenizer scratch | encoding (text models only)  |                   |
 //
 // Every block starts on a 64-byte boundary (cache line, widest SIMD load). The head is what the
 // converter's planner will later share between buffers with disjoint lifetimes; for the fp32
@@ -17,6 +18,7 @@
 
 #include "model.h"
 #include "reference/bert_fp32.h"
+#include "tokenizer/tokenizer.h"
 
 namespace edgebert {
 
@@ -26,12 +28,13 @@ constexpr size_t kArenaAlignment = 64;
 struct ArenaPlan {
   size_t hidden, query, key, value, context, attention, ffn, scores;  // head: activations
   size_t pooled, embedding, logits, probabilities;                    // head: outputs
+  size_t tokenizer_scratch, encoding;  // head: text input (0 bytes without a tokenizer)
   size_t head_bytes;
   size_t session, layers;  // tail: persistent
   size_t total_bytes;      // includes kArenaAlignment - 1 bytes of slack for any arena alignment
 };
 
-ArenaPlan plan_arena(const ModelDims& dims, uint32_t max_seq);
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq);
 
 }  // namespace edgebert
 
@@ -48,6 +51,10 @@ struct eb_session {
   uint32_t threads;
   size_t last_tokens;    // tokens of the last successful run, 0 before any
   int32_t last_label;
+  bool has_tokenizer;
+  edgebert::TokenizerTables tokenizer;
+  edgebert::TokenizerScratch tokenizer_scratch;
+  edgebert::Encoding encoding;  // last tokenization; count 0 before any
 };
 
 #endif  // EDGEBERT_SRC_SESSION_H_

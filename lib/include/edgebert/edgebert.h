@@ -82,6 +82,7 @@ typedef struct eb_model_info {
   eb_task_kind task;
   uint32_t num_labels;    ///< classification only, else 0
   int has_pooler;         ///< pooled output available
+  int has_tokenizer;      ///< text input available (eb_session_run_text and friends)
 } eb_model_info;
 
 /// Verifies `size` bytes at `data` (FlatBuffers Verifier plus semantic checks of shapes, dtypes
@@ -95,6 +96,9 @@ void eb_model_get_info(const eb_model* model, eb_model_info* info);
 
 /// Name of classification label `index`, or NULL if out of range / not a classifier.
 const char* eb_model_label(const eb_model* model, uint32_t index);
+
+/// Vocabulary piece of token `id` (e.g. "##ing"), or NULL if out of range / no tokenizer.
+const char* eb_model_token(const eb_model* model, int32_t id);
 
 /// Provenance: producer and source strings stored in the model ("" if absent).
 const char* eb_model_producer(const eb_model* model);
@@ -149,6 +153,55 @@ const float* eb_session_output(const eb_session* session, eb_output which, size_
 
 /// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
 int32_t eb_session_label(const eb_session* session);
+
+/* ---- Text input (models with a tokenizer) -------------------------------------------------
+ *
+ * Tokenization is Hugging Face BertTokenizerFast's (tokenizers 0.19), driven by the vocabulary,
+ * options and Unicode tables stored in the model: clean text, CJK split, accent stripping and
+ * lowercasing as the model says, punctuation split, greedy WordPiece, [UNK] for words over
+ * max_input_chars_per_word code points. Inputs become [CLS] text [SEP] (text_b [SEP]), truncated
+ * longest-first to the session's max_seq (ties shorten text_b); text beyond that is not even read.
+ * Text is UTF-8 of the given byte length (NUL bytes are ordinary, dropped characters); invalid
+ * UTF-8 is decoded as Python's errors="replace" does (each maximal ill-formed subpart -> U+FFFD)
+ * and U+FFFD is dropped like other clean-text removals, so it never splits a word. Nothing here
+ * allocates.
+ */
+
+/// Tokenizes `text` (and the pair text `text_b` if not NULL) into the session's encoding.
+/// Needs max_seq >= 2 (>= 3 for pairs). EB_ERROR_UNSUPPORTED if the model has no tokenizer.
+eb_status eb_session_tokenize(eb_session* session, const char* text, size_t text_bytes,
+                              const char* text_b, size_t text_b_bytes, eb_error* error);
+
+/// The last tokenization, valid until the next tokenize / run_text call (count 0 if none).
+typedef struct eb_tokens {
+  const int32_t* ids;             ///< (count)
+  const int32_t* token_type_ids;  ///< (count) 0 for [CLS] text [SEP], 1 for text_b [SEP]
+  const int32_t* attention_mask;  ///< (count) all 1
+  const uint32_t* offsets;        ///< (count, 2) byte [begin, end) in its text; specials 0, 0
+  const int8_t* sequence;         ///< (count) 0 = text, 1 = text_b, -1 = special token
+  size_t count;
+} eb_tokens;
+void eb_session_tokens(const eb_session* session, eb_tokens* tokens);
+
+/// eb_session_tokenize, then eb_session_run on the result; outputs as after eb_session_run.
+eb_status eb_session_run_text(eb_session* session, const char* text, size_t text_bytes,
+                              const char* text_b, size_t text_b_bytes, eb_error* error);
+
+typedef struct eb_classification {
+  int32_t label;               ///< index of the most probable label
+  const char* label_name;      ///< its name, from the model
+  const float* probabilities;  ///< (num_labels), inside the arena, valid until the next run
+  size_t num_labels;
+} eb_classification;
+
+/// Classifies a text (or text pair). EB_ERROR_UNSUPPORTED unless the model is a classifier.
+eb_status eb_session_classify_text(eb_session* session, const char* text, size_t text_bytes,
+                                   const char* text_b, size_t text_b_bytes,
+                                   eb_classification* result, eb_error* error);
+
+/// Sentence embedding of a text with the model's pooling; `*embedding` points into the arena.
+eb_status eb_session_embed_text(eb_session* session, const char* text, size_t text_bytes,
+                                const float** embedding, size_t* dimension, eb_error* error);
 
 #ifdef __cplusplus
 }  // extern "C"

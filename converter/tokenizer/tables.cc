@@ -1,0 +1,174 @@
+#include "tokenizer/tables.h"
+
+#include <utf8proc.h>
+
+#include <map>
+#include <stdexcept>
+
+namespace edgebert::convert {
+namespace {
+
+struct CodePointRange {
+  uint32_t first, last;  // inclusive; first > last is the empty range
+};
+#include "tokenizer/hf_unicode_compat.inc"
+
+template <size_t N>
+bool in_ranges(const CodePointRange (&ranges)[N], uint32_t c) {
+  for (const CodePointRange& r : ranges) {
+    if (r.first <= c && c <= r.last) return true;
+  }
+  return false;
+}
+
+constexpr uint32_t kHangulFirst = 0xAC00, kHangulLast = 0xD7A3;
+
+// Rust's char::is_whitespace (the Unicode White_Space property), which tokenizers uses.
+bool is_white_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
+}
+
+// tokenizers' is_chinese_char. Its Extension E range starts at 0x2B920, not 0x2B820 as in the
+// Python BertTokenizer; we follow the fast tokenizer.
+bool is_cjk(uint32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+bool is_other(uint32_t c) {  // general category C* except Cn, as the reference sees it
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+  const bool other = cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF ||
+                     cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CS;
+  return (other && !in_ranges(kLegacyNotControl, c)) || in_ranges(kLegacyControl, c);
+}
+
+bool is_punctuation(uint32_t c) {  // ASCII symbols or general category P*, as the reference sees it
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
+      (c >= 123 && c <= 126)) {
+    return true;
+  }
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+  const bool p = cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
+  return (p && !in_ranges(kLegacyNotPunctuation, c)) || in_ranges(kLegacyPunctuation, c);
+}
+
+bool is_nonspacing_mark(uint32_t c) {
+  const bool mn = utf8proc_category(static_cast<utf8proc_int32_t>(c)) == UTF8PROC_CATEGORY_MN;
+  return (mn && !in_ranges(kLegacyNotNonspacingMark, c)) || in_ranges(kLegacyNonspacingMark, c);
+}
+
+// NFD(c) without nonspacing marks. Hangul syllables are left to the runtime, which decomposes
+// them algorithmically (Unicode 3.12), so 11,172 records need not be stored.
+std::vector<uint32_t> strip_mapping(uint32_t c) {
+  if (c >= kHangulFirst && c <= kHangulLast) return {c};
+  if (in_ranges(kLegacyNoDecomposition, c)) return {c};
+  utf8proc_int32_t decomposed[32];
+  int last_boundclass = 0;
+  const utf8proc_ssize_t n = utf8proc_decompose_char(
+      static_cast<utf8proc_int32_t>(c), decomposed, 32, UTF8PROC_DECOMPOSE, &last_boundclass);
+  if (n < 0 || n > 32) throw std::runtime_error("utf8proc_decompose_char failed");
+  std::vector<uint32_t> out;
+  for (utf8proc_ssize_t i = 0; i < n; ++i) {
+    const auto d = static_cast<uint32_t>(decomposed[i]);
+    if (!is_nonspacing_mark(d)) out.push_back(d);
+  }
+  return out;
+}
+
+bool is_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+
+}  // namespace
+
+uint32_t fnv1a(const char* data, size_t size, uint32_t hash) {
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<uint8_t>(data[i]);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+uint8_t unicode_flags(uint32_t c) {
+  using F = fb::UnicodeFlag;
+  uint8_t flags = 0;
+  const bool newline_or_tab = c == '\t' || c == '\n' || c == '\r';
+  if (c == 0 || c == 0xFFFD || (!newline_or_tab && is_other(c))) {
+    flags |= static_cast<uint8_t>(F::Remove);
+  }
+  if (is_white_space(c)) flags |= static_cast<uint8_t>(F::Space);
+  if (is_cjk(c)) flags |= static_cast<uint8_t>(F::Cjk);
+  if (is_punctuation(c)) flags |= static_cast<uint8_t>(F::Punctuation);
+  if (c == 0x130) flags |= static_cast<uint8_t>(F::LowerSpecial);
+  return flags;
+}
+
+void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
+  // ---- vocabulary hash: linear probing, load factor <= 1/2; later duplicates win, like HF ----
+  size_t capacity = 16;
+  while (capacity < 2 * tokenizer.vocab.size()) capacity *= 2;
+  tokenizer.vocab_hash.assign(capacity, -1);
+  tokenizer.max_piece_chars = 0;
+  for (size_t id = 0; id < tokenizer.vocab.size(); ++id) {
+    const std::string& piece = tokenizer.vocab[id];
+    size_t slot = fnv1a(piece.data(), piece.size()) & (capacity - 1);
+    while (tokenizer.vocab_hash[slot] >= 0 &&
+           tokenizer.vocab[static_cast<size_t>(tokenizer.vocab_hash[slot])] != piece) {
+      slot = (slot + 1) & (capacity - 1);
+    }
+    tokenizer.vocab_hash[slot] = static_cast<int32_t>(id);
+    const size_t prefix = piece.rfind("##", 0) == 0 ? 2 : 0;
+    uint32_t chars = 0;
+    for (size_t i = prefix; i < piece.size(); ++i) chars += (piece[i] & 0xC0) != 0x80;
+    if (chars > tokenizer.max_piece_chars) tokenizer.max_piece_chars = chars;
+  }
+
+  // ---- Unicode: one record per distinct behaviour, two-stage table over code points ----
+  auto unicode = std::make_unique<fb::UnicodeTablesT>();
+  const int shift = unicode->block_shift;
+  const uint32_t block = 1u << shift;
+  std::map<std::tuple<uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
+  std::map<std::vector<uint16_t>, uint16_t> block_index;
+  auto record_for = [&](uint32_t c) -> uint16_t {
+    uint8_t flags = is_surrogate(c) ? static_cast<uint8_t>(fb::UnicodeFlag::Remove)
+                                    : unicode_flags(c);
+    uint8_t strip_length = 0;
+    uint32_t strip_offset = 0;
+    int32_t lower_delta = 0;
+    if (!is_surrogate(c)) {
+      const std::vector<uint32_t> strip = strip_mapping(c);
+      if (!(strip.size() == 1 && strip[0] == c)) {
+        flags |= static_cast<uint8_t>(fb::UnicodeFlag::HasStrip);
+        strip_length = static_cast<uint8_t>(strip.size());
+        strip_offset = static_cast<uint32_t>(unicode->strip_data.size());
+        unicode->strip_data.insert(unicode->strip_data.end(), strip.begin(), strip.end());
+      }
+      lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
+    }
+    const auto key = std::make_tuple(flags, strip_length, lower_delta, strip_offset);
+    const auto it = record_index.find(key);
+    if (it != record_index.end()) return it->second;
+    if (unicode->records.size() >= 0xFFFF) throw std::runtime_error("too many Unicode records");
+    unicode->records.emplace_back(flags, strip_length, 0, lower_delta, strip_offset);
+    return record_index[key] = static_cast<uint16_t>(unicode->records.size() - 1);
+  };
+  for (uint32_t start = 0; start < 0x110000; start += block) {
+    std::vector<uint16_t> entries(block);
+    for (uint32_t i = 0; i < block; ++i) entries[i] = record_for(start + i);
+    auto it = block_index.find(entries);
+    if (it == block_index.end()) {
+      const auto index = static_cast<uint16_t>(unicode->stage2.size() >> shift);
+      unicode->stage2.insert(unicode->stage2.end(), entries.begin(), entries.end());
+      it = block_index.emplace(entries, index).first;
+    }
+    unicode->stage1.push_back(it->second);
+  }
+  unicode->source = std::string("utf8proc ") + utf8proc_version() + " (Unicode " +
+                    utf8proc_unicode_version() +
+                    ") with Hugging Face tokenizers 0.19 category compatibility";
+  tokenizer.unicode = std::move(unicode);
+}
+
+}  // namespace edgebert::convert

@@ -1,0 +1,410 @@
+#include "tokenizer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../error.h"
+#include "utf8.h"
+
+namespace edgebert {
+namespace {
+
+constexpr uint32_t kMaxCodePoint = 0x10FFFF;
+constexpr uint32_t kHangulFirst = 0xAC00, kHangulCount = 11172;
+constexpr uint32_t kJamoL = 0x1100, kJamoV = 0x1161, kJamoT = 0x11A7, kJamoVCount = 21,
+                   kJamoTCount = 28;
+
+bool has(const fb::UnicodeRecord& r, fb::UnicodeFlag flag) {
+  return (r.flags() & static_cast<uint8_t>(flag)) != 0;
+}
+
+uint32_t fnv1a(const char* data, size_t size, uint32_t hash) {
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<uint8_t>(data[i]);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+size_t align16(size_t n) { return (n + 15) & ~size_t{15}; }
+
+// Lays out (or measures, when base is null) a sequence of arrays at 16-byte boundaries.
+class Carver {
+ public:
+  explicit Carver(void* base) : base_(static_cast<uint8_t*>(base)) {}
+  template <typename T>
+  T* take(size_t count) {
+    T* p = base_ == nullptr ? nullptr : reinterpret_cast<T*>(base_ + offset_);
+    offset_ += align16(count * sizeof(T));
+    return p;
+  }
+  size_t bytes() const { return offset_; }
+
+ private:
+  uint8_t* base_;
+  size_t offset_ = 0;
+};
+
+TokenizerScratch carve_scratch(Carver& c, uint32_t max_word_chars, uint32_t max_seq) {
+  const size_t W = size_t{max_word_chars} + 1;
+  TokenizerScratch s;
+  s.word_chars = c.take<uint32_t>(W);
+  s.word_begin = c.take<uint32_t>(W);
+  s.word_end = c.take<uint32_t>(W);
+  s.word_byte = c.take<uint32_t>(W + 1);
+  s.word_utf8 = c.take<char>(4 * W);
+  s.pieces = c.take<Token>(W);
+  s.first = c.take<Token>(max_seq);
+  s.second = c.take<Token>(max_seq);
+  return s;
+}
+
+Encoding carve_encoding(Carver& c, uint32_t max_seq) {
+  Encoding e;
+  e.ids = c.take<int32_t>(max_seq);
+  e.type_ids = c.take<int32_t>(max_seq);
+  e.mask = c.take<int32_t>(max_seq);
+  e.offsets = c.take<uint32_t>(2 * size_t{max_seq});
+  e.sequence = c.take<int8_t>(max_seq);
+  e.count = 0;
+  return e;
+}
+
+// Builds one word at a time and turns it into WordPiece tokens.
+class WordBuilder {
+ public:
+  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, Token* out, size_t capacity)
+      : t_(t), s_(s), out_(out), capacity_(capacity) {}
+
+  // A token that is not built from characters (a special token matched in the text).
+  void emit_token(const Token& token) { emit(token); }
+
+  // Tokens emitted so far, including those past capacity (counted, not stored).
+  size_t count() const { return count_; }
+  bool full() const { return count_ >= capacity_; }
+
+  void append(uint32_t cp, uint32_t begin, uint32_t end) {
+    if (length_ == 0) word_begin_ = begin;
+    word_end_ = end;
+    if (length_ > t_.max_word_chars) return;  // already too long: [UNK], only the span grows
+    s_.word_chars[length_] = cp;
+    s_.word_begin[length_] = begin;
+    s_.word_end[length_] = end;
+    ++length_;
+  }
+
+  // Ends the current word and emits its tokens.
+  void flush() {
+    if (length_ == 0) return;
+    if (length_ > t_.max_word_chars) {
+      emit(Token{t_.unk_id, word_begin_, word_end_});
+    } else {
+      wordpiece();
+    }
+    length_ = 0;
+  }
+
+
+ private:
+  void emit(const Token& token) {
+    if (count_ < capacity_) out_[count_] = token;
+    ++count_;
+  }
+
+  void wordpiece() {
+    uint32_t bytes = 0;
+    for (uint32_t i = 0; i < length_; ++i) {
+      s_.word_byte[i] = bytes;
+      bytes += static_cast<uint32_t>(utf8_encode(s_.word_chars[i], s_.word_utf8 + bytes));
+    }
+    s_.word_byte[length_] = bytes;
+    size_t pieces = 0;
+    for (uint32_t start = 0; start < length_;) {
+      uint32_t end = length_ - start > t_.max_piece_chars ? start + t_.max_piece_chars : length_;
+      int32_t id = -1;
+      for (; end > start; --end) {
+        id = vocab_lookup(t_, s_.word_utf8 + s_.word_byte[start],
+                          s_.word_byte[end] - s_.word_byte[start], start > 0);
+        if (id >= 0) break;
+      }
+      if (id < 0) {  // some rest of the word matches nothing: the whole word is [UNK]
+        emit(Token{t_.unk_id, word_begin_, word_end_});
+        return;
+      }
+      s_.pieces[pieces++] = Token{id, s_.word_begin[start], s_.word_end[end - 1]};
+      start = end;
+    }
+    for (size_t i = 0; i < pieces; ++i) emit(s_.pieces[i]);
+  }
+
+  const TokenizerTables& t_;
+  const TokenizerScratch& s_;
+  Token* out_;
+  size_t capacity_;
+  size_t count_ = 0;
+  uint32_t length_ = 0;
+  uint32_t word_begin_ = 0, word_end_ = 0;
+};
+
+// Id of the special token whose exact text starts `text`, or -1.
+int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
+  for (size_t i = 0; i < t.special_count; ++i) {
+    const flatbuffers::String* s = t.special_text[i];
+    if (s->size() <= size && static_cast<uint8_t>(s->data()[0]) == text[0] &&
+        std::memcmp(s->data(), text, s->size()) == 0) {
+      return t.special_id[i];
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_size,
+                                TokenizerTables* t, eb_error* error) {
+  const auto fail_tables = [error](const char* what) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "tokenizer tables: %s", what);
+  };
+  if (tokenizer == nullptr || tokenizer->vocab() == nullptr) return fail_tables("no vocabulary");
+  const auto* hash = tokenizer->vocab_hash();
+  const fb::UnicodeTables* u = tokenizer->unicode();
+  if (hash == nullptr || u == nullptr) return fail_tables("missing (re-convert the model)");
+  const uint32_t slots = hash->size();
+  if (slots <= vocab_size || (slots & (slots - 1)) != 0) {
+    return fail_tables("vocab_hash size must be a power of 2 above the vocabulary size");
+  }
+  for (uint32_t i = 0; i < slots; ++i) {
+    const int32_t id = hash->Get(i);
+    if (id < -1 || id >= static_cast<int64_t>(vocab_size)) return fail_tables("vocab_hash id");
+  }
+  const uint32_t shift = u->block_shift();
+  if (shift < 4 || shift > 12) return fail_tables("block_shift outside [4, 12]");
+  const uint32_t block = 1u << shift;
+  const auto *stage1 = u->stage1(), *stage2 = u->stage2();
+  const auto* records = u->records();
+  const auto* strip = u->strip_data();
+  if (stage1 == nullptr || stage2 == nullptr || records == nullptr || strip == nullptr ||
+      stage1->size() != (kMaxCodePoint + 1) >> shift || stage2->size() == 0 ||
+      stage2->size() % block != 0) {
+    return fail_tables("stage sizes");
+  }
+  const uint32_t blocks = stage2->size() >> shift;
+  for (uint32_t i = 0; i < stage1->size(); ++i) {
+    if (stage1->Get(i) >= blocks) return fail_tables("stage1 index");
+  }
+  for (uint32_t i = 0; i < stage2->size(); ++i) {
+    if (stage2->Get(i) >= records->size()) return fail_tables("stage2 index");
+  }
+  for (const fb::UnicodeRecord* r : *records) {
+    if (r->strip_length() > kMaxStripLength ||
+        uint64_t{r->strip_offset()} + r->strip_length() > strip->size()) {
+      return fail_tables("strip mapping range");
+    }
+  }
+  for (uint32_t cp : *strip) {
+    if (cp > kMaxCodePoint || (cp >= 0xD800 && cp <= 0xDFFF)) return fail_tables("strip data");
+  }
+  const int32_t specials[3] = {tokenizer->unk_id(), tokenizer->cls_id(), tokenizer->sep_id()};
+  for (int32_t id : specials) {
+    if (id < 0) return fail_tables("[UNK], [CLS] and [SEP] ids are required");
+  }
+  if (tokenizer->max_input_chars_per_word() < 1 ||
+      tokenizer->max_input_chars_per_word() > kMaxWordCharsLimit) {
+    return fail_tables("max_input_chars_per_word outside [1, 4096]");
+  }
+  if (tokenizer->max_piece_chars() < 1) return fail_tables("max_piece_chars");
+  if (t != nullptr) {
+    t->vocab = tokenizer->vocab();
+    t->vocab_hash = hash->data();
+    t->hash_mask = slots - 1;
+    t->stage1 = stage1->data();
+    t->stage2 = stage2->data();
+    t->records = reinterpret_cast<const fb::UnicodeRecord*>(records->Data());  // inline structs
+    t->strip_data = strip->data();
+    t->block_shift = shift;
+    t->max_word_chars = tokenizer->max_input_chars_per_word();
+    t->max_piece_chars = tokenizer->max_piece_chars();
+    t->unk_id = tokenizer->unk_id();
+    t->cls_id = tokenizer->cls_id();
+    t->sep_id = tokenizer->sep_id();
+    t->pad_id = tokenizer->pad_id();
+    t->lowercase = tokenizer->do_lower_case();
+    t->strip_accents = tokenizer->strip_accents();
+    t->split_cjk = tokenizer->tokenize_chinese_chars();
+    t->special_count = 0;
+    if (!tokenizer->split_special_tokens()) {
+      const int32_t ids[5] = {tokenizer->pad_id(), tokenizer->unk_id(), tokenizer->cls_id(),
+                              tokenizer->sep_id(), tokenizer->mask_id()};
+      for (int32_t id : ids) {
+        const flatbuffers::String* text =
+            id >= 0 ? tokenizer->vocab()->Get(static_cast<uint32_t>(id)) : nullptr;
+        if (text == nullptr || text->size() == 0) continue;
+        t->special_text[t->special_count] = text;
+        t->special_id[t->special_count++] = id;
+      }
+    }
+  }
+  return EB_OK;
+}
+
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq) {
+  Carver measure(nullptr);
+  carve_scratch(measure, max_word_chars, max_seq);
+  return measure.bytes();
+}
+
+TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq) {
+  Carver carver(base);
+  return carve_scratch(carver, max_word_chars, max_seq);
+}
+
+size_t encoding_bytes(uint32_t max_seq) {
+  Carver measure(nullptr);
+  carve_encoding(measure, max_seq);
+  return measure.bytes();
+}
+
+Encoding encoding_at(void* base, uint32_t max_seq) {
+  Carver carver(base);
+  return carve_encoding(carver, max_seq);
+}
+
+size_t normalize_code_point(const TokenizerTables& t, uint32_t cp, uint32_t* out) {
+  uint32_t stripped[kMaxStripLength];
+  size_t n = 0;
+  if (t.strip_accents && cp - kHangulFirst < kHangulCount) {  // Hangul syllable -> L V (T)
+    const uint32_t index = cp - kHangulFirst;
+    stripped[n++] = kJamoL + index / (kJamoVCount * kJamoTCount);
+    stripped[n++] = kJamoV + (index % (kJamoVCount * kJamoTCount)) / kJamoTCount;
+    if (index % kJamoTCount != 0) stripped[n++] = kJamoT + index % kJamoTCount;
+  } else if (t.strip_accents && has(unicode_record(t, cp), fb::UnicodeFlag::HasStrip)) {
+    const fb::UnicodeRecord& r = unicode_record(t, cp);
+    for (uint32_t i = 0; i < r.strip_length(); ++i) stripped[n++] = t.strip_data[r.strip_offset() + i];
+  } else {
+    stripped[n++] = cp;
+  }
+  if (!t.lowercase) {
+    for (size_t i = 0; i < n; ++i) out[i] = stripped[i];
+    return n;
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const fb::UnicodeRecord& r = unicode_record(t, stripped[i]);
+    if (has(r, fb::UnicodeFlag::LowerSpecial)) {  // U+0130 -> "i" U+0307
+      out[m++] = 'i';
+      out[m++] = 0x307;
+      continue;
+    }
+    const uint32_t lower = stripped[i] + static_cast<uint32_t>(r.lower_delta());
+    out[m++] = lower <= kMaxCodePoint ? lower : stripped[i];
+  }
+  return m;
+}
+
+int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
+                     bool continuation) {
+  const size_t prefix = continuation ? 2 : 0;
+  uint32_t slot = fnv1a(bytes, size, continuation ? fnv1a("##", 2, 2166136261u) : 2166136261u) &
+                  t.hash_mask;
+  for (uint32_t probe = 0; probe <= t.hash_mask; ++probe) {
+    const int32_t id = t.vocab_hash[slot];
+    if (id < 0) return -1;
+    const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(id));
+    if (piece->size() == size + prefix && (prefix == 0 || std::memcmp(piece->data(), "##", 2) == 0) &&
+        std::memcmp(piece->data() + prefix, bytes, size) == 0) {
+      return id;
+    }
+    slot = (slot + 1) & t.hash_mask;
+  }
+  return -1;
+}
+
+size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
+                     const uint8_t* text, size_t size, Token* out, size_t capacity,
+                     bool count_all) {
+  WordBuilder word(t, scratch, out, capacity);
+  uint32_t normalized[kMaxNormalizedLength];
+  size_t pos = 0;
+  while (pos < size && (count_all || !word.full())) {
+    const auto begin = static_cast<uint32_t>(pos);
+    const int32_t special = match_special(t, text + pos, size - pos);
+    if (special >= 0) {
+      const size_t length = t.vocab->Get(static_cast<uint32_t>(special))->size();
+      word.flush();
+      word.emit_token(Token{special, begin, static_cast<uint32_t>(pos + length)});
+      pos += length;
+      continue;
+    }
+    const uint32_t cp = utf8_decode(text, size, &pos);
+    const auto end = static_cast<uint32_t>(pos);
+    const fb::UnicodeRecord& r = unicode_record(t, cp);
+    if (has(r, fb::UnicodeFlag::Remove)) continue;  // does not separate words
+    if (has(r, fb::UnicodeFlag::Space)) {
+      word.flush();
+      continue;
+    }
+    const size_t n = normalize_code_point(t, cp, normalized);
+    if (t.split_cjk && has(r, fb::UnicodeFlag::Cjk)) {
+      word.flush();
+      for (size_t i = 0; i < n; ++i) word.append(normalized[i], begin, end);
+      word.flush();
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const fb::UnicodeRecord& nr = unicode_record(t, normalized[i]);
+      if (has(nr, fb::UnicodeFlag::Space)) {
+        word.flush();
+      } else if (has(nr, fb::UnicodeFlag::Punctuation)) {
+        word.flush();
+        word.append(normalized[i], begin, end);
+        word.flush();
+      } else {
+        word.append(normalized[i], begin, end);
+      }
+    }
+  }
+  if (count_all || !word.full()) word.flush();
+  return count_all ? word.count() : std::min(word.count(), capacity);
+}
+
+void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
+            size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out) {
+  const bool pair = text_b != nullptr;
+  const size_t target = max_seq - (pair ? 3 : 2);  // room left by the special tokens
+  size_t n1 = tokenize_text(t, scratch, text, size, scratch.first, max_seq, pair);
+  size_t n2 = pair ? tokenize_text(t, scratch, text_b, size_b, scratch.second, max_seq, true) : 0;
+  if (!pair) {
+    n1 = std::min(n1, target);
+  } else if (n1 + n2 > target) {
+    // tokenizers 0.19 TruncationStrategy::LongestFirst, with s <= l the shorter/longer lengths.
+    const bool swapped = n1 > n2;
+    size_t s = swapped ? n2 : n1, l = swapped ? n1 : n2;
+    l = s > target ? s : std::max(s, target - s);
+    if (s + l > target) {
+      s = target / 2;
+      l = s + target % 2;
+    }
+    n1 = swapped ? l : s;
+    n2 = swapped ? s : l;
+  }
+  size_t k = 0;
+  auto put = [&](int32_t id, int32_t type, int8_t sequence, uint32_t begin, uint32_t end) {
+    out->ids[k] = id;
+    out->type_ids[k] = type;
+    out->mask[k] = 1;
+    out->offsets[2 * k] = begin;
+    out->offsets[2 * k + 1] = end;
+    out->sequence[k] = sequence;
+    ++k;
+  };
+  put(t.cls_id, 0, -1, 0, 0);
+  for (size_t i = 0; i < n1; ++i) put(scratch.first[i].id, 0, 0, scratch.first[i].begin, scratch.first[i].end);
+  put(t.sep_id, 0, -1, 0, 0);
+  if (pair) {
+    for (size_t i = 0; i < n2; ++i) put(scratch.second[i].id, 1, 1, scratch.second[i].begin, scratch.second[i].end);
+    put(t.sep_id, 1, -1, 0, 0);
+  }
+  out->count = k;
+}
+
+}  // namespace edgebert

@@ -1,0 +1,119 @@
+// The device tokenizer: BertTokenizerFast (Hugging Face tokenizers 0.19) semantics, from the
+// lookup tables the converter stored in the model, in fixed buffers from the arena.
+//
+// Pipeline per code point of the UTF-8 input (decoded as in utf8.h):
+//   0. the special tokens' exact strings ("[CLS]", "[MASK]", ...) become those tokens, unless
+//      the model says split_special_tokens (Hugging Face's added-token matching);
+//   1. clean text: drop NUL, U+FFFD (hence invalid UTF-8) and control/format characters;
+//      whitespace separates words;
+//   2. CJK ideographs become words of their own;
+//   3. accent stripping (NFD, drop nonspacing marks; Hangul decomposed algorithmically), then
+//      lowercasing, as the model's options say;
+//   4. punctuation (after normalization) becomes a word of its own;
+//   5. each word: more than max_input_chars_per_word code points -> [UNK]; else greedy
+//      longest-match WordPiece with "##" continuations; a word with an unmatched rest -> [UNK].
+// Offsets are byte spans [begin, end) of the input each token came from.
+#ifndef EDGEBERT_SRC_TOKENIZER_TOKENIZER_H_
+#define EDGEBERT_SRC_TOKENIZER_TOKENIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgebert/edgebert.h"
+#include "edgebert_generated.h"
+
+namespace edgebert {
+
+struct Token {
+  int32_t id;
+  uint32_t begin, end;  // byte span in the source text
+};
+
+// Typed pointers into the model's tokenizer tables, checked once by tokenizer_tables_init.
+struct TokenizerTables {
+  const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* vocab;
+  const int32_t* vocab_hash;
+  uint32_t hash_mask;
+  const uint16_t* stage1;
+  const uint16_t* stage2;
+  const fb::UnicodeRecord* records;
+  const uint32_t* strip_data;
+  uint32_t block_shift;
+  uint32_t max_word_chars;   // max_input_chars_per_word
+  uint32_t max_piece_chars;
+  int32_t unk_id, cls_id, sep_id, pad_id;
+  bool lowercase, strip_accents, split_cjk;
+  // Special tokens matched verbatim in raw text (empty when split_special_tokens).
+  const flatbuffers::String* special_text[5];
+  int32_t special_id[5];
+  size_t special_count;
+};
+
+// Longest expansion of one code point by normalization (strip mapping, then lowercase x2).
+constexpr uint32_t kMaxStripLength = 8;
+constexpr uint32_t kMaxNormalizedLength = 2 * kMaxStripLength;
+constexpr uint32_t kMaxWordCharsLimit = 4096;
+
+// Checks every table of `tokenizer` (sizes, indices, ranges) and fills `tables`.
+eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_size,
+                                TokenizerTables* tables, eb_error* error);
+
+// Working memory of one tokenizer, carved from the arena. W = max_word_chars + 1.
+struct TokenizerScratch {
+  uint32_t* word_chars;  // (W) normalized code points of the word being built
+  uint32_t* word_begin;  // (W) byte span of each one's source character
+  uint32_t* word_end;    // (W)
+  uint32_t* word_byte;   // (W + 1) start of each character in word_utf8
+  char* word_utf8;       // (4 W) UTF-8 of the word
+  Token* pieces;         // (W) WordPiece output of the word
+  Token* first;          // (max_seq) tokens of text
+  Token* second;         // (max_seq) tokens of text_b
+};
+
+// Bytes of scratch for `max_word_chars` and `max_seq`, and the carving of it from `base`.
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq);
+TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq);
+
+// The record of one code point.
+inline const fb::UnicodeRecord& unicode_record(const TokenizerTables& t, uint32_t cp) {
+  const uint32_t block = t.stage1[cp >> t.block_shift];
+  return t.records[t.stage2[(block << t.block_shift) + (cp & ((1u << t.block_shift) - 1))]];
+}
+
+// Accent stripping and lowercasing of one code point, as the options say, into out
+// (kMaxNormalizedLength room). Returns the number of code points (0 if it vanishes).
+size_t normalize_code_point(const TokenizerTables& t, uint32_t cp, uint32_t* out);
+
+// Vocabulary id of a piece (UTF-8 bytes, "##" prepended when `continuation`), or -1.
+int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, bool continuation);
+
+// Tokens of `text` without special tokens; the first `capacity` are stored in `out`. Returns the
+// number of tokens: with `count_all` false it stops at `capacity` (work bounded by capacity, not
+// by the text), with `count_all` true it reads the whole text and returns the full count (what
+// pair truncation needs), still storing at most `capacity`.
+size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
+                     const uint8_t* text, size_t size, Token* out, size_t capacity,
+                     bool count_all);
+
+// Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP], truncated to max_seq tokens:
+// a single text keeps its first max_seq - 2 tokens; a pair is truncated longest-first as
+// tokenizers 0.19 does it (the shorter text is kept whole if the longer one can absorb the cut,
+// else both get half of the room and the longer one the odd token).
+struct Encoding {
+  int32_t* ids;        // (max_seq)
+  int32_t* type_ids;   // (max_seq)
+  int32_t* mask;       // (max_seq), all 1
+  uint32_t* offsets;   // (max_seq, 2) byte [begin, end) in its text; specials [0, 0]
+  int8_t* sequence;    // (max_seq) 0 = text, 1 = text_b, -1 = special token
+  size_t count;
+};
+size_t encoding_bytes(uint32_t max_seq);
+Encoding encoding_at(void* base, uint32_t max_seq);
+
+// text_b may be NULL (single text). max_seq >= 2 (single) or >= 3 (pair), checked by the caller.
+void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
+            size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out);
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_TOKENIZER_TOKENIZER_H_
