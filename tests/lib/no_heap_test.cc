@@ -1,0 +1,104 @@
+// The "no heap" promise, counted: model init, session init, tokenization and inference (text
+// and token-id input) make zero heap calls. Runs in its own binary (edgebert_alloc_tests) because
+// it replaces malloc and operator new for the whole process.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.h"
+#include "edgebert/edgebert.hpp"
+#include "test_support.h"
+
+namespace edgebert::test {
+namespace {
+
+// Texts that take every tokenizer path: SST-2 sentences, hard cases, pairs from the fixture.
+struct Text {
+  std::string a, b;
+  bool pair;
+};
+std::vector<Text> texts() {
+  std::vector<Text> out;
+  std::ifstream in(fixture_path("tokenizer/parity.jsonl"));
+  for (std::string line; std::getline(in, line) && out.size() < 2000;) {
+    const nlohmann::json c = nlohmann::json::parse(line);
+    if (c["vocab"] != "uncased") continue;
+    out.push_back({c["text"], c.value("text_b", ""), c.contains("text_b")});
+  }
+  out.push_back({"invalid \xFF\xC0\xAF utf-8 \xED\xA0\x80 and NUL \0 bytes", "", false});
+  out.push_back({std::string(100000, 'x') + " long", "", false});
+  out.push_back({std::string(5000, 'y'), std::string(7000, 'z'), true});
+  return out;
+}
+
+TEST_CASE("No heap: model init, session init, tokenize and run allocate nothing") {
+  const convert::AlignedBytes bytes = packed_text_model("tokenizer/uncased-vocab.txt", {});
+  const std::vector<Text> inputs = texts();
+  REQUIRE(inputs.size() > 1000);
+  eb_model model;
+  std::vector<uint8_t> arena(1 << 22);
+  eb_session* session = nullptr;
+  eb_error error;
+  eb_status init_model, init_session;
+  {
+    CountingScope scope;
+    init_model = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+    const size_t need = eb_arena_size(&model, 128, 1);
+    eb_session_options options = eb_session_options_default();
+    options.max_seq = 128;
+    init_session = need <= arena.size()
+                       ? eb_session_init(&session, &model, &options, arena.data(), need, &error)
+                       : EB_ERROR_ARENA_TOO_SMALL;
+    const HeapCalls calls = scope.calls();
+    CHECK(calls.total() == 0);
+  }
+  REQUIRE(init_model == EB_OK);
+  REQUIRE(init_session == EB_OK);
+
+  size_t failures = 0, tokens = 0;
+  HeapCalls calls;
+  {
+    CountingScope scope;
+    for (const Text& t : inputs) {
+      failures += eb_session_run_text(session, t.a.data(), t.a.size(), t.pair ? t.b.data() : nullptr,
+                                      t.b.size(), &error) != EB_OK;
+      eb_tokens out;
+      eb_session_tokens(session, &out);
+      tokens += out.count;
+      // Token-id input, and a refused input that formats an error message.
+      const eb_input ids{out.ids, out.token_type_ids, out.attention_mask, out.count};
+      failures += eb_session_run(session, &ids, &error) != EB_OK;
+      const int32_t bad[2] = {101, 1 << 30};
+      const eb_input bad_ids{bad, nullptr, nullptr, 2};
+      failures += eb_session_run(session, &bad_ids, &error) != EB_ERROR_INVALID_INPUT;
+      const float* embedding;
+      size_t dimension;
+      failures += eb_session_embed_text(session, t.a.data(), t.a.size(), &embedding, &dimension,
+                                        &error) != EB_OK;
+    }
+    calls = scope.calls();
+  }
+  MESSAGE(inputs.size() << " texts, " << tokens << " tokens: " << calls.allocations
+                        << " allocations, " << calls.frees << " frees");
+  CHECK(failures == 0);
+  CHECK(calls.total() == 0);
+}
+
+TEST_CASE("No heap: the counter itself sees allocations (guards the guard)") {
+  HeapCalls calls;
+  {
+    CountingScope scope;
+    auto* p = new std::vector<int>(100);
+    delete p;
+    void* q = std::malloc(10);
+    std::free(q);
+    calls = scope.calls();
+  }
+  CHECK(calls.allocations >= 3);
+  CHECK(calls.frees >= 3);
+}
+
+}  // namespace
+}  // namespace edgebert::test
