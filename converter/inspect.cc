@@ -92,12 +92,25 @@ json inspect_model(const AlignedBytes& bytes) {
                            {"strip_accents", t->strip_accents()},
                            {"tokenize_chinese_chars", t->tokenize_chinese_chars()},
                            {"max_input_chars_per_word", t->max_input_chars_per_word()},
+                           {"split_special_tokens", t->split_special_tokens()},
                            {"special_ids",
                             {{"unk", t->unk_id()},
                              {"cls", t->cls_id()},
                              {"sep", t->sep_id()},
                              {"pad", t->pad_id()},
                              {"mask", t->mask_id()}}}};
+    // Device lookup structures stored in the model (what text input costs in model bytes).
+    const uint64_t hash_bytes = t->vocab_hash() ? t->vocab_hash()->size() * 4ull : 0;
+    uint64_t unicode_bytes = 0;
+    if (const fb::UnicodeTables* u = t->unicode()) {
+      unicode_bytes = 2ull * (u->stage1() ? u->stage1()->size() : 0) +
+                      2ull * (u->stage2() ? u->stage2()->size() : 0) +
+                      sizeof(fb::UnicodeRecord) * (u->records() ? u->records()->size() : 0) +
+                      4ull * (u->strip_data() ? u->strip_data()->size() : 0);
+      report["tokenizer"]["unicode_source"] = str(u->source());
+      report["tokenizer"]["unicode_records"] = u->records() ? u->records()->size() : 0;
+    }
+    report["tokenizer"]["table_bytes"] = {{"vocab_hash", hash_bytes}, {"unicode", unicode_bytes}};
   }
   json tensors = json::array();
   uint64_t parameters = 0, weight_bytes = 0;
@@ -192,6 +205,14 @@ std::string inspect_text(const json& r) {
                      t["strip_accents"].get<bool>(), t["tokenize_chinese_chars"].get<bool>(),
                      ids["unk"].get<int>(), ids["cls"].get<int>(), ids["sep"].get<int>(),
                      ids["pad"].get<int>(), ids["mask"].get<int>()));
+    if (t.contains("unicode_source")) {
+      line(fmt::format("  device tables: vocab hash {}, Unicode {} ({} records; {})",
+                       bytes_text(t["table_bytes"]["vocab_hash"].get<uint64_t>()),
+                       bytes_text(t["table_bytes"]["unicode"].get<uint64_t>()),
+                       t["unicode_records"].get<uint32_t>(), t["unicode_source"].get<std::string>()));
+    } else {
+      line("  device tables: none (token-id input only; re-convert for text input)");
+    }
   } else {
     line("tokenizer: none (token-id input only)");
   }

@@ -8,6 +8,7 @@
 #include "hf_import.h"
 #include "inspect.h"
 #include "model_file.h"
+#include "tokenize_command.h"
 
 namespace {
 
@@ -32,6 +33,17 @@ int run_inspect(const std::string& path, bool as_json) {
   }
   // Exit 0 only when the device runtime would load the file.
   return report["runtime_check"]["status"] == "EB_OK" ? 0 : 1;
+}
+
+int run_tokenize(const std::string& path, const std::string& text,
+                 const std::optional<std::string>& pair, uint32_t max_seq, bool as_json) {
+  const nlohmann::json report = tokenize_report(read_file_aligned(path), text, pair, max_seq);
+  if (as_json) {
+    std::cout << report.dump() << "\n";
+  } else {
+    std::cout << tokenize_text_table(report);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -70,6 +82,18 @@ int main(int argc, char** argv) {
   inspect->add_option("model", inspect_path, ".ebm file")->required();
   inspect->add_flag("--json", inspect_json, "One JSON object on stdout");
 
+  std::string tokenize_path, tokenize_input;
+  std::optional<std::string> tokenize_pair;
+  uint32_t tokenize_max_seq = 0;
+  bool tokenize_json = false;
+  CLI::App* tokenize = app.add_subcommand(
+      "tokenize", "Show the device tokenizer's tokens, ids and byte offsets for a text");
+  tokenize->add_option("model", tokenize_path, ".ebm file with a tokenizer")->required();
+  tokenize->add_option("text", tokenize_input, "UTF-8 text")->required();
+  tokenize->add_option("--pair", tokenize_pair, "Second text of a pair");
+  tokenize->add_option("--max-seq", tokenize_max_seq, "Truncation length (default: the model's)");
+  tokenize->add_flag("--json", tokenize_json, "One JSON object on stdout");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*import) {
@@ -83,6 +107,10 @@ int main(int argc, char** argv) {
       return run_import(import_options, import_output);
     }
     if (*inspect) return run_inspect(inspect_path, inspect_json);
+    if (*tokenize) {
+      return run_tokenize(tokenize_path, tokenize_input, tokenize_pair, tokenize_max_seq,
+                          tokenize_json);
+    }
   } catch (const CLI::Error& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

@@ -18,10 +18,12 @@ echo "== inspect"
 "$bin/converter/edgebert-convert" inspect "$out/tiny_classifier.ebm" |
   grep -v "^  encoder\.layer\."  # per-layer tensors elided
 echo
-echo "== classify (token ids; the on-device tokenizer arrives with issue #3)"
+echo "== tokenize on the device (byte offsets into the text)"
+"$bin/converter/edgebert-convert" tokenize "$out/tiny_classifier.ebm" "The movie was GREAT!"
+echo
+echo "== classify text (tokenization included in the latency)"
 echo "   The bundled fixture has random weights, so its labels mean nothing yet; the pipeline is real."
-# [CLS] the movie was great [SEP] / [CLS] the plot was dull and boring [SEP] / a sentence pair
 "$bin/platforms/edgebert-classify" "$out/tiny_classifier.ebm" \
-  "2 57 58 61 64 3" \
-  "2 57 73 61 75 68 65 3" \
-  "2 70 60 67 74 3 57 71 61 62 3"
+  "the movie was great" \
+  "The plot was dull and boring." \
+  "$(printf 'it is very fun\tthe story was good')"

@@ -32,16 +32,24 @@ grep -q '"status": "EB_OK"' "$work/inspect.json" || fail "inspect --json runtime
 grep -q '"hidden": 32' "$work/inspect.json" || fail "inspect --json config"
 grep -q '"name": "classifier.weight"' "$work/inspect.json" || fail "inspect --json tensors"
 
-"$classify" "$work/model.ebm" "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
-  fail "classify"
+"$classify" "$work/model.ebm" --ids "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
+  fail "classify --ids"
 [ "$(grep -c " ms$" "$work/classify.txt")" -eq 2 ] || fail "classify did not print two results"
-echo "2 40 41 3" | "$classify" "$work/sentence.ebm" | grep -q "embedding\[32\]" ||
+"$classify" "$work/model.ebm" "The movie was great!" >"$work/text.txt" || fail "classify text"
+grep -q " 7 tokens " "$work/text.txt" || fail "classify text: expected 7 tokens"
+printf 'the plot\tit was fun\n' | "$classify" "$work/model.ebm" | grep -q " 8 tokens " ||
+  fail "classify a text pair from stdin"
+echo "good film" | "$classify" "$work/sentence.ebm" | grep -q "embedding\[32\]" ||
   fail "classify on stdin with an embedding model"
+"$convert" tokenize "$work/model.ebm" "The movie, GREAT." >"$work/tokens.txt" || fail "tokenize"
+grep -qE "^ *3 +80 +, +9 +10 +0 +0" "$work/tokens.txt" || fail "tokenize: comma token"
+"$convert" tokenize --json "$work/model.ebm" "a" --pair "b" | grep -q '"type_ids":\[0,0,0,1,1\]' ||
+  fail "tokenize --json --pair"
 
 size=$(stat -c %s "$work/model.ebm")
 head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
 expect_refused "inspect truncated" "$convert" inspect "$work/truncated.ebm"
-expect_refused "classify truncated" "$classify" "$work/truncated.ebm" "2 3"
+expect_refused "classify truncated" "$classify" "$work/truncated.ebm" --ids "2 3"
 cp "$work/model.ebm" "$work/flipped.ebm"
 # Flip one bit of the root table offset (byte 1 of the first uint32): the file no longer verifies.
 byte=$(od -An -tu1 -j1 -N1 "$work/model.ebm" | tr -d ' ')
@@ -49,9 +57,9 @@ printf "\\$(printf '%03o' $((byte ^ 0x40)))" |
   dd of="$work/flipped.ebm" bs=1 seek=1 conv=notrunc status=none
 cmp -s "$work/model.ebm" "$work/flipped.ebm" && fail "bit flip did not change the file"
 expect_refused "inspect bit-flipped" "$convert" inspect "$work/flipped.ebm"
-expect_refused "classify bit-flipped" "$classify" "$work/flipped.ebm" "2 3"
+expect_refused "classify bit-flipped" "$classify" "$work/flipped.ebm" --ids "2 3"
 expect_refused "import missing dir" "$convert" import --hf "$work/nope" -o "$work/x.ebm"
-expect_refused "classify bad id" "$classify" "$work/model.ebm" "2 999 3"
+expect_refused "classify bad id" "$classify" "$work/model.ebm" --ids "2 999 3"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"

@@ -1,10 +1,10 @@
-/* edgebert-classify: runs a model on token-id sequences and prints label, probabilities and
- * latency. Written in C99/C11 against the public C API only, as an app would use it.
+/* edgebert-classify: runs a model on texts (tokenized on the device) or token-id sequences and
+ * prints label, probabilities and latency. Written in C11 against the public C API only, as an
+ * app would use it.
  *
- *   edgebert-classify model.ebm "101 2023 2003 102" ...   one sequence per argument
- *   edgebert-classify model.ebm < ids.txt                  one sequence per line
- *
- * Text input arrives with the on-device tokenizer; until then inputs are token ids.
+ *   edgebert-classify model.ebm "a great movie" ...        one text per argument
+ *   edgebert-classify model.ebm < texts.txt                one text per line; TAB separates a pair
+ *   edgebert-classify model.ebm --ids "101 2023 102" ...   token ids instead of text
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -68,7 +68,25 @@ static long parse_ids(const char* text, int32_t* ids, size_t capacity) {
   return (long)n;
 }
 
-static int classify(eb_session* session, const eb_model* model, const char* text) {
+/* Prints the result of the last run: label and probabilities, or the embedding. */
+static void print_result(eb_session* session, const eb_model* model, size_t tokens, double ms) {
+  int32_t label = eb_session_label(session);
+  size_t count;
+  if (label >= 0) {
+    const float* probs = eb_session_output(session, EB_OUTPUT_PROBABILITIES, &count);
+    printf("%-12s p=%.4f  [", eb_model_label(model, (uint32_t)label), probs[label]);
+    for (size_t i = 0; i < count; ++i) {
+      printf("%s%s %.4f", i ? ", " : "", eb_model_label(model, (uint32_t)i), probs[i]);
+    }
+    printf("]  %zu tokens  %.3f ms\n", tokens, ms);
+  } else {
+    const float* embedding = eb_session_output(session, EB_OUTPUT_EMBEDDING, &count);
+    printf("embedding[%zu] = [%.4f, %.4f, %.4f, ...]  %zu tokens  %.3f ms\n", count, embedding[0],
+           embedding[1], embedding[2], tokens, ms);
+  }
+}
+
+static int classify_ids(eb_session* session, const eb_model* model, const char* text) {
   static int32_t ids[kMaxTokens];
   long n = parse_ids(text, ids, kMaxTokens);
   if (n <= 0) {
@@ -84,32 +102,48 @@ static int classify(eb_session* session, const eb_model* model, const char* text
     fprintf(stderr, "edgebert-classify: %s: %s\n", eb_status_string(status), error.message);
     return 1;
   }
-  int32_t label = eb_session_label(session);
-  if (label >= 0) {
-    size_t count;
-    const float* probs = eb_session_output(session, EB_OUTPUT_PROBABILITIES, &count);
-    printf("%-12s p=%.4f  [", eb_model_label(model, (uint32_t)label), probs[label]);
-    for (size_t i = 0; i < count; ++i) {
-      printf("%s%s %.4f", i ? ", " : "", eb_model_label(model, (uint32_t)i), probs[i]);
-    }
-    printf("]  %ld tokens  %.3f ms\n", n, elapsed);
-  } else {
-    size_t count;
-    const float* embedding = eb_session_output(session, EB_OUTPUT_EMBEDDING, &count);
-    printf("embedding[%zu] = [%.4f, %.4f, %.4f, ...]  %ld tokens  %.3f ms\n", count, embedding[0],
-           embedding[1], embedding[2], n, elapsed);
+  print_result(session, model, (size_t)n, elapsed);
+  return 0;
+}
+
+/* One text, or a pair "text<TAB>text_b"; tokenization is included in the latency. */
+static int classify_text(eb_session* session, const eb_model* model, char* line) {
+  size_t length = strcspn(line, "\r\n");
+  line[length] = '\0';
+  char* tab = strchr(line, '\t');
+  const char* text_b = NULL;
+  size_t text_b_bytes = 0;
+  if (tab != NULL) {
+    *tab = '\0';
+    text_b = tab + 1;
+    text_b_bytes = strlen(text_b);
   }
+  eb_error error;
+  double start = now_ms();
+  eb_status status = eb_session_run_text(session, line, strlen(line), text_b, text_b_bytes, &error);
+  double elapsed = now_ms() - start;
+  if (status != EB_OK) {
+    fprintf(stderr, "edgebert-classify: %s: %s\n", eb_status_string(status), error.message);
+    return 1;
+  }
+  eb_tokens tokens;
+  eb_session_tokens(session, &tokens);
+  print_result(session, model, tokens.count, elapsed);
   return 0;
 }
 
 int main(int argc, char** argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fprintf(argc < 2 ? stderr : stdout,
-            "usage: edgebert-classify MODEL.ebm [\"ID ID ...\" ...]\n"
-            "Runs the model on each argument (or each stdin line) of token ids and prints the\n"
-            "label, probabilities and latency.\n");
+            "usage: edgebert-classify MODEL.ebm [--ids] [INPUT ...]\n"
+            "Runs the model on each INPUT (or each stdin line) and prints the label and\n"
+            "probabilities (or the sentence embedding) and the latency, tokenization included.\n"
+            "An input is a text (a TAB separates a text pair), or with --ids token ids.\n");
     return argc < 2 ? 2 : 0;
   }
+  int first_input = 2;
+  int ids_mode = argc > 2 && strcmp(argv[2], "--ids") == 0;
+  if (ids_mode) first_input = 3;
   size_t model_size = 0;
   void* model_bytes = read_model(argv[1], &model_size);
   if (model_bytes == NULL) return 1;
@@ -141,14 +175,27 @@ int main(int argc, char** argv) {
          info.num_layers, info.hidden, info.num_labels, info.max_seq, arena_bytes,
          eb_model_source(&model));
 
+  if (!ids_mode && !info.has_tokenizer) {
+    fprintf(stderr, "edgebert-classify: %s has no tokenizer; pass token ids with --ids\n", argv[1]);
+    free(arena);
+    free(model_bytes);
+    return 1;
+  }
   int failures = 0;
-  if (argc > 2) {
-    for (int i = 2; i < argc; ++i) failures += classify(session, &model, argv[i]);
+  static char line[1 << 16];
+  if (argc > first_input) {
+    for (int i = first_input; i < argc; ++i) {
+      if (ids_mode) {
+        failures += classify_ids(session, &model, argv[i]);
+      } else {
+        snprintf(line, sizeof line, "%s", argv[i]);
+        failures += classify_text(session, &model, line);
+      }
+    }
   } else {
-    char line[65536];
     while (fgets(line, sizeof line, stdin) != NULL) {
-      if (line[strspn(line, " \t\r\n")] == '\0') continue;
-      failures += classify(session, &model, line);
+      if (ids_mode && line[strspn(line, " \t\r\n")] == '\0') continue;
+      failures += ids_mode ? classify_ids(session, &model, line) : classify_text(session, &model, line);
     }
   }
   free(arena);
