@@ -9,6 +9,7 @@
 #include "inspect.h"
 #include "model_file.h"
 #include "tokenize_command.h"
+#include "tokenizer/vocab_trainer.h"
 
 namespace {
 
@@ -42,6 +43,23 @@ int run_tokenize(const std::string& path, const std::string& text,
     std::cout << report.dump() << "\n";
   } else {
     std::cout << tokenize_text_table(report);
+  }
+  return 0;
+}
+
+int run_vocab(const VocabTrainerOptions& options, const std::string& output) {
+  VocabTrainerReport report;
+  const std::vector<std::string> vocab = train_wordpiece_vocab(options, &report);
+  std::string text;
+  for (const std::string& piece : vocab) text += piece + "\n";
+  write_file_atomic(output, text.data(), text.size());
+  std::printf("vocab: %zu lines, %zu words (%zu distinct, %zu skipped for rare characters), "
+              "alphabet %zu, %zu merges -> %s (%zu pieces) in %.1f s\n",
+              report.lines, report.words, report.distinct_words, report.skipped_words,
+              report.alphabet, report.merges, output.c_str(), vocab.size(), report.seconds);
+  if (vocab.size() < options.vocab_size) {
+    std::printf("note: stopped at %zu pieces: no pair occurs --min-frequency %zu times\n",
+                vocab.size(), options.min_frequency);
   }
   return 0;
 }
@@ -94,6 +112,26 @@ int main(int argc, char** argv) {
   tokenize->add_option("--max-seq", tokenize_max_seq, "Truncation length (default: the model's)");
   tokenize->add_flag("--json", tokenize_json, "One JSON object on stdout");
 
+  VocabTrainerOptions vocab_options;
+  std::string vocab_output;
+  bool vocab_cased = false, vocab_keep_accents = false, vocab_no_cjk = false, vocab_quiet = false;
+  CLI::App* vocab = app.add_subcommand(
+      "vocab", "Learn a WordPiece vocabulary (vocab.txt) from text files, one text per line");
+  vocab->add_option("--corpus", vocab_options.corpus_files, "UTF-8 text files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  vocab->add_option("--size", vocab_options.vocab_size, "Vocabulary size, special tokens included")
+      ->capture_default_str();
+  vocab->add_option("-o,--output", vocab_output, "vocab.txt to write")->required();
+  vocab->add_option("--min-frequency", vocab_options.min_frequency,
+                    "Merge only pairs seen at least this often")->capture_default_str();
+  vocab->add_option("--limit-alphabet", vocab_options.limit_alphabet,
+                    "Keep this many most frequent characters")->capture_default_str();
+  vocab->add_flag("--cased", vocab_cased, "Do not lowercase (and keep accents)");
+  vocab->add_flag("--keep-accents", vocab_keep_accents, "Lowercase but keep accents");
+  vocab->add_flag("--no-cjk-split", vocab_no_cjk, "Do not split CJK ideographs into single words");
+  vocab->add_flag("-q,--quiet", vocab_quiet, "No progress bars");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*import) {
@@ -107,6 +145,13 @@ int main(int argc, char** argv) {
       return run_import(import_options, import_output);
     }
     if (*inspect) return run_inspect(inspect_path, inspect_json);
+    if (*vocab) {
+      vocab_options.normalization.lowercase = !vocab_cased;
+      if (vocab_cased || vocab_keep_accents) vocab_options.normalization.strip_accents = false;
+      vocab_options.normalization.tokenize_chinese_chars = !vocab_no_cjk;
+      vocab_options.progress = !vocab_quiet;
+      return run_vocab(vocab_options, vocab_output);
+    }
     if (*tokenize) {
       return run_tokenize(tokenize_path, tokenize_input, tokenize_pair, tokenize_max_seq,
                           tokenize_json);

@@ -46,6 +46,13 @@ grep -qE "^ *3 +80 +, +9 +10 +0 +0" "$work/tokens.txt" || fail "tokenize: comma 
 "$convert" tokenize --json "$work/model.ebm" "a" --pair "b" | grep -q '"type_ids":\[0,0,0,1,1\]' ||
   fail "tokenize --json --pair"
 
+printf 'the film was good\nthe films were bad\n' >"$work/corpus.txt"
+"$convert" vocab --corpus "$work/corpus.txt" --size 40 -o "$work/vocab.txt" -q >"$work/out" ||
+  fail "vocab"
+[ "$(head -1 "$work/vocab.txt")" = "[PAD]" ] || fail "vocab: [PAD] first"
+grep -qx "the" "$work/vocab.txt" || fail "vocab: frequent word 'the' not learned"
+expect_refused "vocab without room" "$convert" vocab --corpus "$work/corpus.txt" --size 3 -o "$work/v.txt"
+
 size=$(stat -c %s "$work/model.ebm")
 head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
 expect_refused "inspect truncated" "$convert" inspect "$work/truncated.ebm"

@@ -14,10 +14,6 @@ constexpr uint32_t kHangulFirst = 0xAC00, kHangulCount = 11172;
 constexpr uint32_t kJamoL = 0x1100, kJamoV = 0x1161, kJamoT = 0x11A7, kJamoVCount = 21,
                    kJamoTCount = 28;
 
-bool has(const fb::UnicodeRecord& r, fb::UnicodeFlag flag) {
-  return (r.flags() & static_cast<uint8_t>(flag)) != 0;
-}
-
 uint32_t fnv1a(const char* data, size_t size, uint32_t hash) {
   for (size_t i = 0; i < size; ++i) {
     hash ^= static_cast<uint8_t>(data[i]);
@@ -73,15 +69,16 @@ Encoding carve_encoding(Carver& c, uint32_t max_seq) {
 // Builds one word at a time and turns it into WordPiece tokens.
 class WordBuilder {
  public:
-  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, Token* out, size_t capacity)
-      : t_(t), s_(s), out_(out), capacity_(capacity) {}
+  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, Token* out, size_t capacity,
+              bool count_all)
+      : t_(t), s_(s), out_(out), capacity_(capacity), count_all_(count_all) {}
 
-  // A token that is not built from characters (a special token matched in the text).
-  void emit_token(const Token& token) { emit(token); }
+  // WordSink (see scan_words): stop once capacity is reached unless counting everything.
+  bool stop() const { return !count_all_ && count_ >= capacity_; }
+  void special(int32_t id, uint32_t begin, uint32_t end) { emit(Token{id, begin, end}); }
 
   // Tokens emitted so far, including those past capacity (counted, not stored).
   size_t count() const { return count_; }
-  bool full() const { return count_ >= capacity_; }
 
   void append(uint32_t cp, uint32_t begin, uint32_t end) {
     if (length_ == 0) word_begin_ = begin;
@@ -141,22 +138,11 @@ class WordBuilder {
   const TokenizerScratch& s_;
   Token* out_;
   size_t capacity_;
+  bool count_all_;
   size_t count_ = 0;
   uint32_t length_ = 0;
   uint32_t word_begin_ = 0, word_end_ = 0;
 };
-
-// Id of the special token whose exact text starts `text`, or -1.
-int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
-  for (size_t i = 0; i < t.special_count; ++i) {
-    const flatbuffers::String* s = t.special_text[i];
-    if (s->size() <= size && static_cast<uint8_t>(s->data()[0]) == text[0] &&
-        std::memcmp(s->data(), text, s->size()) == 0) {
-      return t.special_id[i];
-    }
-  }
-  return -1;
-}
 
 }  // namespace
 
@@ -322,48 +308,9 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all) {
-  WordBuilder word(t, scratch, out, capacity);
-  uint32_t normalized[kMaxNormalizedLength];
-  size_t pos = 0;
-  while (pos < size && (count_all || !word.full())) {
-    const auto begin = static_cast<uint32_t>(pos);
-    const int32_t special = match_special(t, text + pos, size - pos);
-    if (special >= 0) {
-      const size_t length = t.vocab->Get(static_cast<uint32_t>(special))->size();
-      word.flush();
-      word.emit_token(Token{special, begin, static_cast<uint32_t>(pos + length)});
-      pos += length;
-      continue;
-    }
-    const uint32_t cp = utf8_decode(text, size, &pos);
-    const auto end = static_cast<uint32_t>(pos);
-    const fb::UnicodeRecord& r = unicode_record(t, cp);
-    if (has(r, fb::UnicodeFlag::Remove)) continue;  // does not separate words
-    if (has(r, fb::UnicodeFlag::Space)) {
-      word.flush();
-      continue;
-    }
-    const size_t n = normalize_code_point(t, cp, normalized);
-    if (t.split_cjk && has(r, fb::UnicodeFlag::Cjk)) {
-      word.flush();
-      for (size_t i = 0; i < n; ++i) word.append(normalized[i], begin, end);
-      word.flush();
-      continue;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const fb::UnicodeRecord& nr = unicode_record(t, normalized[i]);
-      if (has(nr, fb::UnicodeFlag::Space)) {
-        word.flush();
-      } else if (has(nr, fb::UnicodeFlag::Punctuation)) {
-        word.flush();
-        word.append(normalized[i], begin, end);
-        word.flush();
-      } else {
-        word.append(normalized[i], begin, end);
-      }
-    }
-  }
-  if (count_all || !word.full()) word.flush();
+  WordBuilder word(t, scratch, out, capacity, count_all);
+  scan_words(t, text, size, word);
+  if (!word.stop()) word.flush();
   return count_all ? word.count() : std::min(word.count(), capacity);
 }
 

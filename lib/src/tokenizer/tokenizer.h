@@ -19,8 +19,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <cstring>
+
 #include "edgebert/edgebert.h"
 #include "edgebert_generated.h"
+#include "utf8.h"
 
 namespace edgebert {
 
@@ -80,9 +83,77 @@ inline const fb::UnicodeRecord& unicode_record(const TokenizerTables& t, uint32_
   return t.records[t.stage2[(block << t.block_shift) + (cp & ((1u << t.block_shift) - 1))]];
 }
 
+inline bool has(const fb::UnicodeRecord& r, fb::UnicodeFlag flag) {
+  return (r.flags() & static_cast<uint8_t>(flag)) != 0;
+}
+
+// Id of the special token whose exact text starts `text` (size > 0), or -1.
+inline int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
+  for (size_t i = 0; i < t.special_count; ++i) {
+    const flatbuffers::String* s = t.special_text[i];
+    if (s->size() <= size && static_cast<uint8_t>(s->data()[0]) == text[0] &&
+        std::memcmp(s->data(), text, s->size()) == 0) {
+      return t.special_id[i];
+    }
+  }
+  return -1;
+}
+
 // Accent stripping and lowercasing of one code point, as the options say, into out
 // (kMaxNormalizedLength room). Returns the number of code points (0 if it vanishes).
 size_t normalize_code_point(const TokenizerTables& t, uint32_t cp, uint32_t* out);
+
+// Steps 0-4 of the pipeline: splits `text` into normalized words and calls the sink, which
+// decides what a word becomes (WordPiece tokens on the device; counts in the vocabulary trainer,
+// so both see exactly the same words). A WordSink has:
+//   bool stop();                                 // true: stop reading the text
+//   void append(uint32_t cp, uint32_t begin, uint32_t end);  // next char of the current word
+//   void flush();                                // the current word (if any) ends here
+//   void special(int32_t id, uint32_t begin, uint32_t end);  // a special token matched in text
+// The caller flushes after the last call if it wants the final word.
+template <typename WordSink>
+void scan_words(const TokenizerTables& t, const uint8_t* text, size_t size, WordSink& sink) {
+  uint32_t normalized[kMaxNormalizedLength];
+  size_t pos = 0;
+  while (pos < size && !sink.stop()) {
+    const auto begin = static_cast<uint32_t>(pos);
+    const int32_t special = match_special(t, text + pos, size - pos);
+    if (special >= 0) {
+      const size_t length = t.vocab->Get(static_cast<uint32_t>(special))->size();
+      sink.flush();
+      sink.special(special, begin, static_cast<uint32_t>(pos + length));
+      pos += length;
+      continue;
+    }
+    const uint32_t cp = utf8_decode(text, size, &pos);
+    const auto end = static_cast<uint32_t>(pos);
+    const fb::UnicodeRecord& r = unicode_record(t, cp);
+    if (has(r, fb::UnicodeFlag::Remove)) continue;  // does not separate words
+    if (has(r, fb::UnicodeFlag::Space)) {
+      sink.flush();
+      continue;
+    }
+    const size_t n = normalize_code_point(t, cp, normalized);
+    if (t.split_cjk && has(r, fb::UnicodeFlag::Cjk)) {
+      sink.flush();
+      for (size_t i = 0; i < n; ++i) sink.append(normalized[i], begin, end);
+      sink.flush();
+      continue;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const fb::UnicodeRecord& nr = unicode_record(t, normalized[i]);
+      if (has(nr, fb::UnicodeFlag::Space)) {
+        sink.flush();
+      } else if (has(nr, fb::UnicodeFlag::Punctuation)) {
+        sink.flush();
+        sink.append(normalized[i], begin, end);
+        sink.flush();
+      } else {
+        sink.append(normalized[i], begin, end);
+      }
+    }
+  }
+}
 
 // Vocabulary id of a piece (UTF-8 bytes, "##" prepended when `continuation`), or -1.
 int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, bool continuation);

@@ -1,0 +1,32 @@
+// A progress bar on stderr for long converter work: done/total, rate and ETA, redrawn at most
+// ten times a second when stderr is a terminal; one summary line at the end either way.
+#ifndef EDGEBERT_CONVERTER_PROGRESS_H_
+#define EDGEBERT_CONVERTER_PROGRESS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace edgebert::convert {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string what, size_t total, std::string unit);
+  ~ProgressBar();  // finishes if finish() was not called
+
+  void update(size_t done, const std::string& detail = "");
+  void finish(const std::string& detail = "");
+  double elapsed_seconds() const;
+
+ private:
+  void draw(bool final);
+
+  std::string what_, unit_, detail_;
+  size_t total_, done_ = 0;
+  bool interactive_, finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_PROGRESS_H_
