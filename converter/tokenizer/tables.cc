@@ -5,6 +5,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "tokenizer/tokenizer.h"  // fnv1a, the runtime's vocab_hash key function
+
 namespace edgebert::convert {
 namespace {
 
@@ -82,14 +84,6 @@ std::vector<uint32_t> strip_mapping(uint32_t c) {
 bool is_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 
 }  // namespace
-
-uint32_t fnv1a(const char* data, size_t size, uint32_t hash) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<uint8_t>(data[i]);
-    hash *= 16777619u;
-  }
-  return hash;
-}
 
 uint8_t unicode_flags(uint32_t c) {
   using F = fb::UnicodeFlag;

@@ -16,9 +16,6 @@
 
 namespace edgebert::convert {
 
-// FNV-1a 32-bit hash, the vocab_hash key function shared with the runtime.
-uint32_t fnv1a(const char* data, size_t size, uint32_t hash = 2166136261u);
-
 // Behaviour flags (fb::UnicodeFlag bits) of one code point, before table compression.
 uint8_t unicode_flags(uint32_t code_point);
 

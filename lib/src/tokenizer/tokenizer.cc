@@ -14,14 +14,6 @@ constexpr uint32_t kHangulFirst = 0xAC00, kHangulCount = 11172;
 constexpr uint32_t kJamoL = 0x1100, kJamoV = 0x1161, kJamoT = 0x11A7, kJamoVCount = 21,
                    kJamoTCount = 28;
 
-uint32_t fnv1a(const char* data, size_t size, uint32_t hash) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<uint8_t>(data[i]);
-    hash *= 16777619u;
-  }
-  return hash;
-}
-
 size_t align16(size_t n) { return (n + 15) & ~size_t{15}; }
 
 // Lays out (or measures, when base is null) a sequence of arrays at 16-byte boundaries.
@@ -290,8 +282,7 @@ size_t normalize_code_point(const TokenizerTables& t, uint32_t cp, uint32_t* out
 int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
                      bool continuation) {
   const size_t prefix = continuation ? 2 : 0;
-  uint32_t slot = fnv1a(bytes, size, continuation ? fnv1a("##", 2, 2166136261u) : 2166136261u) &
-                  t.hash_mask;
+  uint32_t slot = fnv1a(bytes, size, continuation ? fnv1a("##", 2) : kFnvOffsetBasis) & t.hash_mask;
   for (uint32_t probe = 0; probe <= t.hash_mask; ++probe) {
     const int32_t id = t.vocab_hash[slot];
     if (id < 0) return -1;

@@ -83,6 +83,16 @@ inline const fb::UnicodeRecord& unicode_record(const TokenizerTables& t, uint32_
   return t.records[t.stage2[(block << t.block_shift) + (cp & ((1u << t.block_shift) - 1))]];
 }
 
+// FNV-1a 32-bit hash: the vocab_hash key function (the converter builds the table with it).
+constexpr uint32_t kFnvOffsetBasis = 2166136261u;
+inline uint32_t fnv1a(const char* data, size_t size, uint32_t hash = kFnvOffsetBasis) {
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<uint8_t>(data[i]);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
 inline bool has(const fb::UnicodeRecord& r, fb::UnicodeFlag flag) {
   return (r.flags() & static_cast<uint8_t>(flag)) != 0;
 }
