@@ -145,6 +145,26 @@ json inspect_model(const AlignedBytes& bytes) {
                        {"threads", 1},
                        {"bytes", eb_arena_size(&model, info.max_seq, 1)}};
   }
+  if (const fb::MemoryPlan* plan = m->memory_plan()) {
+    json buffers = json::array();
+    if (plan->buffers()) {
+      for (const fb::PlannedBuffer* b : *plan->buffers()) {
+        buffers.push_back({{"buffer", fb::EnumNameArenaBuffer(b->buffer())},
+                           {"offset", b->offset()},
+                           {"size", b->size()},
+                           {"first_step", b->first_step()},
+                           {"last_step", b->last_step()}});
+      }
+    }
+    uint64_t unshared = 0;
+    for (const json& b : buffers) unshared += b["size"].get<uint64_t>();
+    report["memory_plan"] = {{"max_seq", plan->max_seq()},
+                             {"threads", plan->threads()},
+                             {"head_bytes", plan->head_bytes()},
+                             {"lower_bound", plan->lower_bound()},
+                             {"unshared_bytes", unshared},
+                             {"buffers", buffers}};
+  }
   if (const fb::Provenance* p = m->provenance()) {
     json metrics = json::array(), extra = json::object();
     if (p->metrics()) {
@@ -226,8 +246,23 @@ std::string inspect_text(const json& r) {
   line(fmt::format("totals: {} tensors, {} parameters, {} of weights",
                    totals["tensors"].get<size_t>(), totals["parameters"].get<uint64_t>(),
                    bytes_text(totals["weight_bytes"].get<uint64_t>())));
+  if (r.contains("memory_plan")) {
+    const json& p = r["memory_plan"];
+    const auto head = p["head_bytes"].get<uint64_t>(), bound = p["lower_bound"].get<uint64_t>();
+    line(fmt::format("memory plan (max_seq {}, {} thread): head {} = {:.1f}% above the lower bound "
+                     "{} (every buffer apart: {})",
+                     p["max_seq"].get<uint32_t>(), p["threads"].get<uint32_t>(), bytes_text(head),
+                     bound ? 100.0 * (double(head) - double(bound)) / double(bound) : 0.0,
+                     bytes_text(bound), bytes_text(p["unshared_bytes"].get<uint64_t>())));
+    for (const json& b : p["buffers"]) {
+      line(fmt::format("  {:<18} offset {:>10}  size {:>10}  steps {}..{}",
+                       b["buffer"].get<std::string>(), b["offset"].get<uint64_t>(),
+                       b["size"].get<uint64_t>(), b["first_step"].get<uint32_t>(),
+                       b["last_step"].get<uint32_t>()));
+    }
+  }
   if (r.contains("arena")) {
-    line(fmt::format("arena: {} for max_seq {} on 1 thread",
+    line(fmt::format("arena: {} for max_seq {} on 1 thread (eb_arena_size)",
                      bytes_text(r["arena"]["bytes"].get<uint64_t>()),
                      r["arena"]["max_seq"].get<uint32_t>()));
   }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
+#include "memory_plan.h"  // the runtime's planner (lib/src), shared
+#include "model.h"
 
 namespace edgebert::convert {
 
@@ -81,7 +83,34 @@ AlignedBytes serialize_model(fb::ModelT& model) {
   return bytes;
 }
 
+void attach_memory_plan(fb::ModelT& model) {
+  model.memory_plan.reset();
+  const AlignedBytes unplanned = serialize_model(model);
+  eb_model loaded;
+  eb_error error;
+  const eb_status status = eb_model_init(&loaded, unplanned.data(), unplanned.size(), &error);
+  if (status != EB_OK) {
+    throw std::runtime_error(std::string("the runtime refuses the model: ") +
+                             eb_status_string(status) + ": " + error.message);
+  }
+  const ModelView& view = *as_view(&loaded);
+  MemoryPlan plan;
+  plan.count = required_buffers(view, view.dims.max_seq, 1, plan.buffers);
+  plan_greedy(&plan);
+  auto stored = std::make_unique<fb::MemoryPlanT>();
+  stored->max_seq = view.dims.max_seq;
+  stored->threads = 1;
+  stored->head_bytes = plan.head_bytes;
+  stored->lower_bound = plan.lower_bound;
+  for (size_t i = 0; i < plan.count; ++i) {
+    const BufferSpec& b = plan.buffers[i];
+    stored->buffers.emplace_back(b.buffer, b.first_step, b.last_step, plan.offsets[i], b.size);
+  }
+  model.memory_plan = std::move(stored);
+}
+
 AlignedBytes pack_model(fb::ModelT& model) {
+  attach_memory_plan(model);
   AlignedBytes bytes = serialize_model(model);
   check_model_bytes(bytes, "the runtime refuses the model");
   return bytes;

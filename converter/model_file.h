@@ -29,7 +29,11 @@ std::vector<float> tensor_values_f32(const fb::TensorT& tensor);
 // Serializes (sorting tensors by name for LookupByKey) into 16-byte-aligned bytes, unchecked.
 AlignedBytes serialize_model(fb::ModelT& model);
 
-// serialize_model, then checks the bytes with the runtime loader; throws std::runtime_error with
+// Plans the arena head for the model's max_seq on one thread with the runtime's planner
+// (lib/src/memory_plan.h) and stores the plan in model.memory_plan.
+void attach_memory_plan(fb::ModelT& model);
+
+// attach_memory_plan + serialize_model, then checks the bytes with the runtime loader; throws std::runtime_error with
 // the runtime's message if it refuses them.
 AlignedBytes pack_model(fb::ModelT& model);
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "memory_plan.h"
 #include "tokenizer/tokenizer.h"
 
 namespace edgebert {
@@ -296,6 +297,10 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   ModelWeights weights{};  // layers == nullptr: check every layer, store none
   if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;
   v.has_pooler = weights.pooler.weight != nullptr;
+  if (root->memory_plan() != nullptr &&
+      (status = check_stored_plan(v, root->memory_plan(), nullptr, error)) != EB_OK) {
+    return status;
+  }
   v.magic = kModelMagic;
   *view = v;
   return ok(error);

@@ -21,31 +21,12 @@ size_t take(size_t* offset, size_t bytes) {
 
 }  // namespace
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq) {
-  const ModelDims& d = model.dims;
-  const size_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
-  const size_t f = sizeof(float);
-  ArenaPlan p{};
-  size_t offset = 0;
-  p.hidden = take(&offset, S * H * f);
-  p.query = take(&offset, S * A * f);
-  p.key = take(&offset, S * A * f);
-  p.value = take(&offset, S * A * f);
-  p.context = take(&offset, S * A * f);
-  p.attention = take(&offset, S * H * f);
-  p.ffn = take(&offset, S * I * f);
-  p.scores = take(&offset, S * f);
-  p.pooled = take(&offset, H * f);
-  p.embedding = take(&offset, H * f);
-  p.logits = take(&offset, d.num_labels * f);
-  p.probabilities = take(&offset, d.num_labels * f);
-  const bool text = model.tokenizer_word_chars > 0;
-  p.tokenizer_scratch =
-      take(&offset, text ? tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq) : 0);
-  p.encoding = take(&offset, text ? encoding_bytes(max_seq) : 0);
-  p.head_bytes = offset;
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads) {
+  ArenaPlan p;
+  session_plan(model, max_seq, threads, &p.head);
+  size_t offset = align_up(static_cast<size_t>(p.head.head_bytes), kArenaAlignment);
   p.session = take(&offset, sizeof(eb_session));
-  p.layers = take(&offset, d.num_layers * sizeof(LayerWeights));
+  p.layers = take(&offset, model.dims.num_layers * sizeof(LayerWeights));
   p.total_bytes = offset + kArenaAlignment - 1;
   return p;
 }
@@ -57,12 +38,11 @@ using edgebert::fail;
 extern "C" {
 
 size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads) {
-  (void)threads;  // the fp32 reference path is single-threaded; no per-thread scratch yet
   const edgebert::ModelView* view = edgebert::as_view(model);
   if (!edgebert::model_view_ready(view)) return 0;
   if (max_seq == 0) max_seq = view->dims.max_seq;
   if (max_seq > view->dims.max_seq) return 0;
-  return edgebert::plan_arena(*view, max_seq).total_bytes;
+  return edgebert::plan_arena(*view, max_seq, threads == 0 ? 1 : threads).total_bytes;
 }
 
 eb_session_options eb_session_options_default(void) {
@@ -90,7 +70,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u exceeds the model's max_seq %u",
                 max_seq, view->dims.max_seq);
   }
-  const ArenaPlan plan = plan_arena(*view, max_seq);
+  const uint32_t threads = options->threads == 0 ? 1 : options->threads;
+  const ArenaPlan plan = plan_arena(*view, max_seq, threads);
   if (arena_bytes < plan.total_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL,
                 "arena has %zu bytes, needs %zu (%zu missing); use eb_arena_size()", arena_bytes,
@@ -98,21 +79,27 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   }
   auto* base = reinterpret_cast<uint8_t*>(
       (reinterpret_cast<uintptr_t>(arena) + kArenaAlignment - 1) & ~(kArenaAlignment - 1));
-  auto at = [base](size_t offset) { return reinterpret_cast<float*>(base + offset); };
+  // Start of a planned buffer, or nullptr when the model needs no such buffer.
+  auto at = [&](fb::ArenaBuffer buffer) -> uint8_t* {
+    const uint64_t offset = plan.head.offset_of(buffer);
+    return offset == UINT64_MAX ? nullptr : base + offset;
+  };
+  auto floats = [&](fb::ArenaBuffer buffer) { return reinterpret_cast<float*>(at(buffer)); };
+  using B = fb::ArenaBuffer;
 
   eb_session* s = new (base + plan.session) eb_session{};
   s->model = view;
   s->weights.layers = reinterpret_cast<LayerWeights*>(base + plan.layers);
   eb_status status = resolve_weights(*view, &s->weights, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
-  s->buffers = {at(plan.hidden), at(plan.query),     at(plan.key), at(plan.value),
-                at(plan.context), at(plan.attention), at(plan.ffn), at(plan.scores)};
-  s->pooled = view->has_pooler ? at(plan.pooled) : nullptr;
-  s->embedding = at(plan.embedding);
-  s->logits = view->dims.num_labels > 0 ? at(plan.logits) : nullptr;
-  s->probabilities = view->dims.num_labels > 0 ? at(plan.probabilities) : nullptr;
+  s->buffers = {floats(B::Hidden),  floats(B::Query),     floats(B::Key), floats(B::Value),
+                floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)};
+  s->pooled = floats(B::Pooled);  // nullptr without pooler
+  s->embedding = floats(B::Embedding);
+  s->logits = floats(B::Logits);  // nullptr unless a classifier
+  s->probabilities = floats(B::Probabilities);
   s->max_seq = max_seq;
-  s->threads = options->threads == 0 ? 1 : options->threads;
+  s->threads = threads;
   s->last_tokens = 0;
   s->last_label = -1;
   s->has_tokenizer = view->tokenizer_word_chars > 0;
@@ -121,8 +108,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                                    error);
     if (status != EB_OK) return status;  // cannot happen for a model that passed init
     s->tokenizer_scratch =
-        tokenizer_scratch_at(base + plan.tokenizer_scratch, view->tokenizer_word_chars, max_seq);
-    s->encoding = encoding_at(base + plan.encoding, max_seq);
+        tokenizer_scratch_at(at(B::TokenizerScratch), view->tokenizer_word_chars, max_seq);
+    s->encoding = encoding_at(at(B::Encoding), max_seq);
   }
   *session = s;
   return edgebert::ok(error);

@@ -2,20 +2,20 @@
 //
 // Arena layout (one caller buffer of eb_arena_size() bytes, any alignment):
 //
-//   arena ─► | pad <64 B | head: activations, planned for max_seq rows        | tail: persistent  |
-//            |           | hidden | query | key | value | context | attention | eb_session        |
-//            |           | ffn | scores | pooled | embedding | logits | probs | LayerWeights[L]   |
-//            |           | tokenizer scratch | encoding (text models only)  |                   |
+//   arena ─► | pad <64 B | head: planned activations and scratch      | tail: persistent       |
+//            |           | buffers at the memory plan's offsets; two  | eb_session             |
+//            |           | buffers share bytes when their lifetimes   | LayerWeights[layers]   |
+//            |           | are disjoint (memory_plan.h)               |                        |
 //
-// Every block starts on a 64-byte boundary (cache line, widest SIMD load). The head is what the
-// converter's planner will later share between buffers with disjoint lifetimes; for the fp32
-// reference path every buffer simply has its own block. Runs at S < max_seq use the same blocks.
+// Every block starts on a 64-byte boundary (cache line, widest SIMD load). The plan is made for
+// the session's max_seq; runs at S < max_seq use the same blocks.
 #ifndef EDGEBERT_SRC_SESSION_H_
 #define EDGEBERT_SRC_SESSION_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "memory_plan.h"
 #include "model.h"
 #include "reference/bert_fp32.h"
 #include "tokenizer/tokenizer.h"
@@ -24,17 +24,14 @@ namespace edgebert {
 
 constexpr size_t kArenaAlignment = 64;
 
-// Byte offsets of every block relative to the aligned arena base, and the total to request.
+// Byte offsets relative to the aligned arena base, and the total to request.
 struct ArenaPlan {
-  size_t hidden, query, key, value, context, attention, ffn, scores;  // head: activations
-  size_t pooled, embedding, logits, probabilities;                    // head: outputs
-  size_t tokenizer_scratch, encoding;  // head: text input (0 bytes without a tokenizer)
-  size_t head_bytes;
+  MemoryPlan head;         // activations and scratch, offsets from the base
   size_t session, layers;  // tail: persistent
   size_t total_bytes;      // includes kArenaAlignment - 1 bytes of slack for any arena alignment
 };
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq);
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads);
 
 }  // namespace edgebert
 

@@ -1,0 +1,179 @@
+#include "memory_plan.h"
+
+#include "error.h"
+#include "model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace edgebert {
+namespace {
+
+uint64_t round_up(uint64_t bytes) { return (bytes + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment; }
+
+bool lifetimes_intersect(const BufferSpec& a, const BufferSpec& b) {
+  return a.first_step <= b.last_step && b.first_step <= a.last_step;
+}
+
+bool bytes_overlap(uint64_t a_offset, uint64_t a_size, uint64_t b_offset, uint64_t b_size) {
+  return a_offset < b_offset + b_size && b_offset < a_offset + a_size;
+}
+
+}  // namespace
+
+uint64_t MemoryPlan::offset_of(fb::ArenaBuffer buffer) const {
+  for (size_t i = 0; i < count; ++i) {
+    if (buffers[i].buffer == buffer) return offsets[i];
+  }
+  return UINT64_MAX;
+}
+
+size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                        BufferSpec* out) {
+  (void)threads;  // the fp32 reference path keeps one Scores row; per-thread scratch comes later
+  const ModelDims& d = model.dims;
+  const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
+  const uint64_t f = sizeof(float);
+  const bool text = model.tokenizer_word_chars > 0;
+  using B = fb::ArenaBuffer;
+  const BufferSpec all[] = {
+      {B::Encoding, text ? encoding_bytes(max_seq) : 0, 0, kLastStep},
+      {B::TokenizerScratch, text ? tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq) : 0,
+       0, 0},
+      {B::Hidden, S * H * f, 1, kLastStep},
+      {B::Query, S * A * f, 2, 3},
+      {B::Key, S * A * f, 2, 3},
+      {B::Value, S * A * f, 2, 3},
+      {B::Scores, S * f, 3, 3},
+      {B::Context, S * A * f, 3, 4},
+      {B::Attention, S * H * f, 4, 6},
+      {B::Ffn, S * I * f, 5, 6},
+      {B::Pooled, model.has_pooler ? H * f : 0, 7, kLastStep},
+      {B::Embedding, H * f, 7, kLastStep},
+      {B::Logits, d.num_labels * f, 7, kLastStep},
+      {B::Probabilities, d.num_labels * f, 7, kLastStep},
+  };
+  static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");
+  size_t n = 0;
+  for (const BufferSpec& spec : all) {
+    if (spec.size == 0) continue;
+    out[n] = spec;
+    out[n].size = round_up(spec.size);
+    ++n;
+  }
+  return n;
+}
+
+uint64_t plan_lower_bound(const BufferSpec* buffers, size_t count) {
+  uint64_t bound = 0;
+  for (uint32_t step = 0; step <= kLastStep; ++step) {
+    uint64_t live = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (buffers[i].first_step <= step && step <= buffers[i].last_step) live += buffers[i].size;
+    }
+    if (live > bound) bound = live;
+  }
+  return bound;
+}
+
+void plan_greedy(MemoryPlan* plan) {
+  const size_t n = plan->count;
+  // 2. Placement order: largest first, then earlier first step, then kind (insertion sort, n small).
+  size_t order[kMaxPlanBuffers];
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  auto before = [plan](size_t a, size_t b) {
+    const BufferSpec &x = plan->buffers[a], &y = plan->buffers[b];
+    if (x.size != y.size) return x.size > y.size;
+    if (x.first_step != y.first_step) return x.first_step < y.first_step;
+    return x.buffer < y.buffer;
+  };
+  for (size_t i = 1; i < n; ++i) {
+    for (size_t j = i; j > 0 && before(order[j], order[j - 1]); --j) {
+      const size_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  }
+  bool placed[kMaxPlanBuffers] = {};
+  plan->head_bytes = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = order[k];
+    const BufferSpec& b = plan->buffers[i];
+    // 3-4. Lowest offset that overlaps no placed buffer live at the same time: try 0 and the end
+    // of every such buffer, keep the smallest candidate that fits.
+    uint64_t best = UINT64_MAX;
+    for (size_t c = 0; c <= n; ++c) {
+      uint64_t candidate;
+      if (c == n) {
+        candidate = 0;
+      } else if (placed[c] && lifetimes_intersect(b, plan->buffers[c])) {
+        candidate = plan->offsets[c] + plan->buffers[c].size;
+      } else {
+        continue;
+      }
+      if (candidate >= best) continue;
+      bool fits = true;
+      for (size_t o = 0; o < n && fits; ++o) {
+        fits = !(placed[o] && lifetimes_intersect(b, plan->buffers[o]) &&
+                 bytes_overlap(candidate, b.size, plan->offsets[o], plan->buffers[o].size));
+      }
+      if (fits) best = candidate;
+    }
+    plan->offsets[i] = best;
+    placed[i] = true;
+    // 5.
+    if (best + b.size > plan->head_bytes) plan->head_bytes = best + b.size;
+  }
+  plan->lower_bound = plan_lower_bound(plan->buffers, n);
+}
+
+eb_status check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+                            eb_error* error) {
+  const auto bad = [error](const char* what) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "memory plan: %s", what);
+  };
+  if (stored->max_seq() != model.dims.max_seq) return bad("planned for another max_seq");
+  if (stored->threads() < 1) return bad("threads must be >= 1");
+  const auto* buffers = stored->buffers();
+  MemoryPlan p;
+  p.count = required_buffers(model, stored->max_seq(), stored->threads(), p.buffers);
+  if (buffers == nullptr || buffers->size() != p.count) return bad("wrong set of buffers");
+  const uint64_t head = stored->head_bytes();
+  if (head > (uint64_t{1} << 40)) return bad("head_bytes too large");
+  for (size_t i = 0; i < p.count; ++i) {
+    const fb::PlannedBuffer* s = buffers->Get(static_cast<uint32_t>(i));
+    const BufferSpec& need = p.buffers[i];
+    if (s->buffer() != need.buffer || s->first_step() != need.first_step ||
+        s->last_step() != need.last_step) {
+      return bad("buffers or lifetimes differ from what the model needs");
+    }
+    if (s->size() < need.size || s->offset() % kPlanAlignment != 0 ||
+        s->offset() > head || s->size() > head - s->offset()) {
+      return bad("buffer too small, misaligned or outside head_bytes");
+    }
+    p.buffers[i].size = s->size();
+    p.offsets[i] = s->offset();
+  }
+  for (size_t i = 0; i < p.count; ++i) {
+    for (size_t j = i + 1; j < p.count; ++j) {
+      if (lifetimes_intersect(p.buffers[i], p.buffers[j]) &&
+          bytes_overlap(p.offsets[i], p.buffers[i].size, p.offsets[j], p.buffers[j].size)) {
+        return bad("two live buffers overlap");
+      }
+    }
+  }
+  p.head_bytes = head;
+  p.lower_bound = plan_lower_bound(p.buffers, p.count);
+  if (plan != nullptr) *plan = p;
+  return EB_OK;
+}
+
+void session_plan(const ModelView& model, uint32_t max_seq, uint32_t threads, MemoryPlan* plan) {
+  const fb::MemoryPlan* stored = model.root->memory_plan();
+  if (stored != nullptr && stored->max_seq() == max_seq && stored->threads() == threads &&
+      check_stored_plan(model, stored, plan, nullptr) == EB_OK) {
+    return;  // checked at model init already; cheap to re-read
+  }
+  plan->count = required_buffers(model, max_seq, threads, plan->buffers);
+  plan_greedy(plan);
+}
+
+}  // namespace edgebert

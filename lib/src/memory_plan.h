@@ -1,0 +1,86 @@
+// The static memory plan of the arena's head: which activation and scratch buffers a forward
+// pass needs, when each is live, and where each goes. Shared by the converter (which stores a
+// plan in the model) and the runtime (which re-checks a stored plan at load, and plans sessions
+// for other lengths itself, without heap).
+//
+// Step timeline of one inference (buffers of the encoder layers are reused by every layer, so
+// one layer's steps stand for all of them; only Hidden and Encoding cross layers):
+//   0 tokenize            Encoding, TokenizerScratch
+//   1 embeddings          Encoding -> Hidden
+//   2 Q, K, V dense       Hidden -> Query, Key, Value
+//   3 attention           Query, Key, Value, Scores -> Context
+//   4 output dense + LN   Context, Hidden -> Attention
+//   5 FFN dense + GELU    Attention -> Ffn
+//   6 FFN out + LN        Ffn, Attention -> Hidden
+//   7 heads               Hidden -> Pooled, Embedding, Logits, Probabilities
+//   8 after the run       outputs stay readable: Encoding, Hidden, Pooled, Embedding, Logits,
+//                         Probabilities
+// Two buffers may share bytes only if their [first, last] step ranges are disjoint.
+//
+// Greedy placement (TFLite Micro's GreedyMemoryPlanner):
+//   1. Round every size up to kPlanAlignment (64 B: a cache line, the widest SIMD load).
+//   2. Order buffers by size, largest first (ties: earlier first step, then buffer kind).
+//   3. For each buffer in that order, collect the already placed buffers whose lifetimes
+//      intersect its own, sorted by offset.
+//   4. Walk that list from offset 0 and take the first gap that fits the buffer.
+//   5. The head size is the largest end offset.
+// The lower bound is the most bytes live at any one step; a plan equal to it is optimal.
+#ifndef EDGEBERT_SRC_MEMORY_PLAN_H_
+#define EDGEBERT_SRC_MEMORY_PLAN_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgebert/edgebert.h"
+#include "edgebert_generated.h"
+
+namespace edgebert {
+
+struct ModelView;
+
+constexpr uint64_t kPlanAlignment = 64;
+constexpr size_t kMaxPlanBuffers = 16;
+constexpr uint32_t kLastStep = 8;
+
+struct BufferSpec {
+  fb::ArenaBuffer buffer;
+  uint64_t size;  // bytes, a multiple of kPlanAlignment
+  uint32_t first_step, last_step;
+};
+
+struct MemoryPlan {
+  size_t count = 0;
+  BufferSpec buffers[kMaxPlanBuffers];
+  uint64_t offsets[kMaxPlanBuffers];
+  uint64_t head_bytes = 0;
+  uint64_t lower_bound = 0;
+
+  // Offset of `buffer`, or UINT64_MAX when the plan has no such buffer.
+  uint64_t offset_of(fb::ArenaBuffer buffer) const;
+};
+
+// The buffers a forward pass of `model` at up to `max_seq` tokens on `threads` threads needs
+// (zero-sized ones left out), in ArenaBuffer order; returns the count.
+size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                        BufferSpec* out);
+
+// Greedy placement of plan->buffers[0, count) (see above); fills offsets, head_bytes and
+// lower_bound.
+void plan_greedy(MemoryPlan* plan);
+
+// The most bytes simultaneously live at any step.
+uint64_t plan_lower_bound(const BufferSpec* buffers, size_t count);
+
+// Checks a stored plan against what `model` needs at the plan's max_seq: the same buffers with
+// the same lifetimes, sizes large enough, aligned, inside head_bytes, no two live buffers
+// overlapping. Fills `plan` from it when it passes.
+eb_status check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+                            eb_error* error);
+
+// The plan a session uses: the model's stored plan when it is for exactly this max_seq and
+// thread count, else a greedy plan computed here.
+void session_plan(const ModelView& model, uint32_t max_seq, uint32_t threads, MemoryPlan* plan);
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_MEMORY_PLAN_H_
