@@ -8,6 +8,7 @@
 #include "hf_import.h"
 #include "inspect.h"
 #include "model_file.h"
+#include "pack_command.h"
 #include "tokenize_command.h"
 #include "tokenizer/vocab_trainer.h"
 
@@ -100,6 +101,18 @@ int main(int argc, char** argv) {
   inspect->add_option("model", inspect_path, ".ebm file")->required();
   inspect->add_flag("--json", inspect_json, "One JSON object on stdout");
 
+  std::string pack_input, pack_output, pack_name = "edgebert_model";
+  uint32_t pack_max_seq = 0;
+  bool pack_c_array = false;
+  CLI::App* pack = app.add_subcommand(
+      "pack", "Re-plan a model for another --max-seq, or write it as a C array for firmware");
+  pack->add_option("model", pack_input, "Input .ebm")->required()->check(CLI::ExistingFile);
+  pack->add_option("-o,--output", pack_output, "Output .ebm, or .c with --c-array (a .h beside it)")
+      ->required();
+  pack->add_option("--max-seq", pack_max_seq, "Plan the arena for this many tokens");
+  pack->add_flag("--c-array", pack_c_array, "Write a const C array and a header with the arena size");
+  pack->add_option("--name", pack_name, "C symbol of the array")->capture_default_str();
+
   std::string tokenize_path, tokenize_input;
   std::optional<std::string> tokenize_pair;
   uint32_t tokenize_max_seq = 0;
@@ -151,6 +164,17 @@ int main(int argc, char** argv) {
       vocab_options.normalization.tokenize_chinese_chars = !vocab_no_cjk;
       vocab_options.progress = !vocab_quiet;
       return run_vocab(vocab_options, vocab_output);
+    }
+    if (*pack) {
+      const AlignedBytes packed = repack_model(read_file_aligned(pack_input), pack_max_seq);
+      if (pack_c_array) {
+        write_c_array(packed, pack_output, pack_name);
+      } else {
+        write_file_atomic(pack_output, packed.data(), packed.size());
+      }
+      std::printf("packed %s -> %s (%zu bytes)\n", pack_input.c_str(), pack_output.c_str(),
+                  packed.size());
+      return 0;
     }
     if (*tokenize) {
       return run_tokenize(tokenize_path, tokenize_input, tokenize_pair, tokenize_max_seq,

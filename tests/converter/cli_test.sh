@@ -53,6 +53,15 @@ printf 'the film was good\nthe films were bad\n' >"$work/corpus.txt"
 grep -qx "the" "$work/vocab.txt" || fail "vocab: frequent word 'the' not learned"
 expect_refused "vocab without room" "$convert" vocab --corpus "$work/corpus.txt" --size 3 -o "$work/v.txt"
 
+"$convert" pack "$work/model.ebm" --max-seq 16 -o "$work/short.ebm" >/dev/null || fail "pack --max-seq"
+"$convert" inspect --json "$work/short.ebm" | grep -q '"max_seq": 16' || fail "pack: max_seq 16"
+"$convert" pack "$work/model.ebm" --c-array --name my_model -o "$work/m.c" >/dev/null ||
+  fail "pack --c-array"
+grep -q "const unsigned char my_model\[" "$work/m.c" || fail "pack --c-array: array"
+grep -q "#define MY_MODEL_ARENA_BYTES" "$work/m.h" || fail "pack --c-array: arena define"
+expect_refused "pack bad name" "$convert" pack "$work/model.ebm" --c-array --name 9x -o "$work/x.c"
+expect_refused "pack too long" "$convert" pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
+
 size=$(stat -c %s "$work/model.ebm")
 head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
 expect_refused "inspect truncated" "$convert" inspect "$work/truncated.ebm"
