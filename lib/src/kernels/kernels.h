@@ -1,0 +1,89 @@
+// Kernel sets: one table of function pointers per instruction set, chosen once per session from
+// the CPU's features (or forced by name for tests and benchmarks). Every set computes the same
+// integers as kernels/reference (the oracle); float epilogues may differ in the last bits.
+//
+// Names say the contract: the GEMM multiplies per-token int8 activations A (M, Kp) by K4N16
+// packed int8 weights (see packing.h) with int32 accumulation and applies the epilogue while
+// storing, so dequantize + bias + GELU / residual never take an extra pass over memory.
+#ifndef EDGEBERT_SRC_KERNELS_KERNELS_H_
+#define EDGEBERT_SRC_KERNELS_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgebert {
+
+enum class Epilogue : uint8_t {
+  Int32,         // c[m][n] = int32 dot product (tests)
+  Bias,          // c = acc * sa[m] * sw[n] + bias[n]
+  BiasGelu,      // c = gelu(acc * sa[m] * sw[n] + bias[n])      (exact-erf GELU, polynomial erf)
+  BiasResidual,  // c = acc * sa[m] * sw[n] + bias[n] + residual[m][n]
+};
+
+struct GemmArgs {
+  const int8_t* a;          // (M, lda) int8 activations, zero beyond K
+  size_t lda;               // >= Kp, multiple of 64
+  const int32_t* a_sums;    // (M) sum over k of a[m][k]
+  const float* a_scales;    // (M) dequantization scale of each row
+  const int8_t* b;          // K4N16 packed weights of W (N, K)
+  const float* b_scales;    // (N)
+  const float* bias;        // (N)
+  const float* residual;    // (M, ldc) for BiasResidual, may alias nothing else
+  void* c;                  // (M, ldc) float, or int32 for Epilogue::Int32
+  size_t ldc;
+  size_t m, n, k;
+  Epilogue epilogue;
+};
+
+struct KernelSet {
+  const char* name;  // "reference", "avx2", "avx512vnni", ...
+  // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K).
+  void (*gemm_s8s8)(const GemmArgs& args);
+  // Per-row symmetric quantization: q[m][k] = round(x[m][k] / s[m]), s[m] = max|x[m]| / 127 (1
+  // for an all-zero row), q zero from K to ldq; sums[m] = sum of q[m].
+  void (*quantize_rows)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q, size_t ldq,
+                        float* scales, int32_t* sums);
+  // x (M, H) <- LayerNorm(x) * gamma + beta.
+  void (*layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
+                     float eps);
+  // context (S, A): softmax(q k^T / sqrt(d) + mask) v per head; mask may be null; scores (S).
+  void (*attention)(float* context, const float* q, const float* k, const float* v,
+                    const int32_t* mask, float* scores, size_t s, size_t heads, size_t head_dim);
+};
+
+// The best set this CPU runs (among those verified on real hardware, see dispatch.cc), or the one
+// named by `forced` (nullptr if that set is unknown or not supported here). Detection runs on each
+// call; it is cheap and keeps no state.
+const KernelSet* select_kernels(const char* forced);
+
+// All sets built into this library (supported or not), terminated by nullptr; and whether this
+// CPU can run `set`.
+const KernelSet* const* all_kernel_sets();
+bool kernels_supported(const KernelSet* set);
+
+// Polynomial erf (|error| < 5e-7 on floats; Eigen/TensorFlow coefficients) used by every set's
+// GELU epilogue, so kernel sets differ only in float rounding order.
+inline float erf_poly(float x) {
+  x = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 + -2.10102402082508e-06f;
+  p = p * x2 + -5.69250639462346e-05f;
+  p = p * x2 + -7.34990630326855e-04f;
+  p = p * x2 + -2.95459980854025e-03f;
+  p = p * x2 + -1.60960333262415e-02f;
+  p = p * x;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 + -2.13374055278905e-04f;
+  q = q * x2 + -1.68282697438203e-03f;
+  q = q * x2 + -7.37332916720468e-03f;
+  q = q * x2 + -1.42647390514189e-02f;
+  return p / q;
+}
+
+inline float gelu_poly(float x) { return 0.5f * x * (1.0f + erf_poly(x * 0.70710678118654752f)); }
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_KERNELS_KERNELS_H_

@@ -1,0 +1,42 @@
+// The reference kernel set: plain scalar loops, the oracle for every other set. Built for every
+// target with baseline flags.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace reference {
+
+#include "kernels/common.inc"
+
+void gemm_s8s8(const GemmArgs& g) {
+  const size_t kp = packed_k(g.k);
+  int32_t acc[kPackN];
+  for (size_t m = 0; m < g.m; ++m) {
+    const int8_t* a = g.a + m * g.lda;
+    for (size_t n0 = 0; n0 < g.n; n0 += kPackN) {
+      const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
+      for (size_t j = 0; j < count; ++j) {
+        int32_t sum = 0;
+        for (size_t k = 0; k < g.k; ++k) {
+          sum += static_cast<int32_t>(a[k]) * g.b[packed_index(n0 + j, k, kp)];
+        }
+        acc[j] = sum;
+      }
+      store_tile(g, m, n0, acc, count);
+    }
+  }
+}
+
+}  // namespace reference
+}  // namespace kernels
+
+extern const KernelSet kReferenceKernels;
+const KernelSet kReferenceKernels = {"reference", kernels::reference::gemm_s8s8,
+                                     kernels::reference::quantize_rows,
+                                     kernels::reference::layer_norm, kernels::reference::attention};
+
+}  // namespace edgebert

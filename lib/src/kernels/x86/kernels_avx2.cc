@@ -1,0 +1,81 @@
+// AVX2 kernel set (Haswell and later, Zen 1-3; no VNNI): gemm_s8s8_4x16c4__avx2.
+// Compiled with -mavx2 -mfma; selected at run time when the CPU has AVX2 and FMA.
+//
+// No vpmaddubsw: its u8 x s8 pairs saturate at 16 bits (255 * 127 * 2 > 32767). Both operands
+// are sign-extended to 16 bits instead and multiplied with vpmaddwd, which is exact in 32 bits.
+// A 16-byte quarter of a packed quad block is 4 channels x 4 k; after vpmaddwd each channel holds
+// two partial sums (k 0-1, k 2-3), folded with vphaddd at the end of the tile.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace avx2 {
+
+#include "kernels/common.inc"
+
+namespace {
+
+// Rows [m0, m0 + MR) x 16 channels of block nb.
+template <int MR>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  __m256i acc[MR][4];  // [row][4 channels each, 2 partials per channel]
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < 4; ++j) acc[r][j] = _mm256_setzero_si256();
+  }
+  const int8_t* b = g.b + nb * quads * 64;
+  for (size_t q = 0; q < quads; ++q) {
+    __m256i w[4];
+    for (int j = 0; j < 4; ++j) {
+      w[j] = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + q * 64 + j * 16)));
+    }
+    for (int r = 0; r < MR; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      // a0 a1 a2 a3 as 16-bit, repeated for the 4 channels of a quarter.
+      const __m256i a =
+          _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(quad)));
+      for (int j = 0; j < 4; ++j) {
+        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(w[j], a));
+      }
+    }
+  }
+  alignas(32) int32_t out[16];
+  for (int r = 0; r < MR; ++r) {
+    for (int half = 0; half < 2; ++half) {
+      // hadd pairs -> [c0 c1 c4 c5 | c2 c3 c6 c7]; reorder 64-bit lanes -> c0..c7.
+      const __m256i sums = _mm256_permute4x64_epi64(
+          _mm256_hadd_epi32(acc[r][2 * half], acc[r][2 * half + 1]), 0xD8);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8 * half), sums);
+    }
+    const size_t n0 = nb * 16;
+    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+  }
+}
+
+}  // namespace
+
+void gemm_s8s8(const GemmArgs& g) {
+  const size_t quads = packed_k(g.k) / 4;
+  const size_t blocks = packed_n(g.n) / 16;
+  for (size_t nb = 0; nb < blocks; ++nb) {
+    size_t m = 0;
+    for (; m + 3 <= g.m; m += 3) tile<3>(g, m, nb, quads);
+    for (; m < g.m; ++m) tile<1>(g, m, nb, quads);
+  }
+}
+
+}  // namespace avx2
+}  // namespace kernels
+
+extern const KernelSet kAvx2Kernels;
+const KernelSet kAvx2Kernels = {"avx2", kernels::avx2::gemm_s8s8, kernels::avx2::quantize_rows,
+                                kernels::avx2::layer_norm, kernels::avx2::attention};
+
+}  // namespace edgebert

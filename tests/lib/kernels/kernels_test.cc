@@ -1,0 +1,205 @@
+// Kernel sets: every set this CPU supports computes the reference's integers exactly (GEMM int32,
+// row quantization) and its floats within rounding (epilogues, LayerNorm, attention), over random
+// and awkward shapes: M = 1, channel and K tails, K not a multiple of the quad or of 64.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+#include "reference/bert_fp32.h"
+
+namespace edgebert::test {
+namespace {
+
+std::vector<const KernelSet*> supported_sets() {
+  std::vector<const KernelSet*> sets;
+  for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
+    if (kernels_supported(*s)) sets.push_back(*s);
+  }
+  return sets;
+}
+
+const KernelSet& reference_set() { return *select_kernels("reference"); }
+
+size_t lda_for(size_t k) { return (k + 63) / 64 * 64; }
+
+struct Problem {
+  size_t m, n, k;
+  std::vector<int8_t> a, w, packed;
+  std::vector<int32_t> a_sums;
+  std::vector<float> a_scales, b_scales, bias, residual;
+};
+
+Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng) {
+  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}};
+  std::uniform_int_distribution<int> byte(-127, 127);
+  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+  p.a.assign(m * lda_for(k), 0);
+  p.a_sums.assign(m, 0);
+  for (size_t r = 0; r < m; ++r) {
+    for (size_t i = 0; i < k; ++i) {
+      p.a[r * lda_for(k) + i] = static_cast<int8_t>(byte(rng));
+      p.a_sums[r] += p.a[r * lda_for(k) + i];
+    }
+  }
+  p.w.resize(n * k);
+  for (int8_t& v : p.w) v = static_cast<int8_t>(byte(rng));
+  // Extremes in the first row and column: -127/127 everywhere catches saturation.
+  for (size_t i = 0; i < k; ++i) p.w[i] = (i % 2) ? 127 : -127;
+  if (m > 0) {
+    for (size_t i = 0; i < k; ++i) p.a[i] = 127;
+    p.a_sums[0] = 127 * static_cast<int32_t>(k);
+  }
+  p.packed.resize(packed_bytes(n, k));
+  pack_k4n16(p.w.data(), n, k, p.packed.data());
+  for (size_t i = 0; i < m; ++i) p.a_scales.push_back(0.01f + 0.001f * static_cast<float>(i));
+  for (size_t i = 0; i < n; ++i) {
+    p.b_scales.push_back(0.02f + 0.0001f * static_cast<float>(i));
+    p.bias.push_back(real(rng));
+  }
+  for (size_t i = 0; i < m * n; ++i) p.residual.push_back(real(rng));
+  return p;
+}
+
+GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
+  return GemmArgs{p.a.data(), lda_for(p.k), p.a_sums.data(), p.a_scales.data(), p.packed.data(),
+                  p.b_scales.data(), p.bias.data(), p.residual.data(), c, p.n,
+                  p.m, p.n, p.k, epilogue};
+}
+
+TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is found") {
+  REQUIRE(select_kernels("reference") != nullptr);
+  REQUIRE(select_kernels(nullptr) != nullptr);
+  CHECK(select_kernels("no-such-set") == nullptr);
+  std::string tested, untested;
+  for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
+    (kernels_supported(*s) ? tested : untested) += std::string((*s)->name) + " ";
+  }
+  // Sets this CPU cannot run are NOT tested by this run: say so loudly.
+  MESSAGE("kernel sets tested on this CPU: " << tested << "| NOT tested here (CPU lacks them): "
+                                             << (untested.empty() ? "none" : untested)
+                                             << "| automatic choice: "
+                                             << std::string(select_kernels(nullptr)->name));
+}
+
+TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, every set") {
+  std::mt19937 rng(11);
+  const size_t ms[] = {1, 2, 3, 5, 8, 9, 17, 33};
+  const size_t ns[] = {1, 15, 16, 17, 33, 48, 100};
+  const size_t ks[] = {1, 3, 4, 5, 63, 64, 65, 130, 768};
+  for (const KernelSet* set : supported_sets()) {
+    size_t mismatches = 0, problems = 0;
+    for (size_t m : ms) {
+      for (size_t n : ns) {
+        for (size_t k : ks) {
+          const Problem p = make_problem(m, n, k, rng);
+          std::vector<int32_t> c(m * n, -1);
+          set->gemm_s8s8(args_for(p, c.data(), Epilogue::Int32));
+          ++problems;
+          for (size_t r = 0; r < m; ++r) {
+            for (size_t j = 0; j < n; ++j) {
+              int32_t want = 0;
+              for (size_t i = 0; i < k; ++i) want += p.a[r * lda_for(k) + i] * p.w[j * k + i];
+              if (c[r * n + j] != want && ++mismatches <= 5) {
+                MESSAGE(set->name << " m=" << m << " n=" << n << " k=" << k << " at (" << r
+                                  << "," << j << "): " << c[r * n + j] << " != " << want);
+              }
+            }
+          }
+        }
+      }
+    }
+    INFO("kernel set " << set->name << ", " << problems << " shapes");
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("Kernels: fused epilogues match the reference set's floats") {
+  std::mt19937 rng(12);
+  for (const KernelSet* set : supported_sets()) {
+    for (Epilogue e : {Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
+      const Problem p = make_problem(19, 70, 200, rng);
+      std::vector<float> ours(p.m * p.n), want(p.m * p.n);
+      set->gemm_s8s8(args_for(p, ours.data(), e));
+      reference_set().gemm_s8s8(args_for(p, want.data(), e));
+      double worst = 0;
+      for (size_t i = 0; i < ours.size(); ++i) {
+        worst = std::max(worst, std::fabs(double(ours[i]) - want[i]) / (1.0 + std::fabs(want[i])));
+      }
+      INFO(set->name << " epilogue " << static_cast<int>(e));
+      CHECK(worst <= 1e-6);
+    }
+  }
+}
+
+TEST_CASE("Kernels: row quantization is identical in every set and within half a step") {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (size_t k : {1u, 7u, 16u, 100u, 768u}) {
+    const size_t m = 5, ldq = lda_for(k);
+    std::vector<float> x(m * k);
+    for (float& v : x) v = normal(rng);
+    for (size_t i = 0; i < k; ++i) x[k + i] = 0.0f;  // an all-zero row
+    std::vector<int8_t> want(m * ldq, 99);
+    std::vector<float> want_scales(m);
+    std::vector<int32_t> want_sums(m);
+    reference_set().quantize_rows(x.data(), m, k, k, want.data(), ldq, want_scales.data(),
+                                  want_sums.data());
+    for (size_t r = 0; r < m; ++r) {
+      int32_t sum = 0;
+      for (size_t i = 0; i < k; ++i) {
+        const float back = want[r * ldq + i] * want_scales[r];
+        CHECK(std::fabs(back - x[r * k + i]) <= 0.5f * want_scales[r] * 1.0001f);
+        sum += want[r * ldq + i];
+      }
+      for (size_t i = k; i < ldq; ++i) CHECK(want[r * ldq + i] == 0);
+      CHECK(sum == want_sums[r]);
+    }
+    CHECK(want_scales[1] == 1.0f);
+    for (const KernelSet* set : supported_sets()) {
+      std::vector<int8_t> q(m * ldq, 99);
+      std::vector<float> scales(m);
+      std::vector<int32_t> sums(m);
+      set->quantize_rows(x.data(), m, k, k, q.data(), ldq, scales.data(), sums.data());
+      INFO(set->name << " k=" << k);
+      CHECK(q == want);
+      CHECK(scales == want_scales);
+      CHECK(sums == want_sums);
+    }
+  }
+}
+
+TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
+  std::mt19937 rng(14);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const size_t s = 13, heads = 3, d = 20, a = heads * d, h = 48;
+  std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
+  for (auto* vec : {&q, &k, &v, &gamma, &beta, &x}) {
+    for (float& f : *vec) f = normal(rng);
+  }
+  std::vector<int32_t> mask(s, 1);
+  mask[s - 1] = mask[s - 2] = 0;
+  std::vector<float> want_ctx(s * a), scores(s);
+  reference::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
+                               scores.data(), s, heads, d);
+  std::vector<float> want_x = x;
+  reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s, h,
+                                1e-12f);
+  for (const KernelSet* set : supported_sets()) {
+    std::vector<float> ctx(s * a), y = x;
+    set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(), s, heads, d);
+    set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
+    double worst_ctx = 0, worst_ln = 0;
+    for (size_t i = 0; i < ctx.size(); ++i) worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));
+    for (size_t i = 0; i < y.size(); ++i) worst_ln = std::max(worst_ln, std::fabs(double(y[i]) - want_x[i]));
+    INFO(set->name);
+    CHECK(worst_ctx <= 2e-5);
+    CHECK(worst_ln <= 2e-5);
+  }
+}
+
+}  // namespace
+}  // namespace edgebert::test
