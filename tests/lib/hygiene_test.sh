@@ -9,7 +9,10 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 symbols=$(nm -C "$lib")
 grep -E "_GLOBAL__sub_I|_GLOBAL__sub_D|__cxa_atexit|__cxa_guard_acquire" <<<"$symbols" &&
   fail "global constructors, destructors or guarded statics"
-grep -E "^[0-9a-f]+ [BbDd] " <<<"$symbols" && fail "mutable static data (.bss/.data)"
+# Objects in .data or .bss are writable; const tables of pointers live in .data.rel.ro (read-only
+# once relocated) and .rodata.
+objdump -t "$lib" | grep -E "[[:space:]]\.(data|bss)(\.[^r][^[:space:]]*)?[[:space:]]" |
+  grep -v -E "\.data\.rel\.ro" | grep -E " O " && fail "mutable static data (.data/.bss)"
 grep -E "typeinfo for|vtable for" <<<"$symbols" && fail "RTTI / virtual tables"
 grep -E "__cxa_throw|__gxx_personality" <<<"$symbols" && fail "exceptions"
 objdump -h "$lib" | grep -E "\.init_array|\.ctors" && fail ".init_array / .ctors sections"

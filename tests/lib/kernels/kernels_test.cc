@@ -104,7 +104,7 @@ TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, eve
               int32_t want = 0;
               for (size_t i = 0; i < k; ++i) want += p.a[r * lda_for(k) + i] * p.w[j * k + i];
               if (c[r * n + j] != want && ++mismatches <= 5) {
-                MESSAGE(set->name << " m=" << m << " n=" << n << " k=" << k << " at (" << r
+                MESSAGE(std::string(set->name) << " m=" << m << " n=" << n << " k=" << k << " at (" << r
                                   << "," << j << "): " << c[r * n + j] << " != " << want);
               }
             }
@@ -112,7 +112,7 @@ TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, eve
         }
       }
     }
-    INFO("kernel set " << set->name << ", " << problems << " shapes");
+    INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes");
     CHECK(mismatches == 0);
   }
 }
@@ -129,7 +129,7 @@ TEST_CASE("Kernels: fused epilogues match the reference set's floats") {
       for (size_t i = 0; i < ours.size(); ++i) {
         worst = std::max(worst, std::fabs(double(ours[i]) - want[i]) / (1.0 + std::fabs(want[i])));
       }
-      INFO(set->name << " epilogue " << static_cast<int>(e));
+      INFO(std::string(set->name) << " epilogue " << static_cast<int>(e));
       CHECK(worst <= 1e-6);
     }
   }
@@ -164,7 +164,7 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
       std::vector<float> scales(m);
       std::vector<int32_t> sums(m);
       set->quantize_rows(x.data(), m, k, k, q.data(), ldq, scales.data(), sums.data());
-      INFO(set->name << " k=" << k);
+      INFO(std::string(set->name) << " k=" << k);
       CHECK(q == want);
       CHECK(scales == want_scales);
       CHECK(sums == want_sums);
@@ -195,7 +195,7 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
     double worst_ctx = 0, worst_ln = 0;
     for (size_t i = 0; i < ctx.size(); ++i) worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));
     for (size_t i = 0; i < y.size(); ++i) worst_ln = std::max(worst_ln, std::fabs(double(y[i]) - want_x[i]));
-    INFO(set->name);
+    INFO(std::string(set->name));
     CHECK(worst_ctx <= 2e-5);
     CHECK(worst_ln <= 2e-5);
   }
