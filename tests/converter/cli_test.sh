@@ -8,6 +8,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# Output of a command, captured whole: `cmd | grep -q` would fail under pipefail whenever grep
+# exits at its first match while cmd is still writing (SIGPIPE).
+run() { "$@" 2>&1 || echo "exit status $?"; }
 expect_refused() {  # name, command...: must fail cleanly (exit 1..125, not a signal) with a message
   local name=$1; shift
   "$@" >"$work/out" 2>"$work/err"; local rc=$?
@@ -15,8 +18,8 @@ expect_refused() {  # name, command...: must fail cleanly (exit 1..125, not a si
   [ -s "$work/err" ] || fail "$name: nothing on stderr"
 }
 
-"$convert" --help | grep -q "import" || fail "--help does not list import"
-"$convert" import --help | grep -q -- "--hf" || fail "import --help does not list --hf"
+grep -q "import" <<<"$(run "$convert" --help)" || fail "--help does not list import"
+grep -q -- "--hf" <<<"$(run "$convert" import --help)" || fail "import --help does not list --hf"
 
 "$convert" import --hf "$fixtures/tiny_bert/classifier" -o "$work/model.ebm" >"$work/out" ||
   fail "import classifier"
@@ -37,13 +40,15 @@ grep -q '"name": "classifier.weight"' "$work/inspect.json" || fail "inspect --js
 [ "$(grep -c " ms$" "$work/classify.txt")" -eq 2 ] || fail "classify did not print two results"
 "$classify" "$work/model.ebm" "The movie was great!" >"$work/text.txt" || fail "classify text"
 grep -q " 7 tokens " "$work/text.txt" || fail "classify text: expected 7 tokens"
-printf 'the plot\tit was fun\n' | "$classify" "$work/model.ebm" | grep -q " 8 tokens " ||
+printf 'the plot\tit was fun\n' >"$work/pair.txt"
+grep -q " 8 tokens " <<<"$(run "$classify" "$work/model.ebm" <"$work/pair.txt")" ||
   fail "classify a text pair from stdin"
-echo "good film" | "$classify" "$work/sentence.ebm" | grep -q "embedding\[32\]" ||
+echo "good film" >"$work/line.txt"
+grep -q "embedding\[32\]" <<<"$(run "$classify" "$work/sentence.ebm" <"$work/line.txt")" ||
   fail "classify on stdin with an embedding model"
 "$convert" tokenize "$work/model.ebm" "The movie, GREAT." >"$work/tokens.txt" || fail "tokenize"
 grep -qE "^ *3 +80 +, +9 +10 +0 +0" "$work/tokens.txt" || fail "tokenize: comma token"
-"$convert" tokenize --json "$work/model.ebm" "a" --pair "b" | grep -q '"type_ids":\[0,0,0,1,1\]' ||
+grep -q '"type_ids":\[0,0,0,1,1\]' <<<"$(run "$convert" tokenize --json "$work/model.ebm" "a" --pair "b")" ||
   fail "tokenize --json --pair"
 
 printf 'the film was good\nthe films were bad\n' >"$work/corpus.txt"
@@ -54,7 +59,7 @@ grep -qx "the" "$work/vocab.txt" || fail "vocab: frequent word 'the' not learned
 expect_refused "vocab without room" "$convert" vocab --corpus "$work/corpus.txt" --size 3 -o "$work/v.txt"
 
 "$convert" pack "$work/model.ebm" --max-seq 16 -o "$work/short.ebm" >/dev/null || fail "pack --max-seq"
-"$convert" inspect --json "$work/short.ebm" | grep -q '"max_seq": 16' || fail "pack: max_seq 16"
+grep -q '"max_seq": 16' <<<"$(run "$convert" inspect --json "$work/short.ebm")" || fail "pack: max_seq 16"
 "$convert" pack "$work/model.ebm" --c-array --name my_model -o "$work/m.c" >/dev/null ||
   fail "pack --c-array"
 grep -q "const unsigned char my_model\[" "$work/m.c" || fail "pack --c-array: array"
