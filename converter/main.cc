@@ -9,6 +9,7 @@
 #include "inspect.h"
 #include "model_file.h"
 #include "pack_command.h"
+#include "quantize.h"
 #include "tokenize_command.h"
 #include "tokenizer/vocab_trainer.h"
 
@@ -113,6 +114,12 @@ int main(int argc, char** argv) {
   pack->add_flag("--c-array", pack_c_array, "Write a const C array and a header with the arena size");
   pack->add_option("--name", pack_name, "C symbol of the array")->capture_default_str();
 
+  std::string quantize_input, quantize_output;
+  CLI::App* quantize = app.add_subcommand(
+      "quantize", "int8 model: per-channel weights, per-row embeddings, per-token activations");
+  quantize->add_option("model", quantize_input, "fp32 .ebm")->required()->check(CLI::ExistingFile);
+  quantize->add_option("-o,--output", quantize_output, "int8 .ebm to write")->required();
+
   std::string tokenize_path, tokenize_input;
   std::optional<std::string> tokenize_pair;
   uint32_t tokenize_max_seq = 0;
@@ -164,6 +171,20 @@ int main(int argc, char** argv) {
       vocab_options.normalization.tokenize_chinese_chars = !vocab_no_cjk;
       vocab_options.progress = !vocab_quiet;
       return run_vocab(vocab_options, vocab_output);
+    }
+    if (*quantize) {
+      const AlignedBytes input = read_file_aligned(quantize_input);
+      check_model_bytes(input, quantize_input);
+      edgebert::fb::ModelT model;
+      edgebert::fb::GetModel(input.data())->UnPackTo(&model);
+      const QuantizeReport report = quantize_model(model);
+      const size_t bytes = save_model(model, quantize_output);
+      std::printf("quantized %zu dense weights and %zu embedding tables to int8: tensor data "
+                  "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",
+                  report.dense, report.embeddings, report.bytes_before / 1e6,
+                  report.bytes_after / 1e6, input.size(), bytes, 100.0 * bytes / input.size(),
+                  quantize_output.c_str());
+      return 0;
     }
     if (*pack) {
       const AlignedBytes packed = repack_model(read_file_aligned(pack_input), pack_max_seq);

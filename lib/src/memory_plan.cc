@@ -1,6 +1,7 @@
 #include "memory_plan.h"
 
 #include "error.h"
+#include "forward_kernels.h"
 #include "model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -50,6 +51,9 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::Embedding, H * f, 7, kLastStep},
       {B::Logits, d.num_labels * f, 7, kLastStep},
       {B::Probabilities, d.num_labels * f, 7, kLastStep},
+      {B::QuantizedInput, model.int8 ? S * quantized_input_stride(d) : 0, 2, 7},
+      {B::InputScales, model.int8 ? S * f : 0, 2, 7},
+      {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
   };
   static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");
   size_t n = 0;

@@ -13,6 +13,7 @@
 //   5 FFN dense + GELU    Attention -> Ffn
 //   6 FFN out + LN        Ffn, Attention -> Hidden
 //   7 heads               Hidden -> Pooled, Embedding, Logits, Probabilities
+//   2-7 (int8 models)     QuantizedInput, InputScales, InputSums: each dense layer's input
 //   8 after the run       outputs stay readable: Encoding, Hidden, Pooled, Embedding, Logits,
 //                         Probabilities
 // Two buffers may share bytes only if their [first, last] step ranges are disjoint.
@@ -39,7 +40,7 @@ namespace edgebert {
 struct ModelView;
 
 constexpr uint64_t kPlanAlignment = 64;
-constexpr size_t kMaxPlanBuffers = 16;
+constexpr size_t kMaxPlanBuffers = 18;
 constexpr uint32_t kLastStep = 8;
 
 struct BufferSpec {

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "error.h"
+#include "kernels/packing.h"
 #include "memory_plan.h"
 #include "tokenizer/tokenizer.h"
 
@@ -94,67 +96,126 @@ eb_status check_tokenizer(const fb::Tokenizer* tokenizer, const ModelDims& dims,
   return EB_OK;
 }
 
-// Looks up tensor `name` and checks it is fp32 with exactly `shape` and 16-byte-aligned data.
-// Returns its data in *out, or nullptr in *out when the tensor is absent and `optional`.
-eb_status find_fp32(const ModelView& view, const char* name, const uint32_t* shape, size_t rank,
-                    bool optional, const float** out, eb_error* error) {
-  *out = nullptr;
+// What a tensor may be: fp32 row-major always; int8 with per-row scales where allowed.
+enum class Int8 { kNo, kRowMajor, kPackedK4N16 };
+
+// A found tensor: exactly one of f32 / i8 set (both null when absent and optional).
+struct Found {
+  const float* f32 = nullptr;
+  const int8_t* i8 = nullptr;
+  const float* scales = nullptr;
+};
+
+std::string_view shape_text(char* buffer, size_t size, const uint32_t* dims, size_t rank) {
+  int w = std::snprintf(buffer, size, "(");
+  for (size_t i = 0; i < rank && w < static_cast<int>(size) - 12; ++i) {
+    w += std::snprintf(buffer + w, size - w, i ? ",%u" : "%u", dims[i]);
+  }
+  std::snprintf(buffer + w, size - w, ")");
+  return buffer;
+}
+
+// Looks up tensor `name` and checks dtype, layout, exact shape, byte size, scales and 16-byte
+// alignment of its data.
+eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* shape, size_t rank,
+                      bool optional, Int8 int8, Found* out, eb_error* error) {
+  *out = Found{};
   const auto* tensors = view.root->tensors();
   const fb::Tensor* tensor = tensors == nullptr ? nullptr : tensors->LookupByKey(name);
   if (tensor == nullptr) {
     if (optional) return EB_OK;
     return fail(error, EB_ERROR_INVALID_MODEL, "missing tensor %s", name);
   }
-  if (tensor->dtype() != fb::DType::Float32) {
-    return fail(error, EB_ERROR_UNSUPPORTED,
-                "tensor %s has dtype %d; this runtime runs fp32 models only", name,
-                static_cast<int>(tensor->dtype()));
+  const bool is_int8 = tensor->dtype() == fb::DType::Int8;
+  if (tensor->dtype() != fb::DType::Float32 && !(is_int8 && int8 != Int8::kNo)) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "tensor %s has dtype %d, which this runtime cannot use there",
+                name, static_cast<int>(tensor->dtype()));
+  }
+  const fb::TensorLayout want_layout = is_int8 && int8 == Int8::kPackedK4N16
+                                           ? fb::TensorLayout::PackedK4N16
+                                           : fb::TensorLayout::RowMajor;
+  if (tensor->layout() != want_layout) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has layout %d, expected %d", name,
+                static_cast<int>(tensor->layout()), static_cast<int>(want_layout));
   }
   const auto* got = tensor->shape();
   bool same = got != nullptr && got->size() == rank;
   for (size_t i = 0; same && i < rank; ++i) same = got->Get(static_cast<uint32_t>(i)) == shape[i];
   if (!same) {
     char want[64], have[64];
-    int w = std::snprintf(want, sizeof want, "(");
-    for (size_t i = 0; i < rank && w < 60; ++i)
-      w += std::snprintf(want + w, sizeof want - w, i ? ",%u" : "%u", shape[i]);
-    std::snprintf(want + w, sizeof want - w, ")");
-    int h = std::snprintf(have, sizeof have, "(");
-    for (uint32_t i = 0; got != nullptr && i < got->size() && h < 60; ++i)
-      h += std::snprintf(have + h, sizeof have - h, i ? ",%u" : "%u", got->Get(i));
-    std::snprintf(have + h, sizeof have - h, ")");
-    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has shape %s, expected %s", name, have,
-                want);
+    uint32_t dims[8] = {};
+    const size_t have_rank = got == nullptr ? 0 : (got->size() < 8 ? got->size() : 8);
+    for (size_t i = 0; i < have_rank; ++i) dims[i] = got->Get(static_cast<uint32_t>(i));
+    return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has shape %s, expected %s", name,
+                shape_text(have, sizeof have, dims, have_rank).data(),
+                shape_text(want, sizeof want, shape, rank).data());
   }
   uint64_t elements = 1;
   for (size_t i = 0; i < rank; ++i) elements *= shape[i];
+  uint64_t expected = is_int8 ? elements : elements * sizeof(float);
+  if (want_layout == fb::TensorLayout::PackedK4N16) expected = packed_bytes(shape[0], shape[1]);
   const auto* data = tensor->data();
   const uint64_t bytes = data == nullptr ? 0 : data->size();
-  if (bytes != elements * sizeof(float)) {
+  if (bytes != expected) {
     return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s holds %llu bytes, expected %llu", name,
-                static_cast<unsigned long long>(bytes),
-                static_cast<unsigned long long>(elements * sizeof(float)));
+                static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(expected));
   }
   if (reinterpret_cast<uintptr_t>(data->Data()) % EB_MODEL_ALIGNMENT != 0) {
     return fail(error, EB_ERROR_MISALIGNED, "tensor %s data is not %d-byte aligned", name,
                 EB_MODEL_ALIGNMENT);
   }
-  *out = reinterpret_cast<const float*>(data->Data());
+  if (is_int8) {
+    const auto* scales = tensor->scales();
+    if (scales == nullptr || scales->size() != shape[0]) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %u scales", name, shape[0]);
+    }
+    for (float s : *scales) {
+      if (!(std::isfinite(s) && s > 0.0f)) {
+        return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s has a scale that is not finite "
+                    "and positive", name);
+      }
+    }
+    out->i8 = reinterpret_cast<const int8_t*>(data->Data());
+    out->scales = scales->data();
+  } else {
+    out->f32 = reinterpret_cast<const float*>(data->Data());
+  }
   return EB_OK;
 }
 
-// A dense layer "<prefix>.weight" (out, in) and "<prefix>.bias" (out); both or neither if optional.
+eb_status find_fp32(const ModelView& view, const char* name, const uint32_t* shape, size_t rank,
+                    bool optional, const float** out, eb_error* error) {
+  Found found;
+  const eb_status status = find_tensor(view, name, shape, rank, optional, Int8::kNo, &found, error);
+  *out = found.f32;
+  return status;
+}
+
+eb_status find_embedding(const ModelView& view, const char* name, uint32_t rows, uint32_t width,
+                         EmbeddingTable* table, eb_error* error) {
+  const uint32_t shape[2] = {rows, width};
+  Found found;
+  const eb_status status = find_tensor(view, name, shape, 2, false, Int8::kRowMajor, &found, error);
+  *table = EmbeddingTable{found.f32, found.i8, found.scales};
+  return status;
+}
+
+// A dense layer "<prefix>.weight" (out, in) fp32 or int8 K4N16, and "<prefix>.bias" (out); both or
+// neither if optional.
 eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_features,
                      uint32_t in_features, bool optional, DenseWeights* dense, eb_error* error) {
   char name[128];
   const uint32_t weight_shape[2] = {out_features, in_features};
   std::snprintf(name, sizeof name, "%s.weight", prefix);
-  eb_status status = find_fp32(view, name, weight_shape, 2, optional, &dense->weight, error);
+  Found found;
+  eb_status status = find_tensor(view, name, weight_shape, 2, optional, Int8::kPackedK4N16, &found,
+                                 error);
   if (status != EB_OK) return status;
+  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr};
   std::snprintf(name, sizeof name, "%s.bias", prefix);
-  status = find_fp32(view, name, &out_features, 1, dense->weight == nullptr, &dense->bias, error);
+  status = find_fp32(view, name, &out_features, 1, !dense->present(), &dense->bias, error);
   if (status != EB_OK) return status;
-  if (dense->weight == nullptr && dense->bias != nullptr) {
+  if (!dense->present() && dense->bias != nullptr) {
     return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has no matching weight", name);
   }
   return EB_OK;
@@ -175,14 +236,13 @@ eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
 eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error) {
   const ModelDims& d = view.dims;
   ModelWeights& w = *weights;
+  w.int8_tensors = 0;
   eb_status s;
-  const uint32_t word_shape[2] = {d.vocab_size, d.hidden};
-  const uint32_t position_shape[2] = {d.max_positions, d.hidden};
   const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
-  if ((s = find_fp32(view, "embeddings.word_embeddings.weight", word_shape, 2, false,
-                     &w.word_embeddings, error)) != EB_OK ||
-      (s = find_fp32(view, "embeddings.position_embeddings.weight", position_shape, 2, false,
-                     &w.position_embeddings, error)) != EB_OK ||
+  if ((s = find_embedding(view, "embeddings.word_embeddings.weight", d.vocab_size, d.hidden,
+                          &w.word_embeddings, error)) != EB_OK ||
+      (s = find_embedding(view, "embeddings.position_embeddings.weight", d.max_positions, d.hidden,
+                          &w.position_embeddings, error)) != EB_OK ||
       (s = find_fp32(view, "embeddings.token_type_embeddings.weight", type_shape, 2, false,
                      &w.token_type_embeddings, error)) != EB_OK ||
       (s = find_norm(view, "embeddings.LayerNorm", d.hidden, &w.embedding_norm, error)) != EB_OK) {
@@ -213,19 +273,28 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
             EB_OK) {
       return s;
     }
+    for (const DenseWeights* dense : {&layer.query, &layer.key, &layer.value,
+                                      &layer.attention_output, &layer.intermediate, &layer.output}) {
+      w.int8_tensors += dense->packed != nullptr;
+    }
     if (w.layers != nullptr) w.layers[i] = layer;
   }
   if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, &w.pooler, error)) != EB_OK) {
     return s;
   }
+  auto count = [&w](const void* int8_data) { w.int8_tensors += int8_data != nullptr; };
+  count(w.word_embeddings.quantized);
+  count(w.position_embeddings.quantized);
+  count(w.pooler.packed);
   if (view.task == fb::TaskKind::Classification) {
-    if (w.pooler.weight == nullptr) {
+    if (!w.pooler.present()) {
       return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
     }
     if ((s = find_dense(view, "classifier", d.num_labels, d.hidden, false, &w.classifier,
                         error)) != EB_OK) {
       return s;
     }
+    count(w.classifier.packed);
   }
   return EB_OK;
 }
@@ -296,7 +365,8 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   }
   ModelWeights weights{};  // layers == nullptr: check every layer, store none
   if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;
-  v.has_pooler = weights.pooler.weight != nullptr;
+  v.has_pooler = weights.pooler.present();
+  v.int8 = weights.int8_tensors > 0;
   if (root->memory_plan() != nullptr &&
       (status = check_stored_plan(v, root->memory_plan(), nullptr, error)) != EB_OK) {
     return status;

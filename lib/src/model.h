@@ -43,6 +43,7 @@ struct ModelView {
   bool normalize;
   bool has_pooler;
   uint32_t tokenizer_word_chars;  // max_input_chars_per_word; 0 = no tokenizer tables (ids only)
+  bool int8;                      // some dense weights are int8: the kernel path runs the model
 };
 
 constexpr uint64_t kModelMagic = 0x4542'4d4f'4445'4c31ull;  // "EBMODEL1"
@@ -63,9 +64,21 @@ inline bool model_view_ready(const ModelView* view) {
 
 // ---- fp32 weights, resolved from named tensors ----
 
+// A dense layer: fp32 `weight`, or int8 `packed` (K4N16, see kernels/packing.h) with one scale per
+// output channel; exactly one of the two is set (both null: the layer is absent).
 struct DenseWeights {
-  const float* weight;  // (out, in) row-major
-  const float* bias;    // (out)
+  const float* weight;    // (out, in) row-major, or nullptr
+  const int8_t* packed;   // K4N16 int8, or nullptr
+  const float* scales;    // (out) with packed
+  const float* bias;      // (out)
+  bool present() const { return weight != nullptr || packed != nullptr; }
+};
+
+// An embedding table: fp32 rows, or int8 rows with one scale per row.
+struct EmbeddingTable {
+  const float* values;      // (rows, H), or nullptr
+  const int8_t* quantized;  // (rows, H), or nullptr
+  const float* scales;      // (rows) with quantized
 };
 
 struct LayerNormWeights {
@@ -83,13 +96,14 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
-  const float* word_embeddings;        // (vocab_size, H)
-  const float* position_embeddings;    // (max_positions, H)
+  EmbeddingTable word_embeddings;      // (vocab_size, H)
+  EmbeddingTable position_embeddings;  // (max_positions, H)
   const float* token_type_embeddings;  // (type_vocab_size, H)
   LayerNormWeights embedding_norm;
   LayerWeights* layers;                // (num_layers), storage owned by the caller of resolve
   DenseWeights pooler;                 // H -> H; null if the model has no pooler
   DenseWeights classifier;             // H -> num_labels; null if not a classifier
+  size_t int8_tensors;                 // int8 tensors found (0: an fp32 model)
 };
 
 // Finds and checks every tensor the forward pass reads and records them in `weights`; the

@@ -49,6 +49,7 @@ eb_session_options eb_session_options_default(void) {
   eb_session_options options;
   options.max_seq = 0;
   options.threads = 1;
+  options.kernels = nullptr;
   return options;
 }
 
@@ -71,6 +72,11 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                 max_seq, view->dims.max_seq);
   }
   const uint32_t threads = options->threads == 0 ? 1 : options->threads;
+  const KernelSet* kernels = select_kernels(options->kernels);
+  if (kernels == nullptr) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "kernel set \"%s\" is unknown or not supported by this CPU",
+                options->kernels != nullptr ? options->kernels : "");
+  }
   const ArenaPlan plan = plan_arena(*view, max_seq, threads);
   if (arena_bytes < plan.total_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL,
@@ -94,6 +100,13 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
   s->buffers = {floats(B::Hidden),  floats(B::Query),     floats(B::Key), floats(B::Value),
                 floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)};
+  s->kernels = kernels;
+  s->kernel_buffers = {floats(B::Hidden),  floats(B::Query),     floats(B::Key),
+                       floats(B::Value),   floats(B::Context),   floats(B::Attention),
+                       floats(B::Ffn),     floats(B::Scores),
+                       reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
+                       floats(B::InputScales), reinterpret_cast<int32_t*>(at(B::InputSums)),
+                       quantized_input_stride(view->dims)};
   s->pooled = floats(B::Pooled);  // nullptr without pooler
   s->embedding = floats(B::Embedding);
   s->logits = floats(B::Logits);  // nullptr unless a classifier
@@ -155,18 +168,32 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   }
 
   const int32_t* mask = input->attention_mask;
-  reference::encoder_forward(s->buffers, s->weights, d, input->input_ids, input->token_type_ids,
-                             mask, S);
+  const bool int8 = s->model->int8;
+  if (int8) {
+    kernel_encoder_forward(*s->kernels, s->kernel_buffers, s->weights, d, input->input_ids,
+                           input->token_type_ids, mask, S);
+  } else {
+    reference::encoder_forward(s->buffers, s->weights, d, input->input_ids,
+                               input->token_type_ids, mask, S);
+  }
+  // The heads: one row each, reference dense for fp32 weights, the kernels for int8 ones.
+  auto head = [&](float* out, const float* in, const DenseWeights& w, size_t n) {
+    if (int8) {
+      kernel_dense(*s->kernels, s->kernel_buffers, out, in, 1, d.hidden, n, w, Epilogue::Bias,
+                   nullptr, false);
+    } else {
+      reference::dense_forward(out, in, w, 1, n, d.hidden);
+    }
+  };
   const float* hidden = s->buffers.hidden;  // (S, H)
   reference::pooling_forward(s->embedding, hidden, mask, S, d.hidden, s->model->pooling,
                              s->model->normalize);
   if (s->pooled != nullptr) {
-    reference::dense_forward(s->pooled, hidden, s->weights.pooler, 1, d.hidden, d.hidden);
+    head(s->pooled, hidden, s->weights.pooler, d.hidden);
     reference::activation_tanh(s->pooled, d.hidden);
   }
   if (s->logits != nullptr) {
-    reference::dense_forward(s->logits, s->pooled, s->weights.classifier, 1, d.num_labels,
-                             d.hidden);
+    head(s->logits, s->pooled, s->weights.classifier, d.num_labels);
     std::memcpy(s->probabilities, s->logits, d.num_labels * sizeof(float));
     reference::softmax_forward(s->probabilities, d.num_labels);
     int32_t best = 0;
@@ -198,5 +225,10 @@ const float* eb_session_output(const eb_session* s, eb_output which, size_t* cou
 }
 
 int32_t eb_session_label(const eb_session* s) { return s == nullptr ? -1 : s->last_label; }
+
+const char* eb_session_kernels(const eb_session* s) {
+  if (s == nullptr) return "";
+  return s->model->int8 ? s->kernels->name : "fp32-reference";
+}
 
 }  // extern "C"

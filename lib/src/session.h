@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "forward_kernels.h"
+#include "kernels/kernels.h"
 #include "memory_plan.h"
 #include "model.h"
 #include "reference/bert_fp32.h"
@@ -40,6 +42,8 @@ struct eb_session {
   const edgebert::ModelView* model;
   edgebert::ModelWeights weights;
   edgebert::reference::Buffers buffers;
+  const edgebert::KernelSet* kernels;     // int8 models: the kernel set in use
+  edgebert::KernelBuffers kernel_buffers;  // int8 models: buffers of the kernel path
   float* pooled;         // (H) or nullptr without pooler
   float* embedding;      // (H)
   float* logits;         // (num_labels) or nullptr

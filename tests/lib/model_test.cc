@@ -151,10 +151,23 @@ TEST_CASE("Model: specific defects give specific errors") {
     CHECK(std::string(error.message) ==
           "tensor encoder.layer.0.intermediate.dense.weight has shape (32,48), expected (48,32)");
   }
-  SUBCASE("int8 tensor in an fp32-only runtime") {
+  SUBCASE("int8 where only fp32 is allowed (a bias)") {
     fb::ModelT model = import_fixture("classifier");
-    model.tensors.front()->dtype = fb::DType::Int8;
+    for (auto& t : model.tensors) {
+      if (t->name == "encoder.layer.0.output.dense.bias") t->dtype = fb::DType::Int8;
+    }
     CHECK(load(convert::serialize_model(model), &error) == EB_ERROR_UNSUPPORTED);
+  }
+  SUBCASE("int8 embedding without scales") {
+    fb::ModelT model = import_fixture("classifier");
+    for (auto& t : model.tensors) {
+      if (t->name == "embeddings.word_embeddings.weight") {
+        t->dtype = fb::DType::Int8;
+        t->data.resize(t->data.size() / 4);
+      }
+    }
+    CHECK(load(convert::serialize_model(model), &error) == EB_ERROR_INVALID_MODEL);
+    CHECK(std::string(error.message) == "int8 tensor embeddings.word_embeddings.weight needs 128 scales");
   }
   SUBCASE("labels do not match the classifier") {
     fb::ModelT model = import_fixture("classifier");

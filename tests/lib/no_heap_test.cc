@@ -9,6 +9,7 @@
 
 #include "alloc_counter.h"
 #include "edgebert/edgebert.hpp"
+#include "quantize.h"
 #include "test_support.h"
 
 namespace edgebert::test {
@@ -33,8 +34,17 @@ std::vector<Text> texts() {
   return out;
 }
 
-TEST_CASE("No heap: model init, session init, tokenize and run allocate nothing") {
-  const convert::AlignedBytes bytes = packed_text_model("tokenizer/uncased-vocab.txt", {});
+// The tiny text model in fp32, or quantized to int8 (kernel path).
+convert::AlignedBytes text_model(bool int8) {
+  convert::AlignedBytes fp32 = packed_text_model("tokenizer/uncased-vocab.txt", {});
+  if (!int8) return fp32;  // moved
+  fb::ModelT spec;
+  fb::GetModel(fp32.data())->UnPackTo(&spec);
+  convert::quantize_model(spec);
+  return convert::pack_model(spec);
+}
+
+void check_no_heap(const convert::AlignedBytes& bytes) {
   const std::vector<Text> inputs = texts();
   REQUIRE(inputs.size() > 1000);
   eb_model model;
@@ -80,10 +90,19 @@ TEST_CASE("No heap: model init, session init, tokenize and run allocate nothing"
     }
     calls = scope.calls();
   }
-  MESSAGE(inputs.size() << " texts, " << tokens << " tokens: " << calls.allocations
-                        << " allocations, " << calls.frees << " frees");
+  MESSAGE(std::string(eb_session_kernels(session)) << ": " << inputs.size() << " texts, " << tokens
+                                     << " tokens: " << calls.allocations << " allocations, "
+                                     << calls.frees << " frees");
   CHECK(failures == 0);
   CHECK(calls.total() == 0);
+}
+
+TEST_CASE("No heap: fp32 model: init, tokenize and run allocate nothing") {
+  check_no_heap(text_model(false));
+}
+
+TEST_CASE("No heap: int8 model (kernel path): init, tokenize and run allocate nothing") {
+  check_no_heap(text_model(true));
 }
 
 TEST_CASE("No heap: the counter itself sees allocations (guards the guard)") {

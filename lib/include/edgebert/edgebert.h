@@ -112,11 +112,13 @@ size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads);
 typedef struct eb_session eb_session;
 
 typedef struct eb_session_options {
-  uint32_t max_seq;  ///< 0 = the model's max_seq
-  uint32_t threads;  ///< 0 = 1. The fp32 reference path is single-threaded.
+  uint32_t max_seq;     ///< 0 = the model's max_seq
+  uint32_t threads;     ///< 0 = 1. The fp32 reference path is single-threaded.
+  const char* kernels;  ///< NULL = the best kernel set of this CPU; or force one by name
+                        ///< ("reference", "avx2", "avx512vnni", ...) for tests and benchmarks
 } eb_session_options;
 
-/// Default options: max_seq 0 (model's), threads 1.
+/// Default options: max_seq 0 (model's), threads 1, automatic kernel set.
 eb_session_options eb_session_options_default(void);
 
 /// Places a session inside `arena` (any alignment; aligned internally). Fails with
@@ -153,6 +155,10 @@ const float* eb_session_output(const eb_session* session, eb_output which, size_
 
 /// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
 int32_t eb_session_label(const eb_session* session);
+
+/// What runs the model: the kernel set's name for int8 models ("avx2", "avx512vnni",
+/// "reference", ...), "fp32-reference" for fp32 models.
+const char* eb_session_kernels(const eb_session* session);
 
 /* ---- Text input (models with a tokenizer) -------------------------------------------------
  *

@@ -9,8 +9,9 @@ void embeddings_forward(float* out, const int32_t* ids, const int32_t* types, si
                         const ModelWeights& weights, const ModelDims& dims) {
   const size_t H = dims.hidden;
   for (size_t s = 0; s < S; ++s) {
-    const float* word = weights.word_embeddings + static_cast<size_t>(ids[s]) * H;
-    const float* position = weights.position_embeddings + s * H;
+    // The reference path runs fp32 models only (ModelView::int8 sends the rest to the kernels).
+    const float* word = weights.word_embeddings.values + static_cast<size_t>(ids[s]) * H;
+    const float* position = weights.position_embeddings.values + s * H;
     const float* type = weights.token_type_embeddings +
                         static_cast<size_t>(types != nullptr ? types[s] : 0) * H;
     float* row = out + s * H;

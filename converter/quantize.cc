@@ -1,0 +1,89 @@
+#include "quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/packing.h"  // the runtime's weight layout (lib/src), shared
+#include "model_file.h"
+
+namespace edgebert::convert {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_dense_weight(const std::string& name) {
+  for (const char* dense : {".attention.self.query.weight", ".attention.self.key.weight",
+                            ".attention.self.value.weight", ".attention.output.dense.weight",
+                            ".intermediate.dense.weight", ".output.dense.weight"}) {
+    if (name.rfind("encoder.layer.", 0) == 0 && ends_with(name, dense)) return true;
+  }
+  return name == "pooler.dense.weight" || name == "classifier.weight";
+}
+
+bool is_quantized_embedding(const std::string& name) {
+  return name == "embeddings.word_embeddings.weight" ||
+         name == "embeddings.position_embeddings.weight";
+}
+
+}  // namespace
+
+void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int8_t* q, float* scales) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float amax = 0.0f;
+    for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
+    const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+    scales[r] = scale;
+    for (size_t c = 0; c < cols; ++c) {
+      const float v = std::nearbyint(row[c] / scale);
+      q[r * cols + c] = static_cast<int8_t>(v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v));
+    }
+  }
+}
+
+QuantizeReport quantize_model(fb::ModelT& model) {
+  QuantizeReport report;
+  for (auto& t : model.tensors) report.bytes_before += t->data.size();
+  for (auto& t : model.tensors) {
+    const bool dense = is_dense_weight(t->name), embedding = is_quantized_embedding(t->name);
+    if (!dense && !embedding) continue;
+    if (t->dtype != fb::DType::Float32) {
+      throw std::runtime_error("tensor " + t->name + " is already quantized");
+    }
+    if (t->shape.size() != 2) throw std::runtime_error("tensor " + t->name + " is not 2-D");
+    const size_t rows = t->shape[0], cols = t->shape[1];
+    const std::vector<float> values = tensor_values_f32(*t);
+    std::vector<int8_t> q(rows * cols);
+    t->scales.resize(rows);
+    quantize_rows_symmetric(values.data(), rows, cols, q.data(), t->scales.data());
+    t->dtype = fb::DType::Int8;
+    if (dense) {
+      t->data.resize(packed_bytes(rows, cols));
+      pack_k4n16(q.data(), rows, cols, reinterpret_cast<int8_t*>(t->data.data()));
+      t->layout = fb::TensorLayout::PackedK4N16;
+      ++report.dense;
+    } else {
+      t->data.assign(reinterpret_cast<const uint8_t*>(q.data()),
+                     reinterpret_cast<const uint8_t*>(q.data()) + q.size());
+      t->layout = fb::TensorLayout::RowMajor;
+      ++report.embeddings;
+    }
+  }
+  for (auto& t : model.tensors) report.bytes_after += t->data.size() + 4 * t->scales.size();
+  if (model.provenance) {
+    auto kv = std::make_unique<fb::KeyValueT>();
+    kv->key = "quantization";
+    kv->value = "int8 W8A8 dynamic: per-channel symmetric weights (K4N16), per-row embeddings, "
+                "per-token activations";
+    model.provenance->extra.push_back(std::move(kv));
+    std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),
+              [](const auto& a, const auto& b) { return a->key < b->key; });
+  }
+  return report;
+}
+
+}  // namespace edgebert::convert

@@ -1,0 +1,31 @@
+// `edgebert-convert quantize`: fp32 model -> int8 model (W8A8 dynamic, DESIGN.md §3).
+//   * every dense weight (Q, K, V, attention output, intermediate, output, pooler, classifier):
+//     int8, symmetric, one scale per output channel, stored K4N16-packed for the kernels;
+//   * word and position embeddings: int8 with one scale per row;
+//   * biases, LayerNorm and token-type embeddings stay fp32; activations are quantized per token
+//     at run time.
+#ifndef EDGEBERT_CONVERTER_QUANTIZE_H_
+#define EDGEBERT_CONVERTER_QUANTIZE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "edgebert_generated.h"
+
+namespace edgebert::convert {
+
+struct QuantizeReport {
+  size_t dense = 0, embeddings = 0;  // tensors quantized
+  uint64_t bytes_before = 0, bytes_after = 0;  // of all tensor data
+};
+
+// Symmetric per-row quantization of (rows, cols) row-major values: q = round(x / s) clamped to
+// [-127, 127], s = max|row| / 127 (1 for an all-zero row).
+void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int8_t* q, float* scales);
+
+// Quantizes `model` in place; throws std::runtime_error if it is already int8.
+QuantizeReport quantize_model(fb::ModelT& model);
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_QUANTIZE_H_

@@ -1,0 +1,91 @@
+#include "forward_kernels.h"
+
+#include <cmath>
+
+#include "reference/bert_fp32.h"
+
+namespace edgebert {
+
+size_t quantized_input_stride(const ModelDims& d) {
+  size_t widest = d.hidden;
+  if (d.attention > widest) widest = d.attention;
+  if (d.intermediate > widest) widest = d.intermediate;
+  return (widest + 63) / 64 * 64;
+}
+
+void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const float* in,
+                  size_t s, size_t k, size_t n, const DenseWeights& w, Epilogue epilogue,
+                  const float* residual, bool reuse_input) {
+  if (w.packed == nullptr) {  // an fp32 layer of a mixed model
+    reference::dense_forward(out, in, w, s, n, k);
+    if (epilogue == Epilogue::BiasGelu) {
+      reference::activation_forward(out, s * n, fb::Activation::GeluErf);
+    } else if (epilogue == Epilogue::BiasResidual) {
+      reference::add_forward(out, residual, s * n);
+    }
+    return;
+  }
+  if (!reuse_input) ks.quantize_rows(in, s, k, k, b.input, b.lda, b.input_scales, b.input_sums);
+  const GemmArgs args{b.input, b.lda,    b.input_sums, b.input_scales, w.packed, w.scales, w.bias,
+                      residual, out,     n,            s,              n,        k,        epilogue};
+  ks.gemm_s8s8(args);
+}
+
+namespace {
+
+// out (H) = dequantized or fp32 row `row` of an embedding table.
+void embedding_row(const EmbeddingTable& table, size_t row, size_t h, float* out) {
+  if (table.values != nullptr) {
+    for (size_t i = 0; i < h; ++i) out[i] = table.values[row * h + i];
+  } else {
+    const float scale = table.scales[row];
+    for (size_t i = 0; i < h; ++i) out[i] = static_cast<float>(table.quantized[row * h + i]) * scale;
+  }
+}
+
+}  // namespace
+
+void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
+                            const ModelDims& d, const int32_t* ids, const int32_t* types,
+                            const int32_t* mask, size_t s) {
+  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  // Embeddings: (word + token_type) + position, as Hugging Face sums them; the attention buffer
+  // is free until step 4 and holds the position row.
+  for (size_t t = 0; t < s; ++t) {
+    float* row = b.hidden + t * H;
+    float* position = b.attention;
+    embedding_row(w.word_embeddings, static_cast<size_t>(ids[t]), H, row);
+    embedding_row(w.position_embeddings, t, H, position);
+    const float* type = w.token_type_embeddings + static_cast<size_t>(types != nullptr ? types[t] : 0) * H;
+    for (size_t i = 0; i < H; ++i) row[i] = (row[i] + type[i]) + position[i];
+  }
+  ks.layer_norm(b.hidden, w.embedding_norm.gamma, w.embedding_norm.beta, s, H, d.layer_norm_eps);
+  for (uint32_t l = 0; l < d.num_layers; ++l) {
+    const LayerWeights& layer = w.layers[l];
+    // Q, K, V share one quantization of the hidden states.
+    kernel_dense(ks, b, b.query, b.hidden, s, H, A, layer.query, Epilogue::Bias, nullptr, false);
+    kernel_dense(ks, b, b.key, b.hidden, s, H, A, layer.key, Epilogue::Bias, nullptr,
+                 layer.query.packed != nullptr);
+    kernel_dense(ks, b, b.value, b.hidden, s, H, A, layer.value, Epilogue::Bias, nullptr,
+                 layer.key.packed != nullptr);
+    ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, s, d.num_heads, d.head_dim);
+    // attention = LN(context W_o + b_o + hidden)
+    kernel_dense(ks, b, b.attention, b.context, s, A, H, layer.attention_output,
+                 Epilogue::BiasResidual, b.hidden, false);
+    ks.layer_norm(b.attention, layer.attention_norm.gamma, layer.attention_norm.beta, s, H,
+                  d.layer_norm_eps);
+    // ffn = GELU(attention W_i + b_i); hidden = LN(ffn W_o + b_o + attention)
+    const Epilogue activation =
+        d.activation == fb::Activation::GeluErf ? Epilogue::BiasGelu : Epilogue::Bias;
+    kernel_dense(ks, b, b.ffn, b.attention, s, H, I, layer.intermediate, activation, nullptr, false);
+    if (d.activation != fb::Activation::GeluErf) {
+      reference::activation_forward(b.ffn, s * I, d.activation);  // tanh GELU, ReLU
+    }
+    kernel_dense(ks, b, b.hidden, b.ffn, s, I, H, layer.output, Epilogue::BiasResidual,
+                 b.attention, false);
+    ks.layer_norm(b.hidden, layer.output_norm.gamma, layer.output_norm.beta, s, H,
+                  d.layer_norm_eps);
+  }
+}
+
+}  // namespace edgebert

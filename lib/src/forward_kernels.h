@@ -1,0 +1,47 @@
+// The kernel path: the forward pass of int8 (and mixed) models through a KernelSet (per-token
+// dynamic activation quantization, int8 GEMMs with fused dequantize + bias + GELU / residual
+// epilogues, vectorized attention and LayerNorm). Same buffers, same steps as the reference path;
+// fp32 layers of a mixed model fall back to the reference dense.
+#ifndef EDGEBERT_SRC_FORWARD_KERNELS_H_
+#define EDGEBERT_SRC_FORWARD_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+#include "model.h"
+
+namespace edgebert {
+
+struct KernelBuffers {
+  float* hidden;     // (S, H)
+  float* query;      // (S, A)
+  float* key;        // (S, A)
+  float* value;      // (S, A)
+  float* context;    // (S, A)
+  float* attention;  // (S, H)
+  float* ffn;        // (S, I)
+  float* scores;     // (S)
+  int8_t* input;     // (S, lda) quantized input of the current dense layer
+  float* input_scales;   // (S)
+  int32_t* input_sums;   // (S)
+  size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
+};
+
+// Row stride of the quantized input buffer for a model.
+size_t quantized_input_stride(const ModelDims& dims);
+
+// out (S, N) = epilogue(in (S, K) W^T + bias [+ residual]). Quantizes `in` first unless
+// `reuse_input` (the previous call quantized the same rows).
+void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const float* in,
+                  size_t s, size_t k, size_t n, const DenseWeights& w, Epilogue epilogue,
+                  const float* residual, bool reuse_input);
+
+// b.hidden (S, H) <- the encoder's last hidden states.
+void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
+                            const ModelDims& d, const int32_t* ids, const int32_t* types,
+                            const int32_t* mask, size_t s);
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_FORWARD_KERNELS_H_

@@ -1,0 +1,168 @@
+// Quantization: the quantizer's numbers and layout, and the int8 model end to end against the fp32
+// reference (stated tolerances), with every kernel set, mixed models, and the heads.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "edgebert/edgebert.hpp"
+#include "kernels/packing.h"
+#include "quantize.h"
+#include "test_support.h"
+
+namespace edgebert::test {
+namespace {
+
+// Runs the 12 reference cases through `bytes` with `kernels`; returns per-case outputs.
+struct Outputs {
+  std::vector<std::vector<float>> logits, probabilities, hidden, embedding;
+  std::vector<int32_t> labels;
+  std::string kernels;
+};
+
+Outputs run_cases(const convert::AlignedBytes& bytes, const char* kernels) {
+  Model model;
+  eb_error error;
+  REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
+  std::vector<uint8_t> arena(model.arena_size());
+  Session session;
+  eb_session_options options = eb_session_options_default();
+  options.kernels = kernels;
+  REQUIRE_MESSAGE(session.init(model, arena.data(), arena.size(), options, &error) == EB_OK,
+                  error.message);
+  Outputs out;
+  out.kernels = eb_session_kernels(session.get());
+  for (const auto& c : reference()["cases"]) {
+    const auto ids = c["input_ids"].get<std::vector<int32_t>>();
+    const auto types = c["token_type_ids"].get<std::vector<int32_t>>();
+    const auto mask = c["attention_mask"].get<std::vector<int32_t>>();
+    REQUIRE(session.run(ids.data(), ids.size(), types.data(), mask.data()) == EB_OK);
+    const OutputView l = session.output(EB_OUTPUT_LOGITS), p = session.output(EB_OUTPUT_PROBABILITIES);
+    const OutputView h = session.output(EB_OUTPUT_LAST_HIDDEN), e = session.output(EB_OUTPUT_EMBEDDING);
+    out.logits.emplace_back(l.begin(), l.end());
+    out.probabilities.emplace_back(p.begin(), p.end());
+    out.hidden.emplace_back(h.begin(), h.end());
+    out.embedding.emplace_back(e.begin(), e.end());
+    out.labels.push_back(session.label());
+  }
+  return out;
+}
+
+double max_diff(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, max_abs_diff(a[i].data(), a[i].size(), b[i]));
+  return worst;
+}
+
+TEST_CASE("Quantize: per-row symmetric quantization and the K4N16 layout") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 0.5f);
+  const size_t rows = 37, cols = 70;
+  std::vector<float> x(rows * cols);
+  for (float& v : x) v = normal(rng);
+  for (size_t c = 0; c < cols; ++c) x[3 * cols + c] = 0.0f;
+  std::vector<int8_t> q(rows * cols);
+  std::vector<float> scales(rows);
+  convert::quantize_rows_symmetric(x.data(), rows, cols, q.data(), scales.data());
+  CHECK(scales[3] == 1.0f);
+  for (size_t r = 0; r < rows; ++r) {
+    int extreme = 0;
+    for (size_t c = 0; c < cols; ++c) {
+      CHECK(std::fabs(q[r * cols + c] * scales[r] - x[r * cols + c]) <= 0.5f * scales[r] * 1.0001f);
+      extreme = std::max(extreme, std::abs(int{q[r * cols + c]}));
+    }
+    if (r != 3) CHECK(extreme == 127);  // the largest |x| maps to 127
+  }
+  std::vector<int8_t> packed(packed_bytes(rows, cols), 99);
+  pack_k4n16(q.data(), rows, cols, packed.data());
+  size_t nonzero_padding = 0;
+  for (size_t n = 0; n < packed_n(rows); ++n) {
+    for (size_t k = 0; k < packed_k(cols); ++k) {
+      const int8_t v = packed[packed_index(n, k, packed_k(cols))];
+      if (n < rows && k < cols) {
+        CHECK(v == q[n * cols + k]);
+      } else {
+        nonzero_padding += v != 0;
+      }
+    }
+  }
+  CHECK(nonzero_padding == 0);
+}
+
+TEST_CASE("Quantize: the int8 model follows the fp32 reference within the stated tolerance") {
+  fb::ModelT fp32_spec = import_fixture("classifier");
+  const convert::AlignedBytes fp32 = convert::pack_model(fp32_spec);
+  fb::ModelT int8_spec = import_fixture("classifier");
+  const convert::QuantizeReport report = convert::quantize_model(int8_spec);
+  CHECK(report.dense == 2 * 6 + 2);
+  CHECK(report.embeddings == 2);
+  CHECK(report.bytes_after * 10 < report.bytes_before * 4);  // int8 tensors: < 40% of fp32
+  const convert::AlignedBytes int8 = convert::pack_model(int8_spec);
+  CHECK_THROWS_WITH_AS(convert::quantize_model(int8_spec), doctest::Contains("already quantized"),
+                       std::runtime_error);
+
+  const Outputs want = run_cases(fp32, nullptr);
+  CHECK(want.kernels == "fp32-reference");
+  const Outputs ref = run_cases(int8, "reference");
+  CHECK(ref.kernels == "reference");
+  const double logits = max_diff(ref.logits, want.logits);
+  const double probs = max_diff(ref.probabilities, want.probabilities);
+  const double hidden = max_diff(ref.hidden, want.hidden);
+  size_t agree = 0;
+  for (size_t i = 0; i < want.labels.size(); ++i) agree += ref.labels[i] == want.labels[i];
+  MESSAGE("int8 vs fp32 on the 12 reference inputs: max |logit diff| " << logits
+          << ", max |probability diff| " << probs << ", max |hidden diff| " << hidden << ", "
+          << agree << "/12 labels agree");
+  // Stated tolerance for this (deliberately wide-weighted) fixture: logits within 0.05,
+  // probabilities within 0.02, hidden states (LayerNorm scale ~1) within 0.15.
+  CHECK(logits <= 0.05);
+  CHECK(probs <= 0.02);
+  CHECK(hidden <= 0.15);
+
+  // Every kernel set computes the same model. The runtime is built with -ffp-contract=off, so
+  // x86 sets round every float the same way as the reference set and the outputs are identical;
+  // (a 1-ulp difference anywhere would flip some activation's int8 rounding and show up here).
+  const Outputs best = run_cases(int8, nullptr);
+  MESSAGE("automatic kernel set: " << best.kernels << ", max |diff| vs the reference set: logits "
+                                   << max_diff(best.logits, ref.logits) << ", hidden "
+                                   << max_diff(best.hidden, ref.hidden));
+  CHECK(max_diff(best.logits, ref.logits) == 0.0);
+  CHECK(max_diff(best.hidden, ref.hidden) == 0.0);
+  CHECK(best.labels == ref.labels);
+}
+
+TEST_CASE("Quantize: a mixed model (some layers fp32) runs on the kernel path") {
+  fb::ModelT spec = import_fixture("classifier");
+  convert::quantize_model(spec);
+  fb::ModelT fp32_spec = import_fixture("classifier");
+  // Put layer 1's FFN and the word embeddings back to fp32.
+  for (auto& t : spec.tensors) {
+    if (t->name == "encoder.layer.1.intermediate.dense.weight" ||
+        t->name == "encoder.layer.1.output.dense.weight" ||
+        t->name == "embeddings.word_embeddings.weight") {
+      t = std::make_unique<fb::TensorT>(*convert::find_tensor(fp32_spec, t->name));
+    }
+  }
+  const Outputs mixed = run_cases(convert::pack_model(spec), nullptr);
+  const Outputs want = run_cases(convert::pack_model(fp32_spec), nullptr);
+  CHECK(max_diff(mixed.logits, want.logits) <= 0.05);
+  CHECK(mixed.kernels != "fp32-reference");
+}
+
+TEST_CASE("Quantize: forcing an unsupported kernel set is refused") {
+  fb::ModelT spec = import_fixture("classifier");
+  convert::quantize_model(spec);
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  Model model;
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  std::vector<uint8_t> arena(model.arena_size());
+  Session session;
+  eb_session_options options = eb_session_options_default();
+  options.kernels = "no-such-kernels";
+  eb_error error;
+  CHECK(session.init(model, arena.data(), arena.size(), options, &error) == EB_ERROR_UNSUPPORTED);
+  CHECK(std::string(error.message).find("no-such-kernels") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgebert::test
