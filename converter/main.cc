@@ -4,6 +4,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "eval_command.h"
 #include "file_io.h"
 #include "hf_import.h"
 #include "inspect.h"
@@ -120,6 +121,22 @@ int main(int argc, char** argv) {
   quantize->add_option("model", quantize_input, "fp32 .ebm")->required()->check(CLI::ExistingFile);
   quantize->add_option("-o,--output", quantize_output, "int8 .ebm to write")->required();
 
+  EvalOptions eval_options;
+  std::string eval_compare;
+  bool eval_json = false, eval_quiet = false;
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Accuracy on a labelled TSV/CSV; --compare a second model (e.g. its int8 version)");
+  eval->add_option("model", eval_options.model, "Classifier .ebm")->required()->check(CLI::ExistingFile);
+  eval->add_option("--data", eval_options.data, "label<TAB>text[<TAB>text_b] file, header optional")
+      ->required()
+      ->check(CLI::ExistingFile);
+  eval->add_option("--compare", eval_compare, "Second model to compare")->check(CLI::ExistingFile);
+  eval->add_option("--max-seq", eval_options.max_seq, "Truncation length (default: the model's)");
+  eval->add_option("--limit", eval_options.limit, "Use only the first N examples");
+  eval->add_option("--kernels", eval_options.kernels, "Force a kernel set");
+  eval->add_flag("--json", eval_json, "One JSON object on stdout");
+  eval->add_flag("-q,--quiet", eval_quiet, "No progress bars");
+
   std::string tokenize_path, tokenize_input;
   std::optional<std::string> tokenize_pair;
   uint32_t tokenize_max_seq = 0;
@@ -171,6 +188,17 @@ int main(int argc, char** argv) {
       vocab_options.normalization.tokenize_chinese_chars = !vocab_no_cjk;
       vocab_options.progress = !vocab_quiet;
       return run_vocab(vocab_options, vocab_output);
+    }
+    if (*eval) {
+      if (!eval_compare.empty()) eval_options.compare = eval_compare;
+      eval_options.progress = !eval_quiet && !eval_json;
+      const nlohmann::json report = evaluate(eval_options);
+      if (eval_json) {
+        std::cout << report.dump(2) << "\n";
+      } else {
+        std::cout << eval_text(report);
+      }
+      return 0;
     }
     if (*quantize) {
       const AlignedBytes input = read_file_aligned(quantize_input);

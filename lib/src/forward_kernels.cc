@@ -68,7 +68,8 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
                  layer.query.packed != nullptr);
     kernel_dense(ks, b, b.value, b.hidden, s, H, A, layer.value, Epilogue::Bias, nullptr,
                  layer.key.packed != nullptr);
-    ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, s, d.num_heads, d.head_dim);
+    ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
+                 d.head_dim);
     // attention = LN(context W_o + b_o + hidden)
     kernel_dense(ks, b, b.attention, b.context, s, A, H, layer.attention_output,
                  Epilogue::BiasResidual, b.hidden, false);

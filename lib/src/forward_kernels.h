@@ -22,6 +22,7 @@ struct KernelBuffers {
   float* attention;  // (S, H)
   float* ffn;        // (S, I)
   float* scores;     // (S)
+  float* keys_t;     // (A, S) attention scratch
   int8_t* input;     // (S, lda) quantized input of the current dense layer
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)

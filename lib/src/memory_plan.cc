@@ -54,6 +54,7 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::QuantizedInput, model.int8 ? S * quantized_input_stride(d) : 0, 2, 7},
       {B::InputScales, model.int8 ? S * f : 0, 2, 7},
       {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
+      {B::KeysTransposed, model.int8 ? S * A * f : 0, 3, 3},
   };
   static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");
   size_t n = 0;
@@ -129,25 +130,28 @@ void plan_greedy(MemoryPlan* plan) {
   plan->lower_bound = plan_lower_bound(plan->buffers, n);
 }
 
-eb_status check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
                             eb_error* error) {
   const auto bad = [error](const char* what) {
-    return fail(error, EB_ERROR_INVALID_MODEL, "memory plan: %s", what);
+    fail(error, EB_ERROR_INVALID_MODEL, "memory plan: %s", what);
+    return PlanCheck::kCorrupt;
   };
-  if (stored->max_seq() != model.dims.max_seq) return bad("planned for another max_seq");
   if (stored->threads() < 1) return bad("threads must be >= 1");
+  const uint64_t head = stored->head_bytes();
+  if (head > (uint64_t{1} << 40)) return bad("head_bytes too large");
+  // A plan made for another length or by a converter with another buffer set does not apply
+  // (this runtime plans for itself); only a matching plan is checked and used.
+  if (stored->max_seq() != model.dims.max_seq) return PlanCheck::kNotApplicable;
   const auto* buffers = stored->buffers();
   MemoryPlan p;
   p.count = required_buffers(model, stored->max_seq(), stored->threads(), p.buffers);
-  if (buffers == nullptr || buffers->size() != p.count) return bad("wrong set of buffers");
-  const uint64_t head = stored->head_bytes();
-  if (head > (uint64_t{1} << 40)) return bad("head_bytes too large");
+  if (buffers == nullptr || buffers->size() != p.count) return PlanCheck::kNotApplicable;
   for (size_t i = 0; i < p.count; ++i) {
     const fb::PlannedBuffer* s = buffers->Get(static_cast<uint32_t>(i));
     const BufferSpec& need = p.buffers[i];
     if (s->buffer() != need.buffer || s->first_step() != need.first_step ||
         s->last_step() != need.last_step) {
-      return bad("buffers or lifetimes differ from what the model needs");
+      return PlanCheck::kNotApplicable;
     }
     if (s->size() < need.size || s->offset() % kPlanAlignment != 0 ||
         s->offset() > head || s->size() > head - s->offset()) {
@@ -167,13 +171,13 @@ eb_status check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored
   p.head_bytes = head;
   p.lower_bound = plan_lower_bound(p.buffers, p.count);
   if (plan != nullptr) *plan = p;
-  return EB_OK;
+  return PlanCheck::kUsable;
 }
 
 void session_plan(const ModelView& model, uint32_t max_seq, uint32_t threads, MemoryPlan* plan) {
   const fb::MemoryPlan* stored = model.root->memory_plan();
   if (stored != nullptr && stored->max_seq() == max_seq && stored->threads() == threads &&
-      check_stored_plan(model, stored, plan, nullptr) == EB_OK) {
+      check_stored_plan(model, stored, plan, nullptr) == PlanCheck::kUsable) {
     return;  // checked at model init already; cheap to re-read
   }
   plan->count = required_buffers(model, max_seq, threads, plan->buffers);

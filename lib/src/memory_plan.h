@@ -14,6 +14,7 @@
 //   6 FFN out + LN        Ffn, Attention -> Hidden
 //   7 heads               Hidden -> Pooled, Embedding, Logits, Probabilities
 //   2-7 (int8 models)     QuantizedInput, InputScales, InputSums: each dense layer's input
+//   3   (int8 models)     KeysTransposed: attention scratch
 //   8 after the run       outputs stay readable: Encoding, Hidden, Pooled, Embedding, Logits,
 //                         Probabilities
 // Two buffers may share bytes only if their [first, last] step ranges are disjoint.
@@ -72,10 +73,16 @@ void plan_greedy(MemoryPlan* plan);
 // The most bytes simultaneously live at any step.
 uint64_t plan_lower_bound(const BufferSpec* buffers, size_t count);
 
-// Checks a stored plan against what `model` needs at the plan's max_seq: the same buffers with
-// the same lifetimes, sizes large enough, aligned, inside head_bytes, no two live buffers
-// overlapping. Fills `plan` from it when it passes.
-eb_status check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+enum class PlanCheck {
+  kUsable,         // matches what the model needs and is sound
+  kNotApplicable,  // made for another max_seq or buffer set (another converter version): ignored
+  kCorrupt,        // matches but is unsound (overlap, out of bounds, too small): refuse the model
+};
+
+// Checks a stored plan against what `model` needs at the model's max_seq: the same buffers with
+// the same lifetimes, then sizes large enough, aligned, inside head_bytes, no two live buffers
+// overlapping. Fills `plan` (if not null) when usable; writes `error` when corrupt.
+PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
                             eb_error* error);
 
 // The plan a session uses: the model's stored plan when it is for exactly this max_seq and

@@ -368,8 +368,8 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   v.has_pooler = weights.pooler.present();
   v.int8 = weights.int8_tensors > 0;
   if (root->memory_plan() != nullptr &&
-      (status = check_stored_plan(v, root->memory_plan(), nullptr, error)) != EB_OK) {
-    return status;
+      check_stored_plan(v, root->memory_plan(), nullptr, error) == PlanCheck::kCorrupt) {
+    return EB_ERROR_INVALID_MODEL;
   }
   v.magic = kModelMagic;
   *view = v;

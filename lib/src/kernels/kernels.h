@@ -46,9 +46,11 @@ struct KernelSet {
   // x (M, H) <- LayerNorm(x) * gamma + beta.
   void (*layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
                      float eps);
-  // context (S, A): softmax(q k^T / sqrt(d) + mask) v per head; mask may be null; scores (S).
+  // context (S, A): softmax(q k^T / sqrt(d) + mask) v per head; mask may be null; scores (S)
+  // and keys_t (A, S) are scratch.
   void (*attention)(float* context, const float* q, const float* k, const float* v,
-                    const int32_t* mask, float* scores, size_t s, size_t heads, size_t head_dim);
+                    const int32_t* mask, float* scores, float* keys_t, size_t s, size_t heads,
+                    size_t head_dim);
 };
 
 // The best set this CPU runs (among those verified on real hardware, see dispatch.cc), or the one

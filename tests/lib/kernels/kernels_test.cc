@@ -189,8 +189,9 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
   reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s, h,
                                 1e-12f);
   for (const KernelSet* set : supported_sets()) {
-    std::vector<float> ctx(s * a), y = x;
-    set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(), s, heads, d);
+    std::vector<float> ctx(s * a), y = x, keys_t(a * s);
+    set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
+                   keys_t.data(), s, heads, d);
     set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
     double worst_ctx = 0, worst_ln = 0;
     for (size_t i = 0; i < ctx.size(); ++i) worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));

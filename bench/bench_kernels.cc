@@ -1,0 +1,98 @@
+// Kernel benchmarks: int8 GEMM of every kernel set this CPU runs at BERT shapes, in GOPS
+// (2 x M x N x K / time) and % of a peak probe measured at start-up in the same process.
+//   build/bench/edgebert_bench_kernels [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert::bench {
+int64_t peak_probe_avx2(size_t iterations);
+}
+
+namespace {
+
+using namespace edgebert;
+
+// int8 GOPS of the probe (best of 5), or 0 where it cannot run.
+double measure_peak_gops() {
+  if (!__builtin_cpu_supports("avx2")) return 0.0;
+  double best = 0.0;
+  for (int trial = 0; trial < 5; ++trial) {
+    const size_t iterations = 20'000'000;
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(bench::peak_probe_avx2(iterations));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, iterations * 12.0 * 32.0 / seconds / 1e9);
+  }
+  return best;
+}
+
+double peak_gops() {
+  static const double peak = measure_peak_gops();
+  return peak;
+}
+
+void BM_gemm_s8s8(benchmark::State& state, const KernelSet* set, size_t m, size_t n, size_t k) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> byte(-127, 127);
+  const size_t lda = (k + 63) / 64 * 64;
+  std::vector<int8_t> a(m * lda, 0), w(n * k), packed(packed_bytes(n, k));
+  std::vector<int32_t> sums(m, 0);
+  for (size_t r = 0; r < m; ++r) {
+    for (size_t i = 0; i < k; ++i) sums[r] += a[r * lda + i] = static_cast<int8_t>(byte(rng));
+  }
+  for (int8_t& v : w) v = static_cast<int8_t>(byte(rng));
+  pack_k4n16(w.data(), n, k, packed.data());
+  std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
+  const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
+                      bias.data(), nullptr, c.data(), n, m, n, k, Epilogue::Bias};
+  for (auto _ : state) {
+    set->gemm_s8s8(args);
+    benchmark::DoNotOptimize(c.data());
+  }
+  const double ops = 2.0 * m * n * k;
+  state.counters["GOPS"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["peak_GOPS"] = peak_gops();
+  state.SetLabel(set->name);
+}
+
+void register_all() {
+  struct Shape {
+    const char* name;
+    size_t m, n, k;
+  } const shapes[] = {
+      {"bert_base_qkv", 128, 768, 768},       {"bert_base_ffn_in", 128, 3072, 768},
+      {"bert_base_ffn_out", 128, 768, 3072},  {"minilm_qkv", 128, 384, 384},
+      {"minilm_ffn_in", 128, 1536, 384},      {"bert_mini_ffn_in", 128, 1024, 256},
+      {"bert_base_qkv_m16", 16, 768, 768},
+  };
+  for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
+    if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;
+    for (const Shape& shape : shapes) {
+      const std::string name = std::string("gemm_s8s8/") + (*s)->name + "/" + shape.name +
+                               "/m=" + std::to_string(shape.m) + "/n=" + std::to_string(shape.n) +
+                               "/k=" + std::to_string(shape.k);
+      benchmark::RegisterBenchmark(name.c_str(), BM_gemm_s8s8, *s, shape.m, shape.n, shape.k)
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  std::printf("int8 peak probe (vpmaddwd ymm, one thread): %.1f GOPS\n", peak_gops());
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,158 @@
+// edgebert-bench: end-to-end latency of a model through the public C API.
+//   edgebert-bench model.ebm [--seq 16,32,64,128] [--threads 1] [--warmup N] [--runs N]
+//                  [--text "..."] [--kernels NAME] [--json]
+// Input: random token ids ([CLS] ... [SEP]) of exactly each sequence length, or --text repeated
+// until it fills the length (tokenization then counts in the latency). Reports p50/p90/p99, mean,
+// tokens/s, arena bytes, peak RSS, model bytes and the kernel set in use.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "edgebert/edgebert.hpp"
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgebert-bench: end-to-end latency of an edgebert model"};
+  std::string path, seq_list = "16,32,64,128", thread_list = "1", text, kernels;
+  int warmup = 5, runs = 50;
+  bool as_json = false;
+  app.add_option("model", path, ".ebm file")->required()->check(CLI::ExistingFile);
+  app.add_option("--seq", seq_list, "Sequence lengths, comma separated")->capture_default_str();
+  app.add_option("--threads", thread_list, "Thread counts, comma separated")->capture_default_str();
+  app.add_option("--warmup", warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--runs", runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--text", text, "Text input (repeated to fill each length) instead of random ids");
+  app.add_option("--kernels", kernels, "Force a kernel set (reference, avx2, avx512vnni, ...)");
+  app.add_flag("--json", as_json, "One JSON object on stdout");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    std::vector<uint32_t> seqs, threads;
+    auto parse_list = [](const std::string& list, std::vector<uint32_t>* out) {
+      std::stringstream in(list);
+      for (std::string item; std::getline(in, item, ',');) {
+        out->push_back(static_cast<uint32_t>(std::stoul(item)));
+      }
+    };
+    parse_list(seq_list, &seqs);
+    parse_list(thread_list, &threads);
+    for (uint32_t t : threads) {
+      if (t != 1) throw std::runtime_error("--threads " + std::to_string(t) +
+                                           ": the runtime runs on one thread so far (threads arrive "
+                                           "with pthreadpool support)");
+    }
+    // Aligned copy of the model.
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    const size_t model_bytes = static_cast<size_t>(in.tellg());
+    in.seekg(0);
+    std::vector<uint8_t> storage(model_bytes + EB_MODEL_ALIGNMENT);
+    uint8_t* data = storage.data() + (EB_MODEL_ALIGNMENT - reinterpret_cast<uintptr_t>(storage.data()) %
+                                                              EB_MODEL_ALIGNMENT) % EB_MODEL_ALIGNMENT;
+    in.read(reinterpret_cast<char*>(data), static_cast<std::streamsize>(model_bytes));
+    edgebert::Model model;
+    eb_error error;
+    if (model.init(data, model_bytes, &error) != EB_OK) throw std::runtime_error(error.message);
+    const eb_model_info info = model.info();
+    if (!text.empty() && !info.has_tokenizer) throw std::runtime_error("--text: model has no tokenizer");
+
+    nlohmann::json report;
+    report["model"] = path;
+    report["model_bytes"] = model_bytes;
+    report["layers"] = info.num_layers;
+    report["hidden"] = info.hidden;
+    report["input"] = text.empty() ? "random token ids" : "text";
+    report["results"] = nlohmann::json::array();
+    std::mt19937 rng(7);
+    for (uint32_t seq : seqs) {
+      if (seq < 2 || seq > info.max_seq) {
+        throw std::runtime_error("--seq " + std::to_string(seq) + " outside [2, " +
+                                 std::to_string(info.max_seq) + "]");
+      }
+      eb_session_options options = eb_session_options_default();
+      options.max_seq = seq;
+      options.kernels = kernels.empty() ? nullptr : kernels.c_str();
+      std::vector<uint8_t> arena(model.arena_size(seq));
+      edgebert::Session session;
+      if (session.init(model, arena.data(), arena.size(), options, &error) != EB_OK) {
+        throw std::runtime_error(error.message);
+      }
+      std::vector<int32_t> ids(seq);
+      std::uniform_int_distribution<int32_t> token(999 < static_cast<int32_t>(info.vocab_size) ? 999 : 5,
+                                                   static_cast<int32_t>(info.vocab_size) - 1);
+      for (int32_t& id : ids) id = token(rng);
+      ids.front() = 101 % static_cast<int32_t>(info.vocab_size);  // [CLS] in BERT vocabularies
+      std::string filled;
+      while (!text.empty() && filled.size() < seq * 16) filled += text + " ";
+      auto run_once = [&]() {
+        const eb_status status =
+            text.empty() ? session.run(ids.data(), ids.size(), nullptr, nullptr, &error)
+                         : eb_session_run_text(session.get(), filled.data(), filled.size(), nullptr, 0, &error);
+        if (status != EB_OK) throw std::runtime_error(error.message);
+      };
+      for (int i = 0; i < warmup; ++i) run_once();
+      std::vector<double> ms;
+      for (int i = 0; i < runs; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        run_once();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      }
+      double mean = 0;
+      for (double v : ms) mean += v / static_cast<double>(ms.size());
+      const double p50 = percentile(ms, 0.5);
+      report["results"].push_back({{"seq", seq},
+                                   {"threads", 1},
+                                   {"kernels", eb_session_kernels(session.get())},
+                                   {"p50_ms", p50},
+                                   {"p90_ms", percentile(ms, 0.9)},
+                                   {"p99_ms", percentile(ms, 0.99)},
+                                   {"mean_ms", mean},
+                                   {"tokens_per_s", seq / p50 * 1e3},
+                                   {"arena_bytes", arena.size()},
+                                   {"runs", runs}});
+    }
+    report["peak_rss_kib"] = peak_rss_kib();
+    if (as_json) {
+      std::printf("%s\n", report.dump(2).c_str());
+      return 0;
+    }
+    std::printf("%s: %u layers, hidden %u, %zu bytes, input %s, peak RSS %ld KiB\n", path.c_str(),
+                info.num_layers, info.hidden, model_bytes, report["input"].get<std::string>().c_str(),
+                report["peak_rss_kib"].get<long>());
+    std::printf("%5s %7s %-15s %9s %9s %9s %11s %12s\n", "seq", "threads", "kernels", "p50 ms",
+                "p90 ms", "p99 ms", "tokens/s", "arena bytes");
+    for (const auto& r : report["results"]) {
+      std::printf("%5u %7u %-15s %9.3f %9.3f %9.3f %11.0f %12zu\n", r["seq"].get<uint32_t>(),
+                  r["threads"].get<uint32_t>(), r["kernels"].get<std::string>().c_str(),
+                  r["p50_ms"].get<double>(), r["p90_ms"].get<double>(), r["p99_ms"].get<double>(),
+                  r["tokens_per_s"].get<double>(), r["arena_bytes"].get<size_t>());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgebert-bench: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

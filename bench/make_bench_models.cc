@@ -1,0 +1,50 @@
+// Writes the benchmark models: BERT-base (12/768), MiniLM-L6 (6/384) and BERT-Mini (4/256)
+// shapes with seeded random weights, the bert-base-uncased tokenizer (from the test fixtures),
+// max_seq 128, as fp32 and int8 .ebm files:
+//   build/bench/edgebert_make_bench_models OUT_DIR
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "model_file.h"
+#include "quantize.h"
+#include "random_model.h"
+#include "tokenizer/vocab_file.h"
+
+namespace convert = edgebert::convert;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path out = argv[1];
+  std::filesystem::create_directories(out);
+  const auto vocab =
+      convert::read_vocab_file(std::string(EB_FIXTURES_DIR) + "/tokenizer/uncased-vocab.txt");
+  struct Shape {
+    const char* name;
+    convert::BertShape shape;
+  } const shapes[] = {
+      {"bert-base", {12, 768, 12, 64, 3072, 30522, 512, 2, 2}},
+      {"minilm-l6", {6, 384, 12, 32, 1536, 30522, 512, 2, 2}},
+      {"bert-mini", {4, 256, 4, 64, 1024, 30522, 512, 2, 2}},
+  };
+  try {
+    for (const Shape& s : shapes) {
+      for (bool int8 : {false, true}) {
+        edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
+        model.config->max_seq = 128;
+        model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
+        if (int8) convert::quantize_model(model);
+        const std::string path = (out / (std::string(s.name) + (int8 ? "-int8" : "-fp32") + ".ebm")).string();
+        const size_t bytes = convert::save_model(model, path);
+        std::printf("%s: %zu bytes\n", path.c_str(), bytes);
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

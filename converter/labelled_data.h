@@ -1,0 +1,28 @@
+// Labelled examples from TSV or CSV files: label, text[, text_b]. Used by `eval` (and by
+// `finetune`). The separator is a tab if the first line has one, else a comma (CSV with
+// "quoted, fields" and "" escapes). A header is detected when it names its columns (label,
+// sentence/text/content, text_b/sentence2); without one, columns are label, text[, text_b].
+// Bad lines are errors that name file:line, never skipped silently.
+#ifndef EDGEBERT_CONVERTER_LABELLED_DATA_H_
+#define EDGEBERT_CONVERTER_LABELLED_DATA_H_
+
+#include <string>
+#include <vector>
+
+namespace edgebert::convert {
+
+struct Example {
+  std::string label, text, text_b;
+  bool has_text_b = false;
+  size_t line = 0;  // 1-based line in the file
+};
+
+std::vector<Example> read_labelled_file(const std::string& path);
+
+// Index of `label` among `names` (by name, else as a 0-based integer); throws naming where.
+size_t label_index(const std::string& label, const std::vector<std::string>& names,
+                   const std::string& where);
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_LABELLED_DATA_H_
