@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end CLI test: import the fixture, inspect it (text and --json), run the example classifier,
 # and check that truncated and bit-flipped files are refused with an error (exit 1), not a crash.
-# usage: cli_test.sh EDGEBERT_CONVERT EDGEBERT_CLASSIFY FIXTURES_DIR
+# usage: cli_test.sh EDGEBERT_CONVERT EDGEBERT_CLASSIFY FIXTURES_DIR EDGEBERT_BENCH
 set -uo pipefail
-convert=$1 classify=$2 fixtures=$3
+convert=$1 classify=$2 fixtures=$3 bench=${4:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -66,6 +66,24 @@ grep -q "const unsigned char my_model\[" "$work/m.c" || fail "pack --c-array: ar
 grep -q "#define MY_MODEL_ARENA_BYTES" "$work/m.h" || fail "pack --c-array: arena define"
 expect_refused "pack bad name" "$convert" pack "$work/model.ebm" --c-array --name 9x -o "$work/x.c"
 expect_refused "pack too long" "$convert" pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
+
+"$convert" quantize "$work/model.ebm" -o "$work/int8.ebm" >"$work/out" || fail "quantize"
+grep -q "quantized 14 dense weights and 2 embedding tables" "$work/out" || fail "quantize summary"
+"$convert" eval "$work/model.ebm" --data "$fixtures/sst2_dev_sample.tsv" --compare "$work/int8.ebm" \
+  -q --limit 50 >"$work/eval.txt" || fail "eval --compare"
+grep -qE "argmax agreement 1\.0000 \(50/50\)|argmax agreement 0\.9[0-9]+" "$work/eval.txt" ||
+  fail "eval: fp32/int8 agreement line"
+grep -q '"accuracy"' <<<"$(run "$convert" eval --json -q "$work/int8.ebm" --data "$fixtures/sst2_dev_sample.tsv" --limit 5)" ||
+  fail "eval --json"
+printf 'label\tsentence\n1\tok\nbad line without a tab\n' >"$work/bad.tsv"
+expect_refused "eval bad line" "$convert" eval -q "$work/model.ebm" --data "$work/bad.tsv"
+grep -q "bad.tsv:3" "$work/err" || fail "eval bad line: message names file:line"
+if [ -n "$bench" ]; then
+  grep -q "avx2\|reference" <<<"$(run "$bench" "$work/int8.ebm" --seq 8 --runs 2 --warmup 0)" ||
+    fail "edgebert-bench names the kernel set"
+else
+  echo "note: edgebert-bench not built (EDGEBERT_BUILD_BENCHMARKS=OFF), its check is not run"
+fi
 
 size=$(stat -c %s "$work/model.ebm")
 head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
