@@ -3,7 +3,6 @@
 //   build/bench/edgebert_bench_kernels [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -13,30 +12,19 @@
 #include "kernels/packing.h"
 
 namespace edgebert::bench {
-int64_t peak_probe_avx2(size_t iterations);
+enum class Probe { kMaddwd, kMaddubsw, kFma };
+double peak_probe_avx2(Probe probe, size_t iterations);
 }
 
 namespace {
 
 using namespace edgebert;
 
-// int8 GOPS of the probe (best of 5), or 0 where it cannot run.
-double measure_peak_gops() {
-  if (!__builtin_cpu_supports("avx2")) return 0.0;
-  double best = 0.0;
-  for (int trial = 0; trial < 5; ++trial) {
-    const size_t iterations = 20'000'000;
-    const auto start = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(bench::peak_probe_avx2(iterations));
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, iterations * 12.0 * 32.0 / seconds / 1e9);
-  }
-  return best;
-}
-
+// int8 GOPS of the avx2 kernel's multiply instruction (vpmaddwd), or 0 where it cannot run.
 double peak_gops() {
-  static const double peak = measure_peak_gops();
+  static const double peak = __builtin_cpu_supports("avx2")
+                                 ? bench::peak_probe_avx2(bench::Probe::kMaddwd, 20'000'000)
+                                 : 0.0;
   return peak;
 }
 
@@ -90,7 +78,12 @@ void register_all() {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  std::printf("int8 peak probe (vpmaddwd ymm, one thread): %.1f GOPS\n", peak_gops());
+  if (__builtin_cpu_supports("avx2")) {
+    std::printf("peak probes, one thread: vpmaddwd %.1f int8 GOPS (the avx2 kernel's multiply), "
+                "vpmaddubsw %.1f int8 GOPS, vfmadd231ps %.1f GFLOPS\n",
+                peak_gops(), bench::peak_probe_avx2(bench::Probe::kMaddubsw, 20'000'000),
+                bench::peak_probe_avx2(bench::Probe::kFma, 20'000'000));
+  }
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

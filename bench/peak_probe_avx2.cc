@@ -1,27 +1,44 @@
-// Peak probe for the AVX2 int8 path: independent vpmaddwd + vpaddd chains, the instruction pair
-// the avx2 GEMM issues per 16 int8 multiply-adds. Compiled with -mavx2 only in this unit.
-#include <immintrin.h>
-
+// Peak probes for x86 AVX2, one thread: 12 independent dependency chains of one instruction,
+// written in inline assembly so the compiler cannot hoist or fold anything (an intrinsics loop
+// like acc += madd(a, b) with constant a, b has its multiply hoisted and measures only vpaddd).
+//   vpmaddwd   ymm: 16 multiply-adds (the avx2 kernel's multiply)   -> 32 int8 ops
+//   vpmaddubsw ymm: 32 multiply-adds (u8 x s8, saturating)          -> 64 int8 ops
+//   vfmadd231ps ymm: 8 fp32 multiply-adds                            -> 16 flops
+#include <chrono>
 #include <cstddef>
-#include <cstdint>
 
 namespace edgebert::bench {
 
-// Runs `iterations` x 12 independent madd+add pairs; returns a value to keep the work alive.
-// Each vpmaddwd on ymm is 16 multiply-adds = 32 int8 ops.
-int64_t peak_probe_avx2(size_t iterations) {
-  __m256i acc[12];
-  const __m256i a = _mm256_set1_epi16(3), b = _mm256_set1_epi16(5);
-  for (auto& x : acc) x = _mm256_setzero_si256();
-  for (size_t i = 0; i < iterations; ++i) {
-    for (auto& x : acc) x = _mm256_add_epi32(x, _mm256_madd_epi16(a, b));
-    __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]),
-                     "+x"(acc[5]), "+x"(acc[6]), "+x"(acc[7]), "+x"(acc[8]), "+x"(acc[9]),
-                     "+x"(acc[10]), "+x"(acc[11]));
+#define EB_CHAIN12(op)                                                                        \
+  op " %%ymm12, %%ymm0, %%ymm0\n" op " %%ymm12, %%ymm1, %%ymm1\n" op " %%ymm12, %%ymm2, %%ymm2\n" \
+  op " %%ymm12, %%ymm3, %%ymm3\n" op " %%ymm12, %%ymm4, %%ymm4\n" op " %%ymm12, %%ymm5, %%ymm5\n" \
+  op " %%ymm12, %%ymm6, %%ymm6\n" op " %%ymm12, %%ymm7, %%ymm7\n" op " %%ymm12, %%ymm8, %%ymm8\n" \
+  op " %%ymm12, %%ymm9, %%ymm9\n" op " %%ymm12, %%ymm10, %%ymm10\n" op " %%ymm12, %%ymm11, %%ymm11\n"
+#define EB_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", \
+                    "xmm9", "xmm10", "xmm11"
+
+enum class Probe { kMaddwd, kMaddubsw, kFma };
+
+// Operations per second (in G) of `probe`, best of 3 runs of `iterations` x 12 instructions.
+double peak_probe_avx2(Probe probe, size_t iterations) {
+  double best = 0.0;
+  for (int trial = 0; trial < 3; ++trial) {
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < iterations; ++i) {
+      switch (probe) {
+        case Probe::kMaddwd: __asm__ volatile(EB_CHAIN12("vpmaddwd") ::: EB_CLOBBERS); break;
+        case Probe::kMaddubsw: __asm__ volatile(EB_CHAIN12("vpmaddubsw") ::: EB_CLOBBERS); break;
+        case Probe::kFma: __asm__ volatile(EB_CHAIN12("vfmadd231ps") ::: EB_CLOBBERS); break;
+      }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double ops_per_instruction =
+        probe == Probe::kMaddwd ? 32.0 : probe == Probe::kMaddubsw ? 64.0 : 16.0;
+    const double rate = ops_per_instruction * 12.0 * static_cast<double>(iterations) / seconds / 1e9;
+    best = rate > best ? rate : best;
   }
-  __m256i sum = acc[0];
-  for (int i = 1; i < 12; ++i) sum = _mm256_add_epi32(sum, acc[i]);
-  return _mm256_extract_epi32(sum, 0);
+  return best;
 }
 
 }  // namespace edgebert::bench

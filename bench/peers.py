@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Side-by-side latency: edgebert int8 vs ONNX Runtime (quantize_dynamic int8, and fp32) and
+PyTorch (dynamic int8 and fp32), same-shaped BERT classifiers (random weights), same machine,
+same thread count, same sequence lengths, batch 1, token ids as input.
+
+  tests/fixtures/setup_venv.sh && .venv-fixtures/bin/pip install onnxruntime onnx
+  build/bench/edgebert_make_bench_models build/bench-models
+  .venv-fixtures/bin/python bench/peers.py --build build [--shapes bert-mini,minilm-l6,bert-base]
+      [--seq 16,32,64,128] [--threads 1] [--runs 30] [--json out.json]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+SHAPES = {  # layers, hidden, heads, intermediate
+    "bert-base": (12, 768, 12, 3072),
+    "minilm-l6": (6, 384, 12, 1536),
+    "bert-mini": (4, 256, 4, 1024),
+}
+
+
+def timed(fn, warmup, runs):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def torch_model(shape):
+    layers, hidden, heads, inter = SHAPES[shape]
+    config = BertConfig(vocab_size=30522, hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=heads, intermediate_size=inter,
+                        max_position_embeddings=512, num_labels=2)
+    torch.manual_seed(0)
+    return BertForSequenceClassification(config).eval()
+
+
+def onnx_models(model, workdir):
+    import onnxruntime.quantization as q
+    fp32 = os.path.join(workdir, "model.onnx")
+    ids = torch.randint(1000, 30000, (1, 16))
+    torch.onnx.export(model, (ids,), fp32, input_names=["input_ids"], output_names=["logits"],
+                      dynamic_axes={"input_ids": {1: "seq"}}, opset_version=14)
+    int8 = os.path.join(workdir, "model-int8.onnx")
+    q.quantize_dynamic(fp32, int8, weight_type=q.QuantType.QInt8)
+    return fp32, int8
+
+
+def ours(build, shape, seqs, threads, runs):
+    out = subprocess.run([os.path.join(build, "bench", "edgebert-bench"),
+                          os.path.join(build, "bench-models", f"{shape}-int8.ebm"),
+                          "--seq", ",".join(map(str, seqs)), "--threads", str(threads),
+                          "--runs", str(runs), "--warmup", "3", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    report = json.loads(out)
+    return {r["seq"]: r["p50_ms"] for r in report["results"]}, report["results"][0]["kernels"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default="build")
+    p.add_argument("--shapes", default="bert-mini,minilm-l6,bert-base")
+    p.add_argument("--seq", default="16,32,64,128")
+    p.add_argument("--threads", default="1")
+    p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--json")
+    args = p.parse_args()
+    import onnxruntime as ort
+    seqs = [int(s) for s in args.seq.split(",")]
+    rows = []
+    for shape in args.shapes.split(","):
+        model = torch_model(shape)
+        dynamic = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        with tempfile.TemporaryDirectory() as workdir:
+            fp32_path, int8_path = onnx_models(model, workdir)
+            for threads in [int(t) for t in args.threads.split(",")]:
+                torch.set_num_threads(threads)
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                sessions = {name: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+                            for name, path in [("ort_fp32", fp32_path), ("ort_int8", int8_path)]}
+                ours_ms, kernels = ours(args.build, shape, seqs, threads, args.runs)
+                for s in seqs:
+                    ids = torch.randint(1000, 30000, (1, s))
+                    ids_np = ids.numpy().astype(np.int64)
+                    row = {"shape": shape, "seq": s, "threads": threads, "edgebert_int8_ms": ours_ms[s],
+                           "edgebert_kernels": kernels}
+                    with torch.inference_mode():
+                        row["torch_fp32_ms"] = timed(lambda: model(ids), 3, args.runs)
+                        row["torch_int8_ms"] = timed(lambda: dynamic(ids), 3, args.runs)
+                    for name, sess in sessions.items():
+                        row[f"{name}_ms"] = timed(lambda: sess.run(None, {"input_ids": ids_np}), 3, args.runs)
+                    rows.append(row)
+                    print(f"{shape:10s} seq {s:4d} threads {threads}: edgebert int8 {row['edgebert_int8_ms']:8.2f} ms"
+                          f" | ORT int8 {row['ort_int8_ms']:8.2f} fp32 {row['ort_fp32_ms']:8.2f}"
+                          f" | torch int8 {row['torch_int8_ms']:8.2f} fp32 {row['torch_fp32_ms']:8.2f}",
+                          flush=True)
+    meta = {"onnxruntime": ort.__version__, "torch": torch.__version__, "rows": rows}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(meta, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
