@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench_shapes.h"
 #include "model_file.h"
 #include "quantize.h"
 #include "random_model.h"
@@ -22,22 +23,15 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(out);
   const auto vocab =
       convert::read_vocab_file(std::string(EB_FIXTURES_DIR) + "/tokenizer/uncased-vocab.txt");
-  struct Shape {
-    const char* name;
-    convert::BertShape shape;
-  } const shapes[] = {
-      {"bert-base", {12, 768, 12, 64, 3072, 30522, 512, 2, 2}},
-      {"minilm-l6", {6, 384, 12, 32, 1536, 30522, 512, 2, 2}},
-      {"bert-mini", {4, 256, 4, 64, 1024, 30522, 512, 2, 2}},
-  };
   try {
-    for (const Shape& s : shapes) {
+    for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
       for (bool int8 : {false, true}) {
         edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
         model.config->max_seq = 128;
         model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
         if (int8) convert::quantize_model(model);
-        const std::string path = (out / (std::string(s.name) + (int8 ? "-int8" : "-fp32") + ".ebm")).string();
+        const std::string path =
+            (out / (std::string(s.file_name) + (int8 ? "-int8" : "-fp32") + ".ebm")).string();
         const size_t bytes = convert::save_model(model, path);
         std::printf("%s: %zu bytes\n", path.c_str(), bytes);
       }

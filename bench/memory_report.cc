@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "bench_shapes.h"
 #include "model_file.h"
 #include "random_model.h"
 #include "tokenizer/vocab_file.h"
@@ -14,21 +15,14 @@ namespace convert = edgebert::convert;
 
 int main(int argc, char** argv) {
   const bool markdown = argc > 1 && std::strcmp(argv[1], "--markdown") == 0;
-  struct Shape {
-    const char* name;
-    convert::BertShape shape;
-  } const shapes[] = {
-      {"BERT-base 12/768", {12, 768, 12, 64, 3072, 30522, 512, 2, 2}},
-      {"MiniLM-L6 6/384", {6, 384, 12, 32, 1536, 30522, 512, 2, 2}},
-      {"BERT-Mini 4/256", {4, 256, 4, 64, 1024, 30522, 512, 2, 2}},
-  };
+
   // A tokenizer makes the plan include text input (encoding + tokenizer scratch).
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   for (size_t i = vocab.size(); i < 30522; ++i) vocab.push_back("w" + std::to_string(i));
   std::printf(markdown ? "| model | max_seq | plan (head) | lower bound | above bound | every buffer apart | eb_arena_size |\n|---|---:|---:|---:|---:|---:|---:|\n"
                        : "%-18s %7s %12s %12s %8s %14s %14s\n",
               "model", "max_seq", "plan", "bound", "above", "apart", "arena");
-  for (const Shape& s : shapes) {
+  for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
     for (uint32_t max_seq : {128u, 512u}) {
       edgebert::fb::ModelT spec = convert::random_bert(s.shape, 1);
       spec.config->max_seq = max_seq;
@@ -43,7 +37,7 @@ int main(int argc, char** argv) {
                            double(plan->lower_bound());
       std::printf(markdown ? "| %s | %u | %llu | %llu | %.2f%% | %llu | %zu |\n"
                            : "%-18s %7u %12llu %12llu %7.2f%% %14llu %14zu\n",
-                  s.name, max_seq, static_cast<unsigned long long>(plan->head_bytes()),
+                  s.title, max_seq, static_cast<unsigned long long>(plan->head_bytes()),
                   static_cast<unsigned long long>(plan->lower_bound()), above,
                   static_cast<unsigned long long>(apart), model.arena_size());
     }
