@@ -28,22 +28,29 @@ double peak_gops() {
   return peak;
 }
 
-void BM_gemm_s8s8(benchmark::State& state, const KernelSet* set, size_t m, size_t n, size_t k) {
+// seven_bit: weights in [-63, 63] through the set's gemm_u8s7.
+void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size_t m, size_t n,
+             size_t k) {
   std::mt19937 rng(1);
-  std::uniform_int_distribution<int> byte(-127, 127);
+  std::uniform_int_distribution<int> byte(-127, 127), weight(seven_bit ? -63 : -127, seven_bit ? 63 : 127);
   const size_t lda = (k + 63) / 64 * 64;
   std::vector<int8_t> a(m * lda, 0), w(n * k), packed(packed_bytes(n, k));
   std::vector<int32_t> sums(m, 0);
   for (size_t r = 0; r < m; ++r) {
     for (size_t i = 0; i < k; ++i) sums[r] += a[r * lda + i] = static_cast<int8_t>(byte(rng));
   }
-  for (int8_t& v : w) v = static_cast<int8_t>(byte(rng));
+  for (int8_t& v : w) v = static_cast<int8_t>(weight(rng));
   pack_k4n16(w.data(), n, k, packed.data());
+  std::vector<int32_t> row_sums(n, 0);
+  for (size_t j = 0; j < n; ++j) {
+    for (size_t i = 0; i < k; ++i) row_sums[j] += w[j * k + i];
+  }
   std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
   const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
-                      bias.data(), nullptr, c.data(), n, m, n, k, Epilogue::Bias};
+                      bias.data(), nullptr, c.data(), n, m, n, k, Epilogue::Bias, row_sums.data()};
+  const auto gemm = seven_bit ? set->gemm_u8s7 : set->gemm_s8s8;
   for (auto _ : state) {
-    set->gemm_s8s8(args);
+    gemm(args);
     benchmark::DoNotOptimize(c.data());
   }
   const double ops = 2.0 * m * n * k;
@@ -64,12 +71,16 @@ void register_all() {
   };
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;
-    for (const Shape& shape : shapes) {
-      const std::string name = std::string("gemm_s8s8/") + (*s)->name + "/" + shape.name +
-                               "/m=" + std::to_string(shape.m) + "/n=" + std::to_string(shape.n) +
-                               "/k=" + std::to_string(shape.k);
-      benchmark::RegisterBenchmark(name.c_str(), BM_gemm_s8s8, *s, shape.m, shape.n, shape.k)
-          ->Unit(benchmark::kMicrosecond);
+    for (bool seven_bit : {false, true}) {
+      if (seven_bit && (*s)->gemm_u8s7 == nullptr) continue;
+      for (const Shape& shape : shapes) {
+        const std::string name = std::string(seven_bit ? "gemm_u8s7/" : "gemm_s8s8/") +
+                                 (*s)->name + "/" + shape.name + "/m=" + std::to_string(shape.m) +
+                                 "/n=" + std::to_string(shape.n) + "/k=" + std::to_string(shape.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, seven_bit, shape.m, shape.n,
+                                     shape.k)
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
 }

@@ -116,10 +116,16 @@ int main(int argc, char** argv) {
   pack->add_option("--name", pack_name, "C symbol of the array")->capture_default_str();
 
   std::string quantize_input, quantize_output;
+  int quantize_weight_bits = 8;
   CLI::App* quantize = app.add_subcommand(
       "quantize", "int8 model: per-channel weights, per-row embeddings, per-token activations");
   quantize->add_option("model", quantize_input, "fp32 .ebm")->required()->check(CLI::ExistingFile);
   quantize->add_option("-o,--output", quantize_output, "int8 .ebm to write")->required();
+  quantize->add_option("--weight-bits", quantize_weight_bits,
+                       "8, or 7: dense weights in [-63, 63], about 2x faster GEMMs on AVX2 "
+                       "(vpmaddubsw without saturation), slightly coarser weights")
+      ->capture_default_str()
+      ->check(CLI::IsMember({7, 8}));
 
   EvalOptions eval_options;
   std::string eval_compare;
@@ -205,7 +211,7 @@ int main(int argc, char** argv) {
       check_model_bytes(input, quantize_input);
       edgebert::fb::ModelT model;
       edgebert::fb::GetModel(input.data())->UnPackTo(&model);
-      const QuantizeReport report = quantize_model(model);
+      const QuantizeReport report = quantize_model(model, quantize_weight_bits);
       const size_t bytes = save_model(model, quantize_output);
       std::printf("quantized %zu dense weights and %zu embedding tables to int8: tensor data "
                   "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",

@@ -31,21 +31,27 @@ bool is_quantized_embedding(const std::string& name) {
 
 }  // namespace
 
-void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int8_t* q, float* scales) {
+void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_abs, int8_t* q,
+                             float* scales) {
+  const float limit = static_cast<float>(max_abs);
   for (size_t r = 0; r < rows; ++r) {
     const float* row = x + r * cols;
     float amax = 0.0f;
     for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
-    const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+    const float scale = amax > 0.0f ? amax / limit : 1.0f;
     scales[r] = scale;
     for (size_t c = 0; c < cols; ++c) {
       const float v = std::nearbyint(row[c] / scale);
-      q[r * cols + c] = static_cast<int8_t>(v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v));
+      q[r * cols + c] = static_cast<int8_t>(v > limit ? limit : (v < -limit ? -limit : v));
     }
   }
 }
 
-QuantizeReport quantize_model(fb::ModelT& model) {
+QuantizeReport quantize_model(fb::ModelT& model, int weight_bits) {
+  if (weight_bits != 7 && weight_bits != 8) {
+    throw std::runtime_error("--weight-bits must be 7 or 8");
+  }
+  const int dense_max_abs = weight_bits == 7 ? 63 : 127;
   QuantizeReport report;
   for (auto& t : model.tensors) report.bytes_before += t->data.size();
   for (auto& t : model.tensors) {
@@ -59,12 +65,18 @@ QuantizeReport quantize_model(fb::ModelT& model) {
     const std::vector<float> values = tensor_values_f32(*t);
     std::vector<int8_t> q(rows * cols);
     t->scales.resize(rows);
-    quantize_rows_symmetric(values.data(), rows, cols, q.data(), t->scales.data());
+    quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),
+                            t->scales.data());
     t->dtype = fb::DType::Int8;
     if (dense) {
       t->data.resize(packed_bytes(rows, cols));
       pack_k4n16(q.data(), rows, cols, reinterpret_cast<int8_t*>(t->data.data()));
       t->layout = fb::TensorLayout::PackedK4N16;
+      t->max_abs = static_cast<uint8_t>(dense_max_abs);
+      t->row_sums.assign(rows, 0);
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t c = 0; c < cols; ++c) t->row_sums[r] += q[r * cols + c];
+      }
       ++report.dense;
     } else {
       t->data.assign(reinterpret_cast<const uint8_t*>(q.data()),
@@ -77,8 +89,9 @@ QuantizeReport quantize_model(fb::ModelT& model) {
   if (model.provenance) {
     auto kv = std::make_unique<fb::KeyValueT>();
     kv->key = "quantization";
-    kv->value = "int8 W8A8 dynamic: per-channel symmetric weights (K4N16), per-row embeddings, "
-                "per-token activations";
+    kv->value = std::string("int8 W8A8 dynamic: per-channel symmetric ") +
+                (weight_bits == 7 ? "7-bit" : "8-bit") +
+                " weights (K4N16), per-row embeddings, per-token activations";
     model.provenance->extra.push_back(std::move(kv));
     std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),
               [](const auto& a, const auto& b) { return a->key < b->key; });

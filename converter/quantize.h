@@ -19,12 +19,15 @@ struct QuantizeReport {
   uint64_t bytes_before = 0, bytes_after = 0;  // of all tensor data
 };
 
-// Symmetric per-row quantization of (rows, cols) row-major values: q = round(x / s) clamped to
-// [-127, 127], s = max|row| / 127 (1 for an all-zero row).
-void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int8_t* q, float* scales);
+// Symmetric per-row quantization of (rows, cols) row-major values into [-max_abs, max_abs]
+// (127: 8 bits, 63: 7 bits): q = round(x / s) clamped, s = max|row| / max_abs (1 for an all-zero
+// row).
+void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_abs, int8_t* q,
+                             float* scales);
 
-// Quantizes `model` in place; throws std::runtime_error if it is already int8.
-QuantizeReport quantize_model(fb::ModelT& model);
+// Quantizes `model` in place; weight_bits 8 (default) or 7 (dense weights in [-63, 63]: the AVX2
+// kernel then runs vpmaddubsw at twice the multiply rate). Throws if already int8.
+QuantizeReport quantize_model(fb::ModelT& model, int weight_bits = 8);
 
 }  // namespace edgebert::convert
 

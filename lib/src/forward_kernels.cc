@@ -26,9 +26,12 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
     return;
   }
   if (!reuse_input) ks.quantize_rows(in, s, k, k, b.input, b.lda, b.input_scales, b.input_sums);
-  const GemmArgs args{b.input, b.lda,    b.input_sums, b.input_scales, w.packed, w.scales, w.bias,
-                      residual, out,     n,            s,              n,        k,        epilogue};
-  ks.gemm_s8s8(args);
+  const GemmArgs args{b.input,  b.lda, b.input_sums, b.input_scales, w.packed, w.scales, w.bias,
+                      residual, out,   n,            s,              n,        k,        epilogue,
+                      w.row_sums};
+  // 7-bit weights (verified at load) let some sets multiply twice as fast.
+  const bool seven_bit = w.max_abs <= 63 && w.row_sums != nullptr && ks.gemm_u8s7 != nullptr;
+  (seven_bit ? ks.gemm_u8s7 : ks.gemm_s8s8)(args);
 }
 
 namespace {

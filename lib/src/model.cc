@@ -104,6 +104,8 @@ struct Found {
   const float* f32 = nullptr;
   const int8_t* i8 = nullptr;
   const float* scales = nullptr;
+  const int32_t* row_sums = nullptr;
+  int max_abs = 127;
 };
 
 std::string_view shape_text(char* buffer, size_t size, const uint32_t* dims, size_t rank) {
@@ -177,6 +179,14 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
     }
     out->i8 = reinterpret_cast<const int8_t*>(data->Data());
     out->scales = scales->data();
+    out->max_abs = tensor->max_abs();
+    if (tensor->row_sums() != nullptr) {
+      if (tensor->row_sums()->size() != shape[0]) {
+        return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %u row sums", name,
+                    shape[0]);
+      }
+      out->row_sums = tensor->row_sums()->data();
+    }
   } else {
     out->f32 = reinterpret_cast<const float*>(data->Data());
   }
@@ -211,7 +221,26 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
   eb_status status = find_tensor(view, name, weight_shape, 2, optional, Int8::kPackedK4N16, &found,
                                  error);
   if (status != EB_OK) return status;
-  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr};
+  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs};
+  if (dense->packed != nullptr && (dense->row_sums != nullptr || dense->max_abs < 127)) {
+    // Kernels rely on both claims (no saturation, exact bias correction): verify them once.
+    const size_t kp = packed_k(in_features);
+    for (uint32_t n = 0; n < out_features; ++n) {
+      int32_t sum = 0;
+      for (uint32_t k = 0; k < in_features; ++k) {
+        const int v = dense->packed[packed_index(n, k, kp)];
+        if (v > dense->max_abs || v < -dense->max_abs) {
+          return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s holds %d, beyond its max_abs %d",
+                      name, v, dense->max_abs);
+        }
+        sum += v;
+      }
+      if (dense->row_sums != nullptr && dense->row_sums[n] != sum) {
+        return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s: row sum of channel %u is wrong",
+                    name, n);
+      }
+    }
+  }
   std::snprintf(name, sizeof name, "%s.bias", prefix);
   status = find_fp32(view, name, &out_features, 1, !dense->present(), &dense->bias, error);
   if (status != EB_OK) return status;

@@ -71,6 +71,8 @@ struct DenseWeights {
   const int8_t* packed;   // K4N16 int8, or nullptr
   const float* scales;    // (out) with packed
   const float* bias;      // (out)
+  const int32_t* row_sums;  // (out) sum of each channel's int8 weights, or nullptr
+  int max_abs;              // int8 weights lie in [-max_abs, max_abs] (checked at load)
   bool present() const { return weight != nullptr || packed != nullptr; }
 };
 

@@ -63,7 +63,7 @@ TEST_CASE("Quantize: per-row symmetric quantization and the K4N16 layout") {
   for (size_t c = 0; c < cols; ++c) x[3 * cols + c] = 0.0f;
   std::vector<int8_t> q(rows * cols);
   std::vector<float> scales(rows);
-  convert::quantize_rows_symmetric(x.data(), rows, cols, q.data(), scales.data());
+  convert::quantize_rows_symmetric(x.data(), rows, cols, 127, q.data(), scales.data());
   CHECK(scales[3] == 1.0f);
   for (size_t r = 0; r < rows; ++r) {
     int extreme = 0;
@@ -129,6 +129,54 @@ TEST_CASE("Quantize: the int8 model follows the fp32 reference within the stated
   CHECK(max_diff(best.logits, ref.logits) == 0.0);
   CHECK(max_diff(best.hidden, ref.hidden) == 0.0);
   CHECK(best.labels == ref.labels);
+}
+
+TEST_CASE("Quantize: 7-bit weights stay within tolerance and use the same integers everywhere") {
+  fb::ModelT fp32_spec = import_fixture("classifier");
+  const Outputs want = run_cases(convert::pack_model(fp32_spec), nullptr);
+  fb::ModelT spec = import_fixture("classifier");
+  convert::quantize_model(spec, 7);
+  for (const auto& t : spec.tensors) {
+    if (t->layout == fb::TensorLayout::PackedK4N16) {
+      CHECK(t->max_abs == 63);
+      CHECK(t->row_sums.size() == t->shape[0]);
+    }
+  }
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  const Outputs ref = run_cases(bytes, "reference");   // gemm_s8s8 on 7-bit weights
+  const Outputs best = run_cases(bytes, nullptr);      // avx2: gemm_u8s7 where available
+  MESSAGE("7-bit int8 vs fp32: max |logit diff| " << max_diff(ref.logits, want.logits)
+          << ", probabilities " << max_diff(ref.probabilities, want.probabilities));
+  CHECK(max_diff(ref.logits, want.logits) <= 0.1);  // stated tolerance, 7-bit weights
+  CHECK(max_diff(ref.probabilities, want.probabilities) <= 0.04);
+  CHECK(max_diff(best.logits, ref.logits) == 0.0);   // identical integers, identical floats
+  CHECK(max_diff(best.hidden, ref.hidden) == 0.0);
+  CHECK_THROWS_WITH_AS(convert::quantize_model(fp32_spec, 6), doctest::Contains("7 or 8"),
+                       std::runtime_error);
+}
+
+TEST_CASE("Quantize: the loader verifies max_abs and row sums against the weights") {
+  auto load_status = [](const std::function<void(fb::TensorT&)>& tamper, eb_error* error) {
+    fb::ModelT spec = import_fixture("classifier");
+    convert::quantize_model(spec, 7);
+    for (auto& t : spec.tensors) {
+      if (t->name == "encoder.layer.1.intermediate.dense.weight") tamper(*t);
+    }
+    const convert::AlignedBytes bytes = convert::serialize_model(spec);
+    eb_model model;
+    return eb_model_init(&model, bytes.data(), bytes.size(), error);
+  };
+  eb_error error;
+  CHECK(load_status([](fb::TensorT&) {}, &error) == EB_OK);
+  // A weight of 100 under a claimed max_abs of 63 would saturate vpmaddubsw: refused.
+  CHECK(load_status([](fb::TensorT& t) {
+          t.data[0] = 100;
+          t.row_sums[0] += 100 - static_cast<int8_t>(t.data[0]);  // keep sums plausible-ish
+        }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("beyond its max_abs 63") != std::string::npos);
+  CHECK(load_status([](fb::TensorT& t) { t.row_sums[5] += 1; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("row sum of channel 5 is wrong") != std::string::npos);
+  CHECK(load_status([](fb::TensorT& t) { t.row_sums.pop_back(); }, &error) == EB_ERROR_INVALID_MODEL);
 }
 
 TEST_CASE("Quantize: a mixed model (some layers fp32) runs on the kernel path") {

@@ -29,13 +29,14 @@ size_t lda_for(size_t k) { return (k + 63) / 64 * 64; }
 struct Problem {
   size_t m, n, k;
   std::vector<int8_t> a, w, packed;
-  std::vector<int32_t> a_sums;
+  std::vector<int32_t> a_sums, row_sums;
   std::vector<float> a_scales, b_scales, bias, residual;
 };
 
-Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng) {
-  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}};
-  std::uniform_int_distribution<int> byte(-127, 127);
+// Random activations in [-127, 127] and weights in [-max_abs, max_abs], extremes included.
+Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_abs = 127) {
+  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  std::uniform_int_distribution<int> byte(-127, 127), weight(-max_abs, max_abs);
   std::uniform_real_distribution<float> real(-1.0f, 1.0f);
   p.a.assign(m * lda_for(k), 0);
   p.a_sums.assign(m, 0);
@@ -46,9 +47,16 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng) {
     }
   }
   p.w.resize(n * k);
-  for (int8_t& v : p.w) v = static_cast<int8_t>(byte(rng));
-  // Extremes in the first row and column: -127/127 everywhere catches saturation.
-  for (size_t i = 0; i < k; ++i) p.w[i] = (i % 2) ? 127 : -127;
+  for (int8_t& v : p.w) v = static_cast<int8_t>(weight(rng));
+  // Extremes in the first row and column: +-max_abs and 127 activations catch saturation.
+  for (size_t i = 0; i < k; ++i) p.w[i] = static_cast<int8_t>((i % 2) ? max_abs : -max_abs);
+  if (n > 1) {
+    for (size_t i = 0; i < k; ++i) p.w[k + i] = static_cast<int8_t>(max_abs);
+  }
+  p.row_sums.assign(n, 0);
+  for (size_t j = 0; j < n; ++j) {
+    for (size_t i = 0; i < k; ++i) p.row_sums[j] += p.w[j * k + i];
+  }
   if (m > 0) {
     for (size_t i = 0; i < k; ++i) p.a[i] = 127;
     p.a_sums[0] = 127 * static_cast<int32_t>(k);
@@ -67,7 +75,7 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng) {
 GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
   return GemmArgs{p.a.data(), lda_for(p.k), p.a_sums.data(), p.a_scales.data(), p.packed.data(),
                   p.b_scales.data(), p.bias.data(), p.residual.data(), c, p.n,
-                  p.m, p.n, p.k, epilogue};
+                  p.m, p.n, p.k, epilogue, p.row_sums.data()};
 }
 
 TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is found") {
@@ -115,6 +123,37 @@ TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, eve
     INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes");
     CHECK(mismatches == 0);
   }
+}
+
+TEST_CASE("Kernels: gemm_u8s7 (7-bit weights) is bit-exact where a set has it") {
+  std::mt19937 rng(21);
+  size_t sets_with_it = 0;
+  for (const KernelSet* set : supported_sets()) {
+    if (set->gemm_u8s7 == nullptr) continue;
+    ++sets_with_it;
+    size_t mismatches = 0;
+    for (size_t m : {1u, 2u, 4u, 5u, 9u, 33u}) {
+      for (size_t n : {1u, 8u, 16u, 17u, 40u}) {
+        for (size_t k : {1u, 4u, 7u, 64u, 65u, 768u}) {
+          // Activations at +127 and weights at +-63 in the first rows: the worst case for
+          // vpmaddubsw, 2 * 255 * 63 = 32130 < 32767.
+          const Problem p = make_problem(m, n, k, rng, 63);
+          std::vector<int32_t> c(m * n, -1);
+          set->gemm_u8s7(args_for(p, c.data(), Epilogue::Int32));
+          for (size_t r = 0; r < m; ++r) {
+            for (size_t j = 0; j < n; ++j) {
+              int32_t want = 0;
+              for (size_t i = 0; i < k; ++i) want += p.a[r * lda_for(k) + i] * p.w[j * k + i];
+              mismatches += c[r * n + j] != want;
+            }
+          }
+        }
+      }
+    }
+    INFO("kernel set " << std::string(set->name));
+    CHECK(mismatches == 0);
+  }
+  MESSAGE(sets_with_it << " supported set(s) here have gemm_u8s7");
 }
 
 TEST_CASE("Kernels: fused epilogues match the reference set's floats") {

@@ -35,7 +35,7 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kReferenceKernels;
-const KernelSet kReferenceKernels = {"reference", kernels::reference::gemm_s8s8,
+const KernelSet kReferenceKernels = {"reference", kernels::reference::gemm_s8s8, nullptr,
                                      kernels::reference::quantize_rows,
                                      kernels::reference::layer_norm, kernels::reference::attention};
 

@@ -59,7 +59,50 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
 }
 
+// 7-bit weights: rows [m0, m0 + MR) x 16 channels of block nb. Per k-quad: two 32-byte loads of
+// raw weight bytes (channels 0-7, 8-15), per row one 4-byte broadcast of the activations made
+// unsigned (xor 0x80 = a + 128), vpmaddubsw (u8 x s8 pairs -> s16, exact for |w| <= 63), then
+// vpmaddwd by ones folds the two pairs of each channel into its 32-bit lane.
+template <int MR>
+void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  __m256i acc[MR][2];
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i to_unsigned = _mm256_set1_epi8(static_cast<char>(0x80));
+  const int8_t* b = g.b + nb * quads * 64;
+  for (size_t q = 0; q < quads; ++q) {
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64));
+    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + 32));
+    for (int r = 0; r < MR; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      const __m256i a = _mm256_xor_si256(_mm256_set1_epi32(quad), to_unsigned);
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a, w0), ones));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a, w1), ones));
+    }
+  }
+  alignas(32) int32_t out[16];
+  const size_t n0 = nb * 16;
+  const size_t count = g.n - n0 < 16 ? g.n - n0 : 16;
+  for (int r = 0; r < MR; ++r) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), acc[r][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8), acc[r][1]);
+    for (size_t j = 0; j < count; ++j) out[j] -= 128 * g.b_sums[n0 + j];  // undo a + 128
+    store_tile(g, m0 + r, n0, out, count);
+  }
+}
+
 }  // namespace
+
+void gemm_u8s7(const GemmArgs& g) {
+  const size_t quads = packed_k(g.k) / 4;
+  const size_t blocks = packed_n(g.n) / 16;
+  for (size_t nb = 0; nb < blocks; ++nb) {
+    size_t m = 0;
+    for (; m + 4 <= g.m; m += 4) tile_u8s7<4>(g, m, nb, quads);
+    for (; m < g.m; ++m) tile_u8s7<1>(g, m, nb, quads);
+  }
+}
 
 void gemm_s8s8(const GemmArgs& g) {
   const size_t quads = packed_k(g.k) / 4;
@@ -75,7 +118,8 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kAvx2Kernels;
-const KernelSet kAvx2Kernels = {"avx2", kernels::avx2::gemm_s8s8, kernels::avx2::quantize_rows,
+const KernelSet kAvx2Kernels = {"avx2", kernels::avx2::gemm_s8s8, kernels::avx2::gemm_u8s7,
+                                kernels::avx2::quantize_rows,
                                 kernels::avx2::layer_norm, kernels::avx2::attention};
 
 }  // namespace edgebert

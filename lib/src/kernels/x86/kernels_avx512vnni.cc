@@ -85,7 +85,7 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kAvx512VnniKernels;
-const KernelSet kAvx512VnniKernels = {"avx512vnni", kernels::avx512vnni::gemm_s8s8,
+const KernelSet kAvx512VnniKernels = {"avx512vnni", kernels::avx512vnni::gemm_s8s8, nullptr,
                                       kernels::avx512vnni::quantize_rows,
                                       kernels::avx512vnni::layer_norm,
                                       kernels::avx512vnni::attention};
