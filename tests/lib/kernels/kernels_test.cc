@@ -214,30 +214,38 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
 TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
   std::mt19937 rng(14);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  const size_t s = 13, heads = 3, d = 20, a = heads * d, h = 48;
-  std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
-  for (auto* vec : {&q, &k, &v, &gamma, &beta, &x}) {
-    for (float& f : *vec) f = normal(rng);
-  }
-  std::vector<int32_t> mask(s, 1);
-  mask[s - 1] = mask[s - 2] = 0;
-  std::vector<float> want_ctx(s * a), scores(s);
-  reference::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
-                               scores.data(), s, heads, d);
-  std::vector<float> want_x = x;
-  reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s, h,
-                                1e-12f);
-  for (const KernelSet* set : supported_sets()) {
-    std::vector<float> ctx(s * a), y = x, keys_t(a * s);
-    set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                   keys_t.data(), s, heads, d);
-    set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
-    double worst_ctx = 0, worst_ln = 0;
-    for (size_t i = 0; i < ctx.size(); ++i) worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));
-    for (size_t i = 0; i < y.size(); ++i) worst_ln = std::max(worst_ln, std::fabs(double(y[i]) - want_x[i]));
-    INFO(std::string(set->name));
-    CHECK(worst_ctx <= 2e-5);
-    CHECK(worst_ln <= 2e-5);
+  // head_dim 20 takes the generic loops, 32 and 64 the register-blocked specializations; 37 keys
+  // give one full score block and a tail.
+  for (size_t d : {20u, 32u, 64u}) {
+    const size_t s = 37, heads = 3, a = heads * d, h = 48;
+    std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
+    for (auto* vec : {&q, &k, &v, &gamma, &beta, &x}) {
+      for (float& f : *vec) f = normal(rng);
+    }
+    std::vector<int32_t> mask(s, 1);
+    mask[s - 1] = mask[s - 2] = 0;
+    std::vector<float> want_ctx(s * a), scores(s);
+    reference::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
+                                 scores.data(), s, heads, d);
+    std::vector<float> want_x = x;
+    reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s,
+                                  h, 1e-12f);
+    for (const KernelSet* set : supported_sets()) {
+      std::vector<float> ctx(s * a), y = x, keys_t(a * s);
+      set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
+                     keys_t.data(), s, heads, d);
+      set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
+      double worst_ctx = 0, worst_ln = 0;
+      for (size_t i = 0; i < ctx.size(); ++i) {
+        worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));
+      }
+      for (size_t i = 0; i < y.size(); ++i) {
+        worst_ln = std::max(worst_ln, std::fabs(double(y[i]) - want_x[i]));
+      }
+      INFO(std::string(set->name) << " head_dim " << d);
+      CHECK(worst_ctx <= 2e-5);
+      CHECK(worst_ln <= 2e-5);
+    }
   }
 }
 
