@@ -58,9 +58,9 @@ def onnx_models(model, workdir):
     return fp32, int8
 
 
-def ours(build, shape, seqs, threads, runs):
+def ours(build, shape, variant, seqs, threads, runs):
     out = subprocess.run([os.path.join(build, "bench", "edgebert-bench"),
-                          os.path.join(build, "bench-models", f"{shape}-int8.ebm"),
+                          os.path.join(build, "bench-models", f"{shape}-{variant}.ebm"),
                           "--seq", ",".join(map(str, seqs)), "--threads", str(threads),
                           "--runs", str(runs), "--warmup", "3", "--json"],
                          check=True, capture_output=True, text=True).stdout
@@ -75,6 +75,9 @@ def main():
     p.add_argument("--seq", default="16,32,64,128")
     p.add_argument("--threads", default="1")
     p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--variant", default="int8",
+                   help="our model file suffix: int8 (8-bit weights) or int8w7 (quantize "
+                        "--weight-bits 7, made from NAME-fp32.ebm)")
     p.add_argument("--json")
     args = p.parse_args()
     import onnxruntime as ort
@@ -92,7 +95,7 @@ def main():
                 options.inter_op_num_threads = 1
                 sessions = {name: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
                             for name, path in [("ort_fp32", fp32_path), ("ort_int8", int8_path)]}
-                ours_ms, kernels = ours(args.build, shape, seqs, threads, args.runs)
+                ours_ms, kernels = ours(args.build, shape, args.variant, seqs, threads, args.runs)
                 for s in seqs:
                     ids = torch.randint(1000, 30000, (1, s))
                     ids_np = ids.numpy().astype(np.int64)
@@ -108,7 +111,8 @@ def main():
                           f" | ORT int8 {row['ort_int8_ms']:8.2f} fp32 {row['ort_fp32_ms']:8.2f}"
                           f" | torch int8 {row['torch_int8_ms']:8.2f} fp32 {row['torch_fp32_ms']:8.2f}",
                           flush=True)
-    meta = {"onnxruntime": ort.__version__, "torch": torch.__version__, "rows": rows}
+    meta = {"onnxruntime": ort.__version__, "torch": torch.__version__, "variant": args.variant,
+            "rows": rows}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(meta, f, indent=1)
