@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 #include "kernels/packing.h"
@@ -92,26 +93,31 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
 }
 
-}  // namespace
-
-void gemm_u8s7(const GemmArgs& g) {
+// Walks the output by blocks of 16 channels and, inside each, MR rows at a time then single
+// rows; tile(std::integral_constant<int, rows>, m0, nb, quads) computes one tile.
+template <int MR, typename Tile>
+void walk_tiles(const GemmArgs& g, Tile tile) {
   const size_t quads = packed_k(g.k) / 4;
   const size_t blocks = packed_n(g.n) / 16;
   for (size_t nb = 0; nb < blocks; ++nb) {
     size_t m = 0;
-    for (; m + 4 <= g.m; m += 4) tile_u8s7<4>(g, m, nb, quads);
-    for (; m < g.m; ++m) tile_u8s7<1>(g, m, nb, quads);
+    for (; m + MR <= g.m; m += MR) tile(std::integral_constant<int, MR>{}, m, nb, quads);
+    for (; m < g.m; ++m) tile(std::integral_constant<int, 1>{}, m, nb, quads);
   }
 }
 
+}  // namespace
+
+void gemm_u8s7(const GemmArgs& g) {
+  walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile_u8s7<decltype(rows)::value>(g, m, nb, quads);
+  });
+}
+
 void gemm_s8s8(const GemmArgs& g) {
-  const size_t quads = packed_k(g.k) / 4;
-  const size_t blocks = packed_n(g.n) / 16;
-  for (size_t nb = 0; nb < blocks; ++nb) {
-    size_t m = 0;
-    for (; m + 3 <= g.m; m += 3) tile<3>(g, m, nb, quads);
-    for (; m < g.m; ++m) tile<1>(g, m, nb, quads);
-  }
+  walk_tiles<3>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value>(g, m, nb, quads);
+  });
 }
 
 }  // namespace avx2
