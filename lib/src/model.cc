@@ -212,8 +212,11 @@ eb_status find_embedding(const ModelView& view, const char* name, uint32_t rows,
 
 // A dense layer "<prefix>.weight" (out, in) fp32 or int8 K4N16, and "<prefix>.bias" (out); both or
 // neither if optional.
+// check_contents: also verify int8 weights against their max_abs and row_sums claims (a scan of
+// every weight, done once at model init).
 eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_features,
-                     uint32_t in_features, bool optional, DenseWeights* dense, eb_error* error) {
+                     uint32_t in_features, bool optional, bool check_contents, DenseWeights* dense,
+                     eb_error* error) {
   char name[128];
   const uint32_t weight_shape[2] = {out_features, in_features};
   std::snprintf(name, sizeof name, "%s.weight", prefix);
@@ -222,8 +225,9 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
                                  error);
   if (status != EB_OK) return status;
   *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs};
-  if (dense->packed != nullptr && (dense->row_sums != nullptr || dense->max_abs < 127)) {
-    // Kernels rely on both claims (no saturation, exact bias correction): verify them once.
+  if (check_contents && dense->packed != nullptr &&
+      (dense->row_sums != nullptr || dense->max_abs < 127)) {
+    // Kernels rely on both claims (no saturation, exact bias correction).
     const size_t kp = packed_k(in_features);
     for (uint32_t n = 0; n < out_features; ++n) {
       int32_t sum = 0;
@@ -265,6 +269,7 @@ eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
 eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error) {
   const ModelDims& d = view.dims;
   ModelWeights& w = *weights;
+  const bool check_contents = w.layers == nullptr;  // model init; sessions trust a checked model
   w.int8_tensors = 0;
   eb_status s;
   const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
@@ -285,19 +290,19 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
       return p;
     };
     if ((s = find_dense(view, prefix("attention.self.query"), d.attention, d.hidden, false,
-                        &layer.query, error)) != EB_OK ||
+                        check_contents, &layer.query, error)) != EB_OK ||
         (s = find_dense(view, prefix("attention.self.key"), d.attention, d.hidden, false,
-                        &layer.key, error)) != EB_OK ||
+                        check_contents, &layer.key, error)) != EB_OK ||
         (s = find_dense(view, prefix("attention.self.value"), d.attention, d.hidden, false,
-                        &layer.value, error)) != EB_OK ||
+                        check_contents, &layer.value, error)) != EB_OK ||
         (s = find_dense(view, prefix("attention.output.dense"), d.hidden, d.attention, false,
-                        &layer.attention_output, error)) != EB_OK ||
+                        check_contents, &layer.attention_output, error)) != EB_OK ||
         (s = find_norm(view, prefix("attention.output.LayerNorm"), d.hidden,
                        &layer.attention_norm, error)) != EB_OK ||
         (s = find_dense(view, prefix("intermediate.dense"), d.intermediate, d.hidden, false,
-                        &layer.intermediate, error)) != EB_OK ||
+                        check_contents, &layer.intermediate, error)) != EB_OK ||
         (s = find_dense(view, prefix("output.dense"), d.hidden, d.intermediate, false,
-                        &layer.output, error)) != EB_OK ||
+                        check_contents, &layer.output, error)) != EB_OK ||
         (s = find_norm(view, prefix("output.LayerNorm"), d.hidden, &layer.output_norm, error)) !=
             EB_OK) {
       return s;
@@ -308,7 +313,8 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
     }
     if (w.layers != nullptr) w.layers[i] = layer;
   }
-  if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, &w.pooler, error)) != EB_OK) {
+  if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, check_contents, &w.pooler,
+                      error)) != EB_OK) {
     return s;
   }
   auto count = [&w](const void* int8_data) { w.int8_tensors += int8_data != nullptr; };
@@ -319,8 +325,8 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
     if (!w.pooler.present()) {
       return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
     }
-    if ((s = find_dense(view, "classifier", d.num_labels, d.hidden, false, &w.classifier,
-                        error)) != EB_OK) {
+    if ((s = find_dense(view, "classifier", d.num_labels, d.hidden, false, check_contents,
+                        &w.classifier, error)) != EB_OK) {
       return s;
     }
     count(w.classifier.packed);

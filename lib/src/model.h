@@ -109,9 +109,10 @@ struct ModelWeights {
 };
 
 // Finds and checks every tensor the forward pass reads and records them in `weights`; the
-// per-layer entries only when `weights->layers` points at num_layers entries (else they are
-// checked, not stored). Used at model init (validation) and at session init (recording into the
-// arena), so both apply exactly the same rules.
+// per-layer entries only when `weights->layers` points at num_layers entries. With
+// `weights->layers` NULL (model init) it also scans the contents of int8 weights against their
+// max_abs / row_sums claims; with it set (session init) that scan is skipped, since the model
+// passed it and its bytes must not change. Both apply the same structural rules.
 eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error);
 
 }  // namespace edgebert

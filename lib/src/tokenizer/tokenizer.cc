@@ -151,7 +151,8 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
   if (slots <= vocab_size || (slots & (slots - 1)) != 0) {
     return fail_tables("vocab_hash size must be a power of 2 above the vocabulary size");
   }
-  for (uint32_t i = 0; i < slots; ++i) {
+  const bool check_contents = t == nullptr;  // model init; sessions trust a checked model
+  for (uint32_t i = 0; check_contents && i < slots; ++i) {
     const int32_t id = hash->Get(i);
     if (id < -1 || id >= static_cast<int64_t>(vocab_size)) return fail_tables("vocab_hash id");
   }
@@ -166,21 +167,23 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
       stage2->size() % block != 0) {
     return fail_tables("stage sizes");
   }
-  const uint32_t blocks = stage2->size() >> shift;
-  for (uint32_t i = 0; i < stage1->size(); ++i) {
-    if (stage1->Get(i) >= blocks) return fail_tables("stage1 index");
-  }
-  for (uint32_t i = 0; i < stage2->size(); ++i) {
-    if (stage2->Get(i) >= records->size()) return fail_tables("stage2 index");
-  }
-  for (const fb::UnicodeRecord* r : *records) {
-    if (r->strip_length() > kMaxStripLength ||
-        uint64_t{r->strip_offset()} + r->strip_length() > strip->size()) {
-      return fail_tables("strip mapping range");
+  if (check_contents) {
+    const uint32_t blocks = stage2->size() >> shift;
+    for (uint32_t i = 0; i < stage1->size(); ++i) {
+      if (stage1->Get(i) >= blocks) return fail_tables("stage1 index");
     }
-  }
-  for (uint32_t cp : *strip) {
-    if (cp > kMaxCodePoint || (cp >= 0xD800 && cp <= 0xDFFF)) return fail_tables("strip data");
+    for (uint32_t i = 0; i < stage2->size(); ++i) {
+      if (stage2->Get(i) >= records->size()) return fail_tables("stage2 index");
+    }
+    for (const fb::UnicodeRecord* r : *records) {
+      if (r->strip_length() > kMaxStripLength ||
+          uint64_t{r->strip_offset()} + r->strip_length() > strip->size()) {
+        return fail_tables("strip mapping range");
+      }
+    }
+    for (uint32_t cp : *strip) {
+      if (cp > kMaxCodePoint || (cp >= 0xD800 && cp <= 0xDFFF)) return fail_tables("strip data");
+    }
   }
   const int32_t specials[3] = {tokenizer->unk_id(), tokenizer->cls_id(), tokenizer->sep_id()};
   for (int32_t id : specials) {

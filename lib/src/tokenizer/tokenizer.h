@@ -57,7 +57,9 @@ constexpr uint32_t kMaxStripLength = 8;
 constexpr uint32_t kMaxNormalizedLength = 2 * kMaxStripLength;
 constexpr uint32_t kMaxWordCharsLimit = 4096;
 
-// Checks every table of `tokenizer` (sizes, indices, ranges) and fills `tables`.
+// With `tables` NULL (model init): checks every table of `tokenizer` (sizes, and every index
+// and range in them). Otherwise (session init): fills `tables` from a tokenizer that passed that
+// check, re-checking only sizes; the model bytes must not have changed in between (eb_model_init).
 eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_size,
                                 TokenizerTables* tables, eb_error* error);
 
