@@ -10,18 +10,12 @@
 
 #include "kernels/kernels.h"
 #include "model.h"
+#include "reference/bert_fp32.h"
 
 namespace edgebert {
 
-struct KernelBuffers {
-  float* hidden;     // (S, H)
-  float* query;      // (S, A)
-  float* key;        // (S, A)
-  float* value;      // (S, A)
-  float* context;    // (S, A)
-  float* attention;  // (S, H)
-  float* ffn;        // (S, I)
-  float* scores;     // (S)
+// The reference path's buffers plus the kernel path's scratch (null for fp32 models).
+struct KernelBuffers : reference::Buffers {
   float* keys_t;     // (A, S) attention scratch
   int8_t* input;     // (S, lda) quantized input of the current dense layer
   float* input_scales;   // (S)

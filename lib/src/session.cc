@@ -98,15 +98,14 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->weights.layers = reinterpret_cast<LayerWeights*>(base + plan.layers);
   eb_status status = resolve_weights(*view, &s->weights, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
-  s->buffers = {floats(B::Hidden),  floats(B::Query),     floats(B::Key), floats(B::Value),
-                floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)};
   s->kernels = kernels;
-  s->kernel_buffers = {floats(B::Hidden),  floats(B::Query),     floats(B::Key),
-                       floats(B::Value),   floats(B::Context),   floats(B::Attention),
-                       floats(B::Ffn),     floats(B::Scores),      floats(B::KeysTransposed),
-                       reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
-                       floats(B::InputScales), reinterpret_cast<int32_t*>(at(B::InputSums)),
-                       quantized_input_stride(view->dims)};
+  s->buffers = {{floats(B::Hidden), floats(B::Query), floats(B::Key), floats(B::Value),
+                 floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)},
+                floats(B::KeysTransposed),
+                reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
+                floats(B::InputScales),
+                reinterpret_cast<int32_t*>(at(B::InputSums)),
+                quantized_input_stride(view->dims)};
   s->pooled = floats(B::Pooled);  // nullptr without pooler
   s->embedding = floats(B::Embedding);
   s->logits = floats(B::Logits);  // nullptr unless a classifier
@@ -170,7 +169,7 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   const int32_t* mask = input->attention_mask;
   const bool int8 = s->model->int8;
   if (int8) {
-    kernel_encoder_forward(*s->kernels, s->kernel_buffers, s->weights, d, input->input_ids,
+    kernel_encoder_forward(*s->kernels, s->buffers, s->weights, d, input->input_ids,
                            input->token_type_ids, mask, S);
   } else {
     reference::encoder_forward(s->buffers, s->weights, d, input->input_ids,
@@ -179,7 +178,7 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   // The heads: one row each, reference dense for fp32 weights, the kernels for int8 ones.
   auto head = [&](float* out, const float* in, const DenseWeights& w, size_t n) {
     if (int8) {
-      kernel_dense(*s->kernels, s->kernel_buffers, out, in, 1, d.hidden, n, w, Epilogue::Bias,
+      kernel_dense(*s->kernels, s->buffers, out, in, 1, d.hidden, n, w, Epilogue::Bias,
                    nullptr, false);
     } else {
       reference::dense_forward(out, in, w, 1, n, d.hidden);

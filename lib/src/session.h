@@ -41,9 +41,8 @@ ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads)
 struct eb_session {
   const edgebert::ModelView* model;
   edgebert::ModelWeights weights;
-  edgebert::reference::Buffers buffers;
-  const edgebert::KernelSet* kernels;     // int8 models: the kernel set in use
-  edgebert::KernelBuffers kernel_buffers;  // int8 models: buffers of the kernel path
+  const edgebert::KernelSet* kernels;  // int8 models: the kernel set in use
+  edgebert::KernelBuffers buffers;     // both paths; the kernel-only scratch is null for fp32
   float* pooled;         // (H) or nullptr without pooler
   float* embedding;      // (H)
   float* logits;         // (num_labels) or nullptr
