@@ -208,7 +208,6 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->unk_id = tokenizer->unk_id();
     t->cls_id = tokenizer->cls_id();
     t->sep_id = tokenizer->sep_id();
-    t->pad_id = tokenizer->pad_id();
     t->lowercase = tokenizer->do_lower_case();
     t->strip_accents = tokenizer->strip_accents();
     t->split_cjk = tokenizer->tokenize_chinese_chars();

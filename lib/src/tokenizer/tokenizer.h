@@ -44,7 +44,7 @@ struct TokenizerTables {
   uint32_t block_shift;
   uint32_t max_word_chars;   // max_input_chars_per_word
   uint32_t max_piece_chars;
-  int32_t unk_id, cls_id, sep_id, pad_id;
+  int32_t unk_id, cls_id, sep_id;
   bool lowercase, strip_accents, split_cjk;
   // Special tokens matched verbatim in raw text (empty when split_special_tokens).
   const flatbuffers::String* special_text[5];
