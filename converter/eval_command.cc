@@ -9,6 +9,7 @@
 
 #include "edgebert/edgebert.hpp"
 #include "file_io.h"
+#include "host_session.h"
 #include "labelled_data.h"
 #include "progress.h"
 
@@ -25,30 +26,19 @@ struct Run {
 
 Run run_model(const std::string& path, const std::vector<Example>& examples,
               const EvalOptions& options) {
-  const AlignedBytes bytes = read_file_aligned(path);
-  Model model;
+  HostSession loaded(read_file_aligned(path), path, options.max_seq, options.kernels);
+  const Model& model = loaded.model();
+  Session& session = loaded.session();
   eb_error error;
-  if (model.init(bytes.data(), bytes.size(), &error) != EB_OK) {
-    throw std::runtime_error(path + ": " + error.message);
-  }
   const eb_model_info info = model.info();
   if (info.task != EB_TASK_CLASSIFICATION) throw std::runtime_error(path + ": not a classifier");
   if (!info.has_tokenizer) throw std::runtime_error(path + ": has no tokenizer");
   std::vector<std::string> names;
   for (uint32_t i = 0; i < info.num_labels; ++i) names.push_back(model.label(i));
-  std::vector<uint8_t> arena(model.arena_size(options.max_seq));
-  if (arena.empty()) throw std::runtime_error("--max-seq exceeds the model's max_seq");
-  Session session;
-  eb_session_options session_options = eb_session_options_default();
-  session_options.max_seq = options.max_seq;
-  session_options.kernels = options.kernels.empty() ? nullptr : options.kernels.c_str();
-  if (session.init(model, arena.data(), arena.size(), session_options, &error) != EB_OK) {
-    throw std::runtime_error(path + ": " + error.message);
-  }
   Run run;
   run.path = path;
   run.kernels = eb_session_kernels(session.get());
-  run.file_bytes = bytes.size();
+  run.file_bytes = loaded.file_bytes();
   std::unique_ptr<ProgressBar> bar;
   if (options.progress) bar = std::make_unique<ProgressBar>("eval " + path, examples.size(), "examples");
   for (size_t i = 0; i < examples.size(); ++i) {

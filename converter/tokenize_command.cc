@@ -6,39 +6,32 @@
 #include <vector>
 
 #include "edgebert/edgebert.h"
+#include "host_session.h"
 
 namespace edgebert::convert {
 
-nlohmann::json tokenize_report(const AlignedBytes& model_bytes, const std::string& text,
+nlohmann::json tokenize_report(AlignedBytes model_bytes, const std::string& text,
                                const std::optional<std::string>& text_b, uint32_t max_seq) {
-  eb_model model;
+  HostSession loaded(std::move(model_bytes), "model", max_seq);
+  const eb_model* model = loaded.model().get();
+  eb_session* session = loaded.session().get();
   eb_error error;
-  eb_status status = eb_model_init(&model, model_bytes.data(), model_bytes.size(), &error);
-  if (status != EB_OK) throw std::runtime_error(std::string("model: ") + error.message);
-  std::vector<uint8_t> arena(eb_arena_size(&model, max_seq, 1));
-  if (arena.empty()) throw std::runtime_error("--max-seq exceeds the model's max_seq");
-  eb_session_options options = eb_session_options_default();
-  options.max_seq = max_seq;
-  eb_session* session = nullptr;
-  status = eb_session_init(&session, &model, &options, arena.data(), arena.size(), &error);
-  if (status == EB_OK) {
-    status = eb_session_tokenize(session, text.data(), text.size(),
-                                 text_b ? text_b->data() : nullptr, text_b ? text_b->size() : 0,
-                                 &error);
+  if (eb_session_tokenize(session, text.data(), text.size(), text_b ? text_b->data() : nullptr,
+                          text_b ? text_b->size() : 0, &error) != EB_OK) {
+    throw std::runtime_error(error.message);
   }
-  if (status != EB_OK) throw std::runtime_error(error.message);
   eb_tokens tokens;
   eb_session_tokens(session, &tokens);
   nlohmann::json report;
   eb_model_info info;
-  eb_model_get_info(&model, &info);
+  eb_model_get_info(model, &info);
   report["max_seq"] = max_seq == 0 ? info.max_seq : max_seq;
   report["ids"] = std::vector<int32_t>(tokens.ids, tokens.ids + tokens.count);
   report["type_ids"] = std::vector<int32_t>(tokens.token_type_ids, tokens.token_type_ids + tokens.count);
   report["sequence"] = std::vector<int>(tokens.sequence, tokens.sequence + tokens.count);
   nlohmann::json pieces = nlohmann::json::array(), offsets = nlohmann::json::array();
   for (size_t i = 0; i < tokens.count; ++i) {
-    pieces.push_back(eb_model_token(&model, tokens.ids[i]));
+    pieces.push_back(eb_model_token(model, tokens.ids[i]));
     offsets.push_back({tokens.offsets[2 * i], tokens.offsets[2 * i + 1]});
   }
   report["tokens"] = pieces;

@@ -13,7 +13,7 @@ namespace edgebert::convert {
 
 // {"max_seq", "ids", "tokens", "type_ids", "offsets", "sequence"}; throws std::runtime_error with
 // the runtime's message on failure. max_seq 0 = the model's.
-nlohmann::json tokenize_report(const AlignedBytes& model_bytes, const std::string& text,
+nlohmann::json tokenize_report(AlignedBytes model_bytes, const std::string& text,
                                const std::optional<std::string>& text_b, uint32_t max_seq);
 
 // One line per token: index, id, piece, byte begin, end, type id, sequence.
