@@ -2,6 +2,10 @@
 // supported set is returned, or the set named by the caller when it is supported here.
 #include <cstring>
 
+#if defined(EB_KERNELS_ARM)
+#include <sys/auxv.h>  // getauxval: glibc, musl and Android bionic (API 18+)
+#endif
+
 #include "kernels/kernels.h"
 
 namespace edgebert {
@@ -11,6 +15,13 @@ extern const KernelSet kReferenceKernels;
 extern const KernelSet kAvx2Kernels;
 extern const KernelSet kAvx512VnniKernels;
 #endif
+#if defined(EB_KERNELS_ARM)
+extern const KernelSet kNeonKernels;
+#if defined(__aarch64__)
+extern const KernelSet kDotprodKernels;
+extern const KernelSet kI8mmKernels;
+#endif
+#endif
 
 namespace {
 
@@ -19,6 +30,13 @@ const KernelSet* const kSets[] = {
 #if defined(EB_KERNELS_X86)
     &kAvx512VnniKernels,
     &kAvx2Kernels,
+#endif
+#if defined(EB_KERNELS_ARM)
+#if defined(__aarch64__)
+    &kI8mmKernels,
+    &kDotprodKernels,
+#endif
+    &kNeonKernels,
 #endif
     &kReferenceKernels,
     nullptr,
@@ -36,6 +54,17 @@ bool auto_selectable(const KernelSet* set) {
   return true;
 }
 
+#if defined(EB_KERNELS_ARM)
+// Linux HWCAP bits (arch/arm{,64}/include/uapi/asm/hwcap.h), spelled out because older libc
+// headers lack the newer ones.
+#if defined(__aarch64__)
+constexpr unsigned long kHwcapAsimdDp = 1UL << 20;  // AT_HWCAP: sdot/udot
+constexpr unsigned long kHwcap2I8mm = 1UL << 13;    // AT_HWCAP2: smmla/ummla
+#else
+constexpr unsigned long kHwcapNeon = 1UL << 12;  // AT_HWCAP on 32-bit ARM
+#endif
+#endif
+
 }  // namespace
 
 bool kernels_supported(const KernelSet* set) {
@@ -48,6 +77,15 @@ bool kernels_supported(const KernelSet* set) {
   if (set == &kAvx2Kernels) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
+#endif
+#if defined(EB_KERNELS_ARM)
+#if defined(__aarch64__)
+  if (set == &kI8mmKernels) return (getauxval(AT_HWCAP2) & kHwcap2I8mm) != 0;
+  if (set == &kDotprodKernels) return (getauxval(AT_HWCAP) & kHwcapAsimdDp) != 0;
+  if (set == &kNeonKernels) return true;  // Advanced SIMD is mandatory on aarch64
+#else
+  if (set == &kNeonKernels) return (getauxval(AT_HWCAP) & kHwcapNeon) != 0;
+#endif
 #endif
   return set == &kReferenceKernels;
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -91,6 +92,12 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
                                              << (untested.empty() ? "none" : untested)
                                              << "| automatic choice: "
                                              << std::string(select_kernels(nullptr)->name));
+  // The cross-build test script runs this suite under several emulated CPUs and names the set
+  // each must choose (e.g. neon on cortex-a72, dotprod on cortex-a76, i8mm on max): proof that
+  // dispatch reads the CPU's features at run time.
+  if (const char* expected = std::getenv("EDGEBERT_EXPECT_KERNELS")) {
+    CHECK(std::string(select_kernels(nullptr)->name) == expected);
+  }
 }
 
 TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, every set") {

@@ -2,6 +2,7 @@
 // target with baseline flags.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 #include "kernels/packing.h"

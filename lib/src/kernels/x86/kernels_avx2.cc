@@ -93,19 +93,6 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
 }
 
-// Walks the output by blocks of 16 channels and, inside each, MR rows at a time then single
-// rows; tile(std::integral_constant<int, rows>, m0, nb, quads) computes one tile.
-template <int MR, typename Tile>
-void walk_tiles(const GemmArgs& g, Tile tile) {
-  const size_t quads = packed_k(g.k) / 4;
-  const size_t blocks = packed_n(g.n) / 16;
-  for (size_t nb = 0; nb < blocks; ++nb) {
-    size_t m = 0;
-    for (; m + MR <= g.m; m += MR) tile(std::integral_constant<int, MR>{}, m, nb, quads);
-    for (; m < g.m; ++m) tile(std::integral_constant<int, 1>{}, m, nb, quads);
-  }
-}
-
 }  // namespace
 
 void gemm_u8s7(const GemmArgs& g) {

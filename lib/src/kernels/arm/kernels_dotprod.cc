@@ -1,0 +1,67 @@
+// aarch64 dot-product kernel set (Armv8.2 FEAT_DotProd: Cortex-A55/A76 and later, the Pi 5):
+// gemm_s8s8_4x16c4__neondot. Compiled with -march=armv8.2-a+dotprod; chosen at run time when
+// the CPU reports HWCAP_ASIMDDP.
+//
+// A 16-byte quarter of a packed quad block is 4 channels x 4 k, exactly one sdot operand: the
+// row's 4 activations broadcast to all lanes make vdotq_s32 add four complete channel dot
+// products per instruction, with no partial sums to fold.
+#include <arm_neon.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace dotprod {
+
+#include "kernels/common.inc"
+
+namespace {
+
+// Rows [m0, m0 + MR) x 16 channels of block nb; acc[r][j] = channels 4j..4j+3.
+template <int MR>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  int32x4_t acc[MR][4];
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
+  }
+  const int8_t* b = g.b + nb * quads * 64;
+  for (size_t q = 0; q < quads; ++q) {
+    int8x16_t w[4];
+    for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + q * 64 + j * 16);
+    for (int r = 0; r < MR; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      const int8x16_t a = vreinterpretq_s8_s32(vdupq_n_s32(quad));
+      for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_s32(acc[r][j], w[j], a);
+    }
+  }
+  int32_t out[16];
+  const size_t n0 = nb * 16;
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < 4; ++j) vst1q_s32(out + 4 * j, acc[r][j]);
+    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+  }
+}
+
+}  // namespace
+
+void gemm_s8s8(const GemmArgs& g) {
+  walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value>(g, m, nb, quads);
+  });
+}
+
+}  // namespace dotprod
+}  // namespace kernels
+
+extern const KernelSet kDotprodKernels;
+const KernelSet kDotprodKernels = {"dotprod", kernels::dotprod::gemm_s8s8, nullptr,
+                                   kernels::dotprod::quantize_rows, kernels::dotprod::layer_norm,
+                                   kernels::dotprod::attention};
+
+}  // namespace edgebert

@@ -1,0 +1,89 @@
+// aarch64 int8 matrix-multiply kernel set (Armv8.6 FEAT_I8MM: Cortex-A510/A710/X2 and later,
+// Neoverse V1/N2, Apple M2 on Linux): gemm_s8s8_4x16c8__neoni8mm. Compiled with
+// -march=armv8.2-a+dotprod+i8mm; chosen at run time when the CPU reports HWCAP2_I8MM.
+//
+// smmla (vmmlaq_s32) multiplies a 2x8 block of activations by the transpose of a 2x8 block of
+// weights into a 2x2 int32 tile: twice the multiplies of an sdot per instruction. It needs 8
+// consecutive k per channel while K4N16 stores 4 (a quad); zipping the 32-bit lanes of the same
+// quarter in quads q and q+1 gives [c k0-3, c k4-7, c+1 k0-3, c+1 k4-7], the weight operand for
+// channels c and c+1, so the one packed layout still serves every kernel.
+#include <arm_neon.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace i8mm {
+
+#include "kernels/common.inc"
+
+namespace {
+
+// Rows [m0, m0 + MR) x 16 channels of block nb, in row pairs (MR = 1 pairs the row with itself
+// and drops the copy). acc[rp][c] = [r0 x c2c, r0 x c2c+1, r1 x c2c, r1 x c2c+1] for the row
+// pair rp and the channel pair c.
+template <int MR>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  constexpr int kPairs = (MR + 1) / 2;
+  int32x4_t acc[kPairs][8];
+  for (int rp = 0; rp < kPairs; ++rp) {
+    for (int c = 0; c < 8; ++c) acc[rp][c] = vdupq_n_s32(0);
+  }
+  const int8_t* rows[2 * kPairs];
+  for (int r = 0; r < 2 * kPairs; ++r) {
+    rows[r] = g.a + (m0 + (r < MR ? r : MR - 1)) * g.lda;
+  }
+  const int8_t* b = g.b + nb * quads * 64;
+  // 8 k per step: quads q and q + 1. An odd last quad pairs with zero weights; its activations
+  // read 4 bytes past K, which lie inside lda (a multiple of 64 greater than Kp here) and are 0.
+  for (size_t q = 0; q < quads; q += 2) {
+    const bool has_next = q + 1 < quads;
+    int8x16_t w[8];
+    for (int j = 0; j < 4; ++j) {
+      const int32x4_t lo = vreinterpretq_s32_s8(vld1q_s8(b + q * 64 + j * 16));
+      const int32x4_t hi =
+          has_next ? vreinterpretq_s32_s8(vld1q_s8(b + (q + 1) * 64 + j * 16)) : vdupq_n_s32(0);
+      w[2 * j] = vreinterpretq_s8_s32(vzip1q_s32(lo, hi));
+      w[2 * j + 1] = vreinterpretq_s8_s32(vzip2q_s32(lo, hi));
+    }
+    for (int rp = 0; rp < kPairs; ++rp) {
+      const int8x16_t a = vcombine_s8(vld1_s8(rows[2 * rp] + q * 4), vld1_s8(rows[2 * rp + 1] + q * 4));
+      for (int c = 0; c < 8; ++c) acc[rp][c] = vmmlaq_s32(acc[rp][c], a, w[c]);
+    }
+  }
+  int32_t out[2][16];
+  const size_t n0 = nb * 16;
+  const size_t count = g.n - n0 < 16 ? g.n - n0 : 16;
+  for (int rp = 0; rp < kPairs; ++rp) {
+    for (int c = 0; c < 4; ++c) {
+      const int64x2_t even = vreinterpretq_s64_s32(acc[rp][2 * c]);
+      const int64x2_t odd = vreinterpretq_s64_s32(acc[rp][2 * c + 1]);
+      vst1q_s32(out[0] + 4 * c, vreinterpretq_s32_s64(vzip1q_s64(even, odd)));  // row 0
+      vst1q_s32(out[1] + 4 * c, vreinterpretq_s32_s64(vzip2q_s64(even, odd)));  // row 1
+    }
+    for (int r = 0; r < 2 && 2 * rp + r < MR; ++r) store_tile(g, m0 + 2 * rp + r, n0, out[r], count);
+  }
+}
+
+}  // namespace
+
+void gemm_s8s8(const GemmArgs& g) {
+  walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value>(g, m, nb, quads);
+  });
+}
+
+}  // namespace i8mm
+}  // namespace kernels
+
+extern const KernelSet kI8mmKernels;
+const KernelSet kI8mmKernels = {"i8mm", kernels::i8mm::gemm_s8s8, nullptr,
+                                kernels::i8mm::quantize_rows, kernels::i8mm::layer_norm,
+                                kernels::i8mm::attention};
+
+}  // namespace edgebert

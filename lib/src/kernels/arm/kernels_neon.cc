@@ -1,0 +1,84 @@
+// NEON kernel set (armv7-a with NEON, every aarch64 CPU): gemm_s8s8_{2,1}x16c4__neon_mull.
+// Compiled with -mfpu=neon-vfpv4 on armv7 (baseline on aarch64); chosen at run time when the CPU
+// reports NEON (HWCAP_NEON on armv7, always on aarch64).
+//
+// Without sdot, a quad of 4 k is multiplied 2 channels at a time: vmull_s8 of 8 weight bytes
+// (channels c, c+1 x 4 k) by the row's 4 activations repeated twice gives 8 exact 16-bit products
+// (|a * w| <= 16384), and vpadal adds neighbouring pairs into 32-bit lanes. Each channel then holds
+// two partial sums (k 0-1, k 2-3), folded once per tile.
+#include <arm_neon.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/kernels.h"
+#include "kernels/packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace neon {
+
+#include "kernels/common.inc"
+
+namespace {
+
+// [a0+a1, a2+a3, b0+b1, b2+b3]
+inline int32x4_t pairwise_add(int32x4_t a, int32x4_t b) {
+#if defined(__aarch64__)
+  return vpaddq_s32(a, b);
+#else
+  return vcombine_s32(vpadd_s32(vget_low_s32(a), vget_high_s32(a)),
+                      vpadd_s32(vget_low_s32(b), vget_high_s32(b)));
+#endif
+}
+
+// Rows [m0, m0 + MR) x 16 channels of block nb. acc[r][p] = [c2p k01, c2p k23, c2p+1 k01,
+// c2p+1 k23] for the channel pair p of the block.
+template <int MR>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  int32x4_t acc[MR][8];
+  for (int r = 0; r < MR; ++r) {
+    for (int p = 0; p < 8; ++p) acc[r][p] = vdupq_n_s32(0);
+  }
+  const int8_t* b = g.b + nb * quads * 64;
+  for (size_t q = 0; q < quads; ++q) {
+    int8x8_t w[8];
+    for (int p = 0; p < 8; ++p) w[p] = vld1_s8(b + q * 64 + p * 8);
+    for (int r = 0; r < MR; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      const int8x8_t a = vreinterpret_s8_s32(vdup_n_s32(quad));  // a0 a1 a2 a3 a0 a1 a2 a3
+      for (int p = 0; p < 8; ++p) acc[r][p] = vpadalq_s16(acc[r][p], vmull_s8(w[p], a));
+    }
+  }
+  int32_t out[16];
+  const size_t n0 = nb * 16;
+  for (int r = 0; r < MR; ++r) {
+    for (int c = 0; c < 4; ++c) vst1q_s32(out + 4 * c, pairwise_add(acc[r][2 * c], acc[r][2 * c + 1]));
+    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+  }
+}
+
+}  // namespace
+
+void gemm_s8s8(const GemmArgs& g) {
+#if defined(__aarch64__)
+  constexpr int kRows = 2;  // 16 accumulators + 4 weight registers of 32
+#else
+  constexpr int kRows = 1;  // armv7 has 16 q registers: 8 accumulators + 4 for the weights
+#endif
+  walk_tiles<kRows>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value>(g, m, nb, quads);
+  });
+}
+
+}  // namespace neon
+}  // namespace kernels
+
+extern const KernelSet kNeonKernels;
+const KernelSet kNeonKernels = {"neon", kernels::neon::gemm_s8s8, nullptr,
+                                kernels::neon::quantize_rows, kernels::neon::layer_norm,
+                                kernels::neon::attention};
+
+}  // namespace edgebert
