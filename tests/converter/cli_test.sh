@@ -2,8 +2,13 @@
 # End-to-end CLI test: import the fixture, inspect it (text and --json), run the example classifier,
 # and check that truncated and bit-flipped files are refused with an error (exit 1), not a crash.
 # usage: cli_test.sh EDGEBERT_CONVERT EDGEBERT_CLASSIFY FIXTURES_DIR EDGEBERT_BENCH
+# Cross builds set EB_EMULATOR (the toolchain's qemu wrapper command line) to run the binaries.
 set -uo pipefail
 convert=$1 classify=$2 fixtures=$3 bench=${4:-}
+read -r -a emulator <<<"${EB_EMULATOR:-}"
+eb_convert() { "${emulator[@]}" "$convert" "$@"; }
+eb_classify() { "${emulator[@]}" "$classify" "$@"; }
+eb_bench() { "${emulator[@]}" "$bench" "$@"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -18,68 +23,68 @@ expect_refused() {  # name, command...: must fail cleanly (exit 1..125, not a si
   [ -s "$work/err" ] || fail "$name: nothing on stderr"
 }
 
-grep -q "import" <<<"$(run "$convert" --help)" || fail "--help does not list import"
-grep -q -- "--hf" <<<"$(run "$convert" import --help)" || fail "import --help does not list --hf"
+grep -q "import" <<<"$(run eb_convert --help)" || fail "--help does not list import"
+grep -q -- "--hf" <<<"$(run eb_convert import --help)" || fail "import --help does not list --hf"
 
-"$convert" import --hf "$fixtures/tiny_bert/classifier" -o "$work/model.ebm" >"$work/out" ||
+eb_convert import --hf "$fixtures/tiny_bert/classifier" -o "$work/model.ebm" >"$work/out" ||
   fail "import classifier"
 grep -q "imported BertForSequenceClassification (41 tensors" "$work/out" || fail "import summary"
-"$convert" import --hf "$fixtures/tiny_bert/sentence" -o "$work/sentence.ebm" >/dev/null ||
+eb_convert import --hf "$fixtures/tiny_bert/sentence" -o "$work/sentence.ebm" >/dev/null ||
   fail "import sentence-transformers"
 
-"$convert" inspect "$work/model.ebm" >"$work/inspect.txt" || fail "inspect"
+eb_convert inspect "$work/model.ebm" >"$work/inspect.txt" || fail "inspect"
 grep -q "task: classification \[negative, neutral, positive\]" "$work/inspect.txt" ||
   fail "inspect text lacks the task line"
-"$convert" inspect --json "$work/model.ebm" >"$work/inspect.json" || fail "inspect --json"
+eb_convert inspect --json "$work/model.ebm" >"$work/inspect.json" || fail "inspect --json"
 grep -q '"status": "EB_OK"' "$work/inspect.json" || fail "inspect --json runtime_check"
 grep -q '"hidden": 32' "$work/inspect.json" || fail "inspect --json config"
 grep -q '"name": "classifier.weight"' "$work/inspect.json" || fail "inspect --json tensors"
 
-"$classify" "$work/model.ebm" --ids "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
+eb_classify "$work/model.ebm" --ids "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
   fail "classify --ids"
 [ "$(grep -c " ms$" "$work/classify.txt")" -eq 2 ] || fail "classify did not print two results"
-"$classify" "$work/model.ebm" "The movie was great!" >"$work/text.txt" || fail "classify text"
+eb_classify "$work/model.ebm" "The movie was great!" >"$work/text.txt" || fail "classify text"
 grep -q " 7 tokens " "$work/text.txt" || fail "classify text: expected 7 tokens"
 printf 'the plot\tit was fun\n' >"$work/pair.txt"
-grep -q " 8 tokens " <<<"$(run "$classify" "$work/model.ebm" <"$work/pair.txt")" ||
+grep -q " 8 tokens " <<<"$(run eb_classify "$work/model.ebm" <"$work/pair.txt")" ||
   fail "classify a text pair from stdin"
 echo "good film" >"$work/line.txt"
-grep -q "embedding\[32\]" <<<"$(run "$classify" "$work/sentence.ebm" <"$work/line.txt")" ||
+grep -q "embedding\[32\]" <<<"$(run eb_classify "$work/sentence.ebm" <"$work/line.txt")" ||
   fail "classify on stdin with an embedding model"
-"$convert" tokenize "$work/model.ebm" "The movie, GREAT." >"$work/tokens.txt" || fail "tokenize"
+eb_convert tokenize "$work/model.ebm" "The movie, GREAT." >"$work/tokens.txt" || fail "tokenize"
 grep -qE "^ *3 +80 +, +9 +10 +0 +0" "$work/tokens.txt" || fail "tokenize: comma token"
-grep -q '"type_ids":\[0,0,0,1,1\]' <<<"$(run "$convert" tokenize --json "$work/model.ebm" "a" --pair "b")" ||
+grep -q '"type_ids":\[0,0,0,1,1\]' <<<"$(run eb_convert tokenize --json "$work/model.ebm" "a" --pair "b")" ||
   fail "tokenize --json --pair"
 
 printf 'the film was good\nthe films were bad\n' >"$work/corpus.txt"
-"$convert" vocab --corpus "$work/corpus.txt" --size 40 -o "$work/vocab.txt" -q >"$work/out" ||
+eb_convert vocab --corpus "$work/corpus.txt" --size 40 -o "$work/vocab.txt" -q >"$work/out" ||
   fail "vocab"
 [ "$(head -1 "$work/vocab.txt")" = "[PAD]" ] || fail "vocab: [PAD] first"
 grep -qx "the" "$work/vocab.txt" || fail "vocab: frequent word 'the' not learned"
-expect_refused "vocab without room" "$convert" vocab --corpus "$work/corpus.txt" --size 3 -o "$work/v.txt"
+expect_refused "vocab without room" eb_convert vocab --corpus "$work/corpus.txt" --size 3 -o "$work/v.txt"
 
-"$convert" pack "$work/model.ebm" --max-seq 16 -o "$work/short.ebm" >/dev/null || fail "pack --max-seq"
-grep -q '"max_seq": 16' <<<"$(run "$convert" inspect --json "$work/short.ebm")" || fail "pack: max_seq 16"
-"$convert" pack "$work/model.ebm" --c-array --name my_model -o "$work/m.c" >/dev/null ||
+eb_convert pack "$work/model.ebm" --max-seq 16 -o "$work/short.ebm" >/dev/null || fail "pack --max-seq"
+grep -q '"max_seq": 16' <<<"$(run eb_convert inspect --json "$work/short.ebm")" || fail "pack: max_seq 16"
+eb_convert pack "$work/model.ebm" --c-array --name my_model -o "$work/m.c" >/dev/null ||
   fail "pack --c-array"
 grep -q "const unsigned char my_model\[" "$work/m.c" || fail "pack --c-array: array"
 grep -q "#define MY_MODEL_ARENA_BYTES" "$work/m.h" || fail "pack --c-array: arena define"
-expect_refused "pack bad name" "$convert" pack "$work/model.ebm" --c-array --name 9x -o "$work/x.c"
-expect_refused "pack too long" "$convert" pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
+expect_refused "pack bad name" eb_convert pack "$work/model.ebm" --c-array --name 9x -o "$work/x.c"
+expect_refused "pack too long" eb_convert pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
 
-"$convert" quantize "$work/model.ebm" -o "$work/int8.ebm" >"$work/out" || fail "quantize"
+eb_convert quantize "$work/model.ebm" -o "$work/int8.ebm" >"$work/out" || fail "quantize"
 grep -q "quantized 14 dense weights and 2 embedding tables" "$work/out" || fail "quantize summary"
-"$convert" eval "$work/model.ebm" --data "$fixtures/sst2_dev_sample.tsv" --compare "$work/int8.ebm" \
+eb_convert eval "$work/model.ebm" --data "$fixtures/sst2_dev_sample.tsv" --compare "$work/int8.ebm" \
   -q --limit 50 >"$work/eval.txt" || fail "eval --compare"
 grep -qE "argmax agreement 1\.0000 \(50/50\)|argmax agreement 0\.9[0-9]+" "$work/eval.txt" ||
   fail "eval: fp32/int8 agreement line"
-grep -q '"accuracy"' <<<"$(run "$convert" eval --json -q "$work/int8.ebm" --data "$fixtures/sst2_dev_sample.tsv" --limit 5)" ||
+grep -q '"accuracy"' <<<"$(run eb_convert eval --json -q "$work/int8.ebm" --data "$fixtures/sst2_dev_sample.tsv" --limit 5)" ||
   fail "eval --json"
 printf 'label\tsentence\n1\tok\nbad line without a tab\n' >"$work/bad.tsv"
-expect_refused "eval bad line" "$convert" eval -q "$work/model.ebm" --data "$work/bad.tsv"
+expect_refused "eval bad line" eb_convert eval -q "$work/model.ebm" --data "$work/bad.tsv"
 grep -q "bad.tsv:3" "$work/err" || fail "eval bad line: message names file:line"
 if [ -n "$bench" ]; then
-  grep -q "avx2\|reference" <<<"$(run "$bench" "$work/int8.ebm" --seq 8 --runs 2 --warmup 0)" ||
+  grep -q -E "reference|avx2|avx512vnni|neon|dotprod|i8mm" <<<"$(run eb_bench "$work/int8.ebm" --seq 8 --runs 2 --warmup 0)" ||
     fail "edgebert-bench names the kernel set"
 else
   echo "note: edgebert-bench not built (EDGEBERT_BUILD_BENCHMARKS=OFF), its check is not run"
@@ -87,18 +92,18 @@ fi
 
 size=$(stat -c %s "$work/model.ebm")
 head -c $((size / 2)) "$work/model.ebm" >"$work/truncated.ebm"
-expect_refused "inspect truncated" "$convert" inspect "$work/truncated.ebm"
-expect_refused "classify truncated" "$classify" "$work/truncated.ebm" --ids "2 3"
+expect_refused "inspect truncated" eb_convert inspect "$work/truncated.ebm"
+expect_refused "classify truncated" eb_classify "$work/truncated.ebm" --ids "2 3"
 cp "$work/model.ebm" "$work/flipped.ebm"
 # Flip one bit of the root table offset (byte 1 of the first uint32): the file no longer verifies.
 byte=$(od -An -tu1 -j1 -N1 "$work/model.ebm" | tr -d ' ')
 printf "\\$(printf '%03o' $((byte ^ 0x40)))" |
   dd of="$work/flipped.ebm" bs=1 seek=1 conv=notrunc status=none
 cmp -s "$work/model.ebm" "$work/flipped.ebm" && fail "bit flip did not change the file"
-expect_refused "inspect bit-flipped" "$convert" inspect "$work/flipped.ebm"
-expect_refused "classify bit-flipped" "$classify" "$work/flipped.ebm" --ids "2 3"
-expect_refused "import missing dir" "$convert" import --hf "$work/nope" -o "$work/x.ebm"
-expect_refused "classify bad id" "$classify" "$work/model.ebm" --ids "2 999 3"
+expect_refused "inspect bit-flipped" eb_convert inspect "$work/flipped.ebm"
+expect_refused "classify bit-flipped" eb_classify "$work/flipped.ebm" --ids "2 3"
+expect_refused "import missing dir" eb_convert import --hf "$work/nope" -o "$work/x.ebm"
+expect_refused "classify bad id" eb_classify "$work/model.ebm" --ids "2 999 3"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
