@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Library hygiene of the device runtime (libedgebert.a): no global constructors or destructors
 # doing work at load time, no mutable static data (sessions share nothing), no RTTI, no
-# exception tables. usage: hygiene_test.sh path/to/libedgebert.a
+# exception tables, and nothing taken from outside but the portable C library (so it links with
+# glibc, musl and Android's bionic, and with a plain C linker: no libstdc++).
+# usage: hygiene_test.sh path/to/libedgebert.a
 set -uo pipefail
 lib=$1
 failures=0
@@ -16,5 +18,13 @@ objdump -t "$lib" | grep -E "[[:space:]]\.(data|bss)(\.[^r][^[:space:]]*)?[[:spa
 grep -E "typeinfo for|vtable for" <<<"$symbols" && fail "RTTI / virtual tables"
 grep -E "__cxa_throw|__gxx_personality" <<<"$symbols" && fail "exceptions"
 objdump -h "$lib" | grep -E "\.init_array|\.ctors" && fail ".init_array / .ctors sections"
-[ "$failures" -eq 0 ] && echo "libedgebert.a: no global constructors, no mutable statics, no RTTI, no exceptions"
+# Symbols the archive needs from outside: undefined in some member, defined in none.
+defined=$(nm --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u)
+needed=$(nm --undefined-only "$lib" | awk 'NF == 2 {print $2}' | sort -u | comm -23 - <(echo "$defined"))
+# C99 libc/libm, getauxval (glibc, musl, bionic), and compiler runtime helpers (libgcc): the
+# x86 CPU-feature model, ARM EABI division, the GOT and stack protector.
+allowed='^(mem(cmp|cpy|move|set)|str(cmp|ncmp|len)|v?snprintf|(erf|exp|log|sqrt|tanh|nearbyint|fabs)f?|getauxval|__cpu_model|__cpu_features2|__cpu_indicator_init|__aeabi_[a-z0-9_]+|__aarch64_[a-z0-9_]+|_GLOBAL_OFFSET_TABLE_|__stack_chk_(fail|guard))$'
+outside=$(grep -v -E "$allowed" <<<"$needed")
+[ -n "$outside" ] && fail "needs symbols outside the portable C library: $(tr '\n' ' ' <<<"$outside")"
+[ "$failures" -eq 0 ] && echo "libedgebert.a: no global constructors, no mutable statics, no RTTI, no exceptions; needs only: $(tr '\n' ' ' <<<"$needed")"
 exit "$failures"

@@ -24,6 +24,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// Marks the public functions: the only symbols the shared library exports (everything else is
+/// built with hidden visibility).
+#if defined(_WIN32)
+#define EB_API
+#else
+#define EB_API __attribute__((visibility("default")))
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,7 +57,7 @@ typedef enum eb_status {
 } eb_status;
 
 /// Static name of a status, e.g. "EB_ERROR_INVALID_MODEL".
-const char* eb_status_string(eb_status status);
+EB_API const char* eb_status_string(eb_status status);
 
 /// Optional error message sink; pass NULL to ignore messages.
 typedef struct eb_error {
@@ -89,25 +97,25 @@ typedef struct eb_model_info {
 /// and sizes) and makes `model` a zero-copy view of them. `data` must be EB_MODEL_ALIGNMENT-aligned
 /// and must stay valid and unchanged while the model or any of its sessions is in use.
 /// Allocates nothing.
-eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error* error);
+EB_API eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error* error);
 
 /// Fills `info`; `model` must have been initialised with EB_OK.
-void eb_model_get_info(const eb_model* model, eb_model_info* info);
+EB_API void eb_model_get_info(const eb_model* model, eb_model_info* info);
 
 /// Name of classification label `index`, or NULL if out of range / not a classifier.
-const char* eb_model_label(const eb_model* model, uint32_t index);
+EB_API const char* eb_model_label(const eb_model* model, uint32_t index);
 
 /// Vocabulary piece of token `id` (e.g. "##ing"), or NULL if out of range / no tokenizer.
-const char* eb_model_token(const eb_model* model, int32_t id);
+EB_API const char* eb_model_token(const eb_model* model, int32_t id);
 
 /// Provenance: producer and source strings stored in the model ("" if absent).
-const char* eb_model_producer(const eb_model* model);
-const char* eb_model_source(const eb_model* model);
+EB_API const char* eb_model_producer(const eb_model* model);
+EB_API const char* eb_model_source(const eb_model* model);
 
 /// Exact arena bytes a session needs to run inputs of up to `max_seq` tokens with `threads`
 /// threads (0 = the model's max_seq; 0 threads = 1). Includes slack for any arena alignment.
 /// Returns 0 if max_seq exceeds the model's max_seq or the model is not initialised.
-size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads);
+EB_API size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads);
 
 typedef struct eb_session eb_session;
 
@@ -119,14 +127,14 @@ typedef struct eb_session_options {
 } eb_session_options;
 
 /// Default options: max_seq 0 (model's), threads 1, automatic kernel set.
-eb_session_options eb_session_options_default(void);
+EB_API eb_session_options eb_session_options_default(void);
 
 /// Places a session inside `arena` (any alignment; aligned internally). Fails with
 /// EB_ERROR_ARENA_TOO_SMALL, saying how many bytes are missing, if `arena_bytes` is less than
 /// eb_arena_size(). Allocates nothing. The session is valid until the arena is reused.
-eb_status eb_session_init(eb_session** session, const eb_model* model,
-                          const eb_session_options* options, void* arena, size_t arena_bytes,
-                          eb_error* error);
+EB_API eb_status eb_session_init(eb_session** session, const eb_model* model,
+                                 const eb_session_options* options, void* arena, size_t arena_bytes,
+                                 eb_error* error);
 
 /// One sequence of token ids, right-padded or not.
 typedef struct eb_input {
@@ -138,7 +146,7 @@ typedef struct eb_input {
 
 /// Runs the encoder and the task head on `input`. Allocates nothing. On error the outputs are
 /// unspecified.
-eb_status eb_session_run(eb_session* session, const eb_input* input, eb_error* error);
+EB_API eb_status eb_session_run(eb_session* session, const eb_input* input, eb_error* error);
 
 typedef enum eb_output {
   EB_OUTPUT_LAST_HIDDEN = 0,    ///< (num_tokens, hidden), row-major
@@ -151,14 +159,14 @@ typedef enum eb_output {
 /// Pointer to an output of the last successful run (inside the arena, valid until the next run),
 /// and its element count in `count` (may be NULL). NULL if the model has no such output or nothing
 /// has run yet.
-const float* eb_session_output(const eb_session* session, eb_output which, size_t* count);
+EB_API const float* eb_session_output(const eb_session* session, eb_output which, size_t* count);
 
 /// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
-int32_t eb_session_label(const eb_session* session);
+EB_API int32_t eb_session_label(const eb_session* session);
 
 /// What runs the model: the kernel set's name for int8 models ("avx2", "avx512vnni",
 /// "reference", ...), "fp32-reference" for fp32 models.
-const char* eb_session_kernels(const eb_session* session);
+EB_API const char* eb_session_kernels(const eb_session* session);
 
 /* ---- Text input (models with a tokenizer) -------------------------------------------------
  *
@@ -175,8 +183,8 @@ const char* eb_session_kernels(const eb_session* session);
 
 /// Tokenizes `text` (and the pair text `text_b` if not NULL) into the session's encoding.
 /// Needs max_seq >= 2 (>= 3 for pairs). EB_ERROR_UNSUPPORTED if the model has no tokenizer.
-eb_status eb_session_tokenize(eb_session* session, const char* text, size_t text_bytes,
-                              const char* text_b, size_t text_b_bytes, eb_error* error);
+EB_API eb_status eb_session_tokenize(eb_session* session, const char* text, size_t text_bytes,
+                                     const char* text_b, size_t text_b_bytes, eb_error* error);
 
 /// The last tokenization, valid until the next tokenize / run_text call (count 0 if none).
 typedef struct eb_tokens {
@@ -187,11 +195,11 @@ typedef struct eb_tokens {
   const int8_t* sequence;         ///< (count) 0 = text, 1 = text_b, -1 = special token
   size_t count;
 } eb_tokens;
-void eb_session_tokens(const eb_session* session, eb_tokens* tokens);
+EB_API void eb_session_tokens(const eb_session* session, eb_tokens* tokens);
 
 /// eb_session_tokenize, then eb_session_run on the result; outputs as after eb_session_run.
-eb_status eb_session_run_text(eb_session* session, const char* text, size_t text_bytes,
-                              const char* text_b, size_t text_b_bytes, eb_error* error);
+EB_API eb_status eb_session_run_text(eb_session* session, const char* text, size_t text_bytes,
+                                     const char* text_b, size_t text_b_bytes, eb_error* error);
 
 typedef struct eb_classification {
   int32_t label;               ///< index of the most probable label
@@ -201,13 +209,13 @@ typedef struct eb_classification {
 } eb_classification;
 
 /// Classifies a text (or text pair). EB_ERROR_UNSUPPORTED unless the model is a classifier.
-eb_status eb_session_classify_text(eb_session* session, const char* text, size_t text_bytes,
-                                   const char* text_b, size_t text_b_bytes,
-                                   eb_classification* result, eb_error* error);
+EB_API eb_status eb_session_classify_text(eb_session* session, const char* text, size_t text_bytes,
+                                          const char* text_b, size_t text_b_bytes,
+                                          eb_classification* result, eb_error* error);
 
 /// Sentence embedding of a text with the model's pooling; `*embedding` points into the arena.
-eb_status eb_session_embed_text(eb_session* session, const char* text, size_t text_bytes,
-                                const float** embedding, size_t* dimension, eb_error* error);
+EB_API eb_status eb_session_embed_text(eb_session* session, const char* text, size_t text_bytes,
+                                       const float** embedding, size_t* dimension, eb_error* error);
 
 #ifdef __cplusplus
 }  // extern "C"
