@@ -39,7 +39,8 @@ static void* read_model(const char* path, size_t* size) {
     return NULL;
   }
   size_t rounded = ((size_t)length + EB_MODEL_ALIGNMENT - 1) / EB_MODEL_ALIGNMENT * EB_MODEL_ALIGNMENT;
-  void* data = aligned_alloc(EB_MODEL_ALIGNMENT, rounded);
+  void* data = NULL;  /* posix_memalign, not C11 aligned_alloc: Android has it only from API 28 */
+  if (posix_memalign(&data, EB_MODEL_ALIGNMENT, rounded) != 0) data = NULL;
   if (data == NULL || fread(data, 1, (size_t)length, f) != (size_t)length) {
     fprintf(stderr, "edgebert-classify: cannot read %s\n", path);
     free(data);

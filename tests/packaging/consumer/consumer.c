@@ -1,5 +1,6 @@
 /* Classifies one text with an installed edgebert: the smallest complete use of the C API.
  * usage: consumer MODEL.ebm "text" -> prints "<label> <probability>". */
+#define _POSIX_C_SOURCE 200112L
 #include <edgebert/edgebert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,9 @@ int main(int argc, char** argv) {
   fseek(f, 0, SEEK_END);
   const long size = ftell(f);
   fseek(f, 0, SEEK_SET);
-  void* bytes = aligned_alloc(EB_MODEL_ALIGNMENT, ((size_t)size + 15) / 16 * 16);
-  if (bytes == NULL || fread(bytes, 1, (size_t)size, f) != (size_t)size) return 1;
+  void* bytes = NULL;
+  if (posix_memalign(&bytes, EB_MODEL_ALIGNMENT, (size_t)size) != 0) return 1;
+  if (fread(bytes, 1, (size_t)size, f) != (size_t)size) return 1;
   fclose(f);
 
   eb_error error;
