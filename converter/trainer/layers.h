@@ -1,0 +1,284 @@
+// Trainer layers: hand-written forward and backward passes of every BERT layer, llm.c style.
+// Templates on the scalar type T: float for training, double for the finite-difference gradient
+// checks (tests/converter/trainer/layers_test.cc). Plain loops here are the trainer's reference;
+// faster (SIMD, threaded) versions of the matmuls must match them.
+//
+// Conventions:
+//   - Shapes in comments: N = rows (batch * tokens), C = hidden, OC = output channels,
+//     B = batch, T = tokens per sequence (the batch's longest, dynamic padding), NH = heads,
+//     hs = head size, V = vocabulary.
+//   - Dense weights are (OC, C) as torch.nn.Linear: out = in W^T + b.
+//   - Backward functions ACCUMULATE (+=) into parameter gradients and into input gradients, so
+//     a tensor used twice (residual, tied embeddings) gets the sum; callers zero them per step.
+#ifndef EDGEBERT_CONVERTER_TRAINER_LAYERS_H_
+#define EDGEBERT_CONVERTER_TRAINER_LAYERS_H_
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace edgebert {
+namespace train {
+
+// out (N, C) = wte[ids] + wpe[position] + wtt[types]; position = row % T.
+template <typename T>
+void embeddings_forward(T* out, const int32_t* ids, const int32_t* types, const T* wte,
+                        const T* wpe, const T* wtt, size_t N, size_t tokens, size_t C) {
+  for (size_t n = 0; n < N; ++n) {
+    const T* w = wte + static_cast<size_t>(ids[n]) * C;
+    const T* p = wpe + (n % tokens) * C;
+    const T* t = wtt + static_cast<size_t>(types[n]) * C;
+    for (size_t c = 0; c < C; ++c) out[n * C + c] = w[c] + p[c] + t[c];
+  }
+}
+
+template <typename T>
+void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t* ids,
+                         const int32_t* types, size_t N, size_t tokens, size_t C) {
+  for (size_t n = 0; n < N; ++n) {
+    T* w = dwte + static_cast<size_t>(ids[n]) * C;
+    T* p = dwpe + (n % tokens) * C;
+    T* t = dwtt + static_cast<size_t>(types[n]) * C;
+    for (size_t c = 0; c < C; ++c) {
+      w[c] += dout[n * C + c];
+      p[c] += dout[n * C + c];
+      t[c] += dout[n * C + c];
+    }
+  }
+}
+
+// out (N, C) = (inp - mean) * rstd * w + b, biased variance, eps inside the square root;
+// mean, rstd (N) are kept for the backward pass.
+template <typename T>
+void layernorm_forward(T* out, T* mean, T* rstd, const T* inp, const T* w, const T* b, size_t N,
+                       size_t C, T eps) {
+  for (size_t n = 0; n < N; ++n) {
+    const T* x = inp + n * C;
+    T m = 0;
+    for (size_t c = 0; c < C; ++c) m += x[c];
+    m /= static_cast<T>(C);
+    T v = 0;
+    for (size_t c = 0; c < C; ++c) v += (x[c] - m) * (x[c] - m);
+    v /= static_cast<T>(C);
+    const T s = T(1) / std::sqrt(v + eps);
+    for (size_t c = 0; c < C; ++c) out[n * C + c] = (x[c] - m) * s * w[c] + b[c];
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+template <typename T>
+void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, const T* w,
+                        const T* mean, const T* rstd, size_t N, size_t C) {
+  for (size_t n = 0; n < N; ++n) {
+    const T* x = inp + n * C;
+    const T* dy = dout + n * C;
+    // dxhat = dy * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+    T dnorm_mean = 0, dnorm_norm_mean = 0;
+    for (size_t c = 0; c < C; ++c) {
+      const T xhat = (x[c] - mean[n]) * rstd[n];
+      const T dnorm = w[c] * dy[c];
+      dnorm_mean += dnorm;
+      dnorm_norm_mean += dnorm * xhat;
+    }
+    dnorm_mean /= static_cast<T>(C);
+    dnorm_norm_mean /= static_cast<T>(C);
+    for (size_t c = 0; c < C; ++c) {
+      const T xhat = (x[c] - mean[n]) * rstd[n];
+      const T dnorm = w[c] * dy[c];
+      db[c] += dy[c];
+      dw[c] += xhat * dy[c];
+      dinp[n * C + c] += (dnorm - dnorm_mean - xhat * dnorm_norm_mean) * rstd[n];
+    }
+  }
+}
+
+// out (N, OC) = inp (N, C) W^T + b; W (OC, C), b (OC) or null.
+template <typename T>
+void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, size_t N, size_t C,
+                    size_t OC) {
+  for (size_t n = 0; n < N; ++n) {
+    for (size_t o = 0; o < OC; ++o) {
+      T sum = bias != nullptr ? bias[o] : T(0);
+      for (size_t c = 0; c < C; ++c) sum += inp[n * C + c] * weight[o * C + c];
+      out[n * OC + o] = sum;
+    }
+  }
+}
+
+// dinp (N, C) += dout W;  dweight (OC, C) += dout^T inp;  dbias (OC) += column sums of dout.
+// dinp may be null (the first layer's input needs no gradient), dbias null when there is no bias.
+template <typename T>
+void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                     size_t N, size_t C, size_t OC) {
+  for (size_t n = 0; n < N; ++n) {
+    for (size_t o = 0; o < OC; ++o) {
+      const T d = dout[n * OC + o];
+      if (dinp != nullptr) {
+        for (size_t c = 0; c < C; ++c) dinp[n * C + c] += d * weight[o * C + c];
+      }
+      for (size_t c = 0; c < C; ++c) dweight[o * C + c] += d * inp[n * C + c];
+      if (dbias != nullptr) dbias[o] += d;
+    }
+  }
+}
+
+// Exact-erf GELU, as BERT: out = x/2 (1 + erf(x / sqrt 2)).
+template <typename T>
+void gelu_forward(T* out, const T* inp, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = T(0.5) * inp[i] * (T(1) + std::erf(inp[i] * T(0.70710678118654752440)));
+  }
+}
+
+// dinp += dout * (Phi(x) + x phi(x)).
+template <typename T>
+void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const T x = inp[i];
+    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    const T pdf = std::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+    dinp[i] += dout[i] * (cdf + x * pdf);
+  }
+}
+
+template <typename T>
+void tanh_forward(T* out, const T* inp, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = std::tanh(inp[i]);
+}
+
+// dinp += dout * (1 - out^2), from the forward output.
+template <typename T>
+void tanh_backward(T* dinp, const T* out, const T* dout, size_t n) {
+  for (size_t i = 0; i < n; ++i) dinp[i] += dout[i] * (T(1) - out[i] * out[i]);
+}
+
+// Multi-head self-attention core on separate q, k, v (B, T, C) (Hugging Face keeps three
+// Linear layers): out (B, T, C) = per head softmax(q k^T / sqrt(hs) + mask) v. mask (B, T):
+// 1 = attend, 0 = padding key, which gets probability exactly 0 (HF adds the lowest float).
+// att (B, NH, T, T) keeps the probabilities for the backward pass.
+template <typename T>
+void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, const int32_t* mask,
+                       size_t B, size_t tokens, size_t C, size_t NH) {
+  const size_t hs = C / NH;
+  const T scale = T(1) / std::sqrt(static_cast<T>(hs));
+  for (size_t b = 0; b < B; ++b) {
+    for (size_t h = 0; h < NH; ++h) {
+      for (size_t i = 0; i < tokens; ++i) {
+        const T* qi = q + (b * tokens + i) * C + h * hs;
+        T* a = att + ((b * NH + h) * tokens + i) * tokens;
+        T max_score = -std::numeric_limits<T>::max();
+        for (size_t j = 0; j < tokens; ++j) {
+          if (mask[b * tokens + j] == 0) continue;
+          const T* kj = k + (b * tokens + j) * C + h * hs;
+          T s = 0;
+          for (size_t d = 0; d < hs; ++d) s += qi[d] * kj[d];
+          a[j] = s * scale;
+          max_score = a[j] > max_score ? a[j] : max_score;
+        }
+        T sum = 0;
+        for (size_t j = 0; j < tokens; ++j) {
+          a[j] = mask[b * tokens + j] == 0 ? T(0) : std::exp(a[j] - max_score);
+          sum += a[j];
+        }
+        const T inv = sum > T(0) ? T(1) / sum : T(0);  // a row with no key at all gives zeros
+        T* o = out + (b * tokens + i) * C + h * hs;
+        for (size_t d = 0; d < hs; ++d) o[d] = 0;
+        for (size_t j = 0; j < tokens; ++j) {
+          a[j] *= inv;
+          const T* vj = v + (b * tokens + j) * C + h * hs;
+          for (size_t d = 0; d < hs; ++d) o[d] += a[j] * vj[d];
+        }
+      }
+    }
+  }
+}
+
+// dq, dk, dv (B, T, C) += gradients; datt (T) is scratch.
+template <typename T>
+void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
+                        const T* k, const T* v, size_t B, size_t tokens, size_t C, size_t NH) {
+  const size_t hs = C / NH;
+  const T scale = T(1) / std::sqrt(static_cast<T>(hs));
+  for (size_t b = 0; b < B; ++b) {
+    for (size_t h = 0; h < NH; ++h) {
+      for (size_t i = 0; i < tokens; ++i) {
+        const T* a = att + ((b * NH + h) * tokens + i) * tokens;
+        const T* doi = dout + (b * tokens + i) * C + h * hs;
+        // out_i = sum_j a_ij v_j: datt_ij = dout_i . v_j, dv_j += a_ij dout_i
+        T dot = 0;  // sum_j a_ij datt_ij, for the softmax backward
+        for (size_t j = 0; j < tokens; ++j) {
+          const T* vj = v + (b * tokens + j) * C + h * hs;
+          T* dvj = dv + (b * tokens + j) * C + h * hs;
+          T s = 0;
+          for (size_t d = 0; d < hs; ++d) {
+            s += doi[d] * vj[d];
+            dvj[d] += a[j] * doi[d];
+          }
+          datt[j] = s;
+          dot += a[j] * s;
+        }
+        // softmax: dscore_ij = a_ij (datt_ij - dot); score = scale q_i . k_j (masked: a = 0)
+        const T* qi = q + (b * tokens + i) * C + h * hs;
+        T* dqi = dq + (b * tokens + i) * C + h * hs;
+        for (size_t j = 0; j < tokens; ++j) {
+          const T ds = a[j] * (datt[j] - dot) * scale;
+          if (ds == T(0)) continue;
+          const T* kj = k + (b * tokens + j) * C + h * hs;
+          T* dkj = dk + (b * tokens + j) * C + h * hs;
+          for (size_t d = 0; d < hs; ++d) {
+            dqi[d] += ds * kj[d];
+            dkj[d] += ds * qi[d];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Softmax cross-entropy over rows of logits (N, V) with integer targets; rows whose target is
+// negative are ignored (unmasked MLM positions, padding). probs (N, V) is written; returns the
+// summed loss and sets *count to the number of rows that count.
+template <typename T>
+T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t N, size_t V,
+                       size_t* count) {
+  T loss = 0;
+  size_t used = 0;
+  for (size_t n = 0; n < N; ++n) {
+    if (targets[n] < 0) continue;
+    const T* x = logits + n * V;
+    T* p = probs + n * V;
+    T max_logit = x[0];
+    for (size_t i = 1; i < V; ++i) max_logit = x[i] > max_logit ? x[i] : max_logit;
+    T sum = 0;
+    for (size_t i = 0; i < V; ++i) {
+      p[i] = std::exp(x[i] - max_logit);
+      sum += p[i];
+    }
+    for (size_t i = 0; i < V; ++i) p[i] /= sum;
+    loss += -(x[static_cast<size_t>(targets[n])] - max_logit - std::log(sum));
+    ++used;
+  }
+  *count = used;
+  return loss;
+}
+
+// dlogits (N, V) += scale * (probs - onehot(target)) for the rows that count (the mean loss
+// passes scale = 1 / count).
+template <typename T>
+void crossentropy_backward(T* dlogits, const T* probs, const int32_t* targets, size_t N, size_t V,
+                           T scale) {
+  for (size_t n = 0; n < N; ++n) {
+    if (targets[n] < 0) continue;
+    for (size_t i = 0; i < V; ++i) {
+      const T indicator = i == static_cast<size_t>(targets[n]) ? T(1) : T(0);
+      dlogits[n * V + i] += scale * (probs[n * V + i] - indicator);
+    }
+  }
+}
+
+}  // namespace train
+}  // namespace edgebert
+
+#endif  // EDGEBERT_CONVERTER_TRAINER_LAYERS_H_
