@@ -21,7 +21,8 @@ for f in libedgebert.a libedgebert.so cmake/edgebert/edgebertConfig.cmake pkgcon
 done
 
 exports=$(nm -D --defined-only "$libdir/libedgebert.so" | awk '{print $3}' | sort)
-grep -v -E '^eb_' <<<"$exports" | grep -q . && fail "libedgebert.so exports more than eb_*: $(grep -v '^eb_' <<<"$exports" | tr '\n' ' ')"
+extra=$(grep -v -E '^eb_' <<<"$exports")
+[ -n "$extra" ] && fail "libedgebert.so exports more than eb_*: $(tr '\n' ' ' <<<"$extra")"
 grep -q '^eb_session_classify_text$' <<<"$exports" || fail "libedgebert.so lacks eb_session_classify_text"
 
 text="a wonderful, moving film"
@@ -36,8 +37,10 @@ for exe in consumer_static consumer_shared; do
   [ -z "$want" ] && want=$out
   [ "$out" = "$want" ] || fail "$exe disagrees: '$out' vs '$want'"
 done
-ldd "$work/consumer/consumer_shared" | grep -q "$libdir/libedgebert.so" ||
-  fail "consumer_shared does not load the installed libedgebert.so"
+# Captured first: `ldd | grep -q` fails under pipefail when grep quits early (SIGPIPE).
+libs=$(ldd "$work/consumer/consumer_shared")
+grep -q "$libdir/libedgebert.so" <<<"$libs" ||
+  fail "consumer_shared does not load the installed libedgebert.so: $libs"
 
 # pkg-config with a plain C compiler and no C++ runtime on the command line.
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
