@@ -72,7 +72,8 @@ TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every paramet
     // true gradient is 0, so the analytic value (~1e-17) and the numeric one (rounding noise)
     // are compared in absolute terms. Every other tensor has a gradient of order 1e-3 or more.
     const double denom = std::sqrt(std::max(a2, n2));
-    INFO("parameter tensor " << t << ": |grad| " << std::sqrt(a2) << ", |diff| " << std::sqrt(diff2));
+    INFO("parameter tensor " << t << ": |grad| " << std::sqrt(a2) << ", |diff| "
+                             << std::sqrt(diff2));
     if (t == kKB) {
       CHECK(std::sqrt(a2) <= 1e-12);
       CHECK(std::sqrt(n2) <= 1e-8);
@@ -84,9 +85,8 @@ TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every paramet
     }
     offset += sizes[t];
   }
-  // Padding positions must not influence anything: their position-embedding rows get gradient
-  // only through real tokens (rows 3, 4 are used by the first sequence, so check the pad ids'
-  // word rows instead: id 0 appears only as padding).
+  // Padding must not influence the loss: id 0 appears only at the second sequence's padded
+  // positions (masked as keys, never pooled), so its word-embedding row gets exactly no gradient.
   const auto g = model.gradients();
   double pad_row = 0;
   for (size_t c = 0; c < shape.hidden; ++c) pad_row += std::fabs(g[kWte][0 * shape.hidden + c]);

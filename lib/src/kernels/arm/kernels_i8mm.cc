@@ -52,7 +52,8 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
       w[2 * j + 1] = vreinterpretq_s8_s32(vzip2q_s32(lo, hi));
     }
     for (int rp = 0; rp < kPairs; ++rp) {
-      const int8x16_t a = vcombine_s8(vld1_s8(rows[2 * rp] + q * 4), vld1_s8(rows[2 * rp + 1] + q * 4));
+      const int8x16_t a =
+          vcombine_s8(vld1_s8(rows[2 * rp] + q * 4), vld1_s8(rows[2 * rp + 1] + q * 4));
       for (int c = 0; c < 8; ++c) acc[rp][c] = vmmlaq_s32(acc[rp][c], a, w[c]);
     }
   }
@@ -66,7 +67,9 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
       vst1q_s32(out[0] + 4 * c, vreinterpretq_s32_s64(vzip1q_s64(even, odd)));  // row 0
       vst1q_s32(out[1] + 4 * c, vreinterpretq_s32_s64(vzip2q_s64(even, odd)));  // row 1
     }
-    for (int r = 0; r < 2 && 2 * rp + r < MR; ++r) store_tile(g, m0 + 2 * rp + r, n0, out[r], count);
+    for (int r = 0; r < 2 && 2 * rp + r < MR; ++r) {
+      store_tile(g, m0 + 2 * rp + r, n0, out[r], count);
+    }
   }
 }
 

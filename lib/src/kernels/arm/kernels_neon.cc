@@ -55,7 +55,9 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   int32_t out[16];
   const size_t n0 = nb * 16;
   for (int r = 0; r < MR; ++r) {
-    for (int c = 0; c < 4; ++c) vst1q_s32(out + 4 * c, pairwise_add(acc[r][2 * c], acc[r][2 * c + 1]));
+    for (int c = 0; c < 4; ++c) {
+      vst1q_s32(out + 4 * c, pairwise_add(acc[r][2 * c], acc[r][2 * c + 1]));
+    }
     store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
   }
 }
