@@ -1,13 +1,19 @@
 // The trainer's BERT: parameters, gradients and activations each in one contiguous buffer carved
-// by a size table (llm.c style), forward and backward of BertForSequenceClassification built
-// from trainer/layers.h. Templated on the scalar (float to train, double for gradient checks).
+// by a size table (llm.c style); forward and backward of the encoder with either
+//   - a classification head (BertForSequenceClassification: pooler, dropout, classifier), or
+//   - the pretraining heads (BertForPreTraining: MLM transform + decoder tied to the word
+//     embeddings + bias; NSP classifier on the pooled [CLS]); loss = MLM mean + NSP mean.
+// Templated on the scalar (float to train, double for gradient checks). Dense layers and attention
+// run through gemm<T> (trainer/ops.h): packed SIMD with threads for float.
 //
-// Parameter order (the size table, kParamCount entries), L = layers, C = hidden, F = intermediate:
+// Parameter order (the size table, kParamCount entries), L = layers, C = hidden, F = intermediate,
+// V = vocabulary, K = labels; a head that is absent has size 0:
 //   wte (V, C)  wpe (P, C)  wtt (TT, C)  emb_ln_w, emb_ln_b (C)
 //   per layer, stacked (L, ...): q_w, k_w, v_w, o_w (C, C) with biases (C); ln1_w, ln1_b (C);
 //   fc_w (F, C), fc_b (F); proj_w (C, F), proj_b (C); ln2_w, ln2_b (C)
-//   pool_w (C, C), pool_b (C), cls_w (labels, C), cls_b (labels)
-// Each entry is one Hugging Face BertForSequenceClassification tensor (per layer: stacked).
+//   pool_w (C, C), pool_b (C); cls_w (K, C), cls_b (K)
+//   mlm_w (C, C), mlm_b (C), mlm_ln_w, mlm_ln_b (C), mlm_bias (V); nsp_w (2, C), nsp_b (2)
+// Each entry is one Hugging Face tensor (per layer: stacked).
 #ifndef EDGEBERT_CONVERTER_TRAINER_BERT_MODEL_H_
 #define EDGEBERT_CONVERTER_TRAINER_BERT_MODEL_H_
 
@@ -15,9 +21,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "trainer/layers.h"
+#include "trainer/ops.h"
 
 namespace edgebert {
 namespace train {
@@ -25,7 +34,8 @@ namespace train {
 struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
   size_t hidden = 0, heads = 0, layers = 0, intermediate = 0;
-  size_t labels = 2;
+  size_t labels = 2;               // classification head with this many classes (0: none)
+  bool pretraining_heads = false;  // MLM + NSP heads instead of the classifier
   double layer_norm_eps = 1e-12;
 };
 
@@ -34,15 +44,31 @@ enum Param : size_t {
   kQW, kQB, kKW, kKB, kVW, kVB, kOW, kOB, kLn1W, kLn1B,
   kFcW, kFcB, kProjW, kProjB, kLn2W, kLn2B,
   kPoolW, kPoolB, kClsW, kClsB,
+  kMlmW, kMlmB, kMlmLnW, kMlmLnB, kMlmBias, kNspW, kNspB,
   kParamCount
 };
 
 inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
-  const size_t C = s.hidden, L = s.layers, F = s.intermediate;
-  return {s.vocab * C, s.max_positions * C, s.type_vocab * C, C, C,
+  const size_t C = s.hidden, L = s.layers, F = s.intermediate, V = s.vocab;
+  const size_t K = s.pretraining_heads ? 0 : s.labels;
+  const size_t P = s.pretraining_heads ? 1 : 0;  // pretraining heads present
+  return {V * C, s.max_positions * C, s.type_vocab * C, C, C,
           L * C * C, L * C, L * C * C, L * C, L * C * C, L * C, L * C * C, L * C, L * C, L * C,
           L * F * C, L * F, L * C * F, L * C, L * C, L * C,
-          C * C, C, s.labels * C, s.labels};
+          C * C, C, K * C, K,
+          P * C * C, P * C, P * C, P * C, P * V, P * 2 * C, P * 2};
+}
+
+// True for parameters AdamW must not decay: biases and LayerNorm gains/shifts (as BERT).
+inline bool is_no_decay(Param p) {
+  switch (p) {
+    case kEmbLnW: case kEmbLnB: case kQB: case kKB: case kVB: case kOB: case kLn1W: case kLn1B:
+    case kFcB: case kProjB: case kLn2W: case kLn2B: case kPoolB: case kClsB: case kMlmB:
+    case kMlmLnW: case kMlmLnB: case kMlmBias: case kNspB:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Pointers into one buffer laid out by param_sizes().
@@ -66,13 +92,43 @@ ParamPtrs<T> carve(T* base, const std::array<size_t, kParamCount>& sizes) {
 struct Batch {
   size_t B = 0, T = 0;
   std::vector<int32_t> ids, types, mask;  // (B, T)
-  std::vector<int32_t> labels;            // (B)
+  std::vector<int32_t> labels;            // (B): class, or NSP label (0 = is next, 1 = random)
+  std::vector<int32_t> mlm_targets;       // (B, T): original id at masked positions, else -1
+};
+
+// Dropout probabilities and the stream the masks are drawn from (see ops.h: mix64); all 0 = off.
+struct DropoutConfig {
+  double hidden = 0.0, attention = 0.0, classifier = 0.0;
+  uint64_t stream = 0;  // set per step, e.g. mix64(seed ^ step)
+};
+
+// What the last forward pass measured.
+struct Metrics {
+  double loss = 0;                           // the loss backward() differentiates
+  double mlm_loss = 0, seq_loss = 0;         // MLM mean; classification or NSP mean
+  size_t mlm_correct = 0, mlm_count = 0;     // masked tokens predicted right / masked tokens
+  size_t seq_correct = 0, seq_count = 0;     // sequences classified right (or NSP) / labelled
+};
+
+// Bump allocator over one buffer; with a null base it only measures.
+template <typename T>
+struct Carver {
+  T* base = nullptr;
+  size_t used = 0;
+  T* take(size_t n) {
+    T* p = base != nullptr && n > 0 ? base + used : nullptr;
+    used += n;
+    return p;
+  }
 };
 
 template <typename T>
-class BertClassifier {
+class BertModel {
  public:
-  explicit BertClassifier(const BertShape& shape) : shape_(shape), sizes_(param_sizes(shape)) {
+  explicit BertModel(const BertShape& shape) : shape_(shape), sizes_(param_sizes(shape)) {
+    if (shape.heads == 0 || shape.hidden % shape.heads != 0) {
+      throw std::invalid_argument("hidden size must be a multiple of the number of heads");
+    }
     size_t total = 0;
     for (size_t n : sizes_) total += n;
     params_.assign(total, T(0));
@@ -81,165 +137,347 @@ class BertClassifier {
 
   const BertShape& shape() const { return shape_; }
   std::vector<T>& params() { return params_; }
+  const std::vector<T>& params() const { return params_; }
   std::vector<T>& grads() { return grads_; }
   ParamPtrs<T> weights() { return carve(params_.data(), sizes_); }
   ParamPtrs<T> gradients() { return carve(grads_.data(), sizes_); }
   const std::array<size_t, kParamCount>& sizes() const { return sizes_; }
+  void set_dropout(const DropoutConfig& dropout) { dropout_ = dropout; }
 
-  // Mean cross-entropy of the labels; keeps the activations for backward(). probs() (B, labels).
+  // Runs the model on the batch and returns the loss (classification: mean cross-entropy of the
+  // labels >= 0; pretraining: MLM mean over masked tokens + NSP mean); keeps the activations for
+  // backward(). probs(): (B, K) class (or NSP) probabilities.
   T forward(const Batch& batch);
-  // Accumulates d(mean loss)/d(params) into grads() (zero it first with zero_grad()).
+  // Accumulates d(loss)/d(params) into grads() (zero it first with zero_grad()).
   void backward(const Batch& batch);
   void zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
-  const std::vector<T>& probs() const { return probs_; }
+  const Metrics& metrics() const { return metrics_; }
+  const T* probs() const { return a_.probs; }
+  size_t seq_classes() const { return shape_.pretraining_heads ? 2 : shape_.labels; }
 
  private:
   struct LayerActs {
-    std::vector<T> q, k, v, att, ctx, attn, res1, ln1, ln1_mean, ln1_rstd, fc, gelu, proj, res2,
-        ln2, ln2_mean, ln2_rstd;
+    T *q, *k, *v, *probs, *att_drop, *att_dropped, *ctx, *attn, *attn_drop, *res1, *ln1,
+        *ln1_mean, *ln1_rstd, *fc, *gelu, *proj, *proj_drop, *res2, *ln2, *ln2_mean, *ln2_rstd;
   };
+  struct Acts {
+    T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;
+    std::vector<LayerActs> layers;
+    T *cls, *pool_pre, *pooled, *pool_drop, *pooled_out, *logits, *probs;
+    T *mlm_in, *mlm_fc, *mlm_gelu, *mlm_ln, *mlm_mean, *mlm_rstd, *mlm_logits, *mlm_probs;
+  };
+  struct Grads {
+    T *dx, *dinp, *dres, *dln1, *dbranch, *dgelu, *dfc, *dctx, *dq, *dk, *dv, *datt;
+    T *dlogits, *dpooled, *dpool_pre, *dcls;
+    T *dmlm_logits, *dmlm_ln, *dmlm_gelu, *dmlm_fc, *dmlm_in;
+  };
+
+  void carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M);
+  void carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M);
 
   BertShape shape_;
   std::array<size_t, kParamCount> sizes_;
   std::vector<T> params_, grads_;
-  // Activations of the last forward pass, sized for its batch.
-  std::vector<T> emb_, emb_ln_, emb_mean_, emb_rstd_, cls_, pool_pre_, pooled_, logits_, probs_;
-  std::vector<LayerActs> acts_;
+  DropoutConfig dropout_;
+  std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
+  Acts a_{};
+  Grads d_{};
+  std::vector<int32_t> mlm_rows_, mlm_row_targets_;  // masked positions (row in B*T), targets
+  Metrics metrics_;
 };
 
 template <typename T>
-T BertClassifier<T>::forward(const Batch& batch) {
-  const size_t B = batch.B, Tk = batch.T, N = B * Tk;
-  const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
-  const size_t K = shape_.labels;
-  const T eps = static_cast<T>(shape_.layer_norm_eps);
-  const ParamPtrs<T> w = weights();
-
-  emb_.resize(N * C);
-  emb_ln_.resize(N * C);
-  emb_mean_.resize(N);
-  emb_rstd_.resize(N);
-  embeddings_forward(emb_.data(), batch.ids.data(), batch.types.data(), w[kWte], w[kWpe],
-                     w[kWtt], N, Tk, C);
-  layernorm_forward(emb_ln_.data(), emb_mean_.data(), emb_rstd_.data(), emb_.data(), w[kEmbLnW],
-                    w[kEmbLnB], N, C, eps);
-
-  acts_.resize(shape_.layers);
-  const T* x = emb_ln_.data();  // (N, C) input of the layer
-  for (size_t l = 0; l < shape_.layers; ++l) {
-    LayerActs& a = acts_[l];
-    for (auto* v : {&a.q, &a.k, &a.v, &a.ctx, &a.attn, &a.res1, &a.ln1, &a.proj, &a.res2, &a.ln2})
-      v->resize(N * C);
-    for (auto* v : {&a.ln1_mean, &a.ln1_rstd, &a.ln2_mean, &a.ln2_rstd}) v->resize(N);
-    a.att.resize(B * NH * Tk * Tk);
-    a.fc.resize(N * F);
-    a.gelu.resize(N * F);
-    matmul_forward(a.q.data(), x, w[kQW] + l * C * C, w[kQB] + l * C, N, C, C);
-    matmul_forward(a.k.data(), x, w[kKW] + l * C * C, w[kKB] + l * C, N, C, C);
-    matmul_forward(a.v.data(), x, w[kVW] + l * C * C, w[kVB] + l * C, N, C, C);
-    attention_forward(a.ctx.data(), a.att.data(), a.q.data(), a.k.data(), a.v.data(),
-                      batch.mask.data(), B, Tk, C, NH);
-    matmul_forward(a.attn.data(), a.ctx.data(), w[kOW] + l * C * C, w[kOB] + l * C, N, C, C);
-    for (size_t i = 0; i < N * C; ++i) a.res1[i] = a.attn[i] + x[i];
-    layernorm_forward(a.ln1.data(), a.ln1_mean.data(), a.ln1_rstd.data(), a.res1.data(),
-                      w[kLn1W] + l * C, w[kLn1B] + l * C, N, C, eps);
-    matmul_forward(a.fc.data(), a.ln1.data(), w[kFcW] + l * F * C, w[kFcB] + l * F, N, C, F);
-    gelu_forward(a.gelu.data(), a.fc.data(), N * F);
-    matmul_forward(a.proj.data(), a.gelu.data(), w[kProjW] + l * C * F, w[kProjB] + l * C, N, F,
-                   C);
-    for (size_t i = 0; i < N * C; ++i) a.res2[i] = a.proj[i] + a.ln1[i];
-    layernorm_forward(a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), a.res2.data(),
-                      w[kLn2W] + l * C, w[kLn2B] + l * C, N, C, eps);
-    x = a.ln2.data();
+void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
+  const size_t N = B * Tk, C = shape_.hidden, F = shape_.intermediate;
+  const size_t att = B * shape_.heads * Tk * Tk, K = seq_classes(), V = shape_.vocab;
+  const bool hidden_drop = dropout_.hidden > 0, att_drop = dropout_.attention > 0;
+  a_.emb = c.take(N * C);
+  a_.emb_ln = c.take(N * C);
+  a_.emb_mean = c.take(N);
+  a_.emb_rstd = c.take(N);
+  a_.emb_drop = c.take(hidden_drop ? N * C : 0);
+  a_.emb_out = c.take(hidden_drop ? N * C : 0);
+  if (!hidden_drop) a_.emb_out = a_.emb_ln;
+  a_.layers.resize(shape_.layers);
+  for (LayerActs& l : a_.layers) {
+    l.q = c.take(N * C);
+    l.k = c.take(N * C);
+    l.v = c.take(N * C);
+    l.probs = c.take(att);
+    l.att_drop = c.take(att_drop ? att : 0);
+    l.att_dropped = c.take(att_drop ? att : 0);
+    l.ctx = c.take(N * C);
+    l.attn = c.take(N * C);
+    l.attn_drop = c.take(hidden_drop ? N * C : 0);
+    l.res1 = c.take(N * C);
+    l.ln1 = c.take(N * C);
+    l.ln1_mean = c.take(N);
+    l.ln1_rstd = c.take(N);
+    l.fc = c.take(N * F);
+    l.gelu = c.take(N * F);
+    l.proj = c.take(N * C);
+    l.proj_drop = c.take(hidden_drop ? N * C : 0);
+    l.res2 = c.take(N * C);
+    l.ln2 = c.take(N * C);
+    l.ln2_mean = c.take(N);
+    l.ln2_rstd = c.take(N);
   }
-
-  // Pooler on each sequence's first token ([CLS]), then the classifier.
-  cls_.resize(B * C);
-  pool_pre_.resize(B * C);
-  pooled_.resize(B * C);
-  logits_.resize(B * K);
-  probs_.resize(B * K);
-  for (size_t b = 0; b < B; ++b) {
-    for (size_t c = 0; c < C; ++c) cls_[b * C + c] = x[b * Tk * C + c];
-  }
-  matmul_forward(pool_pre_.data(), cls_.data(), w[kPoolW], w[kPoolB], B, C, C);
-  tanh_forward(pooled_.data(), pool_pre_.data(), B * C);
-  matmul_forward(logits_.data(), pooled_.data(), w[kClsW], w[kClsB], B, C, K);
-  size_t count = 0;
-  const T loss = crossentropy_forward(probs_.data(), logits_.data(), batch.labels.data(), B, K,
-                                      &count);
-  return count > 0 ? loss / static_cast<T>(count) : T(0);
+  const bool cls_drop = !shape_.pretraining_heads && dropout_.classifier > 0;
+  a_.cls = c.take(B * C);
+  a_.pool_pre = c.take(B * C);
+  a_.pooled = c.take(B * C);
+  a_.pool_drop = c.take(cls_drop ? B * C : 0);
+  a_.pooled_out = c.take(cls_drop ? B * C : 0);
+  if (!cls_drop) a_.pooled_out = a_.pooled;
+  a_.logits = c.take(B * K);
+  a_.probs = c.take(B * K);
+  a_.mlm_in = c.take(M * C);
+  a_.mlm_fc = c.take(M * C);
+  a_.mlm_gelu = c.take(M * C);
+  a_.mlm_ln = c.take(M * C);
+  a_.mlm_mean = c.take(M);
+  a_.mlm_rstd = c.take(M);
+  a_.mlm_logits = c.take(M * V);
+  a_.mlm_probs = c.take(M * V);
 }
 
 template <typename T>
-void BertClassifier<T>::backward(const Batch& batch) {
+void BertModel<T>::carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M) {
+  const size_t N = B * Tk, C = shape_.hidden, F = shape_.intermediate;
+  const size_t K = seq_classes(), V = shape_.vocab;
+  for (T** p : {&d_.dx, &d_.dinp, &d_.dres, &d_.dln1, &d_.dbranch, &d_.dctx, &d_.dq, &d_.dk,
+                &d_.dv}) {
+    *p = c.take(N * C);
+  }
+  d_.dgelu = c.take(N * F);
+  d_.dfc = c.take(N * F);
+  d_.datt = c.take(B * shape_.heads * Tk * Tk);
+  d_.dlogits = c.take(B * K);
+  for (T** p : {&d_.dpooled, &d_.dpool_pre, &d_.dcls}) *p = c.take(B * C);
+  d_.dmlm_logits = c.take(M * V);
+  for (T** p : {&d_.dmlm_ln, &d_.dmlm_gelu, &d_.dmlm_fc, &d_.dmlm_in}) *p = c.take(M * C);
+}
+
+template <typename T>
+T BertModel<T>::forward(const Batch& batch) {
   const size_t B = batch.B, Tk = batch.T, N = B * Tk;
   const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
-  const size_t K = shape_.labels;
+  const size_t K = seq_classes(), V = shape_.vocab;
+  const T eps = static_cast<T>(shape_.layer_norm_eps);
+  const ParamPtrs<T> w = weights();
+  if (Tk > shape_.max_positions) throw std::invalid_argument("batch longer than max_positions");
+
+  mlm_rows_.clear();
+  mlm_row_targets_.clear();
+  if (shape_.pretraining_heads) {
+    for (size_t n = 0; n < batch.mlm_targets.size(); ++n) {
+      if (batch.mlm_targets[n] < 0) continue;
+      mlm_rows_.push_back(static_cast<int32_t>(n));
+      mlm_row_targets_.push_back(batch.mlm_targets[n]);
+    }
+  }
+  const size_t M = mlm_rows_.size();
+
+  Carver<T> measure;
+  carve_acts(measure, B, Tk, M);
+  if (act_buffer_.size() < measure.used) act_buffer_.resize(measure.used);
+  Carver<T> carver{act_buffer_.data(), 0};
+  carve_acts(carver, B, Tk, M);
+
+  // Dropout masks: one stream per site (embeddings, each layer's three sites, classifier).
+  const uint64_t stream = dropout_.stream;
+  auto site = [stream](uint64_t id) { return mix64(stream ^ mix64(id + 1)); };
+
+  embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte], w[kWpe], w[kWtt], N,
+                     Tk, C);
+  layernorm_forward(a_.emb_ln, a_.emb_mean, a_.emb_rstd, a_.emb, w[kEmbLnW], w[kEmbLnB], N, C,
+                    eps);
+  if (a_.emb_drop != nullptr) {
+    dropout_mask(a_.emb_drop, N * C, dropout_.hidden, site(0));
+    std::copy(a_.emb_ln, a_.emb_ln + N * C, a_.emb_out);
+    apply_mask(a_.emb_out, a_.emb_drop, N * C);
+  }
+
+  const T* x = a_.emb_out;  // (N, C) input of the layer
+  for (size_t l = 0; l < shape_.layers; ++l) {
+    LayerActs& a = a_.layers[l];
+    dense_forward(a.q, x, w[kQW] + l * C * C, w[kQB] + l * C, N, C, C);
+    dense_forward(a.k, x, w[kKW] + l * C * C, w[kKB] + l * C, N, C, C);
+    dense_forward(a.v, x, w[kVW] + l * C * C, w[kVB] + l * C, N, C, C);
+    if (a.att_drop != nullptr) {
+      dropout_mask(a.att_drop, B * NH * Tk * Tk, dropout_.attention, site(3 * l + 1));
+    }
+    attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v,
+                      batch.mask.data(), B, Tk, C, NH);
+    dense_forward(a.attn, a.ctx, w[kOW] + l * C * C, w[kOB] + l * C, N, C, C);
+    if (a.attn_drop != nullptr) {
+      dropout_mask(a.attn_drop, N * C, dropout_.hidden, site(3 * l + 2));
+      apply_mask(a.attn, a.attn_drop, N * C);
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N * C; ++i) a.res1[i] = a.attn[i] + x[i];
+    layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, w[kLn1W] + l * C, w[kLn1B] + l * C,
+                      N, C, eps);
+    dense_forward(a.fc, a.ln1, w[kFcW] + l * F * C, w[kFcB] + l * F, N, C, F);
+    gelu_forward(a.gelu, a.fc, N * F);
+    dense_forward(a.proj, a.gelu, w[kProjW] + l * C * F, w[kProjB] + l * C, N, F, C);
+    if (a.proj_drop != nullptr) {
+      dropout_mask(a.proj_drop, N * C, dropout_.hidden, site(3 * l + 3));
+      apply_mask(a.proj, a.proj_drop, N * C);
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N * C; ++i) a.res2[i] = a.proj[i] + a.ln1[i];
+    layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.res2, w[kLn2W] + l * C, w[kLn2B] + l * C,
+                      N, C, eps);
+    x = a.ln2;
+  }
+
+  // Pooler on each sequence's first token ([CLS]), then the classifier or the NSP head.
+  for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
+  dense_forward(a_.pool_pre, a_.cls, w[kPoolW], w[kPoolB], B, C, C);
+  tanh_forward(a_.pooled, a_.pool_pre, B * C);
+  if (a_.pool_drop != nullptr) {
+    dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
+    std::copy(a_.pooled, a_.pooled + B * C, a_.pooled_out);
+    apply_mask(a_.pooled_out, a_.pool_drop, B * C);
+  }
+  const T* head_w = shape_.pretraining_heads ? w[kNspW] : w[kClsW];
+  const T* head_b = shape_.pretraining_heads ? w[kNspB] : w[kClsB];
+  dense_forward(a_.logits, a_.pooled_out, head_w, head_b, B, C, K);
+  metrics_ = Metrics{};
+  size_t count = 0;
+  const T seq_sum = crossentropy_forward(a_.probs, a_.logits, batch.labels.data(), B, K, &count);
+  metrics_.seq_count = count;
+  metrics_.seq_loss = count > 0 ? static_cast<double>(seq_sum) / static_cast<double>(count) : 0.0;
+  for (size_t b = 0; b < B; ++b) {
+    if (batch.labels[b] < 0) continue;
+    const T* p = a_.probs + b * K;
+    const size_t best = static_cast<size_t>(std::max_element(p, p + K) - p);
+    metrics_.seq_correct += best == static_cast<size_t>(batch.labels[b]) ? 1 : 0;
+  }
+  metrics_.loss = metrics_.seq_loss;
+  T loss = count > 0 ? seq_sum / static_cast<T>(count) : T(0);
+
+  if (M > 0) {
+    // MLM head on the masked positions only: transform (dense, GELU, LayerNorm), then the
+    // decoder tied to the word embeddings plus its own bias. (HF runs it on every position and
+    // ignores the others in the loss; the masked rows' results are the same.)
+    for (size_t m = 0; m < M; ++m) {
+      const T* row = x + static_cast<size_t>(mlm_rows_[m]) * C;
+      std::copy(row, row + C, a_.mlm_in + m * C);
+    }
+    dense_forward(a_.mlm_fc, a_.mlm_in, w[kMlmW], w[kMlmB], M, C, C);
+    gelu_forward(a_.mlm_gelu, a_.mlm_fc, M * C);
+    layernorm_forward(a_.mlm_ln, a_.mlm_mean, a_.mlm_rstd, a_.mlm_gelu, w[kMlmLnW], w[kMlmLnB], M,
+                      C, eps);
+    dense_forward(a_.mlm_logits, a_.mlm_ln, w[kWte], w[kMlmBias], M, C, V);
+    size_t used = 0;
+    const T mlm_sum = crossentropy_forward(a_.mlm_probs, a_.mlm_logits, mlm_row_targets_.data(),
+                                           M, V, &used);
+    metrics_.mlm_count = used;
+    metrics_.mlm_loss = static_cast<double>(mlm_sum) / static_cast<double>(used);
+    for (size_t m = 0; m < M; ++m) {
+      const T* p = a_.mlm_probs + m * V;
+      const size_t best = static_cast<size_t>(std::max_element(p, p + V) - p);
+      metrics_.mlm_correct += best == static_cast<size_t>(mlm_row_targets_[m]) ? 1 : 0;
+    }
+    metrics_.loss += metrics_.mlm_loss;
+    loss += mlm_sum / static_cast<T>(used);
+  }
+  return loss;  // in T: the double gradient check needs it unrounded
+}
+
+template <typename T>
+void BertModel<T>::backward(const Batch& batch) {
+  const size_t B = batch.B, Tk = batch.T, N = B * Tk;
+  const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
+  const size_t K = seq_classes(), V = shape_.vocab, M = mlm_rows_.size();
   const ParamPtrs<T> w = weights();
   const ParamPtrs<T> g = gradients();
 
-  size_t count = 0;
-  for (int32_t label : batch.labels) count += label >= 0 ? 1 : 0;
-  if (count == 0) return;
-  std::vector<T> dlogits(B * K, T(0)), dpooled(B * C, T(0)), dpool_pre(B * C, T(0)),
-      dcls(B * C, T(0));
-  crossentropy_backward(dlogits.data(), probs_.data(), batch.labels.data(), B, K,
-                        T(1) / static_cast<T>(count));
-  matmul_backward(dpooled.data(), g[kClsW], g[kClsB], dlogits.data(), pooled_.data(), w[kClsW], B,
-                  C, K);
-  tanh_backward(dpool_pre.data(), pooled_.data(), dpooled.data(), B * C);
-  matmul_backward(dcls.data(), g[kPoolW], g[kPoolB], dpool_pre.data(), cls_.data(), w[kPoolW], B,
-                  C, C);
+  Carver<T> measure;
+  carve_grads(measure, B, Tk, M);
+  if (grad_buffer_.size() < measure.used) grad_buffer_.resize(measure.used);
+  std::fill(grad_buffer_.begin(), grad_buffer_.begin() + measure.used, T(0));
+  Carver<T> carver{grad_buffer_.data(), 0};
+  carve_grads(carver, B, Tk, M);
 
-  std::vector<T> dx(N * C, T(0));  // gradient of the current layer's output
-  for (size_t b = 0; b < B; ++b) {
-    for (size_t c = 0; c < C; ++c) dx[b * Tk * C + c] = dcls[b * C + c];
+  // Sequence head (classifier or NSP) -> pooled -> [CLS] rows of the last layer's output.
+  if (metrics_.seq_count > 0) {
+    crossentropy_backward(d_.dlogits, a_.probs, batch.labels.data(), B, K,
+                          T(1) / static_cast<T>(metrics_.seq_count));
+    const Param head_w = shape_.pretraining_heads ? kNspW : kClsW;
+    const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;
+    dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.pooled_out, w[head_w], B, C,
+                   K);
+    if (a_.pool_drop != nullptr) apply_mask(d_.dpooled, a_.pool_drop, B * C);
+    tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
+    dense_backward(d_.dcls, g[kPoolW], g[kPoolB], d_.dpool_pre, a_.cls, w[kPoolW], B, C, C);
+    for (size_t b = 0; b < B; ++b) {
+      for (size_t c = 0; c < C; ++c) d_.dx[b * Tk * C + c] += d_.dcls[b * C + c];
+    }
   }
-  std::vector<T> dres(N * C), dln1(N * C), dgelu(N * F), dfc(N * F), dctx(N * C), dq(N * C),
-      dk(N * C), dv(N * C), dinp(N * C), datt(Tk);
+  // MLM head -> masked rows of the last layer's output; the decoder's weight is wte (tied).
+  if (M > 0) {
+    crossentropy_backward(d_.dmlm_logits, a_.mlm_probs, mlm_row_targets_.data(), M, V,
+                          T(1) / static_cast<T>(metrics_.mlm_count));
+    dense_backward(d_.dmlm_ln, g[kWte], g[kMlmBias], d_.dmlm_logits, a_.mlm_ln, w[kWte], M, C, V);
+    layernorm_backward(d_.dmlm_gelu, g[kMlmLnW], g[kMlmLnB], d_.dmlm_ln, a_.mlm_gelu, w[kMlmLnW],
+                       a_.mlm_mean, a_.mlm_rstd, M, C);
+    gelu_backward(d_.dmlm_fc, a_.mlm_fc, d_.dmlm_gelu, M * C);
+    dense_backward(d_.dmlm_in, g[kMlmW], g[kMlmB], d_.dmlm_fc, a_.mlm_in, w[kMlmW], M, C, C);
+    for (size_t m = 0; m < M; ++m) {
+      T* row = d_.dx + static_cast<size_t>(mlm_rows_[m]) * C;
+      for (size_t c = 0; c < C; ++c) row[c] += d_.dmlm_in[m * C + c];
+    }
+  }
+
   for (size_t l = shape_.layers; l-- > 0;) {
-    const LayerActs& a = acts_[l];
-    const T* x = l == 0 ? emb_ln_.data() : acts_[l - 1].ln2.data();
-    std::fill(dres.begin(), dres.end(), T(0));
-    layernorm_backward(dres.data(), g[kLn2W] + l * C, g[kLn2B] + l * C, dx.data(), a.res2.data(),
-                       w[kLn2W] + l * C, a.ln2_mean.data(), a.ln2_rstd.data(), N, C);
-    // res2 = proj + ln1: both branches get dres.
-    dln1 = dres;
-    std::fill(dgelu.begin(), dgelu.end(), T(0));
-    matmul_backward(dgelu.data(), g[kProjW] + l * C * F, g[kProjB] + l * C, dres.data(),
-                    a.gelu.data(), w[kProjW] + l * C * F, N, F, C);
-    std::fill(dfc.begin(), dfc.end(), T(0));
-    gelu_backward(dfc.data(), a.fc.data(), dgelu.data(), N * F);
-    matmul_backward(dln1.data(), g[kFcW] + l * F * C, g[kFcB] + l * F, dfc.data(), a.ln1.data(),
-                    w[kFcW] + l * F * C, N, C, F);
-    std::fill(dres.begin(), dres.end(), T(0));
-    layernorm_backward(dres.data(), g[kLn1W] + l * C, g[kLn1B] + l * C, dln1.data(),
-                       a.res1.data(), w[kLn1W] + l * C, a.ln1_mean.data(), a.ln1_rstd.data(), N,
-                       C);
-    // res1 = attn + x: x gets dres directly, plus the q/k/v paths below.
-    dinp = dres;
-    std::fill(dctx.begin(), dctx.end(), T(0));
-    matmul_backward(dctx.data(), g[kOW] + l * C * C, g[kOB] + l * C, dres.data(), a.ctx.data(),
-                    w[kOW] + l * C * C, N, C, C);
-    std::fill(dq.begin(), dq.end(), T(0));
-    std::fill(dk.begin(), dk.end(), T(0));
-    std::fill(dv.begin(), dv.end(), T(0));
-    attention_backward(dq.data(), dk.data(), dv.data(), datt.data(), dctx.data(), a.att.data(),
-                       a.q.data(), a.k.data(), a.v.data(), B, Tk, C, NH);
-    matmul_backward(dinp.data(), g[kQW] + l * C * C, g[kQB] + l * C, dq.data(), x,
-                    w[kQW] + l * C * C, N, C, C);
-    matmul_backward(dinp.data(), g[kKW] + l * C * C, g[kKB] + l * C, dk.data(), x,
-                    w[kKW] + l * C * C, N, C, C);
-    matmul_backward(dinp.data(), g[kVW] + l * C * C, g[kVB] + l * C, dv.data(), x,
-                    w[kVW] + l * C * C, N, C, C);
-    dx = dinp;
+    const LayerActs& a = a_.layers[l];
+    const T* x = l == 0 ? a_.emb_out : a_.layers[l - 1].ln2;
+    std::fill(d_.dres, d_.dres + N * C, T(0));
+    layernorm_backward(d_.dres, g[kLn2W] + l * C, g[kLn2B] + l * C, d_.dx, a.res2,
+                       w[kLn2W] + l * C, a.ln2_mean, a.ln2_rstd, N, C);
+    // res2 = dropout(proj) + ln1: ln1 gets dres, proj gets dres * mask.
+    std::copy(d_.dres, d_.dres + N * C, d_.dln1);
+    std::copy(d_.dres, d_.dres + N * C, d_.dbranch);
+    if (a.proj_drop != nullptr) apply_mask(d_.dbranch, a.proj_drop, N * C);
+    std::fill(d_.dgelu, d_.dgelu + N * F, T(0));
+    dense_backward(d_.dgelu, g[kProjW] + l * C * F, g[kProjB] + l * C, d_.dbranch, a.gelu,
+                   w[kProjW] + l * C * F, N, F, C);
+    std::fill(d_.dfc, d_.dfc + N * F, T(0));
+    gelu_backward(d_.dfc, a.fc, d_.dgelu, N * F);
+    dense_backward(d_.dln1, g[kFcW] + l * F * C, g[kFcB] + l * F, d_.dfc, a.ln1,
+                   w[kFcW] + l * F * C, N, C, F);
+    std::fill(d_.dres, d_.dres + N * C, T(0));
+    layernorm_backward(d_.dres, g[kLn1W] + l * C, g[kLn1B] + l * C, d_.dln1, a.res1,
+                       w[kLn1W] + l * C, a.ln1_mean, a.ln1_rstd, N, C);
+    // res1 = dropout(attn) + x: x gets dres directly, plus the q/k/v paths below.
+    std::copy(d_.dres, d_.dres + N * C, d_.dinp);
+    std::copy(d_.dres, d_.dres + N * C, d_.dbranch);
+    if (a.attn_drop != nullptr) apply_mask(d_.dbranch, a.attn_drop, N * C);
+    std::fill(d_.dctx, d_.dctx + N * C, T(0));
+    dense_backward(d_.dctx, g[kOW] + l * C * C, g[kOB] + l * C, d_.dbranch, a.ctx,
+                   w[kOW] + l * C * C, N, C, C);
+    std::fill(d_.dq, d_.dq + N * C, T(0));
+    std::fill(d_.dk, d_.dk + N * C, T(0));
+    std::fill(d_.dv, d_.dv + N * C, T(0));
+    attention_backward(d_.dq, d_.dk, d_.dv, d_.datt, d_.dctx, a.probs, a.att_dropped, a.att_drop,
+                       a.q, a.k, a.v, B, Tk, C, NH);
+    dense_backward(d_.dinp, g[kQW] + l * C * C, g[kQB] + l * C, d_.dq, x, w[kQW] + l * C * C, N,
+                   C, C);
+    dense_backward(d_.dinp, g[kKW] + l * C * C, g[kKB] + l * C, d_.dk, x, w[kKW] + l * C * C, N,
+                   C, C);
+    dense_backward(d_.dinp, g[kVW] + l * C * C, g[kVB] + l * C, d_.dv, x, w[kVW] + l * C * C, N,
+                   C, C);
+    std::swap(d_.dx, d_.dinp);
   }
-  std::vector<T> demb(N * C, T(0));
-  layernorm_backward(demb.data(), g[kEmbLnW], g[kEmbLnB], dx.data(), emb_.data(), w[kEmbLnW],
-                     emb_mean_.data(), emb_rstd_.data(), N, C);
-  embeddings_backward(g[kWte], g[kWpe], g[kWtt], demb.data(), batch.ids.data(),
-                      batch.types.data(), N, Tk, C);
+  if (a_.emb_drop != nullptr) apply_mask(d_.dx, a_.emb_drop, N * C);
+  std::fill(d_.dres, d_.dres + N * C, T(0));
+  layernorm_backward(d_.dres, g[kEmbLnW], g[kEmbLnB], d_.dx, a_.emb, w[kEmbLnW], a_.emb_mean,
+                     a_.emb_rstd, N, C);
+  embeddings_backward(g[kWte], g[kWpe], g[kWtt], d_.dres, batch.ids.data(), batch.types.data(), N,
+                      Tk, C);
 }
 
 }  // namespace train

@@ -25,6 +25,7 @@ namespace train {
 template <typename T>
 void embeddings_forward(T* out, const int32_t* ids, const int32_t* types, const T* wte,
                         const T* wpe, const T* wtt, size_t N, size_t tokens, size_t C) {
+#pragma omp parallel for schedule(static)
   for (size_t n = 0; n < N; ++n) {
     const T* w = wte + static_cast<size_t>(ids[n]) * C;
     const T* p = wpe + (n % tokens) * C;
@@ -53,6 +54,7 @@ void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t
 template <typename T>
 void layernorm_forward(T* out, T* mean, T* rstd, const T* inp, const T* w, const T* b, size_t N,
                        size_t C, T eps) {
+#pragma omp parallel for schedule(static)
   for (size_t n = 0; n < N; ++n) {
     const T* x = inp + n * C;
     T m = 0;
@@ -68,9 +70,12 @@ void layernorm_forward(T* out, T* mean, T* rstd, const T* inp, const T* w, const
   }
 }
 
+// Rows in parallel for dinp, then columns in parallel for dw, db: every sum has one fixed order,
+// whatever the thread count.
 template <typename T>
 void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, const T* w,
                         const T* mean, const T* rstd, size_t N, size_t C) {
+#pragma omp parallel for schedule(static)
   for (size_t n = 0; n < N; ++n) {
     const T* x = inp + n * C;
     const T* dy = dout + n * C;
@@ -87,10 +92,19 @@ void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, cons
     for (size_t c = 0; c < C; ++c) {
       const T xhat = (x[c] - mean[n]) * rstd[n];
       const T dnorm = w[c] * dy[c];
-      db[c] += dy[c];
-      dw[c] += xhat * dy[c];
       dinp[n * C + c] += (dnorm - dnorm_mean - xhat * dnorm_norm_mean) * rstd[n];
     }
+  }
+#pragma omp parallel for schedule(static)
+  for (size_t c = 0; c < C; ++c) {
+    T sum_w = 0, sum_b = 0;
+    for (size_t n = 0; n < N; ++n) {
+      const T dy = dout[n * C + c];
+      sum_b += dy;
+      sum_w += (inp[n * C + c] - mean[n]) * rstd[n] * dy;
+    }
+    dw[c] += sum_w;
+    db[c] += sum_b;
   }
 }
 
@@ -127,6 +141,7 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
 // Exact-erf GELU, as BERT: out = x/2 (1 + erf(x / sqrt 2)).
 template <typename T>
 void gelu_forward(T* out, const T* inp, size_t n) {
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; ++i) {
     out[i] = T(0.5) * inp[i] * (T(1) + std::erf(inp[i] * T(0.70710678118654752440)));
   }
@@ -135,6 +150,7 @@ void gelu_forward(T* out, const T* inp, size_t n) {
 // dinp += dout * (Phi(x) + x phi(x)).
 template <typename T>
 void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; ++i) {
     const T x = inp[i];
     const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
@@ -145,12 +161,14 @@ void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
 
 template <typename T>
 void tanh_forward(T* out, const T* inp, size_t n) {
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; ++i) out[i] = std::tanh(inp[i]);
 }
 
 // dinp += dout * (1 - out^2), from the forward output.
 template <typename T>
 void tanh_backward(T* dinp, const T* out, const T* dout, size_t n) {
+#pragma omp parallel for schedule(static)
   for (size_t i = 0; i < n; ++i) dinp[i] += dout[i] * (T(1) - out[i] * out[i]);
 }
 
@@ -238,13 +256,13 @@ void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* at
 }
 
 // Softmax cross-entropy over rows of logits (N, V) with integer targets; rows whose target is
-// negative are ignored (unmasked MLM positions, padding). probs (N, V) is written; returns the
-// summed loss and sets *count to the number of rows that count.
+// negative are ignored (unmasked MLM positions, padding). probs (N, V) is written (rows in
+// parallel); the loss is then summed in row order. Returns the summed loss and sets *count to
+// the number of rows that count.
 template <typename T>
 T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t N, size_t V,
                        size_t* count) {
-  T loss = 0;
-  size_t used = 0;
+#pragma omp parallel for schedule(static)
   for (size_t n = 0; n < N; ++n) {
     if (targets[n] < 0) continue;
     const T* x = logits + n * V;
@@ -256,8 +274,15 @@ T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t
       p[i] = std::exp(x[i] - max_logit);
       sum += p[i];
     }
-    for (size_t i = 0; i < V; ++i) p[i] /= sum;
-    loss += -(x[static_cast<size_t>(targets[n])] - max_logit - std::log(sum));
+    const T inv = T(1) / sum;
+    for (size_t i = 0; i < V; ++i) p[i] *= inv;
+  }
+  T loss = 0;
+  size_t used = 0;
+  for (size_t n = 0; n < N; ++n) {
+    if (targets[n] < 0) continue;
+    const T p = probs[n * V + static_cast<size_t>(targets[n])];
+    loss -= std::log(p > std::numeric_limits<T>::min() ? p : std::numeric_limits<T>::min());
     ++used;
   }
   *count = used;
@@ -269,6 +294,7 @@ T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t
 template <typename T>
 void crossentropy_backward(T* dlogits, const T* probs, const int32_t* targets, size_t N, size_t V,
                            T scale) {
+#pragma omp parallel for schedule(static)
   for (size_t n = 0; n < N; ++n) {
     if (targets[n] < 0) continue;
     for (size_t i = 0; i < V; ++i) {

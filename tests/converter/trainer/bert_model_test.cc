@@ -1,7 +1,8 @@
-// Whole-model gradient check of the trainer's BertForSequenceClassification, in double: every
-// parameter's analytic gradient (backward through heads, encoder layers, attention with padding
-// and embeddings) against central differences of the mean loss. Required: relative error
-// <= 1e-6 per parameter tensor.
+// Whole-model gradient checks of the trainer's BERT, in double: every parameter's analytic
+// gradient (backward through the heads, encoder layers, attention with padding, dropout and
+// embeddings) against central differences of the loss, for the classification model and for the
+// pretraining model (MLM + NSP). Required: relative error <= 1e-6 per parameter tensor.
+// Then the float model (packed SIMD GEMM, threads) against the double one on the same weights.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,7 +15,7 @@ namespace edgebert {
 namespace train {
 namespace {
 
-TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every parameter") {
+BertShape tiny_shape(bool pretraining) {
   BertShape shape;
   shape.vocab = 13;
   shape.max_positions = 8;
@@ -24,34 +25,53 @@ TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every paramet
   shape.layers = 2;
   shape.intermediate = 12;
   shape.labels = 3;
-  BertClassifier<double> model(shape);
-  std::mt19937 rng(7);
+  shape.pretraining_heads = pretraining;
+  return shape;
+}
+
+template <typename T>
+void randomize(BertModel<T>& model, uint32_t seed) {
+  std::mt19937 rng(seed);
   std::normal_distribution<double> dist(0.0, 0.5);
-  for (double& p : model.params()) p = dist(rng);
+  for (T& p : model.params()) p = static_cast<T>(dist(rng));
   // LayerNorm gains near 1, as after initialisation.
   auto w = model.weights();
   const auto& sizes = model.sizes();
-  for (Param gain : {kEmbLnW, kLn1W, kLn2W}) {
-    for (size_t i = 0; i < sizes[gain]; ++i) w[gain][i] += 1.0;
+  for (Param gain : {kEmbLnW, kLn1W, kLn2W, kMlmLnW}) {
+    for (size_t i = 0; i < sizes[gain]; ++i) w[gain][i] += T(1);
   }
+}
 
-  // Two sequences, the second padded (dynamic padding to the longest, 5 tokens), pair types.
+// Two sequences, the second padded (dynamic padding to the longest, 5 tokens), pair types.
+Batch tiny_batch(bool pretraining) {
   Batch batch;
   batch.B = 2;
   batch.T = 5;
   batch.ids = {2, 5, 7, 3, 9, 2, 11, 3, 0, 0};
   batch.types = {0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
   batch.mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-  batch.labels = {2, 0};
+  batch.labels = pretraining ? std::vector<int32_t>{1, 0} : std::vector<int32_t>{2, 0};
+  if (pretraining) batch.mlm_targets = {-1, 6, -1, -1, 12, -1, 4, -1, -1, -1};
+  return batch;
+}
+
+void check_gradients(bool pretraining, const DropoutConfig& dropout) {
+  const BertShape shape = tiny_shape(pretraining);
+  BertModel<double> model(shape);
+  randomize(model, 7);
+  model.set_dropout(dropout);
+  const Batch batch = tiny_batch(pretraining);
 
   const double loss = model.forward(batch);
   CHECK(std::isfinite(loss));
   CHECK(loss > 0.0);
+  if (pretraining) CHECK(model.metrics().mlm_count == 3);
   model.zero_grad();
   model.backward(batch);
   const std::vector<double> analytic = model.grads();
 
   std::vector<double>& params = model.params();
+  const auto& sizes = model.sizes();
   const double e = 1e-6;
   size_t offset = 0;
   for (size_t t = 0; t < kParamCount; ++t) {
@@ -68,12 +88,14 @@ TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every paramet
       a2 += analytic[i] * analytic[i];
       n2 += numeric * numeric;
     }
+    offset += sizes[t];
+    if (sizes[t] == 0) continue;  // head not present in this model
     // The key bias adds the same amount to all scores of a query, which softmax ignores: its
     // true gradient is 0, so the analytic value (~1e-17) and the numeric one (rounding noise)
     // are compared in absolute terms. Every other tensor has a gradient of order 1e-3 or more.
     const double denom = std::sqrt(std::max(a2, n2));
-    INFO("parameter tensor " << t << ": |grad| " << std::sqrt(a2) << ", |diff| "
-                             << std::sqrt(diff2));
+    INFO("pretraining " << pretraining << ", dropout " << dropout.hidden << ", parameter tensor "
+                        << t << ": |grad| " << std::sqrt(a2) << ", |diff| " << std::sqrt(diff2));
     if (t == kKB) {
       CHECK(std::sqrt(a2) <= 1e-12);
       CHECK(std::sqrt(n2) <= 1e-8);
@@ -83,14 +105,77 @@ TEST_CASE("Trainer gradients: whole BertForSequenceClassification, every paramet
       INFO("relative error " << error);
       CHECK(error <= 1e-6);
     }
-    offset += sizes[t];
   }
-  // Padding must not influence the loss: id 0 appears only at the second sequence's padded
-  // positions (masked as keys, never pooled), so its word-embedding row gets exactly no gradient.
-  const auto g = model.gradients();
-  double pad_row = 0;
-  for (size_t c = 0; c < shape.hidden; ++c) pad_row += std::fabs(g[kWte][0 * shape.hidden + c]);
-  CHECK(pad_row == 0.0);
+  if (!pretraining) {
+    // Padding must not influence the loss: id 0 appears only at the second sequence's padded
+    // positions (masked as keys, never pooled), so its word-embedding row gets no gradient.
+    const auto g = model.gradients();
+    double pad_row = 0;
+    for (size_t c = 0; c < shape.hidden; ++c) pad_row += std::fabs(g[kWte][c]);
+    CHECK(pad_row == 0.0);
+  }
+}
+
+DropoutConfig some_dropout() {
+  DropoutConfig d;
+  d.hidden = 0.2;
+  d.attention = 0.2;
+  d.classifier = 0.2;
+  d.stream = 12345;
+  return d;
+}
+
+TEST_CASE("Trainer gradients: BertForSequenceClassification, every parameter") {
+  check_gradients(false, DropoutConfig{});
+}
+
+TEST_CASE("Trainer gradients: classification with dropout (fixed masks)") {
+  check_gradients(false, some_dropout());
+}
+
+TEST_CASE("Trainer gradients: BertForPreTraining (MLM + NSP) with dropout, every parameter") {
+  check_gradients(true, DropoutConfig{});
+  check_gradients(true, some_dropout());
+}
+
+TEST_CASE("Trainer float model (SIMD GEMM, threads) matches the double model") {
+  for (bool pretraining : {false, true}) {
+    BertShape shape = tiny_shape(pretraining);
+    shape.hidden = 32;  // big enough for whole GEMM tiles and tails
+    shape.heads = 4;
+    shape.intermediate = 72;
+    BertModel<double> ref(shape);
+    BertModel<float> fast(shape);
+    randomize(ref, 3);
+    for (size_t i = 0; i < ref.params().size(); ++i) {
+      fast.params()[i] = static_cast<float>(ref.params()[i]);
+      ref.params()[i] = fast.params()[i];  // both on exactly the same weights
+    }
+    ref.set_dropout(some_dropout());
+    fast.set_dropout(some_dropout());
+    const Batch batch = tiny_batch(pretraining);
+    const double ref_loss = ref.forward(batch);
+    const double fast_loss = fast.forward(batch);
+    CHECK(std::fabs(ref_loss - fast_loss) <= 1e-5 * std::fabs(ref_loss));
+    ref.zero_grad();
+    ref.backward(batch);
+    fast.zero_grad();
+    fast.backward(batch);
+    const auto& sizes = ref.sizes();
+    size_t offset = 0;
+    for (size_t t = 0; t < kParamCount; ++t) {
+      double diff2 = 0, r2 = 0;
+      for (size_t i = offset; i < offset + sizes[t]; ++i) {
+        const double d = ref.grads()[i] - fast.grads()[i];
+        diff2 += d * d;
+        r2 += ref.grads()[i] * ref.grads()[i];
+      }
+      offset += sizes[t];
+      if (sizes[t] == 0 || t == kKB) continue;
+      INFO("pretraining " << pretraining << ", tensor " << t);
+      CHECK(std::sqrt(diff2) <= 1e-4 * std::sqrt(r2));
+    }
+  }
 }
 
 }  // namespace
