@@ -1,5 +1,7 @@
 // edgebert-convert: the host CLI. Each subcommand lives in its own file; this one wires the CLI.
 #include <CLI/CLI.hpp>
+#include <omp.h>
+
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
@@ -13,6 +15,8 @@
 #include "quantize.h"
 #include "tokenize_command.h"
 #include "tokenizer/vocab_trainer.h"
+#include "trainer/finetune.h"
+#include "trainer/pretrain.h"
 
 namespace {
 
@@ -175,6 +179,94 @@ int main(int argc, char** argv) {
   vocab->add_flag("--no-cjk-split", vocab_no_cjk, "Do not split CJK ideographs into single words");
   vocab->add_flag("-q,--quiet", vocab_quiet, "No progress bars");
 
+  FinetuneOptions ft;
+  bool ft_json = false;
+  int ft_threads = 0;
+  CLI::App* finetune_cmd = app.add_subcommand(
+      "finetune", "Train a classifier on labelled TSV/CSV data from an fp32 .ebm or a Hugging "
+                  "Face checkpoint folder; writes the best (by dev accuracy) fp32 .ebm");
+  finetune_cmd->add_option("--init", ft.init, "Starting model: .ebm (e.g. from pretrain) or HF folder")
+      ->required()
+      ->check(CLI::ExistingPath);
+  finetune_cmd->add_option("--train", ft.train_path, "label<TAB>text[<TAB>text_b] (or CSV), header optional")
+      ->required()
+      ->check(CLI::ExistingFile);
+  finetune_cmd->add_option("--dev", ft.dev_path, "Labelled file evaluated every --eval-every steps")
+      ->check(CLI::ExistingFile);
+  finetune_cmd->add_option("-o,--output", ft.output, "fp32 .ebm to write")->required();
+  finetune_cmd->add_option("--max-seq", ft.max_seq, "Truncation length")->capture_default_str();
+  finetune_cmd->add_option("--batch", ft.batch, "Sequences per step")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  finetune_cmd->add_option("--epochs", ft.epochs, "Passes over the training data")->capture_default_str();
+  finetune_cmd->add_option("--steps", ft.steps, "Optimizer steps (overrides --epochs)");
+  finetune_cmd->add_option("--lr", ft.lr, "Peak learning rate")->capture_default_str();
+  finetune_cmd->add_option("--warmup", ft.warmup_ratio, "Fraction of steps of linear warmup")
+      ->capture_default_str();
+  finetune_cmd->add_option("--weight-decay", ft.weight_decay, "AdamW decay (not on bias/LayerNorm)")
+      ->capture_default_str();
+  finetune_cmd->add_option("--clip", ft.clip, "Gradient norm clipping (0 = off)")->capture_default_str();
+  finetune_cmd->add_option("--dropout", ft.dropout, "Dropout probability")->capture_default_str();
+  finetune_cmd->add_option("--seed", ft.seed, "Seed of initialisation, order and dropout")
+      ->capture_default_str();
+  finetune_cmd->add_option("--eval-every", ft.eval_every, "Evaluate every N steps (default: each epoch)");
+  finetune_cmd->add_option("--checkpoint-every", ft.checkpoint_every, "Checkpoint every N steps")
+      ->capture_default_str();
+  finetune_cmd->add_option("--checkpoint", ft.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  finetune_cmd->add_option("--resume", ft.resume, "Resume from this checkpoint (same settings)")
+      ->check(CLI::ExistingFile);
+  finetune_cmd->add_option("--log", ft.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
+  finetune_cmd->add_option("--limit", ft.limit, "Use only the first N training examples");
+  finetune_cmd->add_option("--stop-after", ft.stop_after, "Stop with a checkpoint after step N");
+  finetune_cmd->add_option("--threads", ft_threads, "Threads (default: all cores)");
+  finetune_cmd->add_flag("--json", ft_json, "Print the report as JSON");
+  finetune_cmd->add_flag("-q,--quiet", ft.quiet, "No progress bar");
+
+  PretrainOptions pt;
+  bool pt_json = false, pt_cased = false;
+  int pt_threads = 0;
+  CLI::App* pretrain_cmd = app.add_subcommand(
+      "pretrain", "Pretrain a BERT from scratch (masked LM + next sentence prediction) on text "
+                  "files; writes an fp32 encoder .ebm for finetune --init");
+  pretrain_cmd->add_option("--corpus", pt.corpus, "UTF-8 text files (paragraphs = blank-line "
+                           "separated blocks or one per line)")->required()->check(CLI::ExistingFile);
+  pretrain_cmd->add_option("--vocab", pt.vocab, "vocab.txt (e.g. from `edgebert-convert vocab`)")
+      ->required()->check(CLI::ExistingFile);
+  pretrain_cmd->add_option("-o,--output", pt.output, "fp32 encoder .ebm to write")->required();
+  pretrain_cmd->add_flag("--cased", pt_cased, "Do not lowercase (the vocabulary must be cased)");
+  pretrain_cmd->add_option("--layers", pt.layers, "Encoder layers")->capture_default_str();
+  pretrain_cmd->add_option("--hidden", pt.hidden, "Hidden size")->capture_default_str();
+  pretrain_cmd->add_option("--heads", pt.heads, "Attention heads")->capture_default_str();
+  pretrain_cmd->add_option("--intermediate", pt.intermediate, "Feed-forward size")->capture_default_str();
+  pretrain_cmd->add_option("--max-seq", pt.max_seq, "Pair length (and position table size)")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--batch", pt.batch, "Pairs per step")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  pretrain_cmd->add_option("--steps", pt.steps, "Optimizer steps")->capture_default_str();
+  pretrain_cmd->add_option("--lr", pt.lr, "Peak learning rate")->capture_default_str();
+  pretrain_cmd->add_option("--warmup", pt.warmup_ratio, "Fraction of steps of linear warmup")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--weight-decay", pt.weight_decay, "AdamW decay (not on bias/LayerNorm)")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--clip", pt.clip, "Gradient norm clipping (0 = off)")->capture_default_str();
+  pretrain_cmd->add_option("--dropout", pt.dropout, "Dropout probability")->capture_default_str();
+  pretrain_cmd->add_option("--seed", pt.seed, "Seed of initialisation, pairs, masks and dropout")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--holdout-every", pt.holdout_every,
+                           "Hold out every Nth paragraph for evaluation")->capture_default_str();
+  pretrain_cmd->add_option("--eval-batches", pt.eval_batches, "Held-out batches per evaluation")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--eval-every", pt.eval_every, "Evaluate every N steps")->capture_default_str();
+  pretrain_cmd->add_option("--checkpoint-every", pt.checkpoint_every, "Checkpoint every N steps")
+      ->capture_default_str();
+  pretrain_cmd->add_option("--checkpoint", pt.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  pretrain_cmd->add_option("--resume", pt.resume, "Resume from this checkpoint (same settings)")
+      ->check(CLI::ExistingFile);
+  pretrain_cmd->add_option("--log", pt.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
+  pretrain_cmd->add_option("--stop-after", pt.stop_after, "Stop with a checkpoint after step N");
+  pretrain_cmd->add_option("--threads", pt_threads, "Threads (default: all cores)");
+  pretrain_cmd->add_flag("--json", pt_json, "Print the report as JSON");
+  pretrain_cmd->add_flag("-q,--quiet", pt.quiet, "No progress bar");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*import) {
@@ -229,6 +321,52 @@ int main(int argc, char** argv) {
       }
       std::printf("packed %s -> %s (%zu bytes)\n", pack_input.c_str(), pack_output.c_str(),
                   packed.size());
+      return 0;
+    }
+    if (*pretrain_cmd) {
+      if (pt_threads > 0) omp_set_num_threads(pt_threads);
+      pt.lowercase = !pt_cased;
+      const nlohmann::json report = pretrain(pt);
+      if (pt_json) {
+        std::cout << report.dump(2) << "\n";
+      } else if (report["interrupted"].get<bool>()) {
+        std::printf("stopped at step %zu of %zu; resume with --resume %s\n",
+                    report["steps"].get<size_t>(), report["total_steps"].get<size_t>(),
+                    report["checkpoint"].get<std::string>().c_str());
+      } else {
+        const auto& b = report["before"];
+        const auto& a = report["after"];
+        std::printf("pretrained %zu steps in %.1f s (%.0f tokens/s, %d threads) -> %s; held-out "
+                    "MLM accuracy %.4f -> %.4f, NSP accuracy %.4f -> %.4f; log %s\n",
+                    report["steps"].get<size_t>(), report["seconds"].get<double>(),
+                    report["tokens_per_s"].get<double>(), report["threads"].get<int>(),
+                    report["output"].get<std::string>().c_str(), b["mlm_accuracy"].get<double>(),
+                    a["mlm_accuracy"].get<double>(), b["nsp_accuracy"].get<double>(),
+                    a["nsp_accuracy"].get<double>(), report["log"].get<std::string>().c_str());
+      }
+      return 0;
+    }
+    if (*finetune_cmd) {
+      if (ft_threads > 0) omp_set_num_threads(ft_threads);
+      const nlohmann::json report = finetune(ft);
+      if (ft_json) {
+        std::cout << report.dump(2) << "\n";
+      } else if (report["interrupted"].get<bool>()) {
+        std::printf("stopped at step %zu of %zu; resume with --resume %s\n",
+                    report["steps"].get<size_t>(), report["total_steps"].get<size_t>(),
+                    report["checkpoint"].get<std::string>().c_str());
+      } else {
+        std::printf("fine-tuned %zu steps on %zu examples in %.1f s (%.0f tokens/s, %d threads)",
+                    report["steps"].get<size_t>(), report["train_examples"].get<size_t>(),
+                    report["seconds"].get<double>(), report["tokens_per_s"].get<double>(),
+                    report["threads"].get<int>());
+        if (report.contains("best_dev_accuracy")) {
+          std::printf("; best dev accuracy %.4f at step %zu",
+                      report["best_dev_accuracy"].get<double>(), report["best_step"].get<size_t>());
+        }
+        std::printf(" -> %s; log %s\n", report["output"].get<std::string>().c_str(),
+                    report["log"].get<std::string>().c_str());
+      }
       return 0;
     }
     if (*tokenize) {

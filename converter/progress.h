@@ -1,5 +1,6 @@
 // A progress bar on stderr for long converter work: done/total, rate and ETA, redrawn at most
-// ten times a second when stderr is a terminal; one summary line at the end either way.
+// ten times a second when stderr is a terminal, else one line every 30 seconds (logs); one
+// summary line at the end either way.
 #ifndef EDGEBERT_CONVERTER_PROGRESS_H_
 #define EDGEBERT_CONVERTER_PROGRESS_H_
 
@@ -11,7 +12,8 @@ namespace edgebert::convert {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string what, size_t total, std::string unit);
+  // `first`: units already done before this run (a resumed run), left out of the rate.
+  ProgressBar(std::string what, size_t total, std::string unit, size_t first = 0);
   ~ProgressBar();  // finishes if finish() was not called
 
   void update(size_t done, const std::string& detail = "");
@@ -22,7 +24,7 @@ class ProgressBar {
   void draw(bool final);
 
   std::string what_, unit_, detail_;
-  size_t total_, done_ = 0;
+  size_t total_, first_, done_ = 0;
   bool interactive_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };

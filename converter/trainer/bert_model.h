@@ -140,6 +140,7 @@ class BertModel {
   const std::vector<T>& params() const { return params_; }
   std::vector<T>& grads() { return grads_; }
   ParamPtrs<T> weights() { return carve(params_.data(), sizes_); }
+  ParamPtrs<const T> weights() const { return carve(params_.data(), sizes_); }
   ParamPtrs<T> gradients() { return carve(grads_.data(), sizes_); }
   const std::array<size_t, kParamCount>& sizes() const { return sizes_; }
   void set_dropout(const DropoutConfig& dropout) { dropout_ = dropout; }

@@ -1,0 +1,373 @@
+#include "trainer/loop.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "file_io.h"
+#include "progress.h"
+
+namespace edgebert::convert {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kCheckpointMagic[8] = {'E', 'B', 'C', 'K', 'P', 'T', '0', '1'};
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sigint(int) { g_interrupted = 1; }
+
+json shape_json(const train::BertShape& s) {
+  return {{"vocab", s.vocab},     {"max_positions", s.max_positions},
+          {"type_vocab", s.type_vocab}, {"hidden", s.hidden},
+          {"heads", s.heads},     {"layers", s.layers},
+          {"intermediate", s.intermediate}, {"labels", s.labels},
+          {"pretraining_heads", s.pretraining_heads}};
+}
+
+json row_json(const LogRow& r) {
+  json j = {{"step", r.step}, {"lr", r.lr}, {"train_loss", r.train_loss},
+            {"train_mlm_acc", r.train_mlm_acc}, {"train_seq_acc", r.train_seq_acc},
+            {"grad_norm", r.grad_norm}, {"tokens_per_s", r.tokens_per_s},
+            {"evaluated", r.evaluated}};
+  if (r.evaluated) {
+    j["eval"] = {{"loss", r.eval.loss}, {"mlm_acc", r.eval.mlm_accuracy},
+                 {"seq_acc", r.eval.seq_accuracy}, {"score", r.eval.score}};
+  }
+  return j;
+}
+
+LogRow row_from_json(const json& j) {
+  LogRow r;
+  r.step = j.at("step");
+  r.lr = j.at("lr");
+  r.train_loss = j.at("train_loss");
+  r.train_mlm_acc = j.at("train_mlm_acc");
+  r.train_seq_acc = j.at("train_seq_acc");
+  r.grad_norm = j.at("grad_norm");
+  r.tokens_per_s = j.at("tokens_per_s");
+  r.evaluated = j.at("evaluated");
+  if (r.evaluated) {
+    const json& e = j.at("eval");
+    r.eval.loss = e.at("loss");
+    r.eval.mlm_accuracy = e.at("mlm_acc");
+    r.eval.seq_accuracy = e.at("seq_acc");
+    r.eval.score = e.at("score");
+  }
+  return r;
+}
+
+struct TrainingState {
+  size_t step = 0;
+  double best_score = -1;
+  size_t best_step = 0;
+  std::vector<LogRow> log;
+};
+
+void append_floats(std::string& out, const std::vector<float>& v) {
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+// Checkpoint: magic, uint64 JSON length, JSON (state, shape, counts), then the parameters and
+// the AdamW first and second moments as raw little-endian floats.
+void save_checkpoint(const std::string& path, const train::BertModel<float>& model,
+                     train::AdamW<float>& adam, const LoopConfig& config,
+                     const TrainingState& state) {
+  json header = {{"format", "edgebert-checkpoint"}, {"version", 1},
+                 {"step", state.step}, {"total_steps", config.steps},
+                 {"seed", config.seed}, {"shape", shape_json(model.shape())},
+                 {"parameters", model.params().size()}, {"best_score", state.best_score},
+                 {"best_step", state.best_step}, {"log", json::array()}};
+  for (const LogRow& r : state.log) header["log"].push_back(row_json(r));
+  const std::string text = header.dump();
+  std::string bytes(kCheckpointMagic, sizeof(kCheckpointMagic));
+  const uint64_t length = text.size();
+  bytes.append(reinterpret_cast<const char*>(&length), sizeof(length));
+  bytes += text;
+  append_floats(bytes, model.params());
+  append_floats(bytes, adam.m());
+  append_floats(bytes, adam.v());
+  write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+TrainingState load_checkpoint(const std::string& path, train::BertModel<float>& model,
+                              train::AdamW<float>& adam, const LoopConfig& config) {
+  const AlignedBytes bytes = read_file_aligned(path);
+  const size_t n = model.params().size();
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), kCheckpointMagic, 8) != 0) {
+    throw std::runtime_error(path + ": not an edgebert checkpoint");
+  }
+  uint64_t length = 0;
+  std::memcpy(&length, bytes.data() + 8, sizeof(length));
+  if (length > bytes.size() - 16 || bytes.size() - 16 - length != 3 * n * sizeof(float)) {
+    throw std::runtime_error(path + ": truncated or not made for this model (" +
+                             std::to_string(bytes.size()) + " bytes)");
+  }
+  json header;
+  try {
+    header = json::parse(bytes.data() + 16, bytes.data() + 16 + length);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path + ": bad checkpoint header (" + e.what() + ")");
+  }
+  if (header.value("shape", json()) != shape_json(model.shape())) {
+    throw std::runtime_error(path + ": the checkpoint's model shape " +
+                             header.value("shape", json()).dump() + " differs from this run's " +
+                             shape_json(model.shape()).dump());
+  }
+  if (header.value("total_steps", size_t{0}) != config.steps ||
+      header.value("seed", uint64_t{0}) != config.seed) {
+    throw std::runtime_error(path + ": the checkpoint was made with other --steps/--epochs or "
+                                    "--seed; resume with the same settings");
+  }
+  const float* data = reinterpret_cast<const float*>(bytes.data() + 16 + length);
+  std::memcpy(model.params().data(), data, n * sizeof(float));
+  std::memcpy(adam.m().data(), data + n, n * sizeof(float));
+  std::memcpy(adam.v().data(), data + 2 * n, n * sizeof(float));
+  TrainingState state;
+  state.step = header.at("step");
+  state.best_score = header.at("best_score");
+  state.best_step = header.at("best_step");
+  for (const json& r : header.at("log")) state.log.push_back(row_from_json(r));
+  return state;
+}
+
+// One SVG panel: series of (x, y) points as polylines with a legend and axis ticks.
+struct Series {
+  std::string name, color;
+  std::vector<std::pair<double, double>> points;
+};
+
+std::string svg_panel(const std::string& title, const std::vector<Series>& series, double top) {
+  const double left = 70, width = 760, height = 220;
+  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+  for (const Series& s : series) {
+    for (auto [x, y] : s.points) {
+      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    }
+  }
+  std::string out = fmt::format(
+      "<text x='{}' y='{}' font-size='14' font-weight='bold'>{}</text>\n"
+      "<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#888'/>\n",
+      left, top - 8, title, left, top, width, height);
+  if (x0 > x1) return out + fmt::format("<text x='{}' y='{}'>no data</text>\n", left + 10,
+                                        top + 20);
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 == y0) y1 = y0 + 1;
+  const double pad = (y1 - y0) * 0.05;
+  y0 -= pad, y1 += pad;
+  auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * width; };
+  auto py = [&](double y) { return top + height - (y - y0) / (y1 - y0) * height; };
+  for (int i = 0; i <= 4; ++i) {
+    const double y = y0 + (y1 - y0) * i / 4, x = x0 + (x1 - x0) * i / 4;
+    out += fmt::format("<text x='{}' y='{}' font-size='11' text-anchor='end'>{:.3g}</text>\n",
+                       left - 4, py(y) + 4, y);
+    out += fmt::format("<text x='{}' y='{}' font-size='11' text-anchor='middle'>{:.0f}</text>\n",
+                       px(x), top + height + 14, x);
+  }
+  double legend_x = left + 10;
+  for (const Series& s : series) {
+    if (s.points.empty()) continue;
+    out += fmt::format("<polyline fill='none' stroke='{}' stroke-width='1.5' points='", s.color);
+    for (auto [x, y] : s.points) out += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
+    out += "'/>\n";
+    out += fmt::format("<text x='{}' y='{}' font-size='12' fill='{}'>{}</text>\n", legend_x,
+                       top + 16, s.color, s.name);
+    legend_x += 12 + 7.5 * s.name.size();
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
+                     const std::string& title) {
+  if (prefix.empty()) return;
+  auto cell = [](double v) { return v < 0 ? std::string() : fmt::format("{:.6g}", v); };
+  std::string csv =
+      "step,lr,train_loss,train_mlm_acc,train_seq_acc,grad_norm,tokens_per_s,eval_loss,"
+      "eval_mlm_acc,eval_seq_acc\n";
+  Series loss{"train loss", "#1f77b4", {}}, eval_loss{"eval loss", "#d62728", {}};
+  Series train_seq{"train seq acc", "#1f77b4", {}}, eval_seq{"eval seq acc", "#d62728", {}};
+  Series train_mlm{"train MLM acc", "#2ca02c", {}}, eval_mlm{"eval MLM acc", "#9467bd", {}};
+  Series lr{"learning rate", "#ff7f0e", {}};
+  for (const LogRow& r : log) {
+    const double x = static_cast<double>(r.step);
+    csv += fmt::format("{},{:.6g},{},{},{},{:.6g},{:.1f},{},{},{}\n", r.step, r.lr,
+                       cell(r.train_loss), cell(r.train_mlm_acc), cell(r.train_seq_acc), r.grad_norm,
+                       r.tokens_per_s, r.evaluated ? cell(r.eval.loss) : "",
+                       r.evaluated ? cell(r.eval.mlm_accuracy) : "",
+                       r.evaluated ? cell(r.eval.seq_accuracy) : "");
+    if (r.train_loss >= 0) loss.points.push_back({x, r.train_loss});
+    lr.points.push_back({x, r.lr});
+    if (r.train_seq_acc >= 0) train_seq.points.push_back({x, r.train_seq_acc});
+    if (r.train_mlm_acc >= 0) train_mlm.points.push_back({x, r.train_mlm_acc});
+    if (r.evaluated) {
+      eval_loss.points.push_back({x, r.eval.loss});
+      if (r.eval.seq_accuracy >= 0) eval_seq.points.push_back({x, r.eval.seq_accuracy});
+      if (r.eval.mlm_accuracy >= 0) eval_mlm.points.push_back({x, r.eval.mlm_accuracy});
+    }
+  }
+  std::string svg = fmt::format(
+      "<svg xmlns='http://www.w3.org/2000/svg' width='860' height='880' "
+      "font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n"
+      "<text x='70' y='24' font-size='16'>{}</text>\n",
+      title);
+  svg += svg_panel("loss", {loss, eval_loss}, 60);
+  svg += svg_panel("accuracy", {train_seq, eval_seq, train_mlm, eval_mlm}, 340);
+  svg += svg_panel("learning rate (x = step)", {lr}, 620);
+  svg += "</svg>\n";
+  write_file_atomic(prefix + ".csv", csv.data(), csv.size());
+  write_file_atomic(prefix + ".svg", svg.data(), svg.size());
+}
+
+LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& config,
+                         const LoopHooks& hooks) {
+  if (config.checkpoint_path.empty()) throw std::runtime_error("no checkpoint path");
+  train::AdamW<float> adam(config.adam, model.params().size());
+  TrainingState state;
+  if (!config.resume_path.empty()) {
+    state = load_checkpoint(config.resume_path, model, adam, config);
+    if (!config.quiet) {
+      std::fprintf(stderr, "resuming from %s at step %zu of %zu\n", config.resume_path.c_str(),
+                   state.step, config.steps);
+    }
+  }
+
+  g_interrupted = 0;
+  struct sigaction action {}, previous{};
+  action.sa_handler = on_sigint;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
+  struct RestoreSignal {
+    struct sigaction* previous;
+    ~RestoreSignal() { sigaction(SIGINT, previous, nullptr); }
+  } restore{&previous};
+
+  auto evaluate = [&](size_t step) {
+    train::DropoutConfig off;
+    model.set_dropout(off);
+    const EvalResult result = hooks.evaluate(model);
+    if (result.score > state.best_score) {
+      state.best_score = result.score;
+      state.best_step = step;
+      if (hooks.on_best) hooks.on_best(model, result, step);
+    }
+    return result;
+  };
+
+  if (config.eval_at_start && state.step == 0 && state.log.empty()) {
+    LogRow row;
+    row.evaluated = true;
+    row.train_loss = -1;
+    row.eval = evaluate(0);
+    state.log.push_back(row);
+  }
+
+  std::unique_ptr<ProgressBar> bar;
+  if (!config.quiet) bar = std::make_unique<ProgressBar>(config.what, config.steps, "steps",
+                                                         state.step);
+  LoopOutcome outcome;
+  const auto start = std::chrono::steady_clock::now();
+  size_t tokens_total = 0;
+  // Sums over the steps of the current log row.
+  double sum_loss = 0, sum_norm = 0;
+  size_t rows_steps = 0, mlm_correct = 0, mlm_count = 0, seq_correct = 0, seq_count = 0;
+  size_t row_tokens = 0;
+  auto row_start = start;
+  std::string detail;
+
+  while (state.step < config.steps) {
+    const size_t step = state.step;
+    const train::Batch batch = hooks.batch_for_step(step);
+    train::DropoutConfig dropout = config.dropout;
+    dropout.stream = train::mix64(config.seed ^ train::mix64(step));
+    model.set_dropout(dropout);
+    model.forward(batch);
+    const train::Metrics metrics = model.metrics();
+    if (!std::isfinite(metrics.loss)) {
+      throw std::runtime_error(fmt::format(
+          "the loss became {} at step {}: lower --lr or raise --warmup", metrics.loss, step));
+    }
+    model.zero_grad();
+    model.backward(batch);
+    const double norm = train::clip_grad_norm(model.grads(), config.clip);
+    const double lr = train::linear_schedule(config.lr, step, config.warmup, config.steps);
+    adam.update(model, lr, step + 1);
+    state.step = step + 1;
+
+    size_t tokens = 0;
+    for (int32_t m : batch.mask) tokens += m != 0 ? 1 : 0;
+    tokens_total += tokens;
+    row_tokens += tokens;
+    sum_loss += metrics.loss;
+    sum_norm += norm;
+    ++rows_steps;
+    mlm_correct += metrics.mlm_correct;
+    mlm_count += metrics.mlm_count;
+    seq_correct += metrics.seq_correct;
+    seq_count += metrics.seq_count;
+
+    const bool last = state.step == config.steps;
+    const bool eval_now = last || (config.eval_every > 0 && state.step % config.eval_every == 0);
+    const bool log_now = eval_now || state.step % std::max<size_t>(1, config.log_every) == 0;
+    if (log_now) {
+      const auto now = std::chrono::steady_clock::now();
+      LogRow row;
+      row.step = state.step;
+      row.lr = lr;
+      row.train_loss = sum_loss / rows_steps;
+      row.grad_norm = sum_norm / rows_steps;
+      row.train_mlm_acc = mlm_count > 0 ? double(mlm_correct) / mlm_count : -1;
+      row.train_seq_acc = seq_count > 0 ? double(seq_correct) / seq_count : -1;
+      row.tokens_per_s = row_tokens / std::chrono::duration<double>(now - row_start).count();
+      if (eval_now) {
+        row.evaluated = true;
+        row.eval = evaluate(state.step);
+      }
+      state.log.push_back(row);
+      detail = fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", row.train_loss, lr,
+                           row.tokens_per_s);
+      if (row.evaluated) {
+        detail += fmt::format(" | eval loss {:.4f}", row.eval.loss);
+        if (row.eval.seq_accuracy >= 0) detail += fmt::format(" acc {:.4f}", row.eval.seq_accuracy);
+        if (row.eval.mlm_accuracy >= 0) detail += fmt::format(" mlm {:.4f}", row.eval.mlm_accuracy);
+      }
+      write_log_files(state.log, config.log_prefix, config.what);
+      sum_loss = sum_norm = 0;
+      rows_steps = mlm_correct = mlm_count = seq_correct = seq_count = row_tokens = 0;
+      row_start = std::chrono::steady_clock::now();
+    }
+    if (bar) bar->update(state.step, detail);
+
+    const bool stop = g_interrupted != 0 || (config.stop_after > 0 && state.step >= config.stop_after);
+    const bool periodic = config.checkpoint_every > 0 && state.step % config.checkpoint_every == 0;
+    if (stop || periodic || last) save_checkpoint(config.checkpoint_path, model, adam, config, state);
+    if (stop && !last) {
+      outcome.interrupted = true;
+      if (bar) bar->finish(detail);
+      if (!config.quiet) {
+        std::fprintf(stderr, "%s at step %zu: checkpoint saved to %s; resume with --resume %s\n",
+                     g_interrupted ? "interrupted" : "stopped", state.step,
+                     config.checkpoint_path.c_str(), config.checkpoint_path.c_str());
+      }
+      break;
+    }
+  }
+  if (bar) bar->finish(detail);
+  outcome.steps_done = state.step;
+  outcome.best_score = state.best_score;
+  outcome.best_step = state.best_step;
+  outcome.log = state.log;
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.tokens_per_s = outcome.seconds > 0 ? tokens_total / outcome.seconds : 0;
+  return outcome;
+}
+
+}  // namespace edgebert::convert

@@ -1,0 +1,81 @@
+// The training loop shared by `pretrain` and `finetune`: schedule, AdamW, clipping, dropout
+// streams, periodic evaluation with keep-the-best, progress bar, CSV + SVG log, checkpoints
+// (periodic, final, and on Ctrl-C) and exact resume.
+//
+// Reproducibility: everything a step uses is a function of (seed, step) — the batch (the caller's
+// batch_for_step), the dropout masks (stream mix64(seed ^ step)) — and the checkpoint holds the
+// weights, AdamW moments, step and log, so a resumed run ends bit-identical to an uninterrupted one.
+#ifndef EDGEBERT_CONVERTER_TRAINER_LOOP_H_
+#define EDGEBERT_CONVERTER_TRAINER_LOOP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "trainer/bert_model.h"
+#include "trainer/optimizer.h"
+
+namespace edgebert::convert {
+
+struct LoopConfig {
+  std::string what = "training";  // progress bar label
+  size_t steps = 1000, warmup = 100;
+  double lr = 5e-5, clip = 1.0;
+  train::AdamWConfig adam;
+  train::DropoutConfig dropout;  // probabilities; the stream is set per step
+  uint64_t seed = 42;
+  size_t eval_every = 0;        // 0: evaluate at the end only
+  bool eval_at_start = false;   // also evaluate the initial model (a log row at step 0)
+  size_t checkpoint_every = 0;  // 0: checkpoint at the end (and on Ctrl-C) only
+  size_t log_every = 50;        // steps averaged per log row
+  std::string checkpoint_path;  // required
+  std::string resume_path;      // "" = start fresh
+  std::string log_prefix;       // writes <prefix>.csv and <prefix>.svg ("" = none)
+  size_t stop_after = 0;        // stop (with a checkpoint) once this step is done; 0 = never
+  bool quiet = false;           // no progress bar or messages
+};
+
+struct EvalResult {
+  double loss = 0, mlm_accuracy = -1, seq_accuracy = -1;  // -1: not measured
+  double score = 0;                                       // higher is better (keep-the-best)
+};
+
+// One row of the training log (train_* averaged over the rows's steps).
+struct LogRow {
+  size_t step = 0;
+  double lr = 0, train_loss = 0, train_mlm_acc = -1, train_seq_acc = -1, grad_norm = 0;
+  double tokens_per_s = 0;
+  bool evaluated = false;
+  EvalResult eval;
+};
+
+struct LoopHooks {
+  std::function<train::Batch(size_t step)> batch_for_step;  // deterministic in step
+  std::function<EvalResult(train::BertModel<float>&)> evaluate;  // dropout is off meanwhile
+  // Called when an evaluation beats every earlier one (e.g. write the best model).
+  std::function<void(const train::BertModel<float>&, const EvalResult&, size_t step)> on_best;
+};
+
+struct LoopOutcome {
+  size_t steps_done = 0;
+  bool interrupted = false;  // Ctrl-C or stop_after: a checkpoint was written, resume later
+  double best_score = -1;
+  size_t best_step = 0;
+  std::vector<LogRow> log;
+  double seconds = 0, tokens_per_s = 0;
+};
+
+// Trains `model` (already initialised) by the config; the model's shape is checked against a
+// resumed checkpoint. Throws std::runtime_error on I/O errors or a mismatched checkpoint.
+LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& config,
+                         const LoopHooks& hooks);
+
+// The CSV and SVG log files for `log` (also written by run_training as it goes).
+void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
+                     const std::string& title);
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_TRAINER_LOOP_H_

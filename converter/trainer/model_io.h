@@ -1,0 +1,50 @@
+// Between the trainer's BertModel<float> and .ebm models (fb::ModelT, Hugging Face tensor names):
+// the shape a model implies, weights in (missing heads initialised as BERT does), weights out.
+#ifndef EDGEBERT_CONVERTER_TRAINER_MODEL_IO_H_
+#define EDGEBERT_CONVERTER_TRAINER_MODEL_IO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgebert_generated.h"
+#include "trainer/bert_model.h"
+
+namespace edgebert::convert {
+
+// One Hugging Face tensor of the trainer's buffer: which parameter, which layer (-1: not per
+// layer), its name (without the "bert." prefix of the task models) and shape.
+struct TrainerTensor {
+  train::Param param;
+  int layer;
+  std::string name;
+  std::vector<uint32_t> shape;
+};
+
+// Every tensor of a trainer model of this shape, in buffer order; the pretraining heads carry
+// BertForPreTraining's names ("cls.predictions.transform.dense.weight", "cls.predictions.bias",
+// "cls.seq_relationship.weight", ...). .ebm files hold all but those.
+std::vector<TrainerTensor> trainer_tensors(const train::BertShape& shape);
+
+// The trainer shape of `model` (fp32 weights, exact-erf GELU required); heads as given.
+train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pretraining_heads);
+
+// BERT's initialisation for every parameter: N(0, 0.02) weights and embeddings, zero biases,
+// LayerNorm gain 1 and shift 0.
+void init_bert_weights(train::BertModel<float>& model, uint64_t seed);
+
+// Copies every tensor `model` has into the trainer's parameters (the rest keep their values:
+// call init_bert_weights first). Returns the names of trainer tensors the file did not have
+// (e.g. "classifier.weight" for a model imported without a head). Throws if a tensor is not fp32
+// or has the wrong shape.
+std::vector<std::string> load_weights(train::BertModel<float>& trainer, const fb::ModelT& model);
+
+// Replaces the weights of `model` by the trainer's (encoder, pooler and classifier if present;
+// pretraining heads are not part of .ebm files), sets the task (classification with `labels`
+// names, or encoder) and max_seq.
+void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
+                   const std::vector<std::string>& labels);
+
+}  // namespace edgebert::convert
+
+#endif  // EDGEBERT_CONVERTER_TRAINER_MODEL_IO_H_

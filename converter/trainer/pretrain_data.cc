@@ -1,0 +1,213 @@
+#include "trainer/pretrain_data.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <stdexcept>
+
+#include "progress.h"
+#include "trainer/training_data.h"
+
+namespace edgebert::convert {
+namespace {
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+bool is_heading(const std::string& line) {
+  return line.size() >= 3 && line.front() == '=' && line.back() == '=';
+}
+
+// Deterministic random integers: element `i` of stream `s`.
+uint64_t draw(uint64_t stream, uint64_t i) { return train::mix64(stream ^ train::mix64(i)); }
+
+}  // namespace
+
+std::vector<std::string> read_paragraphs(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::vector<std::string> out;
+  std::string line, paragraph;
+  auto flush = [&] {
+    if (!paragraph.empty()) out.push_back(paragraph);
+    paragraph.clear();
+  };
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || is_heading(line)) {
+      flush();
+      continue;
+    }
+    replace_all(line, " @-@ ", "-");
+    replace_all(line, " @,@ ", ",");
+    replace_all(line, " @.@ ", ".");
+    replace_all(line, "<unk>", "[UNK]");
+    paragraph += (paragraph.empty() ? "" : " ") + line;
+  }
+  flush();
+  return out;
+}
+
+std::vector<std::string> split_sentences(const std::string& p) {
+  static const char* const kAbbreviations[] = {"Mr", "Mrs", "Ms", "Dr", "St", "Col", "Capt",
+                                               "Lt", "Gen", "Sr", "Jr", "vs", "No", "Rev"};
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c != '.' && c != '!' && c != '?') continue;
+    size_t end = i + 1;  // include closing quotes and brackets
+    while (end < p.size() && (p[end] == '"' || p[end] == '\'' || p[end] == ')')) ++end;
+    if (end >= p.size() || p[end] != ' ') continue;
+    size_t next = end;
+    while (next < p.size() && p[next] == ' ') ++next;
+    if (next >= p.size()) continue;
+    const unsigned char n = static_cast<unsigned char>(p[next]);
+    if (!(std::isupper(n) || std::isdigit(n) || n == '"' || n == '\'' || n == '[')) continue;
+    if (c == '.') {
+      size_t w = i;  // the word before the period
+      while (w > start && std::isalpha(static_cast<unsigned char>(p[w - 1]))) --w;
+      const std::string word = p.substr(w, i - w);
+      if (word.size() == 1 && std::isupper(static_cast<unsigned char>(word[0]))) continue;
+      if (std::find(std::begin(kAbbreviations), std::end(kAbbreviations), word) !=
+          std::end(kAbbreviations)) {
+        continue;
+      }
+    }
+    const std::string sentence = trim(p.substr(start, end - start));
+    if (!sentence.empty()) out.push_back(sentence);
+    start = next;
+    i = next - 1;
+  }
+  const std::string rest = trim(p.substr(std::min(start, p.size())));
+  if (!rest.empty()) out.push_back(rest);
+  return out;
+}
+
+TokenizedCorpus tokenize_corpus(HostSession& session, const std::vector<std::string>& files,
+                                size_t holdout_every, TokenizedCorpus* held_out, bool quiet) {
+  std::vector<std::pair<std::string, std::string>> paragraphs;  // (where, text)
+  for (const std::string& file : files) {
+    for (std::string& p : read_paragraphs(file)) paragraphs.emplace_back(file, std::move(p));
+  }
+  TokenizedCorpus corpus;
+  std::unique_ptr<ProgressBar> bar;
+  if (!quiet) bar = std::make_unique<ProgressBar>("tokenize", paragraphs.size(), "paragraphs");
+  for (size_t i = 0; i < paragraphs.size(); ++i) {
+    TokenizedCorpus& into =
+        holdout_every > 0 && i % holdout_every == holdout_every - 1 && held_out != nullptr
+            ? *held_out
+            : corpus;
+    std::vector<std::vector<int32_t>> sentences;
+    for (const std::string& text : split_sentences(paragraphs[i].second)) {
+      Sequence s = tokenize_pair(session, text, nullptr, paragraphs[i].first);
+      if (s.ids.size() <= 2) continue;  // nothing but [CLS] [SEP]
+      sentences.emplace_back(s.ids.begin() + 1, s.ids.end() - 1);
+      into.tokens += sentences.back().size();
+    }
+    if (sentences.empty()) continue;
+    into.sentences += sentences.size();
+    into.paragraphs.push_back(std::move(sentences));
+    if (bar) bar->update(i + 1);
+  }
+  if (bar) bar->finish();
+  return corpus;
+}
+
+train::Batch pretraining_batch(const TokenizedCorpus& corpus, const SpecialIds& ids,
+                               size_t batch, size_t max_seq, uint64_t seed, uint64_t step) {
+  const auto& paragraphs = corpus.paragraphs;
+  if (paragraphs.size() < 2) throw std::runtime_error("pretraining needs at least 2 paragraphs");
+  std::vector<std::vector<int32_t>> seq_ids(batch), seq_types(batch), seq_targets(batch);
+  std::vector<int32_t> labels(batch);
+  for (size_t b = 0; b < batch; ++b) {
+    const uint64_t stream = train::mix64(seed ^ train::mix64(step * 4096 + b));
+    uint64_t counter = 0;
+    auto next = [&](uint64_t bound) { return draw(stream, counter++) % bound; };
+    // A: a sentence that has a next sentence in its paragraph (tries a few paragraphs).
+    size_t p = 0, s = 0;
+    for (int attempt = 0;; ++attempt) {
+      p = next(paragraphs.size());
+      if (paragraphs[p].size() >= 2) break;
+      if (attempt > 1000) throw std::runtime_error("no paragraph with two sentences");
+    }
+    s = next(paragraphs[p].size() - 1);
+    const std::vector<int32_t>& a = paragraphs[p][s];
+    const bool random_next = next(2) == 1;
+    const std::vector<int32_t>* bseq = &paragraphs[p][s + 1];
+    if (random_next) {
+      size_t q = next(paragraphs.size() - 1);
+      if (q >= p) ++q;  // another paragraph
+      bseq = &paragraphs[q][next(paragraphs[q].size())];
+    }
+    labels[b] = random_next ? 1 : 0;
+    // Pair truncation to max_seq: shorten the longer of the two from its end.
+    size_t la = a.size(), lb = bseq->size();
+    while (la + lb + 3 > max_seq) {
+      if (la > lb) {
+        --la;
+      } else {
+        --lb;
+      }
+    }
+    std::vector<int32_t>& ids_out = seq_ids[b];
+    std::vector<int32_t>& types_out = seq_types[b];
+    ids_out.push_back(ids.cls);
+    ids_out.insert(ids_out.end(), a.begin(), a.begin() + la);
+    ids_out.push_back(ids.sep);
+    types_out.assign(ids_out.size(), 0);
+    ids_out.insert(ids_out.end(), bseq->begin(), bseq->begin() + lb);
+    ids_out.push_back(ids.sep);
+    types_out.resize(ids_out.size(), 1);
+    // Masking: 15% of the non-special positions (at least one), chosen without replacement.
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < ids_out.size(); ++i) {
+      if (ids_out[i] != ids.cls && ids_out[i] != ids.sep) candidates.push_back(i);
+    }
+    for (size_t i = candidates.size(); i > 1; --i) std::swap(candidates[i - 1], candidates[next(i)]);
+    const size_t chosen = std::max<size_t>(1, (candidates.size() * 15 + 50) / 100);
+    std::vector<int32_t>& targets = seq_targets[b];
+    targets.assign(ids_out.size(), -1);
+    for (size_t k = 0; k < std::min(chosen, candidates.size()); ++k) {
+      const size_t at = candidates[k];
+      targets[at] = ids_out[at];
+      const uint64_t r = next(10);
+      if (r < 8) {
+        ids_out[at] = ids.mask;
+      } else if (r == 8) {
+        int32_t token;
+        do {
+          token = static_cast<int32_t>(next(static_cast<uint64_t>(ids.vocab)));
+        } while (std::find(ids.specials.begin(), ids.specials.end(), token) != ids.specials.end());
+        ids_out[at] = token;
+      }  // else unchanged
+    }
+  }
+  train::Batch out;
+  out.B = batch;
+  for (const auto& s : seq_ids) out.T = std::max(out.T, s.size());
+  const size_t N = out.B * out.T;
+  out.ids.assign(N, ids.pad);
+  out.types.assign(N, 0);
+  out.mask.assign(N, 0);
+  out.mlm_targets.assign(N, -1);
+  out.labels = labels;
+  for (size_t b = 0; b < batch; ++b) {
+    std::copy(seq_ids[b].begin(), seq_ids[b].end(), out.ids.begin() + b * out.T);
+    std::copy(seq_types[b].begin(), seq_types[b].end(), out.types.begin() + b * out.T);
+    std::copy(seq_targets[b].begin(), seq_targets[b].end(), out.mlm_targets.begin() + b * out.T);
+    std::fill_n(out.mask.begin() + b * out.T, seq_ids[b].size(), 1);
+  }
+  return out;
+}
+
+}  // namespace edgebert::convert

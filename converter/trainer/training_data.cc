@@ -1,0 +1,118 @@
+#include "trainer/training_data.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "edgebert/edgebert.h"
+
+namespace edgebert::convert {
+
+Sequence tokenize_pair(HostSession& session, const std::string& text, const std::string* text_b,
+                       const std::string& where) {
+  eb_error error;
+  if (eb_session_tokenize(session.session().get(), text.data(), text.size(),
+                          text_b != nullptr ? text_b->data() : nullptr,
+                          text_b != nullptr ? text_b->size() : 0, &error) != EB_OK) {
+    throw std::runtime_error(where + ": " + error.message);
+  }
+  eb_tokens tokens;
+  eb_session_tokens(session.session().get(), &tokens);
+  Sequence s;
+  s.ids.assign(tokens.ids, tokens.ids + tokens.count);
+  s.types.assign(tokens.token_type_ids, tokens.token_type_ids + tokens.count);
+  return s;
+}
+
+train::Batch make_batch(const std::vector<Sequence>& sequences,
+                        const std::vector<size_t>& indices) {
+  train::Batch batch;
+  batch.B = indices.size();
+  for (size_t i : indices) batch.T = std::max(batch.T, sequences[i].ids.size());
+  const size_t N = batch.B * batch.T;
+  batch.ids.assign(N, 0);
+  batch.types.assign(N, 0);
+  batch.mask.assign(N, 0);
+  batch.labels.resize(batch.B);
+  for (size_t b = 0; b < batch.B; ++b) {
+    const Sequence& s = sequences[indices[b]];
+    std::copy(s.ids.begin(), s.ids.end(), batch.ids.begin() + b * batch.T);
+    std::copy(s.types.begin(), s.types.end(), batch.types.begin() + b * batch.T);
+    std::fill_n(batch.mask.begin() + b * batch.T, s.ids.size(), 1);
+    batch.labels[b] = s.label;
+  }
+  return batch;
+}
+
+EpochSampler::EpochSampler(std::vector<size_t> lengths, size_t batch, uint64_t seed)
+    : lengths_(std::move(lengths)),
+      batch_(batch),
+      steps_per_epoch_((lengths_.size() + batch - 1) / std::max<size_t>(batch, 1)),
+      seed_(seed) {
+  if (lengths_.empty() || batch == 0) throw std::invalid_argument("empty data or batch size 0");
+}
+
+namespace {
+
+// Fisher-Yates with the counter-based generator: the same on every platform and library.
+template <typename V>
+void shuffle(V& v, uint64_t stream) {
+  for (size_t i = v.size(); i > 1; --i) {
+    const uint64_t r = train::mix64(stream ^ train::mix64(i));
+    std::swap(v[i - 1], v[r % i]);
+  }
+}
+
+}  // namespace
+
+std::vector<size_t> EpochSampler::batch_indices(size_t step) {
+  const size_t epoch = step / steps_per_epoch_, index = step % steps_per_epoch_;
+  if (epoch != cached_epoch_) {
+    const size_t n = lengths_.size();
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    shuffle(order, train::mix64(seed_ ^ (2 * epoch + 1)));
+    const size_t chunk = 64 * batch_;
+    for (size_t begin = 0; begin < n; begin += chunk) {
+      const auto first = order.begin() + begin, last = order.begin() + std::min(n, begin + chunk);
+      std::stable_sort(first, last, [&](size_t a, size_t b) { return lengths_[a] < lengths_[b]; });
+    }
+    batches_.clear();
+    for (size_t begin = 0; begin < n; begin += batch_) {
+      batches_.emplace_back(order.begin() + begin, order.begin() + std::min(n, begin + batch_));
+    }
+    shuffle(batches_, train::mix64(seed_ ^ (2 * epoch + 2)));
+    cached_epoch_ = epoch;
+  }
+  return batches_[index];
+}
+
+EvalTotals evaluate_sequences(train::BertModel<float>& model, const std::vector<Sequence>& set,
+                              size_t batch) {
+  std::vector<size_t> order(set.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return set[a].ids.size() < set[b].ids.size();
+  });
+  EvalTotals totals;
+  double loss_sum = 0;
+  size_t correct = 0;
+  for (size_t begin = 0; begin < order.size(); begin += batch) {
+    const size_t end = std::min(order.size(), begin + batch);
+    const train::Batch b =
+        make_batch(set, std::vector<size_t>(order.begin() + begin, order.begin() + end));
+    model.forward(b);
+    const train::Metrics& m = model.metrics();
+    loss_sum += m.seq_loss * static_cast<double>(m.seq_count);
+    correct += m.seq_correct;
+    totals.examples += m.seq_count;
+  }
+  if (totals.examples > 0) {
+    totals.loss = loss_sum / static_cast<double>(totals.examples);
+    totals.seq_accuracy = static_cast<double>(correct) / static_cast<double>(totals.examples);
+  }
+  return totals;
+}
+
+}  // namespace edgebert::convert
