@@ -315,7 +315,7 @@ T BertModel<T>::forward(const Batch& batch) {
       dropout_mask(a.attn_drop, N * C, dropout_.hidden, site(3 * l + 2));
       apply_mask(a.attn, a.attn_drop, N * C);
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
     for (size_t i = 0; i < N * C; ++i) a.res1[i] = a.attn[i] + x[i];
     layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, w[kLn1W] + l * C, w[kLn1B] + l * C,
                       N, C, eps);
@@ -326,7 +326,7 @@ T BertModel<T>::forward(const Batch& batch) {
       dropout_mask(a.proj_drop, N * C, dropout_.hidden, site(3 * l + 3));
       apply_mask(a.proj, a.proj_drop, N * C);
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
     for (size_t i = 0; i < N * C; ++i) a.res2[i] = a.proj[i] + a.ln1[i];
     layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.res2, w[kLn2W] + l * C, w[kLn2B] + l * C,
                       N, C, eps);

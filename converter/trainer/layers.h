@@ -21,11 +21,15 @@
 namespace edgebert {
 namespace train {
 
+// Loops over fewer elements than this run on the calling thread: a parallel region costs a few
+// microseconds, and far more when the cores are shared with other work.
+constexpr size_t kParallelMinWork = size_t{1} << 15;
+
 // out (N, C) = wte[ids] + wpe[position] + wtt[types]; position = row % T.
 template <typename T>
 void embeddings_forward(T* out, const int32_t* ids, const int32_t* types, const T* wte,
                         const T* wpe, const T* wtt, size_t N, size_t tokens, size_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     const T* w = wte + static_cast<size_t>(ids[n]) * C;
     const T* p = wpe + (n % tokens) * C;
@@ -54,7 +58,7 @@ void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t
 template <typename T>
 void layernorm_forward(T* out, T* mean, T* rstd, const T* inp, const T* w, const T* b, size_t N,
                        size_t C, T eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     const T* x = inp + n * C;
     T m = 0;
@@ -75,7 +79,7 @@ void layernorm_forward(T* out, T* mean, T* rstd, const T* inp, const T* w, const
 template <typename T>
 void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, const T* w,
                         const T* mean, const T* rstd, size_t N, size_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     const T* x = inp + n * C;
     const T* dy = dout + n * C;
@@ -95,7 +99,7 @@ void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, cons
       dinp[n * C + c] += (dnorm - dnorm_mean - xhat * dnorm_norm_mean) * rstd[n];
     }
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
   for (size_t c = 0; c < C; ++c) {
     T sum_w = 0, sum_b = 0;
     for (size_t n = 0; n < N; ++n) {
@@ -141,7 +145,7 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
 // Exact-erf GELU, as BERT: out = x/2 (1 + erf(x / sqrt 2)).
 template <typename T>
 void gelu_forward(T* out, const T* inp, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) {
     out[i] = T(0.5) * inp[i] * (T(1) + std::erf(inp[i] * T(0.70710678118654752440)));
   }
@@ -150,7 +154,7 @@ void gelu_forward(T* out, const T* inp, size_t n) {
 // dinp += dout * (Phi(x) + x phi(x)).
 template <typename T>
 void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) {
     const T x = inp[i];
     const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
@@ -161,14 +165,14 @@ void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
 
 template <typename T>
 void tanh_forward(T* out, const T* inp, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) out[i] = std::tanh(inp[i]);
 }
 
 // dinp += dout * (1 - out^2), from the forward output.
 template <typename T>
 void tanh_backward(T* dinp, const T* out, const T* dout, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) dinp[i] += dout[i] * (T(1) - out[i] * out[i]);
 }
 
@@ -262,7 +266,7 @@ void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* at
 template <typename T>
 T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t N, size_t V,
                        size_t* count) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     if (targets[n] < 0) continue;
     const T* x = logits + n * V;
@@ -294,7 +298,7 @@ T crossentropy_forward(T* probs, const T* logits, const int32_t* targets, size_t
 template <typename T>
 void crossentropy_backward(T* dlogits, const T* probs, const int32_t* targets, size_t N, size_t V,
                            T scale) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     if (targets[n] < 0) continue;
     for (size_t i = 0; i < V; ++i) {

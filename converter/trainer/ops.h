@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "trainer/gemm.h"
+#include "trainer/layers.h"
 
 namespace edgebert {
 namespace train {
@@ -42,7 +43,7 @@ void dense_forward(T* out, const T* inp, const T* weight, const T* bias, size_t 
                    size_t OC) {
   gemm(false, true, N, OC, C, inp, C, weight, C, T(0), out, OC);
   if (bias == nullptr) return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * OC >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     for (size_t o = 0; o < OC; ++o) out[n * OC + o] += bias[o];
   }
@@ -56,7 +57,7 @@ void dense_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, 
   if (dinp != nullptr) gemm(false, false, N, C, OC, dout, OC, weight, C, T(1), dinp, C);
   gemm(true, false, OC, C, N, dout, OC, inp, C, T(1), dweight, C);
   if (dbias == nullptr) return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * OC >= kParallelMinWork)
   for (size_t o = 0; o < OC; ++o) {
     T sum = 0;
     for (size_t n = 0; n < N; ++n) sum += dout[n * OC + o];
@@ -82,14 +83,14 @@ inline double uniform01(uint64_t stream, uint64_t index) {
 template <typename T>
 void dropout_mask(T* mask, size_t n, double p, uint64_t stream) {
   const T keep = static_cast<T>(1.0 / (1.0 - p));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) mask[i] = uniform01(stream, i) < p ? T(0) : keep;
 }
 
 // x (n) *= mask (n) in place: forward and backward of dropout alike.
 template <typename T>
 void apply_mask(T* x, const T* mask, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) x[i] *= mask[i];
 }
 
@@ -104,7 +105,7 @@ void attention_forward(T* out, T* probs, T* dropped, const T* drop, const T* q, 
                        size_t NH) {
   const size_t hs = C / NH, TT = tokens * tokens;
   const T scale = T(1) / std::sqrt(static_cast<T>(hs));
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (B * tokens * tokens * C >= kParallelMinWork)
   for (size_t b = 0; b < B; ++b) {
     for (size_t h = 0; h < NH; ++h) {
       const size_t bh = b * NH + h, offset = b * tokens * C + h * hs;
@@ -142,7 +143,7 @@ void attention_backward(T* dq, T* dk, T* dv, T* dscratch, const T* dout, const T
                         size_t B, size_t tokens, size_t C, size_t NH) {
   const size_t hs = C / NH, TT = tokens * tokens;
   const T scale = T(1) / std::sqrt(static_cast<T>(hs));
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (B * tokens * tokens * C >= kParallelMinWork)
   for (size_t b = 0; b < B; ++b) {
     for (size_t h = 0; h < NH; ++h) {
       const size_t bh = b * NH + h, offset = b * tokens * C + h * hs;

@@ -38,7 +38,7 @@ double clip_grad_norm(std::vector<T>& g, double max_norm) {
     const double coef = std::min(1.0, max_norm / (norm + 1e-6));
     if (coef < 1.0) {
       const T c = static_cast<T>(coef);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (g.size() >= kParallelMinWork)
       for (size_t i = 0; i < g.size(); ++i) g[i] *= c;
     }
   }
@@ -67,7 +67,7 @@ class AdamW {
                           ? T(1)
                           : static_cast<T>(1.0 - lr * config_.weight_decay);
       const size_t end = offset + sizes[t];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (end - offset >= kParallelMinWork)
       for (size_t i = offset; i < end; ++i) {
         p[i] *= decay;
         m_[i] = b1 * m_[i] + (T(1) - b1) * g[i];
