@@ -14,7 +14,7 @@ out="$root/build/demo"
 mkdir -p "$out"
 convert="$bin/converter/edgebert-convert"
 data="$root/data"
-pretrain_steps=${EDGEBERT_DEMO_STEPS:-600}
+pretrain_steps=${EDGEBERT_DEMO_STEPS:-1200}
 
 echo
 echo "== vocab: WordPiece vocabulary (6,000 pieces) from the bundled texts"
@@ -25,7 +25,7 @@ echo
 echo "== pretrain: 2 layers, hidden 128, masked LM + next sentence prediction, $pretrain_steps steps"
 "$convert" pretrain --corpus "$data/austen_pride_and_prejudice.txt" --vocab "$out/vocab.txt" \
   -o "$out/pretrained.ebm" --layers 2 --hidden 128 --heads 2 --intermediate 512 --max-seq 64 \
-  --batch 32 --steps "$pretrain_steps" --eval-every 200 --lr 1e-3
+  --batch 32 --steps "$pretrain_steps" --eval-every 400 --lr 1e-3
 echo
 echo "== finetune: sentiment classifier on 8,000 SST-2 phrases, keep the best on SST-2 dev"
 "$convert" finetune --init "$out/pretrained.ebm" --train "$data/sst2_train_8k.tsv" \
