@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -27,6 +28,24 @@ TEST_CASE("Sentence splitting keeps abbreviations, initials and quotes together"
   CHECK(s[3] == "Yes.");
   CHECK(s[4] == "It was 3.5 lb .");
   CHECK(s[5] == "Then it ended");
+}
+
+TEST_CASE("Paragraphs: blank-line blocks joined, WikiText headings dropped and escapes undone") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("eb_paragraphs_" + std::to_string(std::random_device{}()) + ".txt");
+  {
+    std::ofstream out(path);
+    out << " \n = Homarus gammarus = \n \n It is 5 @-@ 6 kg and <unk> . \n \n"
+        << "\"Poor Miss Taylor!--I wish\nshe were here again.\"\n\n = = Description = = \nLast.\n";
+  }
+  const auto p = read_paragraphs(path.string());
+  std::filesystem::remove(path);
+  REQUIRE(p.size() == 3);
+  CHECK(p[0] == "It is 5-6 kg and [UNK] .");
+  CHECK(p[1] == "\"Poor Miss Taylor!--I wish she were here again.\"");
+  CHECK(p[2] == "Last.");
+  CHECK_THROWS_WITH_AS(read_paragraphs("/nonexistent/corpus.txt"),
+                       doctest::Contains("cannot open"), std::runtime_error);
 }
 
 // A synthetic corpus: 40 paragraphs of 1-5 sentences of ids in [10, 200).
@@ -188,6 +207,18 @@ TEST_CASE("Training stopped at a checkpoint and resumed ends bit-identical to on
   CHECK(resumed == whole);  // bit-identical
   CHECK(resumed_outcome.best_score == whole_outcome.best_score);
   CHECK(std::filesystem::exists(dir / "whole.ckpt"));
+
+  // A damaged checkpoint is refused with a message, never half-loaded.
+  const auto ckpt = dir / "whole.ckpt";
+  std::filesystem::resize_file(ckpt, std::filesystem::file_size(ckpt) - 100);
+  CHECK_THROWS_WITH_AS(run(0, ckpt.string(), "again.ckpt"), doctest::Contains("truncated"),
+                       std::runtime_error);
+  {
+    std::ofstream garbage(dir / "garbage.ckpt");
+    garbage << "not a checkpoint at all";
+  }
+  CHECK_THROWS_WITH_AS(run(0, (dir / "garbage.ckpt").string(), "again.ckpt"),
+                       doctest::Contains("not an edgebert checkpoint"), std::runtime_error);
   std::filesystem::remove_all(dir);
 }
 
