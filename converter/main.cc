@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   finetune_cmd->add_option("--log", ft.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
   finetune_cmd->add_option("--limit", ft.limit, "Use only the first N training examples");
+  finetune_cmd->add_option("--label-names", ft.label_names,
+                           "Names to store for the data's labels in sorted order, e.g. "
+                           "negative,positive for 0,1")->delimiter(',');
   finetune_cmd->add_option("--stop-after", ft.stop_after, "Stop with a checkpoint after step N");
   finetune_cmd->add_option("--threads", ft_threads, "Threads (default: all cores)");
   finetune_cmd->add_flag("--json", ft_json, "Print the report as JSON");

@@ -30,7 +30,7 @@ echo
 echo "== finetune: sentiment classifier on 8,000 SST-2 phrases, keep the best on SST-2 dev"
 "$convert" finetune --init "$out/pretrained.ebm" --train "$data/sst2_train_8k.tsv" \
   --dev "$data/sst2_dev.tsv" -o "$out/sst2_fp32.ebm" --epochs 3 --lr 1e-3 --batch 32 \
-  --max-seq 64 --eval-every 250
+  --max-seq 64 --eval-every 250 --label-names negative,positive
 echo "(training curves: $out/pretrained.log.svg, $out/sst2_fp32.log.svg)"
 echo
 echo "== quantize: int8 weights (per channel), int8 embeddings, per-token int8 activations"

@@ -85,6 +85,18 @@ nlohmann::json finetune(const FinetuneOptions& o) {
                              std::to_string(labels.size()));
   }
 
+  std::vector<std::string> stored_names = labels;
+  if (!o.label_names.empty()) {
+    if (o.label_names.size() != labels.size()) {
+      std::string found;
+      for (const std::string& l : labels) found += (found.empty() ? "" : ", ") + l;
+      throw std::runtime_error("--label-names gives " + std::to_string(o.label_names.size()) +
+                               " names for the " + std::to_string(labels.size()) +
+                               " labels of the data (" + found + ")");
+    }
+    stored_names = o.label_names;
+  }
+
   // Tokenize with the device tokenizer stored in the model (the same one inference will use).
   HostSession session(pack_model(base), o.init, base.config->max_seq);
   const std::vector<Sequence> train_set =
@@ -151,14 +163,14 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   };
   size_t written_step = 0;
   hooks.on_best = [&](const train::BertModel<float>& m, const EvalResult&, size_t step) {
-    store_weights(m, base, labels);
+    store_weights(m, base, stored_names);
     save_model(base, o.output);
     written_step = step;
   };
 
   const LoopOutcome outcome = run_training(model, config, hooks);
   if (!outcome.interrupted && dev_set.empty()) {
-    store_weights(model, base, labels);
+    store_weights(model, base, stored_names);
     save_model(base, o.output);
     written_step = outcome.steps_done;
   }
@@ -166,7 +178,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   nlohmann::json report;
   report["train_examples"] = train_set.size();
   report["dev_examples"] = dev_set.size();
-  report["labels"] = labels;
+  report["labels"] = stored_names;
   report["steps"] = outcome.steps_done;
   report["total_steps"] = config.steps;
   report["interrupted"] = outcome.interrupted;

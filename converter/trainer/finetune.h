@@ -33,6 +33,7 @@ struct FinetuneOptions {
   std::string log_prefix;  // default: <output without .ebm>.log -> .csv/.svg
   size_t stop_after = 0;   // testing: stop with a checkpoint after this step
   size_t limit = 0;        // use only the first N training examples (0 = all)
+  std::vector<std::string> label_names;  // names stored in the model for the sorted labels
   bool quiet = false;
 };
 

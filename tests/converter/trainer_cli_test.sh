@@ -43,6 +43,12 @@ eval_out=$(run eb_convert eval "$work/ft/model.ebm" --data "$data" -q)
 grep -q "accuracy" <<<"$eval_out" || fail "eval of the fine-tuned model: $eval_out"
 grep -q "task: classification \[0, 1\]" <<<"$(run eb_convert inspect "$work/ft/model.ebm")" ||
   fail "label names not kept"
+eb_convert finetune --init "$work/pre/encoder.ebm" --train "$data" -o "$work/ft/named.ebm" \
+  --steps 2 --batch 16 --label-names negative,positive -q >/dev/null || fail "--label-names"
+grep -q "task: classification \[negative, positive\]" \
+  <<<"$(run eb_convert inspect "$work/ft/named.ebm")" || fail "--label-names not stored"
+grep -q "3 names for the 2 labels" <<<"$(run eb_convert finetune --init "$work/pre/encoder.ebm" \
+  --train "$data" -o "$work/ft/x.ebm" --steps 1 --label-names a,b,c)" || fail "--label-names count"
 
 # finetune from a Hugging Face folder; stop at step 4, resume to the end
 hf="$fixtures/tiny_bert/base"
