@@ -1,7 +1,7 @@
-// Trainer layers: hand-written forward and backward passes of every BERT layer, llm.c style.
-// Templates on the scalar type T: float for training, double for the finite-difference gradient
-// checks (tests/converter/trainer/layers_test.cc). Plain loops here are the trainer's reference;
-// faster (SIMD, threaded) versions of the matmuls must match them.
+// Trainer layers: hand-written forward and backward passes of BERT's element-wise and row-wise
+// layers (embeddings, LayerNorm, GELU, tanh, cross-entropy), llm.c style; the GEMM-based ones
+// (dense, attention) are in trainer/ops.h. Templates on the scalar type T: float for training,
+// double for the finite-difference gradient checks (tests/converter/trainer/layers_test.cc).
 //
 // Conventions:
 //   - Shapes in comments: N = rows (batch * tokens), C = hidden, OC = output channels,
@@ -112,36 +112,6 @@ void layernorm_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, cons
   }
 }
 
-// out (N, OC) = inp (N, C) W^T + b; W (OC, C), b (OC) or null.
-template <typename T>
-void matmul_forward(T* out, const T* inp, const T* weight, const T* bias, size_t N, size_t C,
-                    size_t OC) {
-  for (size_t n = 0; n < N; ++n) {
-    for (size_t o = 0; o < OC; ++o) {
-      T sum = bias != nullptr ? bias[o] : T(0);
-      for (size_t c = 0; c < C; ++c) sum += inp[n * C + c] * weight[o * C + c];
-      out[n * OC + o] = sum;
-    }
-  }
-}
-
-// dinp (N, C) += dout W;  dweight (OC, C) += dout^T inp;  dbias (OC) += column sums of dout.
-// dinp may be null (the first layer's input needs no gradient), dbias null when there is no bias.
-template <typename T>
-void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
-                     size_t N, size_t C, size_t OC) {
-  for (size_t n = 0; n < N; ++n) {
-    for (size_t o = 0; o < OC; ++o) {
-      const T d = dout[n * OC + o];
-      if (dinp != nullptr) {
-        for (size_t c = 0; c < C; ++c) dinp[n * C + c] += d * weight[o * C + c];
-      }
-      for (size_t c = 0; c < C; ++c) dweight[o * C + c] += d * inp[n * C + c];
-      if (dbias != nullptr) dbias[o] += d;
-    }
-  }
-}
-
 // Exact-erf GELU, as BERT: out = x/2 (1 + erf(x / sqrt 2)).
 template <typename T>
 void gelu_forward(T* out, const T* inp, size_t n) {
@@ -174,89 +144,6 @@ template <typename T>
 void tanh_backward(T* dinp, const T* out, const T* dout, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
   for (size_t i = 0; i < n; ++i) dinp[i] += dout[i] * (T(1) - out[i] * out[i]);
-}
-
-// Multi-head self-attention core on separate q, k, v (B, T, C) (Hugging Face keeps three
-// Linear layers): out (B, T, C) = per head softmax(q k^T / sqrt(hs) + mask) v. mask (B, T):
-// 1 = attend, 0 = padding key, which gets probability exactly 0 (HF adds the lowest float).
-// att (B, NH, T, T) keeps the probabilities for the backward pass.
-template <typename T>
-void attention_forward(T* out, T* att, const T* q, const T* k, const T* v, const int32_t* mask,
-                       size_t B, size_t tokens, size_t C, size_t NH) {
-  const size_t hs = C / NH;
-  const T scale = T(1) / std::sqrt(static_cast<T>(hs));
-  for (size_t b = 0; b < B; ++b) {
-    for (size_t h = 0; h < NH; ++h) {
-      for (size_t i = 0; i < tokens; ++i) {
-        const T* qi = q + (b * tokens + i) * C + h * hs;
-        T* a = att + ((b * NH + h) * tokens + i) * tokens;
-        T max_score = -std::numeric_limits<T>::max();
-        for (size_t j = 0; j < tokens; ++j) {
-          if (mask[b * tokens + j] == 0) continue;
-          const T* kj = k + (b * tokens + j) * C + h * hs;
-          T s = 0;
-          for (size_t d = 0; d < hs; ++d) s += qi[d] * kj[d];
-          a[j] = s * scale;
-          max_score = a[j] > max_score ? a[j] : max_score;
-        }
-        T sum = 0;
-        for (size_t j = 0; j < tokens; ++j) {
-          a[j] = mask[b * tokens + j] == 0 ? T(0) : std::exp(a[j] - max_score);
-          sum += a[j];
-        }
-        const T inv = sum > T(0) ? T(1) / sum : T(0);  // a row with no key at all gives zeros
-        T* o = out + (b * tokens + i) * C + h * hs;
-        for (size_t d = 0; d < hs; ++d) o[d] = 0;
-        for (size_t j = 0; j < tokens; ++j) {
-          a[j] *= inv;
-          const T* vj = v + (b * tokens + j) * C + h * hs;
-          for (size_t d = 0; d < hs; ++d) o[d] += a[j] * vj[d];
-        }
-      }
-    }
-  }
-}
-
-// dq, dk, dv (B, T, C) += gradients; datt (T) is scratch.
-template <typename T>
-void attention_backward(T* dq, T* dk, T* dv, T* datt, const T* dout, const T* att, const T* q,
-                        const T* k, const T* v, size_t B, size_t tokens, size_t C, size_t NH) {
-  const size_t hs = C / NH;
-  const T scale = T(1) / std::sqrt(static_cast<T>(hs));
-  for (size_t b = 0; b < B; ++b) {
-    for (size_t h = 0; h < NH; ++h) {
-      for (size_t i = 0; i < tokens; ++i) {
-        const T* a = att + ((b * NH + h) * tokens + i) * tokens;
-        const T* doi = dout + (b * tokens + i) * C + h * hs;
-        // out_i = sum_j a_ij v_j: datt_ij = dout_i . v_j, dv_j += a_ij dout_i
-        T dot = 0;  // sum_j a_ij datt_ij, for the softmax backward
-        for (size_t j = 0; j < tokens; ++j) {
-          const T* vj = v + (b * tokens + j) * C + h * hs;
-          T* dvj = dv + (b * tokens + j) * C + h * hs;
-          T s = 0;
-          for (size_t d = 0; d < hs; ++d) {
-            s += doi[d] * vj[d];
-            dvj[d] += a[j] * doi[d];
-          }
-          datt[j] = s;
-          dot += a[j] * s;
-        }
-        // softmax: dscore_ij = a_ij (datt_ij - dot); score = scale q_i . k_j (masked: a = 0)
-        const T* qi = q + (b * tokens + i) * C + h * hs;
-        T* dqi = dq + (b * tokens + i) * C + h * hs;
-        for (size_t j = 0; j < tokens; ++j) {
-          const T ds = a[j] * (datt[j] - dot) * scale;
-          if (ds == T(0)) continue;
-          const T* kj = k + (b * tokens + j) * C + h * hs;
-          T* dkj = dk + (b * tokens + j) * C + h * hs;
-          for (size_t d = 0; d < hs; ++d) {
-            dqi[d] += ds * kj[d];
-            dkj[d] += ds * qi[d];
-          }
-        }
-      }
-    }
-  }
 }
 
 // Softmax cross-entropy over rows of logits (N, V) with integer targets; rows whose target is

@@ -1,7 +1,7 @@
 // The model's building blocks on top of a GEMM: dense layers, multi-head attention with dropout,
-// dropout itself. Written once against gemm<T>(): a plain loop for double (the gradient checks)
-// and the packed SIMD, threaded sgemm for float (training). The plain loops of trainer/layers.h
-// stay the reference these are tested against (tests/converter/trainer/ops_test.cc).
+// dropout itself. Written once against gemm<T>(): a plain loop for double (the gradient checks in
+// tests/converter/trainer/layers_test.cc) and the packed SIMD, threaded sgemm for float
+// (training; float against double in bert_model_test.cc).
 #ifndef EDGEBERT_CONVERTER_TRAINER_OPS_H_
 #define EDGEBERT_CONVERTER_TRAINER_OPS_H_
 

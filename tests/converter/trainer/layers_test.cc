@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "trainer/layers.h"
+#include "trainer/ops.h"
 
 namespace edgebert {
 namespace train {
@@ -60,18 +61,18 @@ void check(const std::string& name, Vec& x, const Vec& analytic,
   CHECK(std::isfinite(error));
 }
 
-TEST_CASE("Trainer gradients: matmul (input, weight, bias)") {
+TEST_CASE("Trainer gradients: dense (input, weight, bias)") {
   std::mt19937 rng(1);
   const size_t N = 5, C = 7, OC = 6;
   Vec inp = random_vec(N * C, rng), w = random_vec(OC * C, rng), b = random_vec(OC, rng);
   const Vec r = random_vec(N * OC, rng);
   Vec out(N * OC);
   auto loss = [&] {
-    matmul_forward(out.data(), inp.data(), w.data(), b.data(), N, C, OC);
+    dense_forward(out.data(), inp.data(), w.data(), b.data(), N, C, OC);
     return dot(out, r);
   };
   Vec dinp(N * C), dw(OC * C), db(OC);
-  matmul_backward(dinp.data(), dw.data(), db.data(), r.data(), inp.data(), w.data(), N, C, OC);
+  dense_backward(dinp.data(), dw.data(), db.data(), r.data(), inp.data(), w.data(), N, C, OC);
   check("dinp", inp, dinp, loss);
   check("dweight", w, dw, loss);
   check("dbias", b, db, loss);
@@ -142,7 +143,8 @@ TEST_CASE("Trainer gradients: embeddings (word, position, token type)") {
   check("dwtt", wtt, dwtt, loss);
 }
 
-TEST_CASE("Trainer gradients: attention with padding mask (q, k, v)") {
+// drop: null, or a fixed attention-probability dropout mask (the masks are constants of a step).
+void check_attention(bool with_dropout) {
   std::mt19937 rng(5);
   const size_t B = 2, T = 5, NH = 2, C = 6;
   // Second sequence: 3 real tokens, 2 padding keys.
@@ -150,10 +152,12 @@ TEST_CASE("Trainer gradients: attention with padding mask (q, k, v)") {
   Vec q = random_vec(B * T * C, rng), k = random_vec(B * T * C, rng),
       v = random_vec(B * T * C, rng);
   const Vec r = random_vec(B * T * C, rng);
-  Vec out(B * T * C), att(B * NH * T * T);
+  Vec out(B * T * C), att(B * NH * T * T), dropped(B * NH * T * T), drop(B * NH * T * T);
+  dropout_mask(drop.data(), drop.size(), 0.3, 77);
+  const double* drop_ptr = with_dropout ? drop.data() : nullptr;
   auto loss = [&] {
-    attention_forward(out.data(), att.data(), q.data(), k.data(), v.data(), mask.data(), B, T, C,
-                      NH);
+    attention_forward(out.data(), att.data(), dropped.data(), drop_ptr, q.data(), k.data(),
+                      v.data(), mask.data(), B, T, C, NH);
     return dot(out, r);
   };
   loss();
@@ -163,9 +167,10 @@ TEST_CASE("Trainer gradients: attention with padding mask (q, k, v)") {
       CHECK(att[((1 * NH + h) * T + i) * T + 4] == 0.0);
     }
   }
-  Vec dq(B * T * C), dk(B * T * C), dv(B * T * C), scratch(T);
+  Vec dq(B * T * C), dk(B * T * C), dv(B * T * C), scratch(B * NH * T * T);
   attention_backward(dq.data(), dk.data(), dv.data(), scratch.data(), r.data(), att.data(),
-                     q.data(), k.data(), v.data(), B, T, C, NH);
+                     dropped.data(), drop_ptr, q.data(), k.data(), v.data(), B, T, C, NH);
+  INFO("attention dropout " << with_dropout);
   check("dq", q, dq, loss);
   check("dk", k, dk, loss);
   check("dv", v, dv, loss);
@@ -173,6 +178,11 @@ TEST_CASE("Trainer gradients: attention with padding mask (q, k, v)") {
     CHECK(dk[(1 * T + 4) * C + c] == 0.0);
     CHECK(dv[(1 * T + 4) * C + c] == 0.0);
   }
+}
+
+TEST_CASE("Trainer gradients: attention with padding mask (q, k, v)") {
+  check_attention(false);
+  check_attention(true);
 }
 
 TEST_CASE("Trainer gradients: softmax cross-entropy with ignored rows") {
