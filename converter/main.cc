@@ -71,6 +71,47 @@ int run_vocab(const VocabTrainerOptions& options, const std::string& output) {
   return 0;
 }
 
+// The flags every training command shares (trainer/loop.h: TrainingOptions), plus --threads
+// and --json.
+void add_training_options(CLI::App* cmd, TrainingOptions& o, int& threads, bool& json,
+                          const std::string& output_help, const std::string& seed_help,
+                          const std::string& eval_every_help) {
+  cmd->add_option("-o,--output", o.output, output_help)->required();
+  cmd->add_option("--lr", o.lr, "Peak learning rate")->capture_default_str();
+  cmd->add_option("--warmup", o.warmup_ratio, "Fraction of steps of linear warmup")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", o.weight_decay, "AdamW decay (not on bias/LayerNorm)")
+      ->capture_default_str();
+  cmd->add_option("--clip", o.clip, "Gradient norm clipping (0 = off)")->capture_default_str();
+  cmd->add_option("--dropout", o.dropout, "Dropout probability")->capture_default_str();
+  cmd->add_option("--seed", o.seed, seed_help)->capture_default_str();
+  cmd->add_option("--eval-every", o.eval_every, eval_every_help);
+  cmd->add_option("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint", o.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  cmd->add_option("--resume", o.resume, "Resume from this checkpoint (same settings)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--log", o.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
+  cmd->add_option("--stop-after", o.stop_after, "Stop with a checkpoint after step N");
+  cmd->add_option("--threads", threads, "Threads (default: all cores)");
+  cmd->add_flag("--json", json, "Print the report as JSON");
+  cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
+}
+
+// Prints a training report as JSON, or the stopped-run line; false when the caller prints the
+// finished-run summary.
+bool print_training_report(const nlohmann::json& report, bool as_json) {
+  if (as_json) {
+    std::cout << report.dump(2) << "\n";
+    return true;
+  }
+  if (!report["interrupted"].get<bool>()) return false;
+  std::printf("stopped at step %zu of %zu; resume with --resume %s\n",
+              report["steps"].get<size_t>(), report["total_steps"].get<size_t>(),
+              report["checkpoint"].get<std::string>().c_str());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,36 +234,18 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   finetune_cmd->add_option("--dev", ft.dev_path, "Labelled file evaluated every --eval-every steps")
       ->check(CLI::ExistingFile);
-  finetune_cmd->add_option("-o,--output", ft.output, "fp32 .ebm to write")->required();
   finetune_cmd->add_option("--max-seq", ft.max_seq, "Truncation length")->capture_default_str();
   finetune_cmd->add_option("--batch", ft.batch, "Sequences per step")->capture_default_str()
       ->check(CLI::PositiveNumber);
   finetune_cmd->add_option("--epochs", ft.epochs, "Passes over the training data")->capture_default_str();
   finetune_cmd->add_option("--steps", ft.steps, "Optimizer steps (overrides --epochs)");
-  finetune_cmd->add_option("--lr", ft.lr, "Peak learning rate")->capture_default_str();
-  finetune_cmd->add_option("--warmup", ft.warmup_ratio, "Fraction of steps of linear warmup")
-      ->capture_default_str();
-  finetune_cmd->add_option("--weight-decay", ft.weight_decay, "AdamW decay (not on bias/LayerNorm)")
-      ->capture_default_str();
-  finetune_cmd->add_option("--clip", ft.clip, "Gradient norm clipping (0 = off)")->capture_default_str();
-  finetune_cmd->add_option("--dropout", ft.dropout, "Dropout probability")->capture_default_str();
-  finetune_cmd->add_option("--seed", ft.seed, "Seed of initialisation, order and dropout")
-      ->capture_default_str();
-  finetune_cmd->add_option("--eval-every", ft.eval_every, "Evaluate every N steps (default: each epoch)");
-  finetune_cmd->add_option("--checkpoint-every", ft.checkpoint_every, "Checkpoint every N steps")
-      ->capture_default_str();
-  finetune_cmd->add_option("--checkpoint", ft.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
-  finetune_cmd->add_option("--resume", ft.resume, "Resume from this checkpoint (same settings)")
-      ->check(CLI::ExistingFile);
-  finetune_cmd->add_option("--log", ft.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
   finetune_cmd->add_option("--limit", ft.limit, "Use only the first N training examples");
   finetune_cmd->add_option("--label-names", ft.label_names,
                            "Names to store for the data's labels in sorted order, e.g. "
                            "negative,positive for 0,1")->delimiter(',');
-  finetune_cmd->add_option("--stop-after", ft.stop_after, "Stop with a checkpoint after step N");
-  finetune_cmd->add_option("--threads", ft_threads, "Threads (default: all cores)");
-  finetune_cmd->add_flag("--json", ft_json, "Print the report as JSON");
-  finetune_cmd->add_flag("-q,--quiet", ft.quiet, "No progress bar");
+  add_training_options(finetune_cmd, ft.training, ft_threads, ft_json, "fp32 .ebm to write",
+                       "Seed of initialisation, order and dropout",
+                       "Evaluate every N steps (default: each epoch)");
 
   PretrainOptions pt;
   bool pt_json = false, pt_cased = false;
@@ -234,7 +257,6 @@ int main(int argc, char** argv) {
                            "separated blocks or one per line)")->required()->check(CLI::ExistingFile);
   pretrain_cmd->add_option("--vocab", pt.vocab, "vocab.txt (e.g. from `edgebert-convert vocab`)")
       ->required()->check(CLI::ExistingFile);
-  pretrain_cmd->add_option("-o,--output", pt.output, "fp32 encoder .ebm to write")->required();
   pretrain_cmd->add_flag("--cased", pt_cased, "Do not lowercase (the vocabulary must be cased)");
   pretrain_cmd->add_option("--layers", pt.layers, "Encoder layers")->capture_default_str();
   pretrain_cmd->add_option("--hidden", pt.hidden, "Hidden size")->capture_default_str();
@@ -245,30 +267,13 @@ int main(int argc, char** argv) {
   pretrain_cmd->add_option("--batch", pt.batch, "Pairs per step")->capture_default_str()
       ->check(CLI::PositiveNumber);
   pretrain_cmd->add_option("--steps", pt.steps, "Optimizer steps")->capture_default_str();
-  pretrain_cmd->add_option("--lr", pt.lr, "Peak learning rate")->capture_default_str();
-  pretrain_cmd->add_option("--warmup", pt.warmup_ratio, "Fraction of steps of linear warmup")
-      ->capture_default_str();
-  pretrain_cmd->add_option("--weight-decay", pt.weight_decay, "AdamW decay (not on bias/LayerNorm)")
-      ->capture_default_str();
-  pretrain_cmd->add_option("--clip", pt.clip, "Gradient norm clipping (0 = off)")->capture_default_str();
-  pretrain_cmd->add_option("--dropout", pt.dropout, "Dropout probability")->capture_default_str();
-  pretrain_cmd->add_option("--seed", pt.seed, "Seed of initialisation, pairs, masks and dropout")
-      ->capture_default_str();
   pretrain_cmd->add_option("--holdout-every", pt.holdout_every,
                            "Hold out every Nth paragraph for evaluation")->capture_default_str();
   pretrain_cmd->add_option("--eval-batches", pt.eval_batches, "Held-out batches per evaluation")
       ->capture_default_str();
-  pretrain_cmd->add_option("--eval-every", pt.eval_every, "Evaluate every N steps")->capture_default_str();
-  pretrain_cmd->add_option("--checkpoint-every", pt.checkpoint_every, "Checkpoint every N steps")
-      ->capture_default_str();
-  pretrain_cmd->add_option("--checkpoint", pt.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
-  pretrain_cmd->add_option("--resume", pt.resume, "Resume from this checkpoint (same settings)")
-      ->check(CLI::ExistingFile);
-  pretrain_cmd->add_option("--log", pt.log_prefix, "Log prefix for .csv and .svg (default: OUTPUT.log)");
-  pretrain_cmd->add_option("--stop-after", pt.stop_after, "Stop with a checkpoint after step N");
-  pretrain_cmd->add_option("--threads", pt_threads, "Threads (default: all cores)");
-  pretrain_cmd->add_flag("--json", pt_json, "Print the report as JSON");
-  pretrain_cmd->add_flag("-q,--quiet", pt.quiet, "No progress bar");
+  add_training_options(pretrain_cmd, pt.training, pt_threads, pt_json, "fp32 encoder .ebm to write",
+                       "Seed of initialisation, pairs, masks and dropout",
+                       "Evaluate every N steps (default: 1000)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -330,13 +335,7 @@ int main(int argc, char** argv) {
       if (pt_threads > 0) omp_set_num_threads(pt_threads);
       pt.lowercase = !pt_cased;
       const nlohmann::json report = pretrain(pt);
-      if (pt_json) {
-        std::cout << report.dump(2) << "\n";
-      } else if (report["interrupted"].get<bool>()) {
-        std::printf("stopped at step %zu of %zu; resume with --resume %s\n",
-                    report["steps"].get<size_t>(), report["total_steps"].get<size_t>(),
-                    report["checkpoint"].get<std::string>().c_str());
-      } else {
+      if (!print_training_report(report, pt_json)) {
         const auto& b = report["before"];
         const auto& a = report["after"];
         std::printf("pretrained %zu steps in %.1f s (%.0f tokens/s, %d threads) -> %s; held-out "
@@ -352,13 +351,7 @@ int main(int argc, char** argv) {
     if (*finetune_cmd) {
       if (ft_threads > 0) omp_set_num_threads(ft_threads);
       const nlohmann::json report = finetune(ft);
-      if (ft_json) {
-        std::cout << report.dump(2) << "\n";
-      } else if (report["interrupted"].get<bool>()) {
-        std::printf("stopped at step %zu of %zu; resume with --resume %s\n",
-                    report["steps"].get<size_t>(), report["total_steps"].get<size_t>(),
-                    report["checkpoint"].get<std::string>().c_str());
-      } else {
+      if (!print_training_report(report, ft_json)) {
         std::printf("fine-tuned %zu steps on %zu examples in %.1f s (%.0f tokens/s, %d threads)",
                     report["steps"].get<size_t>(), report["train_examples"].get<size_t>(),
                     report["seconds"].get<double>(), report["tokens_per_s"].get<double>(),

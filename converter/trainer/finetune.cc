@@ -1,7 +1,6 @@
 #include "trainer/finetune.h"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -69,10 +68,8 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     check_model_bytes(bytes, o.init);
     fb::GetModel(bytes.data())->UnPackTo(&base);
   }
-  for (const std::string& path : {o.output, o.checkpoint, o.log_prefix}) {
-    const fs::path parent = fs::path(path).parent_path();
-    if (!path.empty() && !parent.empty()) fs::create_directories(parent);
-  }
+  const TrainingOptions& t = o.training;
+  create_output_dirs(t);
   if (!base.tokenizer) throw std::runtime_error(o.init + ": the model has no tokenizer");
   base.config->max_seq = std::min<uint32_t>(o.max_seq, base.config->max_positions);
 
@@ -108,43 +105,27 @@ nlohmann::json finetune(const FinetuneOptions& o) {
 
   const train::BertShape shape = trainer_shape(base, labels.size(), false);
   train::BertModel<float> model(shape);
-  init_bert_weights(model, o.seed);
+  init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
     if (name.rfind("classifier.", 0) != 0 && name.rfind("pooler.", 0) != 0) {
       throw std::runtime_error(o.init + ": tensor " + name + " is missing");
     }
   }
-  if (!o.quiet && !fresh.empty()) {
+  if (!t.quiet && !fresh.empty()) {
     std::string list;
     for (const std::string& n : fresh) list += (list.empty() ? "" : ", ") + n;
     std::fprintf(stderr, "newly initialised: %s\n", list.c_str());
   }
 
   const size_t steps_per_epoch = (train_set.size() + o.batch - 1) / o.batch;
-  LoopConfig config;
-  config.what = "finetune";
-  config.steps = o.steps > 0 ? o.steps
-                             : static_cast<size_t>(std::ceil(o.epochs * steps_per_epoch));
-  config.warmup = static_cast<size_t>(o.warmup_ratio * config.steps);
-  config.lr = o.lr;
-  config.clip = o.clip;
-  config.adam.weight_decay = o.weight_decay;
-  config.dropout.hidden = config.dropout.attention = config.dropout.classifier = o.dropout;
-  config.seed = o.seed;
-  config.eval_every = o.eval_every > 0 ? o.eval_every : steps_per_epoch;
-  config.checkpoint_every = o.checkpoint_every;
-  config.checkpoint_path = o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint;
-  config.resume_path = o.resume;
-  std::string stem = o.output;
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ebm") == 0) stem.resize(stem.size() - 4);
-  config.log_prefix = o.log_prefix.empty() ? stem + ".log" : o.log_prefix;
-  config.stop_after = o.stop_after;
-  config.quiet = o.quiet;
+  LoopConfig config = make_loop_config(
+      t, "finetune", o.steps > 0 ? o.steps : static_cast<size_t>(std::ceil(o.epochs * steps_per_epoch)));
+  if (t.eval_every == 0) config.eval_every = steps_per_epoch;
 
   std::vector<size_t> lengths;
   for (const Sequence& seq : train_set) lengths.push_back(seq.ids.size());
-  EpochSampler sampler(std::move(lengths), o.batch, o.seed);
+  EpochSampler sampler(std::move(lengths), o.batch, t.seed);
   LoopHooks hooks;
   hooks.batch_for_step = [&](size_t step) {
     return make_batch(train_set, sampler.batch_indices(step));
@@ -164,35 +145,26 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   size_t written_step = 0;
   hooks.on_best = [&](const train::BertModel<float>& m, const EvalResult&, size_t step) {
     store_weights(m, base, stored_names);
-    save_model(base, o.output);
+    save_model(base, t.output);
     written_step = step;
   };
 
   const LoopOutcome outcome = run_training(model, config, hooks);
   if (!outcome.interrupted && dev_set.empty()) {
     store_weights(model, base, stored_names);
-    save_model(base, o.output);
+    save_model(base, t.output);
     written_step = outcome.steps_done;
   }
 
-  nlohmann::json report;
+  nlohmann::json report = loop_report(outcome, config, t.output);
   report["train_examples"] = train_set.size();
   report["dev_examples"] = dev_set.size();
   report["labels"] = stored_names;
-  report["steps"] = outcome.steps_done;
-  report["total_steps"] = config.steps;
-  report["interrupted"] = outcome.interrupted;
-  report["seconds"] = outcome.seconds;
-  report["tokens_per_s"] = outcome.tokens_per_s;
-  report["threads"] = omp_get_max_threads();
   if (!dev_set.empty()) {
     report["best_dev_accuracy"] = outcome.best_score;
     report["best_step"] = outcome.best_step;
   }
-  report["output"] = o.output;
   report["written_at_step"] = written_step;
-  report["checkpoint"] = config.checkpoint_path;
-  report["log"] = config.log_prefix + ".csv";
   return report;
 }
 

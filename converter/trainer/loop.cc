@@ -1,11 +1,13 @@
 #include "trainer/loop.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -185,6 +187,45 @@ std::string svg_panel(const std::string& title, const std::vector<Series>& serie
 }
 
 }  // namespace
+
+void create_output_dirs(const TrainingOptions& o) {
+  for (const std::string& path : {o.output, o.checkpoint, o.log_prefix}) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!path.empty() && !parent.empty()) std::filesystem::create_directories(parent);
+  }
+}
+
+LoopConfig make_loop_config(const TrainingOptions& o, const std::string& what, size_t steps) {
+  LoopConfig config;
+  config.what = what;
+  config.steps = steps;
+  config.warmup = static_cast<size_t>(o.warmup_ratio * steps);
+  config.lr = o.lr;
+  config.clip = o.clip;
+  config.adam.weight_decay = o.weight_decay;
+  // The classifier site exists only in classification models (BertModel ignores it otherwise).
+  config.dropout.hidden = config.dropout.attention = config.dropout.classifier = o.dropout;
+  config.seed = o.seed;
+  config.eval_every = o.eval_every;
+  config.checkpoint_every = o.checkpoint_every;
+  config.checkpoint_path = o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint;
+  config.resume_path = o.resume;
+  std::string stem = o.output;
+  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ebm") == 0) stem.resize(stem.size() - 4);
+  config.log_prefix = o.log_prefix.empty() ? stem + ".log" : o.log_prefix;
+  config.stop_after = o.stop_after;
+  config.quiet = o.quiet;
+  return config;
+}
+
+nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
+                           const std::string& output) {
+  return {{"steps", outcome.steps_done},       {"total_steps", config.steps},
+          {"interrupted", outcome.interrupted}, {"seconds", outcome.seconds},
+          {"tokens_per_s", outcome.tokens_per_s}, {"threads", omp_get_max_threads()},
+          {"output", output},                   {"checkpoint", config.checkpoint_path},
+          {"log", config.log_prefix + ".csv"}};
+}
 
 void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
                      const std::string& title) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,32 @@ struct LoopConfig {
   size_t stop_after = 0;        // stop (with a checkpoint) once this step is done; 0 = never
   bool quiet = false;           // no progress bar or messages
 };
+
+// The settings every training command (pretrain, finetune) shares, one CLI flag each
+// (main.cc: add_training_options); each command gives its own lr, warmup and eval_every defaults.
+struct TrainingOptions {
+  TrainingOptions(double lr, double warmup_ratio, size_t eval_every)
+      : lr(lr), warmup_ratio(warmup_ratio), eval_every(eval_every) {}
+  std::string output;  // .ebm
+  double lr, warmup_ratio;
+  double weight_decay = 0.01, clip = 1.0, dropout = 0.1;
+  uint64_t seed = 42;
+  size_t eval_every;
+  size_t checkpoint_every = 500;
+  std::string resume;      // checkpoint to resume from
+  std::string checkpoint;  // default: <output>.ckpt
+  std::string log_prefix;  // default: <output without .ebm>.log -> .csv/.svg
+  size_t stop_after = 0;   // testing: stop with a checkpoint after this step
+  bool quiet = false;
+};
+
+// Creates the directories the output, checkpoint and log files go in.
+void create_output_dirs(const TrainingOptions& options);
+
+// The loop settings of a command that trains `steps` steps: schedule, AdamW decay, dropout on
+// every site, and the checkpoint and log paths derived from the output.
+LoopConfig make_loop_config(const TrainingOptions& options, const std::string& what,
+                            size_t steps);
 
 struct EvalResult {
   double loss = 0, mlm_accuracy = -1, seq_accuracy = -1;  // -1: not measured
@@ -71,6 +98,11 @@ struct LoopOutcome {
 // resumed checkpoint. Throws std::runtime_error on I/O errors or a mismatched checkpoint.
 LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& config,
                          const LoopHooks& hooks);
+
+// The report fields every training command gives: steps, total_steps, interrupted, seconds,
+// tokens_per_s, threads, output, checkpoint, log.
+nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
+                           const std::string& output);
 
 // The CSV and SVG log files for `log` (also written by run_training as it goes).
 void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,

@@ -1,8 +1,5 @@
 #include "trainer/pretrain.h"
 
-#include <omp.h>
-
-#include <filesystem>
 #include <stdexcept>
 
 #include "host_session.h"
@@ -15,8 +12,6 @@
 
 namespace edgebert::convert {
 namespace {
-
-namespace fs = std::filesystem;
 
 int32_t token_id(const std::vector<std::string>& vocab, const std::string& piece) {
   for (size_t i = 0; i < vocab.size(); ++i) {
@@ -32,10 +27,8 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   if (o.heads == 0 || o.hidden % o.heads != 0) {
     throw std::runtime_error("--hidden must be a multiple of --heads");
   }
-  for (const std::string& path : {o.output, o.checkpoint, o.log_prefix}) {
-    const fs::path parent = fs::path(path).parent_path();
-    if (!path.empty() && !parent.empty()) fs::create_directories(parent);
-  }
+  const TrainingOptions& t = o.training;
+  create_output_dirs(t);
   // The model file: random BERT of the asked shape (encoder + pooler) with the vocabulary's
   // tokenizer; the trainer replaces its weights.
   const std::vector<std::string> vocab = read_vocab_file(o.vocab);
@@ -48,7 +41,7 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   file_shape.vocab_size = static_cast<uint32_t>(vocab.size());
   file_shape.max_positions = o.max_seq;
   file_shape.num_labels = 0;
-  fb::ModelT base = random_bert(file_shape, o.seed);
+  fb::ModelT base = random_bert(file_shape, t.seed);
   TokenizerOptions tokenizer_options;
   tokenizer_options.lowercase = o.lowercase;
   base.tokenizer = make_tokenizer(vocab, vocab.size(), tokenizer_options, o.vocab);
@@ -68,9 +61,9 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   TokenizedCorpus corpus;
   {
     HostSession session(pack_model(base), "pretraining model", o.max_seq);
-    corpus = tokenize_corpus(session, o.corpus, o.holdout_every, &held_out, o.quiet);
+    corpus = tokenize_corpus(session, o.corpus, o.holdout_every, &held_out, t.quiet);
   }
-  if (!o.quiet) {
+  if (!t.quiet) {
     std::fprintf(stderr, "corpus: %zu paragraphs, %zu sentences, %zu tokens; held out: %zu "
                  "paragraphs, %zu tokens\n", corpus.paragraphs.size(), corpus.sentences,
                  corpus.tokens, held_out.paragraphs.size(), held_out.tokens);
@@ -78,37 +71,20 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   if (held_out.paragraphs.size() < 2) held_out = corpus;  // tiny corpora: evaluate on training text
 
   train::BertModel<float> model(trainer_shape(base, 0, true));
-  init_bert_weights(model, o.seed);
+  init_bert_weights(model, t.seed);
 
-  LoopConfig config;
-  config.what = "pretrain";
-  config.steps = o.steps;
-  config.warmup = static_cast<size_t>(o.warmup_ratio * o.steps);
-  config.lr = o.lr;
-  config.clip = o.clip;
-  config.adam.weight_decay = o.weight_decay;
+  LoopConfig config = make_loop_config(t, "pretrain", o.steps);
   config.adam.eps = 1e-6;  // BERT's
-  config.dropout.hidden = config.dropout.attention = o.dropout;
-  config.seed = o.seed;
-  config.eval_every = o.eval_every;
   config.eval_at_start = true;
-  config.checkpoint_every = o.checkpoint_every;
-  config.checkpoint_path = o.checkpoint.empty() ? o.output + ".ckpt" : o.checkpoint;
-  config.resume_path = o.resume;
-  std::string stem = o.output;
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ebm") == 0) stem.resize(stem.size() - 4);
-  config.log_prefix = o.log_prefix.empty() ? stem + ".log" : o.log_prefix;
-  config.stop_after = o.stop_after;
-  config.quiet = o.quiet;
 
   // Held-out pairs: fixed batches (their own seed), the same at every evaluation.
   std::vector<train::Batch> eval_set;
   for (size_t i = 0; i < o.eval_batches; ++i) {
-    eval_set.push_back(pretraining_batch(held_out, ids, o.batch, o.max_seq, o.seed ^ 0xE7A1ull, i));
+    eval_set.push_back(pretraining_batch(held_out, ids, o.batch, o.max_seq, t.seed ^ 0xE7A1ull, i));
   }
   LoopHooks hooks;
   hooks.batch_for_step = [&](size_t step) {
-    return pretraining_batch(corpus, ids, o.batch, o.max_seq, o.seed, step);
+    return pretraining_batch(corpus, ids, o.batch, o.max_seq, t.seed, step);
   };
   hooks.evaluate = [&](train::BertModel<float>& m) {
     double loss = 0;
@@ -132,19 +108,13 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   const LoopOutcome outcome = run_training(model, config, hooks);
   if (!outcome.interrupted) {
     store_weights(model, base, {});
-    save_model(base, o.output);
+    save_model(base, t.output);
   }
 
-  nlohmann::json report;
+  nlohmann::json report = loop_report(outcome, config, t.output);
   report["corpus"] = {{"paragraphs", corpus.paragraphs.size()}, {"sentences", corpus.sentences},
                       {"tokens", corpus.tokens}};
   report["held_out"] = {{"paragraphs", held_out.paragraphs.size()}, {"tokens", held_out.tokens}};
-  report["steps"] = outcome.steps_done;
-  report["total_steps"] = config.steps;
-  report["interrupted"] = outcome.interrupted;
-  report["seconds"] = outcome.seconds;
-  report["tokens_per_s"] = outcome.tokens_per_s;
-  report["threads"] = omp_get_max_threads();
   for (const LogRow& row : outcome.log) {
     if (!row.evaluated) continue;
     const nlohmann::json e = {{"step", row.step}, {"loss", row.eval.loss},
@@ -153,9 +123,6 @@ nlohmann::json pretrain(const PretrainOptions& o) {
     if (!report.contains("before")) report["before"] = e;
     report["after"] = e;
   }
-  report["output"] = o.output;
-  report["checkpoint"] = config.checkpoint_path;
-  report["log"] = config.log_prefix + ".csv";
   return report;
 }
 

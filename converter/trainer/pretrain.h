@@ -11,22 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "trainer/loop.h"
+
 namespace edgebert::convert {
 
 struct PretrainOptions {
   std::vector<std::string> corpus;
-  std::string vocab, output;
+  std::string vocab;
   bool lowercase = true;
   uint32_t layers = 4, hidden = 256, heads = 4, intermediate = 1024, max_seq = 128;
   size_t batch = 32, steps = 10000;
-  double warmup_ratio = 0.02, lr = 5e-4, weight_decay = 0.01, clip = 1.0, dropout = 0.1;
-  uint64_t seed = 42;
   size_t holdout_every = 50;  // every Nth paragraph is held out for evaluation
   size_t eval_batches = 16;   // held-out batches (of --batch pairs) per evaluation
-  size_t eval_every = 1000, checkpoint_every = 500;
-  std::string resume, checkpoint, log_prefix;
-  size_t stop_after = 0;
-  bool quiet = false;
+  TrainingOptions training{5e-4, 0.02, 1000};
 };
 
 nlohmann::json pretrain(const PretrainOptions& options);
