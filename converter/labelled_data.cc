@@ -54,7 +54,11 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::vector<Example> read_labelled_file(const std::string& path) {
-  std::istringstream in(read_text_file(path));
+  return parse_labelled_text(read_text_file(path), path);
+}
+
+std::vector<Example> parse_labelled_text(const std::string& text, const std::string& path) {
+  std::istringstream in(text);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -18,6 +18,8 @@ struct Example {
 };
 
 std::vector<Example> read_labelled_file(const std::string& path);
+// Same, from the file's contents; `name` stands for the path in messages.
+std::vector<Example> parse_labelled_text(const std::string& text, const std::string& name);
 
 // Index of `label` among `names` (by name, else as a 0-based integer); throws naming where.
 size_t label_index(const std::string& label, const std::vector<std::string>& names,

@@ -1,6 +1,7 @@
 #include "model_file.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -17,8 +18,15 @@ fb::ModelT new_model(const std::string& source) {
   model.provenance = std::make_unique<fb::ProvenanceT>();
   model.provenance->producer = kProducer;
   model.provenance->source = source;
+  // SOURCE_DATE_EPOCH (reproducible-builds.org) pins the stamp: identical inputs and settings
+  // then give byte-identical model files.
   char stamp[32];
-  const std::time_t now = std::time(nullptr);
+  std::time_t now = std::time(nullptr);
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH")) {
+    char* end = nullptr;
+    const long long value = std::strtoll(epoch, &end, 10);
+    if (end != epoch && *end == '\0' && value >= 0) now = static_cast<std::time_t>(value);
+  }
   std::tm utc{};
   gmtime_r(&now, &utc);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 namespace edgebert::convert {
 namespace {
@@ -39,7 +40,10 @@ float bfloat16_to_float(uint16_t b) {
 }  // namespace
 
 SafetensorsFile::SafetensorsFile(const std::string& path)
-    : path_(path), bytes_(read_file_aligned(path)) {
+    : SafetensorsFile(path, read_file_aligned(path)) {}
+
+SafetensorsFile::SafetensorsFile(const std::string& path, AlignedBytes bytes)
+    : path_(path), bytes_(std::move(bytes)) {
   const uint64_t file_size = bytes_.size();
   if (file_size < 8) throw std::runtime_error(path + ": too short for a safetensors file");
   uint64_t header_size = 0;

@@ -23,6 +23,8 @@ class SafetensorsFile {
  public:
   // Reads and validates the file; throws std::runtime_error ("path: what is wrong").
   explicit SafetensorsFile(const std::string& path);
+  // Same, from bytes already in memory; `name` stands for the path in messages.
+  SafetensorsFile(const std::string& name, AlignedBytes bytes);
 
   bool contains(const std::string& name) const { return entries_.count(name) != 0; }
   const std::map<std::string, SafetensorsEntry>& entries() const { return entries_; }

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev     # converter CLI
   libutf8proc-dev                                # Unicode tables for the tokenizer
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev  # XNNPACK provider (pthreadpool not pulled in)
+  clang-14 libclang-rt-14-dev libomp-14-dev      # sanitizer + libFuzzer builds (scripts/sanitize_test.sh)
 )
 
 missing=()

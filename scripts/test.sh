@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command (b): set up, build, and run every test through ctest: the host suite, then the
 # same suite cross-built for aarch64 and armv7 under qemu-user (scripts/cross_test.sh), once per
-# emulated CPU. EDGEBERT_SKIP_CROSS=1 runs the host suite only (quick local iterations).
+# emulated CPU, then the reliability suite (scripts/sanitize_test.sh: ASan+UBSan build of the
+# whole suite, ThreadSanitizer concurrency test, a short pass of every fuzzer).
+# EDGEBERT_SKIP_CROSS=1 / EDGEBERT_SKIP_SANITIZE=1 leave those parts out (quick local iterations).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -9,4 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$root/build" && ctest --output-on-failure --parallel 2)
 if [ "${EDGEBERT_SKIP_CROSS:-0}" != 1 ]; then
   "$root/scripts/cross_test.sh"
+fi
+if [ "${EDGEBERT_SKIP_SANITIZE:-0}" != 1 ]; then
+  "$root/scripts/sanitize_test.sh"
 fi

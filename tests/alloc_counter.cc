@@ -5,14 +5,17 @@
 #include <cstdlib>
 #include <new>
 
-// glibc's own entry points, which our replacements forward to.
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t count, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void* __libc_memalign(size_t alignment, size_t size);
-void __libc_free(void* p);
-}
+#if defined(__SANITIZE_ADDRESS__)
+#define EB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EB_ASAN 1
+#endif
+#endif
+
+#if defined(EB_ASAN)
+#include <sanitizer/allocator_interface.h>
+#endif
 
 namespace {
 
@@ -24,13 +27,6 @@ void count_allocation() {
 }
 void count_free(void* p) {
   if (p != nullptr && counting.load(std::memory_order_relaxed)) frees.fetch_add(1);
-}
-
-void* new_or_throw(size_t size, size_t alignment) {
-  void* p = alignment > alignof(std::max_align_t) ? __libc_memalign(alignment, size ? size : 1)
-                                                  : __libc_malloc(size ? size : 1);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
 }
 
 }  // namespace
@@ -52,6 +48,34 @@ HeapCalls CountingScope::calls() const {
 }
 
 }  // namespace edgebert::test
+
+#if defined(EB_ASAN)
+// Under AddressSanitizer the allocator is ASan's: count through its hooks instead of replacing
+// malloc and operator new (which would bypass ASan and break its bookkeeping).
+namespace {
+void on_allocate(const volatile void*, size_t) { count_allocation(); }
+void on_free(const volatile void* p) { count_free(const_cast<void*>(p)); }
+[[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_allocate, on_free);
+}  // namespace
+#else
+// glibc's own entry points, which our replacements forward to.
+extern "C" {
+void* __libc_malloc(size_t size);
+void* __libc_calloc(size_t count, size_t size);
+void* __libc_realloc(void* p, size_t size);
+void* __libc_memalign(size_t alignment, size_t size);
+void __libc_free(void* p);
+}
+
+namespace {
+void* new_or_throw(size_t size, size_t alignment) {
+  void* p = alignment > alignof(std::max_align_t) ? __libc_memalign(alignment, size ? size : 1)
+                                                  : __libc_malloc(size ? size : 1);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -178,3 +202,4 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
   count_free(p);
   __libc_free(p);
 }
+#endif  // EB_ASAN

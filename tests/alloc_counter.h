@@ -1,6 +1,7 @@
 // Counts heap calls made by this process while a CountingScope is alive: malloc, calloc, realloc,
 // free, aligned_alloc, posix_memalign, memalign, valloc, pvalloc and every operator new/delete
-// form are replaced (alloc_counter.cc) and forwarded to glibc. Used to prove the runtime's
+// form are replaced (alloc_counter.cc) and forwarded to glibc (under AddressSanitizer: counted
+// through ASan's malloc/free hooks instead). Used to prove the runtime's
 // "no heap" promise; keep test framework calls out of the counted region.
 #ifndef EDGEBERT_TESTS_ALLOC_COUNTER_H_
 #define EDGEBERT_TESTS_ALLOC_COUNTER_H_

@@ -134,12 +134,14 @@ void attention_forward(T* out, T* probs, T* dropped, const T* drop, const T* q, 
         const T inv = sum > T(0) ? T(1) / sum : T(0);  // no key at all: zeros
         for (size_t j = 0; j < tokens; ++j) row[j] *= inv;
       }
-      T* d = dropped + bh * TT;
+      // (no pointer arithmetic on `dropped` without dropout: it is null then)
+      const T* used = a;
       if (drop != nullptr) {
+        T* d = dropped + bh * TT;
         for (size_t i = 0; i < TT; ++i) d[i] = a[i] * drop[bh * TT + i];
+        used = d;
       }
-      gemm(false, false, tokens, hs, tokens, drop != nullptr ? d : a, tokens, v + offset, C,
-           T(0), out + offset, C);
+      gemm(false, false, tokens, hs, tokens, used, tokens, v + offset, C, T(0), out + offset, C);
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "quantize.h"
 #include "test_support.h"
 
 namespace edgebert::test {
@@ -25,8 +26,8 @@ eb_status load(const AlignedBytes& bytes, eb_error* error) {
   return eb_model_init(&model, bytes.data(), bytes.size(), error);
 }
 
-// Loads `bytes`; when the runtime accepts them, runs one input so a model that slips through the
-// checks must still run without crashing. Returns the load status.
+// Loads `bytes`; when the runtime accepts them, runs one input of ids and one text so a model that
+// slips through the checks must still run without crashing. Returns the load status.
 eb_status load_and_run(const AlignedBytes& bytes) {
   Model model;
   const eb_status status = model.init(bytes.data(), bytes.size());
@@ -39,7 +40,21 @@ eb_status load_and_run(const AlignedBytes& bytes) {
   const int32_t ids[4] = {2, 7, 9, 3};
   const eb_status run = session.run(ids, 4);
   CHECK((run == EB_OK || run == EB_ERROR_INVALID_INPUT));
+  if (model.info().has_tokenizer) {
+    const char text[] = "The movie was GREAT!";
+    eb_classification result;
+    const eb_status classified = eb_session_classify_text(session.get(), text, sizeof text - 1,
+                                                          "pair", 4, &result, nullptr);
+    CHECK((classified == EB_OK || classified == EB_ERROR_INVALID_INPUT ||
+           classified == EB_ERROR_UNSUPPORTED));
+  }
   return status;
+}
+
+AlignedBytes packed_int8_fixture() {
+  fb::ModelT model = import_fixture("classifier");
+  convert::quantize_model(model);
+  return convert::pack_model(model);
 }
 
 TEST_CASE("Model: loads the imported fixture and reports its shape") {
@@ -69,47 +84,51 @@ TEST_CASE("Model: loads the imported fixture and reports its shape") {
 }
 
 TEST_CASE("Model: every truncation is refused with an error") {
-  const AlignedBytes bytes = packed_fixture("classifier");
-  // Every length below 256 (header, vtables) and then a coarse grid over the whole file.
-  std::vector<size_t> lengths;
-  for (size_t n = 0; n < 256; ++n) lengths.push_back(n);
-  for (size_t n = 256; n < bytes.size(); n += bytes.size() / 211) lengths.push_back(n);
-  lengths.push_back(bytes.size() - 1);
-  for (size_t n : lengths) {
-    const AlignedBytes truncated = copy_of(bytes, n);
-    eb_error error{};
-    const eb_status status =
-        n == 0 ? eb_model_init(nullptr, nullptr, 0, &error) : load(truncated, &error);
-    INFO("length " << n);
-    CHECK(status != EB_OK);
-    if (n >= 8) {
-      CHECK(status == EB_ERROR_INVALID_MODEL);
-      CHECK(std::strlen(error.message) > 0);
+  for (const bool int8 : {false, true}) {
+    const AlignedBytes bytes = int8 ? packed_int8_fixture() : packed_fixture("classifier");
+    // Every length below 256 (header, vtables) and then a coarse grid over the whole file.
+    std::vector<size_t> lengths;
+    for (size_t n = 0; n < 256; ++n) lengths.push_back(n);
+    for (size_t n = 256; n < bytes.size(); n += bytes.size() / 211) lengths.push_back(n);
+    lengths.push_back(bytes.size() - 1);
+    for (size_t n : lengths) {
+      const AlignedBytes truncated = copy_of(bytes, n);
+      eb_error error{};
+      const eb_status status =
+          n == 0 ? eb_model_init(nullptr, nullptr, 0, &error) : load(truncated, &error);
+      INFO((int8 ? "int8" : "fp32") << " length " << n);
+      CHECK(status != EB_OK);
+      if (n >= 8) {
+        CHECK(status == EB_ERROR_INVALID_MODEL);
+        CHECK(std::strlen(error.message) > 0);
+      }
     }
   }
 }
 
 TEST_CASE("Model: random bit flips and byte overwrites never crash the loader or the run") {
-  const AlignedBytes bytes = packed_fixture("classifier");
-  std::mt19937_64 rng(7);
-  int refused = 0, accepted = 0;
-  for (int trial = 0; trial < 2000; ++trial) {
-    AlignedBytes mutated = copy_of(bytes, bytes.size());
-    // Mostly the FlatBuffer structure (front of the file and the tables after the weights),
-    // sometimes anywhere.
-    const size_t position = rng() % bytes.size();
-    if (trial % 2 == 0) {
-      mutated.data()[position] ^= static_cast<uint8_t>(1u << (rng() % 8));
-    } else {
-      mutated.data()[position] = static_cast<uint8_t>(rng());
+  for (const bool int8 : {false, true}) {
+    const AlignedBytes bytes = int8 ? packed_int8_fixture() : packed_fixture("classifier");
+    std::mt19937_64 rng(int8 ? 8 : 7);
+    int refused = 0, accepted = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+      AlignedBytes mutated = copy_of(bytes, bytes.size());
+      // Anywhere in the file: FlatBuffer structure, tokenizer tables, weights and scales.
+      const size_t position = rng() % bytes.size();
+      if (trial % 2 == 0) {
+        mutated.data()[position] ^= static_cast<uint8_t>(1u << (rng() % 8));
+      } else {
+        mutated.data()[position] = static_cast<uint8_t>(rng());
+      }
+      const eb_status status = load_and_run(mutated);
+      (status == EB_OK ? accepted : refused) += 1;
+      CHECK((status == EB_OK || status == EB_ERROR_INVALID_MODEL ||
+             status == EB_ERROR_UNSUPPORTED || status == EB_ERROR_MISALIGNED));
     }
-    const eb_status status = load_and_run(mutated);
-    (status == EB_OK ? accepted : refused) += 1;
-    CHECK((status == EB_OK || status == EB_ERROR_INVALID_MODEL || status == EB_ERROR_UNSUPPORTED ||
-           status == EB_ERROR_MISALIGNED));
+    MESSAGE((int8 ? "int8" : "fp32") << " bit flips: " << refused << " refused, " << accepted
+                                     << " accepted (data changed)");
+    CHECK(refused > 0);
   }
-  MESSAGE("bit flips: " << refused << " refused, " << accepted << " accepted (weights changed)");
-  CHECK(refused > 0);
 }
 
 TEST_CASE("Model: specific defects give specific errors") {

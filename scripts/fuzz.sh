@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target (tests/fuzz) for SECONDS (default 60) from its seed corpus
+# (tests/fuzz/corpus/<target>, never modified: new inputs go to build-sanitize/fuzz/<target>/corpus)
+# and prints executions and coverage. A crash leaves its input in build-sanitize/fuzz/<target>/
+# and fails the script; reproduce with `build-sanitize/tests/fuzz/<target> <crash-file>`.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (builds build-sanitize if needed)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_hf_import fuzz_labelled_data)
+
+if [ ! -f "$root/build-sanitize/CMakeCache.txt" ]; then
+  CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$root/build-sanitize" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DEDGEBERT_WERROR=ON -DEDGEBERT_SANITIZE=address,undefined \
+    -DEDGEBERT_BUILD_FUZZERS=ON -DEDGEBERT_BUILD_BENCHMARKS=OFF >/dev/null
+fi
+cmake --build "$root/build-sanitize" --parallel "$(nproc)" --target "${targets[@]}"
+
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for target in "${targets[@]}"; do
+  work="$root/build-sanitize/fuzz/$target"
+  mkdir -p "$work/corpus"
+  log="$work/last-run.log"
+  # -rss_limit/-malloc_limit: a hostile input that makes us allocate > 2 GB is a finding too.
+  if "$root/build-sanitize/tests/fuzz/$target" "$work/corpus" "$root/tests/fuzz/corpus/$target" \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=2048 \
+      -max_len=262144 -print_final_stats=1 -artifact_prefix="$work/" >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    status=1
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
+  corpus=$(find "$work/corpus" -type f | wc -l)
+  echo "fuzz: $target $result: ${seconds}s, $execs executions, ${cov:-cov: ?}, $corpus new corpus files"
+  if [ "$result" = FAILED ]; then
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -20
+    echo "fuzz: full log $log"
+  fi
+done
+exit $status
