@@ -99,6 +99,57 @@ uint8_t unicode_flags(uint32_t c) {
   return flags;
 }
 
+namespace {
+
+// One record per distinct behaviour, two-stage table over all code points.
+fb::UnicodeTablesT build_unicode_tables() {
+  fb::UnicodeTablesT table;
+  const int shift = table.block_shift;
+  const uint32_t block = 1u << shift;
+  std::map<std::tuple<uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
+  std::map<std::vector<uint16_t>, uint16_t> block_index;
+  auto record_for = [&](uint32_t c) -> uint16_t {
+    uint8_t flags = is_surrogate(c) ? static_cast<uint8_t>(fb::UnicodeFlag::Remove)
+                                    : unicode_flags(c);
+    uint8_t strip_length = 0;
+    uint32_t strip_offset = 0;
+    int32_t lower_delta = 0;
+    if (!is_surrogate(c)) {
+      const std::vector<uint32_t> strip = strip_mapping(c);
+      if (!(strip.size() == 1 && strip[0] == c)) {
+        flags |= static_cast<uint8_t>(fb::UnicodeFlag::HasStrip);
+        strip_length = static_cast<uint8_t>(strip.size());
+        strip_offset = static_cast<uint32_t>(table.strip_data.size());
+        table.strip_data.insert(table.strip_data.end(), strip.begin(), strip.end());
+      }
+      lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
+    }
+    const auto key = std::make_tuple(flags, strip_length, lower_delta, strip_offset);
+    const auto it = record_index.find(key);
+    if (it != record_index.end()) return it->second;
+    if (table.records.size() >= 0xFFFF) throw std::runtime_error("too many Unicode records");
+    table.records.emplace_back(flags, strip_length, 0, lower_delta, strip_offset);
+    return record_index[key] = static_cast<uint16_t>(table.records.size() - 1);
+  };
+  for (uint32_t start = 0; start < 0x110000; start += block) {
+    std::vector<uint16_t> entries(block);
+    for (uint32_t i = 0; i < block; ++i) entries[i] = record_for(start + i);
+    auto it = block_index.find(entries);
+    if (it == block_index.end()) {
+      const auto index = static_cast<uint16_t>(table.stage2.size() >> shift);
+      table.stage2.insert(table.stage2.end(), entries.begin(), entries.end());
+      it = block_index.emplace(entries, index).first;
+    }
+    table.stage1.push_back(it->second);
+  }
+  table.source = std::string("utf8proc ") + utf8proc_version() + " (Unicode " +
+                    utf8proc_unicode_version() +
+                    ") with Hugging Face tokenizers 0.19 category compatibility";
+  return table;
+}
+
+}  // namespace
+
 void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
   // ---- vocabulary hash: linear probing, load factor <= 1/2; later duplicates win, like HF ----
   size_t capacity = 16;
@@ -119,50 +170,10 @@ void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
     if (chars > tokenizer.max_piece_chars) tokenizer.max_piece_chars = chars;
   }
 
-  // ---- Unicode: one record per distinct behaviour, two-stage table over code points ----
-  auto unicode = std::make_unique<fb::UnicodeTablesT>();
-  const int shift = unicode->block_shift;
-  const uint32_t block = 1u << shift;
-  std::map<std::tuple<uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
-  std::map<std::vector<uint16_t>, uint16_t> block_index;
-  auto record_for = [&](uint32_t c) -> uint16_t {
-    uint8_t flags = is_surrogate(c) ? static_cast<uint8_t>(fb::UnicodeFlag::Remove)
-                                    : unicode_flags(c);
-    uint8_t strip_length = 0;
-    uint32_t strip_offset = 0;
-    int32_t lower_delta = 0;
-    if (!is_surrogate(c)) {
-      const std::vector<uint32_t> strip = strip_mapping(c);
-      if (!(strip.size() == 1 && strip[0] == c)) {
-        flags |= static_cast<uint8_t>(fb::UnicodeFlag::HasStrip);
-        strip_length = static_cast<uint8_t>(strip.size());
-        strip_offset = static_cast<uint32_t>(unicode->strip_data.size());
-        unicode->strip_data.insert(unicode->strip_data.end(), strip.begin(), strip.end());
-      }
-      lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
-    }
-    const auto key = std::make_tuple(flags, strip_length, lower_delta, strip_offset);
-    const auto it = record_index.find(key);
-    if (it != record_index.end()) return it->second;
-    if (unicode->records.size() >= 0xFFFF) throw std::runtime_error("too many Unicode records");
-    unicode->records.emplace_back(flags, strip_length, 0, lower_delta, strip_offset);
-    return record_index[key] = static_cast<uint16_t>(unicode->records.size() - 1);
-  };
-  for (uint32_t start = 0; start < 0x110000; start += block) {
-    std::vector<uint16_t> entries(block);
-    for (uint32_t i = 0; i < block; ++i) entries[i] = record_for(start + i);
-    auto it = block_index.find(entries);
-    if (it == block_index.end()) {
-      const auto index = static_cast<uint16_t>(unicode->stage2.size() >> shift);
-      unicode->stage2.insert(unicode->stage2.end(), entries.begin(), entries.end());
-      it = block_index.emplace(entries, index).first;
-    }
-    unicode->stage1.push_back(it->second);
-  }
-  unicode->source = std::string("utf8proc ") + utf8proc_version() + " (Unicode " +
-                    utf8proc_unicode_version() +
-                    ") with Hugging Face tokenizers 0.19 category compatibility";
-  tokenizer.unicode = std::move(unicode);
+  // The Unicode tables depend on nothing but the Unicode data: built once per process (they take
+  // most of an import's time), copied into each tokenizer.
+  static const fb::UnicodeTablesT tables = build_unicode_tables();
+  tokenizer.unicode = std::make_unique<fb::UnicodeTablesT>(tables);
 }
 
 }  // namespace edgebert::convert
