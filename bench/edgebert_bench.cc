@@ -1,9 +1,11 @@
 // edgebert-bench: end-to-end latency of a model through the public C API.
 //   edgebert-bench model.ebm [--seq 16,32,64,128] [--threads 1] [--warmup N] [--runs N]
-//                  [--text "..."] [--kernels NAME] [--json]
+//                  [--text "..."] [--kernels NAME] [--per-op] [--json]
 // Input: random token ids ([CLS] ... [SEP]) of exactly each sequence length, or --text repeated
 // until it fills the length (tokenization then counts in the latency). Reports p50/p90/p99, mean,
-// tokens/s, arena bytes, peak RSS, model bytes and the kernel set in use.
+// tokens/s, arena bytes, peak RSS, model bytes and the kernel set in use. --per-op adds a second
+// pass of the same runs with the session's op observer on: mean time per run of each step
+// (summed over layers) and its share.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +29,26 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// Accumulates the time between op-observer calls per op name, in first-seen order.
+struct PerOpTimer {
+  std::vector<std::pair<const char*, double>> ms;  // op name (static string) -> total ms
+  std::chrono::steady_clock::time_point last;
+  void start() { last = std::chrono::steady_clock::now(); }
+  static void observe(void* user, const char* op, int32_t /*layer*/) {
+    auto* self = static_cast<PerOpTimer*>(user);
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double, std::milli>(now - self->last).count();
+    self->last = now;
+    auto it = std::find_if(self->ms.begin(), self->ms.end(),
+                           [op](const auto& entry) { return std::string(entry.first) == op; });
+    if (it == self->ms.end()) {
+      self->ms.emplace_back(op, elapsed);
+    } else {
+      it->second += elapsed;
+    }
+  }
+};
+
 long peak_rss_kib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -39,7 +61,7 @@ int main(int argc, char** argv) {
   CLI::App app{"edgebert-bench: end-to-end latency of an edgebert model"};
   std::string path, seq_list = "16,32,64,128", thread_list = "1", text, kernels;
   int warmup = 5, runs = 50;
-  bool as_json = false;
+  bool as_json = false, per_op = false;
   app.add_option("model", path, ".ebm file")->required()->check(CLI::ExistingFile);
   app.add_option("--seq", seq_list, "Sequence lengths, comma separated")->capture_default_str();
   app.add_option("--threads", thread_list, "Thread counts, comma separated")->capture_default_str();
@@ -47,6 +69,7 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--text", text, "Text input (repeated to fill each length) instead of random ids");
   app.add_option("--kernels", kernels, "Force a kernel set (reference, avx2, avx512vnni, ...)");
+  app.add_flag("--per-op", per_op, "Also time each step (embeddings, qkv, attention, ...) per run");
   app.add_flag("--json", as_json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
 
@@ -123,6 +146,30 @@ int main(int argc, char** argv) {
       double mean = 0;
       for (double v : ms) mean += v / static_cast<double>(ms.size());
       const double p50 = percentile(ms, 0.5);
+      // Per-op pass: the same runs again in a session whose observer timestamps every step.
+      nlohmann::json ops = nlohmann::json::array();
+      if (per_op) {
+        PerOpTimer timer;
+        eb_session_options observed = options;
+        observed.op_observer = &PerOpTimer::observe;
+        observed.op_observer_user = &timer;
+        edgebert::Session profiled;
+        if (profiled.init(model, arena.data(), arena.size(), observed, &error) != EB_OK) {
+          throw std::runtime_error(error.message);
+        }
+        std::swap(session, profiled);
+        for (int i = 0; i < warmup; ++i) run_once();
+        timer.ms.clear();
+        for (int i = 0; i < runs; ++i) {
+          timer.start();
+          run_once();
+        }
+        double total = 0;
+        for (const auto& [op, t] : timer.ms) total += t;
+        for (const auto& [op, t] : timer.ms) {
+          ops.push_back({{"op", op}, {"ms", t / runs}, {"percent", total > 0 ? 100 * t / total : 0}});
+        }
+      }
       report["results"].push_back({{"seq", seq},
                                    {"threads", 1},
                                    {"kernels", eb_session_kernels(session.get())},
@@ -133,6 +180,7 @@ int main(int argc, char** argv) {
                                    {"tokens_per_s", seq / p50 * 1e3},
                                    {"arena_bytes", arena.size()},
                                    {"runs", runs}});
+      if (per_op) report["results"].back()["per_op"] = ops;
     }
     report["peak_rss_kib"] = peak_rss_kib();
     if (as_json) {
@@ -149,6 +197,14 @@ int main(int argc, char** argv) {
                   r["threads"].get<uint32_t>(), r["kernels"].get<std::string>().c_str(),
                   r["p50_ms"].get<double>(), r["p90_ms"].get<double>(), r["p99_ms"].get<double>(),
                   r["tokens_per_s"].get<double>(), r["arena_bytes"].get<size_t>());
+    }
+    for (const auto& r : report["results"]) {
+      if (!r.contains("per_op")) continue;
+      std::printf("\nper op, seq %u (mean ms per run, summed over layers):\n", r["seq"].get<uint32_t>());
+      for (const auto& op : r["per_op"]) {
+        std::printf("  %-18s %9.3f ms %6.1f%%\n", op["op"].get<std::string>().c_str(),
+                    op["ms"].get<double>(), op["percent"].get<double>());
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgebert-bench: error: %s\n", e.what());

@@ -40,7 +40,8 @@ for target in "${targets[@]}"; do
     result=FAILED
     status=1
   fi
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' ||
+    echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
   corpus=$(find "$work/corpus" -type f | wc -l)
   echo "fuzz: $target $result: ${seconds}s, $execs executions, ${cov:-cov: ?}, $corpus new corpus files"

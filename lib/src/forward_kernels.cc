@@ -50,7 +50,7 @@ void embedding_row(const EmbeddingTable& table, size_t row, size_t h, float* out
 
 void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
                             const ModelDims& d, const int32_t* ids, const int32_t* types,
-                            const int32_t* mask, size_t s) {
+                            const int32_t* mask, size_t s, const OpObserver& observe) {
   const size_t H = d.hidden, A = d.attention, I = d.intermediate;
   // Embeddings: (word + token_type) + position, as Hugging Face sums them; the attention buffer
   // is free until step 4 and holds the position row.
@@ -63,21 +63,27 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     for (size_t i = 0; i < H; ++i) row[i] = (row[i] + type[i]) + position[i];
   }
   ks.layer_norm(b.hidden, w.embedding_norm.gamma, w.embedding_norm.beta, s, H, d.layer_norm_eps);
+  observe("embeddings");
   for (uint32_t l = 0; l < d.num_layers; ++l) {
     const LayerWeights& layer = w.layers[l];
+    const int32_t at = static_cast<int32_t>(l);
     // Q, K, V share one quantization of the hidden states.
     kernel_dense(ks, b, b.query, b.hidden, s, H, A, layer.query, Epilogue::Bias, nullptr, false);
     kernel_dense(ks, b, b.key, b.hidden, s, H, A, layer.key, Epilogue::Bias, nullptr,
                  layer.query.packed != nullptr);
     kernel_dense(ks, b, b.value, b.hidden, s, H, A, layer.value, Epilogue::Bias, nullptr,
                  layer.key.packed != nullptr);
+    observe("qkv", at);
     ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
                  d.head_dim);
+    observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)
     kernel_dense(ks, b, b.attention, b.context, s, A, H, layer.attention_output,
                  Epilogue::BiasResidual, b.hidden, false);
+    observe("attention_output", at);
     ks.layer_norm(b.attention, layer.attention_norm.gamma, layer.attention_norm.beta, s, H,
                   d.layer_norm_eps);
+    observe("attention_norm", at);
     // ffn = GELU(attention W_i + b_i); hidden = LN(ffn W_o + b_o + attention)
     const Epilogue activation =
         d.activation == fb::Activation::GeluErf ? Epilogue::BiasGelu : Epilogue::Bias;
@@ -85,10 +91,13 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     if (d.activation != fb::Activation::GeluErf) {
       reference::activation_forward(b.ffn, s * I, d.activation);  // tanh GELU, ReLU
     }
+    observe("intermediate", at);
     kernel_dense(ks, b, b.hidden, b.ffn, s, I, H, layer.output, Epilogue::BiasResidual,
                  b.attention, false);
+    observe("output", at);
     ks.layer_norm(b.hidden, layer.output_norm.gamma, layer.output_norm.beta, s, H,
                   d.layer_norm_eps);
+    observe("output_norm", at);
   }
 }
 

@@ -35,7 +35,7 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
 // b.hidden (S, H) <- the encoder's last hidden states.
 void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
                             const ModelDims& d, const int32_t* ids, const int32_t* types,
-                            const int32_t* mask, size_t s);
+                            const int32_t* mask, size_t s, const OpObserver& observe = {});
 
 }  // namespace edgebert
 

@@ -50,6 +50,8 @@ eb_session_options eb_session_options_default(void) {
   options.max_seq = 0;
   options.threads = 1;
   options.kernels = nullptr;
+  options.op_observer = nullptr;
+  options.op_observer_user = nullptr;
   return options;
 }
 
@@ -112,6 +114,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->probabilities = floats(B::Probabilities);
   s->max_seq = max_seq;
   s->threads = threads;
+  s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};
   s->last_tokens = 0;
   s->last_label = -1;
   s->has_tokenizer = view->tokenizer_word_chars > 0;
@@ -170,10 +173,10 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   const bool int8 = s->model->int8;
   if (int8) {
     kernel_encoder_forward(*s->kernels, s->buffers, s->weights, d, input->input_ids,
-                           input->token_type_ids, mask, S);
+                           input->token_type_ids, mask, S, s->observe);
   } else {
     reference::encoder_forward(s->buffers, s->weights, d, input->input_ids,
-                               input->token_type_ids, mask, S);
+                               input->token_type_ids, mask, S, s->observe);
   }
   // The heads: one row each, reference dense for fp32 weights, the kernels for int8 ones.
   auto head = [&](float* out, const float* in, const DenseWeights& w, size_t n) {
@@ -187,9 +190,11 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   const float* hidden = s->buffers.hidden;  // (S, H)
   reference::pooling_forward(s->embedding, hidden, mask, S, d.hidden, s->model->pooling,
                              s->model->normalize);
+  s->observe("pooling");
   if (s->pooled != nullptr) {
     head(s->pooled, hidden, s->weights.pooler, d.hidden);
     reference::activation_tanh(s->pooled, d.hidden);
+    s->observe("pooler");
   }
   if (s->logits != nullptr) {
     head(s->logits, s->pooled, s->weights.classifier, d.num_labels);
@@ -200,6 +205,7 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
       if (s->logits[i] > s->logits[best]) best = static_cast<int32_t>(i);
     }
     s->last_label = best;
+    s->observe("classifier");
   }
   s->last_tokens = S;
   return edgebert::ok(error);

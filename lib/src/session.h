@@ -49,6 +49,7 @@ struct eb_session {
   float* probabilities;  // (num_labels) or nullptr
   uint32_t max_seq;
   uint32_t threads;
+  edgebert::OpObserver observe;  // profiling hook, off unless the options set one
   size_t last_tokens;    // tokens of the last successful run, 0 before any
   int32_t last_label;
   bool has_tokenizer;

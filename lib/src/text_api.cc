@@ -41,6 +41,7 @@ eb_status eb_session_tokenize(eb_session* s, const char* text, size_t text_bytes
                    reinterpret_cast<const uint8_t*>(text != nullptr ? text : kEmpty), text_bytes,
                    reinterpret_cast<const uint8_t*>(text_b), text_b_bytes, s->max_seq,
                    &s->encoding);
+  s->observe("tokenize");
   return edgebert::ok(error);
 }
 

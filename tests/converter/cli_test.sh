@@ -86,6 +86,10 @@ grep -q "bad.tsv:3" "$work/err" || fail "eval bad line: message names file:line"
 if [ -n "$bench" ]; then
   grep -q -E "reference|avx2|avx512vnni|neon|dotprod|i8mm" <<<"$(run eb_bench "$work/int8.ebm" --seq 8 --runs 2 --warmup 0)" ||
     fail "edgebert-bench names the kernel set"
+  per_op=$(run eb_bench "$work/int8.ebm" --seq 8 --runs 2 --warmup 0 --per-op --json)
+  for op in embeddings qkv attention intermediate output_norm classifier; do
+    grep -q "\"op\": \"$op\"" <<<"$per_op" || fail "edgebert-bench --per-op lacks $op: $per_op"
+  done
 else
   echo "note: edgebert-bench not built (EDGEBERT_BUILD_BENCHMARKS=OFF), its check is not run"
 fi

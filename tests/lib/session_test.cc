@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "quantize.h"
 #include "test_support.h"
 
 namespace edgebert::test {
@@ -149,6 +150,52 @@ TEST_CASE("Session: two sessions over one model are independent") {
   REQUIRE(b.run(other, 4) == EB_OK);
   CHECK(std::memcmp(before.data(), a.output(EB_OUTPUT_LOGITS).data, 3 * sizeof(float)) == 0);
   CHECK(std::memcmp(before.data(), b.output(EB_OUTPUT_LOGITS).data, 3 * sizeof(float)) != 0);
+}
+
+TEST_CASE("Session: the op observer sees every step in order and changes nothing") {
+  struct Seen {
+    std::vector<std::string> ops;
+    static void observe(void* user, const char* op, int32_t layer) {
+      static_cast<Seen*>(user)->ops.push_back(std::string(op) + "@" + std::to_string(layer));
+    }
+  };
+  fb::ModelT quantized = import_fixture("classifier");
+  convert::quantize_model(quantized);
+  for (const bool int8 : {false, true}) {
+    const convert::AlignedBytes bytes =
+        int8 ? convert::pack_model(quantized) : packed_fixture("classifier");
+    Model model;
+    REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+    std::vector<uint8_t> plain_arena(model.arena_size()), observed_arena(model.arena_size());
+    Session plain, observed;
+    Seen seen;
+    eb_session_options options = eb_session_options_default();
+    REQUIRE(plain.init(model, plain_arena.data(), plain_arena.size(), options) == EB_OK);
+    options.op_observer = &Seen::observe;
+    options.op_observer_user = &seen;
+    REQUIRE(observed.init(model, observed_arena.data(), observed_arena.size(), options) == EB_OK);
+    const std::string text = "the movie was great";
+    eb_classification a, b;
+    REQUIRE(eb_session_classify_text(plain.get(), text.data(), text.size(), nullptr, 0, &a,
+                                     nullptr) == EB_OK);
+    REQUIRE(eb_session_classify_text(observed.get(), text.data(), text.size(), nullptr, 0, &b,
+                                     nullptr) == EB_OK);
+    CHECK(std::memcmp(a.probabilities, b.probabilities, 3 * sizeof(float)) == 0);
+    std::vector<std::string> expected = {"tokenize@-1", "embeddings@-1"};
+    for (int layer = 0; layer < 2; ++layer) {
+      const std::string at = "@" + std::to_string(layer);
+      if (int8) {
+        for (const char* op : {"qkv", "attention", "attention_output", "attention_norm",
+                               "intermediate", "output", "output_norm"}) {
+          expected.push_back(op + at);
+        }
+      } else {
+        expected.push_back("encoder_layer" + at);
+      }
+    }
+    for (const char* op : {"pooling@-1", "pooler@-1", "classifier@-1"}) expected.push_back(op);
+    CHECK(seen.ops == expected);
+  }
 }
 
 }  // namespace

@@ -124,6 +124,14 @@ typedef struct eb_session_options {
   uint32_t threads;     ///< 0 = 1. The fp32 reference path is single-threaded.
   const char* kernels;  ///< NULL = the best kernel set of this CPU; or force one by name
                         ///< ("reference", "avx2", "avx512vnni", ...) for tests and benchmarks
+  /// Optional profiling hook (edgebert-bench --per-op), called after each step of a run with the
+  /// step's static name and encoder layer (-1 outside the layers): "tokenize" (text calls),
+  /// "embeddings", per layer "qkv", "attention", "attention_output", "attention_norm",
+  /// "intermediate", "output", "output_norm" (the fp32 reference path: one "encoder_layer"),
+  /// then "pooling", "pooler", "classifier". A step took the time since the previous call (or
+  /// since the caller started the run). NULL (default): off. The hook must not use the session.
+  void (*op_observer)(void* user, const char* op, int32_t layer);
+  void* op_observer_user;  ///< passed to op_observer
 } eb_session_options;
 
 /// Default options: max_seq 0 (model's), threads 1, automatic kernel set.

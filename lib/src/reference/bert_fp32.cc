@@ -168,10 +168,13 @@ void encoder_layer_forward(const Buffers& b, const LayerWeights& layer, const in
 }
 
 void encoder_forward(const Buffers& buffers, const ModelWeights& weights, const ModelDims& dims,
-                     const int32_t* ids, const int32_t* types, const int32_t* mask, size_t S) {
+                     const int32_t* ids, const int32_t* types, const int32_t* mask, size_t S,
+                     const OpObserver& observe) {
   embeddings_forward(buffers.hidden, ids, types, S, weights, dims);
+  observe("embeddings");
   for (uint32_t l = 0; l < dims.num_layers; ++l) {
     encoder_layer_forward(buffers, weights.layers[l], mask, S, dims);
+    observe("encoder_layer", static_cast<int32_t>(l));
   }
 }
 

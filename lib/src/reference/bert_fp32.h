@@ -13,6 +13,16 @@
 #include "../model.h"
 
 namespace edgebert {
+
+// The session's optional profiling hook (eb_session_options.op_observer): a call after each step.
+struct OpObserver {
+  void (*fn)(void* user, const char* op, int32_t layer) = nullptr;
+  void* user = nullptr;
+  void operator()(const char* op, int32_t layer = -1) const {
+    if (fn != nullptr) fn(user, op, layer);
+  }
+};
+
 namespace reference {
 
 // out (S, H) = LayerNorm(word[ids] + position[0..S) + token_type[types]); types may be NULL (= 0).
@@ -68,7 +78,8 @@ void encoder_layer_forward(const Buffers& buffers, const LayerWeights& layer, co
 
 // buffers.hidden (S, H) <- the encoder's last hidden states for the input.
 void encoder_forward(const Buffers& buffers, const ModelWeights& weights, const ModelDims& dims,
-                     const int32_t* ids, const int32_t* types, const int32_t* mask, size_t S);
+                     const int32_t* ids, const int32_t* types, const int32_t* mask, size_t S,
+                     const OpObserver& observe = {});
 
 }  // namespace reference
 }  // namespace edgebert
