@@ -12,9 +12,7 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_hf_import fuzz_labelled_data)
 
 if [ ! -f "$root/build-sanitize/CMakeCache.txt" ]; then
-  CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$root/build-sanitize" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release -DEDGEBERT_WERROR=ON -DEDGEBERT_SANITIZE=address,undefined \
-    -DEDGEBERT_BUILD_FUZZERS=ON -DEDGEBERT_BUILD_BENCHMARKS=OFF >/dev/null
+  "$root/scripts/sanitize_configure.sh" build-sanitize address,undefined -DEDGEBERT_BUILD_FUZZERS=ON
 fi
 cmake --build "$root/build-sanitize" --parallel "$(nproc)" --target "${targets[@]}"
 

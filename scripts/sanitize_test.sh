@@ -10,14 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
-
-configure() {  # dir sanitizers extra-cmake-args...
-  local dir=$1 sanitizers=$2
-  shift 2
-  CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$root/$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DEDGEBERT_WERROR=ON -DEDGEBERT_SANITIZE="$sanitizers" -DEDGEBERT_BUILD_BENCHMARKS=OFF "$@" \
-    >/dev/null
-}
+configure() { "$root/scripts/sanitize_configure.sh" "$@"; }
 
 echo "sanitize: ASan + UBSan build (build-sanitize)"
 configure build-sanitize address,undefined -DEDGEBERT_BUILD_FUZZERS=ON
