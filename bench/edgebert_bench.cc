@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -39,8 +40,9 @@ struct PerOpTimer {
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double, std::milli>(now - self->last).count();
     self->last = now;
+    // strcmp, not std::string: nothing allocates between the timestamps.
     auto it = std::find_if(self->ms.begin(), self->ms.end(),
-                           [op](const auto& entry) { return std::string(entry.first) == op; });
+                           [op](const auto& entry) { return std::strcmp(entry.first, op) == 0; });
     if (it == self->ms.end()) {
       self->ms.emplace_back(op, elapsed);
     } else {
