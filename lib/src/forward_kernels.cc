@@ -50,8 +50,21 @@ void embedding_row(const EmbeddingTable& table, size_t row, size_t h, float* out
 
 void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
                             const ModelDims& d, const int32_t* ids, const int32_t* types,
-                            const int32_t* mask, size_t s, const OpObserver& observe) {
+                            const int32_t* mask, size_t s, const OpObserver& observe,
+                            const DenseProvider* provider) {
   const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  uint32_t l = 0;
+  // One dense layer of layer l; `reuse_input`: the native path may keep the previous call's
+  // quantized input (Q, K, V read the same hidden states).
+  auto dense = [&](DenseSlot slot, float* out, const float* in, size_t k, size_t n,
+                   const DenseWeights& weights, Epilogue epilogue, const float* residual,
+                   bool reuse_input) {
+    if (provider != nullptr) {
+      provider->dense(provider->context, l, slot, out, in, s, epilogue, residual);
+    } else {
+      kernel_dense(ks, b, out, in, s, k, n, weights, epilogue, residual, reuse_input);
+    }
+  };
   // Embeddings: (word + token_type) + position, as Hugging Face sums them; the attention buffer
   // is free until step 4 and holds the position row.
   for (size_t t = 0; t < s; ++t) {
@@ -64,22 +77,22 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
   }
   ks.layer_norm(b.hidden, w.embedding_norm.gamma, w.embedding_norm.beta, s, H, d.layer_norm_eps);
   observe("embeddings");
-  for (uint32_t l = 0; l < d.num_layers; ++l) {
+  for (l = 0; l < d.num_layers; ++l) {
     const LayerWeights& layer = w.layers[l];
     const int32_t at = static_cast<int32_t>(l);
     // Q, K, V share one quantization of the hidden states.
-    kernel_dense(ks, b, b.query, b.hidden, s, H, A, layer.query, Epilogue::Bias, nullptr, false);
-    kernel_dense(ks, b, b.key, b.hidden, s, H, A, layer.key, Epilogue::Bias, nullptr,
-                 layer.query.packed != nullptr);
-    kernel_dense(ks, b, b.value, b.hidden, s, H, A, layer.value, Epilogue::Bias, nullptr,
-                 layer.key.packed != nullptr);
+    dense(DenseSlot::Query, b.query, b.hidden, H, A, layer.query, Epilogue::Bias, nullptr, false);
+    dense(DenseSlot::Key, b.key, b.hidden, H, A, layer.key, Epilogue::Bias, nullptr,
+          layer.query.packed != nullptr);
+    dense(DenseSlot::Value, b.value, b.hidden, H, A, layer.value, Epilogue::Bias, nullptr,
+          layer.key.packed != nullptr);
     observe("qkv", at);
     ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
                  d.head_dim);
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)
-    kernel_dense(ks, b, b.attention, b.context, s, A, H, layer.attention_output,
-                 Epilogue::BiasResidual, b.hidden, false);
+    dense(DenseSlot::AttentionOutput, b.attention, b.context, A, H, layer.attention_output,
+          Epilogue::BiasResidual, b.hidden, false);
     observe("attention_output", at);
     ks.layer_norm(b.attention, layer.attention_norm.gamma, layer.attention_norm.beta, s, H,
                   d.layer_norm_eps);
@@ -87,13 +100,14 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     // ffn = GELU(attention W_i + b_i); hidden = LN(ffn W_o + b_o + attention)
     const Epilogue activation =
         d.activation == fb::Activation::GeluErf ? Epilogue::BiasGelu : Epilogue::Bias;
-    kernel_dense(ks, b, b.ffn, b.attention, s, H, I, layer.intermediate, activation, nullptr, false);
+    dense(DenseSlot::Intermediate, b.ffn, b.attention, H, I, layer.intermediate, activation,
+          nullptr, false);
     if (d.activation != fb::Activation::GeluErf) {
       reference::activation_forward(b.ffn, s * I, d.activation);  // tanh GELU, ReLU
     }
     observe("intermediate", at);
-    kernel_dense(ks, b, b.hidden, b.ffn, s, I, H, layer.output, Epilogue::BiasResidual,
-                 b.attention, false);
+    dense(DenseSlot::Output, b.hidden, b.ffn, I, H, layer.output, Epilogue::BiasResidual,
+          b.attention, false);
     observe("output", at);
     ks.layer_norm(b.hidden, layer.output_norm.gamma, layer.output_norm.beta, s, H,
                   d.layer_norm_eps);

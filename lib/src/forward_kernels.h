@@ -32,10 +32,24 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
                   size_t s, size_t k, size_t n, const DenseWeights& w, Epilogue epilogue,
                   const float* residual, bool reuse_input);
 
-// b.hidden (S, H) <- the encoder's last hidden states.
+// The dense layers of one encoder layer, in the order a forward pass runs them.
+enum class DenseSlot : uint8_t { Query, Key, Value, AttentionOutput, Intermediate, Output };
+constexpr size_t kDenseSlotsPerLayer = 6;
+
+// Another execution provider's dense layers (XNNPACK): out (S, N) = epilogue(in (S, K) W^T +
+// bias [+ residual]) for layer `layer`'s `slot`, reading the same buffers as kernel_dense.
+struct DenseProvider {
+  void (*dense)(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
+                size_t s, Epilogue epilogue, const float* residual);
+  void* context;
+};
+
+// b.hidden (S, H) <- the encoder's last hidden states. Dense layers run through `provider` when
+// given, else through kernel_dense; everything else runs on the kernel set.
 void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const ModelWeights& w,
                             const ModelDims& d, const int32_t* ids, const int32_t* types,
-                            const int32_t* mask, size_t s, const OpObserver& observe = {});
+                            const int32_t* mask, size_t s, const OpObserver& observe = {},
+                            const DenseProvider* provider = nullptr);
 
 }  // namespace edgebert
 

@@ -106,6 +106,7 @@ struct Found {
   const float* scales = nullptr;
   const int32_t* row_sums = nullptr;
   int max_abs = 127;
+  const fb::Tensor* tensor = nullptr;
 };
 
 std::string_view shape_text(char* buffer, size_t size, const uint32_t* dims, size_t rank) {
@@ -177,7 +178,25 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
                     "and positive", name);
       }
     }
+    if (tensor->input_scale() != 0.0f || tensor->output_scale() != 0.0f) {
+      // Static quantization: one weight scale, and activation scales XNNPACK accepts (its
+      // requantization scale in_scale * w_scale / out_scale must lie in [2^-32, 256)).
+      const float in = tensor->input_scale(), w = scales->Get(0), o = tensor->output_scale();
+      for (float s : *scales) {
+        if (s != w) {
+          return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s has activation scales but "
+                      "more than one weight scale", name);
+        }
+      }
+      const double requant = static_cast<double>(in) * w / o;
+      if (!(std::isfinite(in) && in > 0.0f && std::isfinite(o) && o > 0.0f &&
+            requant >= 0x1.0p-32 && requant < 256.0)) {
+        return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s has activation scales out of "
+                    "range (input %g, output %g)", name, in, o);
+      }
+    }
     out->i8 = reinterpret_cast<const int8_t*>(data->Data());
+    out->tensor = tensor;
     out->scales = scales->data();
     out->max_abs = tensor->max_abs();
     if (tensor->row_sums() != nullptr) {
@@ -224,7 +243,15 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
   eb_status status = find_tensor(view, name, weight_shape, 2, optional, Int8::kPackedK4N16, &found,
                                  error);
   if (status != EB_OK) return status;
-  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs};
+  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs,
+                        false, 0.0f, 0.0f, 0, 0};
+  if (found.tensor != nullptr && found.tensor->input_scale() > 0.0f) {
+    dense->static_int8 = true;
+    dense->input_scale = found.tensor->input_scale();
+    dense->output_scale = found.tensor->output_scale();
+    dense->input_zero_point = found.tensor->input_zero_point();
+    dense->output_zero_point = found.tensor->output_zero_point();
+  }
   if (check_contents && dense->packed != nullptr &&
       (dense->row_sums != nullptr || dense->max_abs < 127)) {
     // Kernels rely on both claims (no saturation, exact bias correction).
@@ -271,6 +298,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
   ModelWeights& w = *weights;
   const bool check_contents = w.layers == nullptr;  // model init; sessions trust a checked model
   w.int8_tensors = 0;
+  w.dynamic_int8_dense = 0;
   eb_status s;
   const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
   if ((s = find_embedding(view, "embeddings.word_embeddings.weight", d.vocab_size, d.hidden,
@@ -310,6 +338,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
     for (const DenseWeights* dense : {&layer.query, &layer.key, &layer.value,
                                       &layer.attention_output, &layer.intermediate, &layer.output}) {
       w.int8_tensors += dense->packed != nullptr;
+      w.dynamic_int8_dense += dense->packed != nullptr && !dense->static_int8;
     }
     if (w.layers != nullptr) w.layers[i] = layer;
   }
@@ -321,6 +350,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
   count(w.word_embeddings.quantized);
   count(w.position_embeddings.quantized);
   count(w.pooler.packed);
+  w.dynamic_int8_dense += w.pooler.packed != nullptr && !w.pooler.static_int8;
   if (view.task == fb::TaskKind::Classification) {
     if (!w.pooler.present()) {
       return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
@@ -330,6 +360,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
       return s;
     }
     count(w.classifier.packed);
+    w.dynamic_int8_dense += w.classifier.packed != nullptr && !w.classifier.static_int8;
   }
   return EB_OK;
 }
@@ -402,6 +433,7 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;
   v.has_pooler = weights.pooler.present();
   v.int8 = weights.int8_tensors > 0;
+  v.all_dense_static = weights.dynamic_int8_dense == 0;
   if (root->memory_plan() != nullptr &&
       check_stored_plan(v, root->memory_plan(), nullptr, error) == PlanCheck::kCorrupt) {
     return EB_ERROR_INVALID_MODEL;

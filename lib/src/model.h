@@ -44,6 +44,8 @@ struct ModelView {
   bool has_pooler;
   uint32_t tokenizer_word_chars;  // max_input_chars_per_word; 0 = no tokenizer tables (ids only)
   bool int8;                      // some dense weights are int8: the kernel path runs the model
+  bool all_dense_static;          // every dense layer is fp32 or static int8: XNNPACK can
+                                  // run every dense layer (fp32 ones as f32, int8 ones as qs8)
 };
 
 constexpr uint64_t kModelMagic = 0x4542'4d4f'4445'4c31ull;  // "EBMODEL1"
@@ -73,6 +75,11 @@ struct DenseWeights {
   const float* bias;      // (out)
   const int32_t* row_sums;  // (out) sum of each channel's int8 weights, or nullptr
   int max_abs;              // int8 weights lie in [-max_abs, max_abs] (checked at load)
+  // Static int8 (XNNPACK qs8): one weight scale for the tensor and calibrated affine activation
+  // quantization, x = (q - zero_point) * scale; `static_int8` false if the tensor has none.
+  bool static_int8;
+  float input_scale, output_scale;
+  int8_t input_zero_point, output_zero_point;
   bool present() const { return weight != nullptr || packed != nullptr; }
 };
 
@@ -106,6 +113,7 @@ struct ModelWeights {
   DenseWeights pooler;                 // H -> H; null if the model has no pooler
   DenseWeights classifier;             // H -> num_labels; null if not a classifier
   size_t int8_tensors;                 // int8 tensors found (0: an fp32 model)
+  size_t dynamic_int8_dense;           // int8 dense weights without static quantization
 };
 
 // Finds and checks every tensor the forward pass reads and records them in `weights`; the

@@ -21,14 +21,45 @@ size_t take(size_t* offset, size_t bytes) {
 
 }  // namespace
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads) {
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                     eb_provider provider) {
   ArenaPlan p;
   session_plan(model, max_seq, threads, &p.head);
   size_t offset = align_up(static_cast<size_t>(p.head.head_bytes), kArenaAlignment);
   p.session = take(&offset, sizeof(eb_session));
   p.layers = take(&offset, model.dims.num_layers * sizeof(LayerWeights));
+  p.xnnpack_bytes = provider == EB_PROVIDER_XNNPACK ? xnnpack_region_bytes(model, max_seq) : 0;
+  p.xnnpack = take(&offset, p.xnnpack_bytes);
   p.total_bytes = offset + kArenaAlignment - 1;
   return p;
+}
+
+int resolve_provider(const ModelView& model, eb_provider requested, const char** why) {
+  const char* unused;
+  if (why == nullptr) why = &unused;
+  *why = "";
+  switch (requested) {
+    case EB_PROVIDER_AUTO:
+      // Measured (bench/RESULTS.md "XNNPACK"): XNNPACK's f32 GEMMs beat our scalar fp32
+      // reference by far; our per-channel dynamic int8 kernels run int8 models.
+      return xnnpack_built() && !model.int8 ? EB_PROVIDER_XNNPACK : EB_PROVIDER_NATIVE;
+    case EB_PROVIDER_NATIVE:
+      return EB_PROVIDER_NATIVE;
+    case EB_PROVIDER_XNNPACK:
+      if (!xnnpack_built()) {
+        *why = "this library was built without XNNPACK (cmake -DEDGEBERT_WITH_XNNPACK=ON)";
+        return -1;
+      }
+      if (!model.all_dense_static) {
+        *why = "the model's int8 layers have per-channel scales and dynamic activations; XNNPACK "
+               "runs int8 only per tensor with static scales (edgebert-convert quantize "
+               "--per-tensor --calib DATA)";
+        return -1;
+      }
+      return EB_PROVIDER_XNNPACK;
+  }
+  *why = "unknown provider";
+  return -1;
 }
 
 }  // namespace edgebert
@@ -38,11 +69,33 @@ using edgebert::fail;
 extern "C" {
 
 size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads) {
+  eb_session_options options = eb_session_options_default();
+  options.max_seq = max_seq;
+  options.threads = threads;
+  return eb_session_arena_size(model, &options);
+}
+
+int eb_provider_available(eb_provider provider) {
+  switch (provider) {
+    case EB_PROVIDER_AUTO:
+    case EB_PROVIDER_NATIVE: return 1;
+    case EB_PROVIDER_XNNPACK: return edgebert::xnnpack_built() ? 1 : 0;
+  }
+  return 0;
+}
+
+size_t eb_session_arena_size(const eb_model* model, const eb_session_options* options) {
   const edgebert::ModelView* view = edgebert::as_view(model);
   if (!edgebert::model_view_ready(view)) return 0;
-  if (max_seq == 0) max_seq = view->dims.max_seq;
+  const eb_session_options defaults = eb_session_options_default();
+  if (options == nullptr) options = &defaults;
+  const uint32_t max_seq = options->max_seq == 0 ? view->dims.max_seq : options->max_seq;
   if (max_seq > view->dims.max_seq) return 0;
-  return edgebert::plan_arena(*view, max_seq, threads == 0 ? 1 : threads).total_bytes;
+  const int provider = edgebert::resolve_provider(*view, options->provider, nullptr);
+  if (provider < 0) return 0;
+  return edgebert::plan_arena(*view, max_seq, options->threads == 0 ? 1 : options->threads,
+                              static_cast<eb_provider>(provider))
+      .total_bytes;
 }
 
 eb_session_options eb_session_options_default(void) {
@@ -52,6 +105,8 @@ eb_session_options eb_session_options_default(void) {
   options.kernels = nullptr;
   options.op_observer = nullptr;
   options.op_observer_user = nullptr;
+  options.provider = EB_PROVIDER_AUTO;
+  options.threadpool = nullptr;
   return options;
 }
 
@@ -79,7 +134,10 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     return fail(error, EB_ERROR_UNSUPPORTED, "kernel set \"%s\" is unknown or not supported by this CPU",
                 options->kernels != nullptr ? options->kernels : "");
   }
-  const ArenaPlan plan = plan_arena(*view, max_seq, threads);
+  const char* why = "";
+  const int provider = resolve_provider(*view, options->provider, &why);
+  if (provider < 0) return fail(error, EB_ERROR_UNSUPPORTED, "provider %d: %s", options->provider, why);
+  const ArenaPlan plan = plan_arena(*view, max_seq, threads, static_cast<eb_provider>(provider));
   if (arena_bytes < plan.total_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL,
                 "arena has %zu bytes, needs %zu (%zu missing); use eb_arena_size()", arena_bytes,
@@ -115,6 +173,14 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->max_seq = max_seq;
   s->threads = threads;
   s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};
+  s->provider = static_cast<eb_provider>(provider);
+  s->xnnpack = nullptr;
+  if (s->provider == EB_PROVIDER_XNNPACK) {
+    status = xnnpack_session_init(&s->xnnpack, base + plan.xnnpack, plan.xnnpack_bytes, *view,
+                                  s->weights, *kernels, s->buffers, max_seq, options->threadpool,
+                                  s->pooled, s->logits, error);
+    if (status != EB_OK) return status;
+  }
   s->last_tokens = 0;
   s->last_label = -1;
   s->has_tokenizer = view->tokenizer_word_chars > 0;
@@ -171,7 +237,10 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
 
   const int32_t* mask = input->attention_mask;
   const bool int8 = s->model->int8;
-  if (int8) {
+  if (s->xnnpack != nullptr) {
+    xnnpack_encoder_forward(*s->xnnpack, s->weights, d, input->input_ids, input->token_type_ids,
+                            mask, S, s->observe);
+  } else if (int8) {
     kernel_encoder_forward(*s->kernels, s->buffers, s->weights, d, input->input_ids,
                            input->token_type_ids, mask, S, s->observe);
   } else {
@@ -192,12 +261,20 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
                              s->model->normalize);
   s->observe("pooling");
   if (s->pooled != nullptr) {
-    head(s->pooled, hidden, s->weights.pooler, d.hidden);
+    if (s->xnnpack != nullptr) {
+      xnnpack_pooler(*s->xnnpack);
+    } else {
+      head(s->pooled, hidden, s->weights.pooler, d.hidden);
+    }
     reference::activation_tanh(s->pooled, d.hidden);
     s->observe("pooler");
   }
   if (s->logits != nullptr) {
-    head(s->logits, s->pooled, s->weights.classifier, d.num_labels);
+    if (s->xnnpack != nullptr) {
+      xnnpack_classifier(*s->xnnpack);
+    } else {
+      head(s->logits, s->pooled, s->weights.classifier, d.num_labels);
+    }
     std::memcpy(s->probabilities, s->logits, d.num_labels * sizeof(float));
     reference::softmax_forward(s->probabilities, d.num_labels);
     int32_t best = 0;
@@ -233,7 +310,12 @@ int32_t eb_session_label(const eb_session* s) { return s == nullptr ? -1 : s->la
 
 const char* eb_session_kernels(const eb_session* s) {
   if (s == nullptr) return "";
-  return s->model->int8 ? s->kernels->name : "fp32-reference";
+  return s->model->int8 || s->xnnpack != nullptr ? s->kernels->name : "fp32-reference";
+}
+
+const char* eb_session_provider(const eb_session* s) {
+  if (s == nullptr) return "";
+  return s->provider == EB_PROVIDER_XNNPACK ? "xnnpack" : "native";
 }
 
 }  // extern "C"

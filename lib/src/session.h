@@ -5,7 +5,7 @@
 //   arena ─► | pad <64 B | head: planned activations and scratch      | tail: persistent       |
 //            |           | buffers at the memory plan's offsets; two  | eb_session             |
 //            |           | buffers share bytes when their lifetimes   | LayerWeights[layers]   |
-//            |           | are disjoint (memory_plan.h)               |                        |
+//            |           | are disjoint (memory_plan.h)               | XNNPACK region (if so) |
 //
 // Every block starts on a 64-byte boundary (cache line, widest SIMD load). The plan is made for
 // the session's max_seq; runs at S < max_seq use the same blocks.
@@ -19,6 +19,7 @@
 #include "kernels/kernels.h"
 #include "memory_plan.h"
 #include "model.h"
+#include "providers/xnnpack_provider.h"
 #include "reference/bert_fp32.h"
 #include "tokenizer/tokenizer.h"
 
@@ -30,10 +31,16 @@ constexpr size_t kArenaAlignment = 64;
 struct ArenaPlan {
   MemoryPlan head;         // activations and scratch, offsets from the base
   size_t session, layers;  // tail: persistent
+  size_t xnnpack, xnnpack_bytes;  // tail: the XNNPACK provider's region (0 bytes: native)
   size_t total_bytes;      // includes kArenaAlignment - 1 bytes of slack for any arena alignment
 };
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads);
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                     eb_provider provider);
+
+// The provider `requested` resolves to for `model` (AUTO decided here), or -1 if it cannot run
+// the model in this build; `why` (may be null) then says why.
+int resolve_provider(const ModelView& model, eb_provider requested, const char** why);
 
 }  // namespace edgebert
 
@@ -50,6 +57,8 @@ struct eb_session {
   uint32_t max_seq;
   uint32_t threads;
   edgebert::OpObserver observe;  // profiling hook, off unless the options set one
+  eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
+  edgebert::XnnpackSession* xnnpack;  // the XNNPACK provider's state, or nullptr
   size_t last_tokens;    // tokens of the last successful run, 0 before any
   int32_t last_label;
   bool has_tokenizer;

@@ -20,14 +20,16 @@ struct Outputs {
   std::string kernels;
 };
 
+// Runs the reference inputs with our own code (the fp32 reference, or a kernel set for int8).
 Outputs run_cases(const convert::AlignedBytes& bytes, const char* kernels) {
   Model model;
   eb_error error;
   REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  std::vector<uint8_t> arena(model.arena_size());
   Session session;
   eb_session_options options = eb_session_options_default();
   options.kernels = kernels;
+  options.provider = EB_PROVIDER_NATIVE;
+  std::vector<uint8_t> arena(model.arena_size(options));
   REQUIRE_MESSAGE(session.init(model, arena.data(), arena.size(), options, &error) == EB_OK,
                   error.message);
   Outputs out;

@@ -161,15 +161,25 @@ TEST_CASE("Session: the op observer sees every step in order and changes nothing
   };
   fb::ModelT quantized = import_fixture("classifier");
   convert::quantize_model(quantized);
-  for (const bool int8 : {false, true}) {
+  struct Case {
+    bool int8;
+    eb_provider provider;
+  };
+  std::vector<Case> cases = {{false, EB_PROVIDER_NATIVE}, {true, EB_PROVIDER_NATIVE}};
+  if (eb_provider_available(EB_PROVIDER_XNNPACK)) cases.push_back({false, EB_PROVIDER_XNNPACK});
+  for (const Case& c : cases) {
+    const bool int8 = c.int8;
+    CAPTURE(c.provider);
     const convert::AlignedBytes bytes =
         int8 ? convert::pack_model(quantized) : packed_fixture("classifier");
     Model model;
     REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
-    std::vector<uint8_t> plain_arena(model.arena_size()), observed_arena(model.arena_size());
+    eb_session_options options = eb_session_options_default();
+    options.provider = c.provider;
+    std::vector<uint8_t> plain_arena(model.arena_size(options)),
+        observed_arena(model.arena_size(options));
     Session plain, observed;
     Seen seen;
-    eb_session_options options = eb_session_options_default();
     REQUIRE(plain.init(model, plain_arena.data(), plain_arena.size(), options) == EB_OK);
     options.op_observer = &Seen::observe;
     options.op_observer_user = &seen;
@@ -184,7 +194,7 @@ TEST_CASE("Session: the op observer sees every step in order and changes nothing
     std::vector<std::string> expected = {"tokenize@-1", "embeddings@-1"};
     for (int layer = 0; layer < 2; ++layer) {
       const std::string at = "@" + std::to_string(layer);
-      if (int8) {
+      if (int8 || c.provider == EB_PROVIDER_XNNPACK) {
         for (const char* op : {"qkv", "attention", "attention_output", "attention_norm",
                                "intermediate", "output", "output_norm"}) {
           expected.push_back(op + at);

@@ -50,9 +50,12 @@ cc -std=c11 -o "$work/pc_consumer" "$source/tests/packaging/consumer/consumer.c"
 out=$(LD_LIBRARY_PATH="$libdir" "$work/pc_consumer" "$model" "$text") || fail "pkg-config consumer run"
 echo "pkg-config consumer: $out"
 [ "$out" = "$want" ] || fail "pkg-config consumer disagrees: '$out' vs '$want'"
-# The static archive links with a C linker alone: the runtime needs no libstdc++.
+# The static archive links with a C linker alone: the runtime needs no libstdc++ (libm, and the
+# XNNPACK provider's C libraries when built with it: pkg-config --static lists them).
 cc -std=c11 -o "$work/static_c" "$source/tests/packaging/consumer/consumer.c" \
-  $(pkg-config --cflags edgebert) "$libdir/libedgebert.a" -lm || fail "cc with libedgebert.a -lm"
+  $(pkg-config --cflags edgebert) "$libdir/libedgebert.a" \
+  $(pkg-config --static --libs-only-l --libs-only-other edgebert | sed 's/-ledgebert//') ||
+  fail "cc with libedgebert.a and pkg-config --static libraries"
 out=$("$work/static_c" "$model" "$text") || fail "static C consumer run"
 [ "$out" = "$want" ] || fail "static C consumer disagrees: '$out' vs '$want'"
 

@@ -2,7 +2,8 @@
  *
  * Ownership: the caller owns every byte. The model bytes (an mmap'd .ebm file or a const array in
  * flash) must outlive the eb_model that views them; the arena must outlive the eb_session placed in
- * it; the library allocates nothing on the heap and keeps no global mutable state.
+ * it; the library allocates nothing on the heap and keeps no global mutable state (the XNNPACK
+ * provider's process-wide initialisation excepted, see EB_PROVIDER_XNNPACK).
  *
  * Lifecycle:
  *   eb_model   model;                       // caller storage, e.g. static or on the stack
@@ -112,12 +113,31 @@ EB_API const char* eb_model_token(const eb_model* model, int32_t id);
 EB_API const char* eb_model_producer(const eb_model* model);
 EB_API const char* eb_model_source(const eb_model* model);
 
-/// Exact arena bytes a session needs to run inputs of up to `max_seq` tokens with `threads`
-/// threads (0 = the model's max_seq; 0 threads = 1). Includes slack for any arena alignment.
-/// Returns 0 if max_seq exceeds the model's max_seq or the model is not initialised.
+/// Exact arena bytes a session with default options (automatic provider) needs to run inputs of
+/// up to `max_seq` tokens with `threads` threads (0 = the model's max_seq; 0 threads = 1).
+/// Includes slack for any arena alignment. Returns 0 if max_seq exceeds the model's max_seq or
+/// the model is not initialised. For other options use eb_session_arena_size().
 EB_API size_t eb_arena_size(const eb_model* model, uint32_t max_seq, uint32_t threads);
 
 typedef struct eb_session eb_session;
+
+/// Who runs the dense layers.
+typedef enum eb_provider {
+  /// Chosen per model by measurement (bench/RESULTS.md "XNNPACK"): XNNPACK for fp32 models when
+  /// the library was built with it, our own kernels for int8 models.
+  EB_PROVIDER_AUTO = 0,
+  /// Our own code: the int8 kernel sets, or the scalar fp32 reference for fp32 models.
+  EB_PROVIDER_NATIVE = 1,
+  /// XNNPACK fully connected operators (f32; or qs8 for models quantized per tensor with
+  /// calibrated activation scales: `edgebert-convert quantize --per-tensor --calib`); attention,
+  /// LayerNorm, GELU and residual adds stay on our kernels. The operators and their packed weights
+  /// live in the arena (a copy of the dense weights: the arena grows by about the weights' size).
+  /// The first XNNPACK session of a process initialises XNNPACK, which allocates its CPU tables
+  /// once (cpuinfo); every later init and every run allocates nothing. XNNPACK's allocator is
+  /// process-wide and the first xnn_initialize() wins: if another component initialised XNNPACK
+  /// first, sessions with this provider fail with EB_ERROR_UNSUPPORTED rather than use the heap.
+  EB_PROVIDER_XNNPACK = 2,
+} eb_provider;
 
 typedef struct eb_session_options {
   uint32_t max_seq;     ///< 0 = the model's max_seq
@@ -132,7 +152,19 @@ typedef struct eb_session_options {
   /// since the caller started the run). NULL (default): off. The hook must not use the session.
   void (*op_observer)(void* user, const char* op, int32_t layer);
   void* op_observer_user;  ///< passed to op_observer
+  eb_provider provider;    ///< EB_PROVIDER_AUTO (default), _NATIVE or _XNNPACK
+  /// XNNPACK provider only: a caller-owned pthreadpool_t that runs XNNPACK's operators on several
+  /// threads (NULL: the calling thread). Must outlive the session.
+  void* threadpool;
 } eb_session_options;
+
+/// 1 if this library was built with `provider` (AUTO and NATIVE always are), else 0.
+EB_API int eb_provider_available(eb_provider provider);
+
+/// Exact arena bytes for a session with these options (NULL = defaults); 0 if the options are
+/// invalid for the model (max_seq too long, provider not built into this library or unable to
+/// run the model).
+EB_API size_t eb_session_arena_size(const eb_model* model, const eb_session_options* options);
 
 /// Default options: max_seq 0 (model's), threads 1, automatic kernel set.
 EB_API eb_session_options eb_session_options_default(void);
@@ -175,6 +207,9 @@ EB_API int32_t eb_session_label(const eb_session* session);
 /// What runs the model: the kernel set's name for int8 models ("avx2", "avx512vnni",
 /// "reference", ...), "fp32-reference" for fp32 models.
 EB_API const char* eb_session_kernels(const eb_session* session);
+
+/// The provider a session runs with: "native" or "xnnpack".
+EB_API const char* eb_session_provider(const eb_session* session);
 
 /* ---- Text input (models with a tokenizer) -------------------------------------------------
  *

@@ -27,6 +27,10 @@ class Model {
   size_t arena_size(uint32_t max_seq = 0, uint32_t threads = 1) const {
     return eb_arena_size(&model_, max_seq, threads);
   }
+  /// Exact arena bytes for a session with these options (see eb_session_arena_size).
+  size_t arena_size(const eb_session_options& options) const {
+    return eb_session_arena_size(&model_, &options);
+  }
   const char* label(uint32_t index) const { return eb_model_label(&model_, index); }
   const eb_model* get() const { return &model_; }
 

@@ -1,0 +1,409 @@
+#include "xnnpack_provider.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "../error.h"
+#include "../kernels/packing.h"
+
+#if EB_HAVE_XNNPACK
+#include <xnnpack.h>
+#endif
+
+namespace edgebert {
+namespace {
+
+size_t align_up(size_t value, size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+constexpr size_t kRegionAlignment = 64;
+// XNNPACK reads up to this many bytes past an input row (XNN_EXTRA_BYTES in xnnpack.h).
+constexpr size_t kExtraBytes = 16;
+// Upper bound of one operator's own allocation (struct xnn_operator and its params), checked on
+// every test run against what XNNPACK really took (XnnpackSession.used_bytes).
+constexpr size_t kOperatorBytes = 8192;
+
+size_t op_count(const ModelView& m) {
+  return m.dims.num_layers * kDenseSlotsPerLayer + (m.has_pooler ? 1 : 0) +
+         (m.dims.num_labels > 0 ? 1 : 0);
+}
+
+size_t widest(const ModelDims& d) {
+  size_t w = d.hidden;
+  if (d.attention > w) w = d.attention;
+  if (d.intermediate > w) w = d.intermediate;
+  return w;
+}
+
+// Upper bound of XNNPACK's packed weights for an (n, k) fully connected operator: output channels
+// padded to the widest register tile of any ISA (64), k to the widest k-block (32), the bias (4
+// bytes per channel) and slack for each allocation's alignment and over-read padding.
+size_t packed_bound(size_t n, size_t k, bool int8) {
+  const size_t channels = align_up(n, 64);
+  const size_t per_channel = int8 ? align_up(k, 32) + 16 : (align_up(k, 32) + 4) * sizeof(float);
+  return kOperatorBytes + channels * per_channel + 4 * kRegionAlignment;
+}
+
+// Scratch to unpack one int8 weight (n, k) row-major, then its int32 bias (n <= widest).
+size_t unpack_scratch_bytes(const ModelDims& d) {
+  const size_t largest = size_t{d.hidden} * (d.intermediate > d.attention ? d.intermediate : d.attention);
+  return align_up(largest, kRegionAlignment) + align_up(widest(d) * sizeof(int32_t), kRegionAlignment);
+}
+
+}  // namespace
+
+size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
+  const ModelDims& d = m.dims;
+  const size_t count = op_count(m);
+  const bool int8 = m.int8;
+  size_t bytes = align_up(sizeof(XnnpackSession), kRegionAlignment) +
+                 align_up(count * sizeof(XnnpackDense), kRegionAlignment);
+  if (!int8) bytes += align_up(size_t{d.attention} * max_seq * sizeof(float), kRegionAlignment);
+  size_t unpack = 0;
+  if (int8) {
+    const size_t io = align_up(size_t{max_seq} * widest(d) + kExtraBytes, kRegionAlignment);
+    bytes += 2 * io;
+    unpack = unpack_scratch_bytes(d);
+  }
+  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  bytes += d.num_layers * (3 * packed_bound(A, H, int8) + packed_bound(H, A, int8) +
+                           packed_bound(I, H, int8) + packed_bound(H, I, int8));
+  if (m.has_pooler) bytes += packed_bound(H, H, int8);
+  if (d.num_labels > 0) bytes += packed_bound(d.num_labels, H, int8);
+  return bytes + unpack;
+}
+
+#if !EB_HAVE_XNNPACK
+
+bool xnnpack_built() { return false; }
+
+eb_status xnnpack_session_init(XnnpackSession** x, uint8_t*, size_t, const ModelView&,
+                               const ModelWeights&, const KernelSet&, const KernelBuffers&,
+                               uint32_t, void*, float*, float*, eb_error* error) {
+  *x = nullptr;
+  return fail(error, EB_ERROR_UNSUPPORTED, "this library was built without XNNPACK "
+              "(cmake -DEDGEBERT_WITH_XNNPACK=ON)");
+}
+void xnnpack_encoder_forward(XnnpackSession&, const ModelWeights&, const ModelDims&,
+                             const int32_t*, const int32_t*, const int32_t*, size_t,
+                             const OpObserver&) {}
+void xnnpack_pooler(XnnpackSession&) {}
+void xnnpack_classifier(XnnpackSession&) {}
+
+#else  // EB_HAVE_XNNPACK
+
+bool xnnpack_built() { return true; }
+
+namespace {
+
+// ---- The arena allocator XNNPACK allocates through ----
+
+struct BumpRegion {
+  uint8_t* begin;
+  uint8_t* next;
+  uint8_t* limit;
+};
+
+// The region of the session being initialised on this thread, or null (other XNNPACK users).
+thread_local BumpRegion* t_region = nullptr;
+
+void* region_take(BumpRegion* r, size_t alignment, size_t size) {
+  if (alignment < 16) alignment = 16;
+  const uintptr_t at = (reinterpret_cast<uintptr_t>(r->next) + alignment - 1) & ~(alignment - 1);
+  if (at > reinterpret_cast<uintptr_t>(r->limit) ||
+      size > reinterpret_cast<uintptr_t>(r->limit) - at) {
+    return nullptr;  // XNNPACK reports xnn_status_out_of_memory
+  }
+  r->next = reinterpret_cast<uint8_t*>(at + size);
+  return reinterpret_cast<void*>(at);
+}
+
+bool in_region(const void* p) {
+  const BumpRegion* r = t_region;
+  return r != nullptr && p >= r->begin && p < r->limit;
+}
+
+void* arena_allocate(void*, size_t size) {
+  return t_region != nullptr ? region_take(t_region, kRegionAlignment, size) : std::malloc(size);
+}
+
+void* arena_reallocate(void*, void* pointer, size_t size) {
+  // Operator creation never reallocates; refuse inside a region rather than lose track of sizes.
+  if (t_region != nullptr) return pointer == nullptr ? arena_allocate(nullptr, size) : nullptr;
+  return std::realloc(pointer, size);
+}
+
+void arena_deallocate(void*, void* pointer) {
+  if (pointer != nullptr && !in_region(pointer)) std::free(pointer);  // region memory dies with the arena
+}
+
+void* arena_aligned_allocate(void*, size_t alignment, size_t size) {
+  if (t_region != nullptr) return region_take(t_region, alignment, size);
+  void* p = nullptr;
+  return posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment, size) == 0 ? p
+                                                                                            : nullptr;
+}
+
+const xnn_allocator kArenaAllocator = {nullptr, arena_allocate, arena_reallocate, arena_deallocate,
+                                       arena_aligned_allocate, arena_deallocate};
+
+// Sets this thread's region for the duration of a session init.
+struct RegionScope {
+  explicit RegionScope(BumpRegion* r) { t_region = r; }
+  ~RegionScope() { t_region = nullptr; }
+};
+
+const char* xnn_status_name(xnn_status s) {
+  switch (s) {
+    case xnn_status_success: return "success";
+    case xnn_status_uninitialized: return "uninitialized";
+    case xnn_status_invalid_parameter: return "invalid parameter";
+    case xnn_status_invalid_state: return "invalid state";
+    case xnn_status_unsupported_parameter: return "unsupported parameter";
+    case xnn_status_unsupported_hardware: return "unsupported hardware";
+    case xnn_status_out_of_memory: return "out of memory (arena region too small)";
+  }
+  return "unknown status";
+}
+
+int8_t quantize_one(float x, float inv_scale, int32_t zero_point) {
+  float q = std::nearbyint(x * inv_scale) + static_cast<float>(zero_point);
+  q = q < -128.0f ? -128.0f : (q > 127.0f ? 127.0f : q);  // NaN stays NaN below: map it to 0
+  return q == q ? static_cast<int8_t>(q) : static_cast<int8_t>(zero_point);
+}
+
+// q (rows, k) contiguous <- x (rows, k) with the layer's static input quantization.
+void quantize_input(const XnnpackDense& op, const float* x, size_t rows, int8_t* q) {
+  const float inv = 1.0f / op.input_scale;
+  for (size_t i = 0; i < rows * op.k; ++i) q[i] = quantize_one(x[i], inv, op.input_zero_point);
+}
+
+// Input and output of the operator of `slot` as the encoder forward passes them.
+struct Endpoints {
+  const float* in;
+  float* out;
+};
+
+Endpoints slot_endpoints(const KernelBuffers& b, DenseSlot slot) {
+  switch (slot) {
+    case DenseSlot::Query: return {b.hidden, b.query};
+    case DenseSlot::Key: return {b.hidden, b.key};
+    case DenseSlot::Value: return {b.hidden, b.value};
+    case DenseSlot::AttentionOutput: return {b.context, b.attention};
+    case DenseSlot::Intermediate: return {b.attention, b.ffn};
+    case DenseSlot::Output: return {b.ffn, b.hidden};
+  }
+  return {nullptr, nullptr};
+}
+
+xnn_status setup(const XnnpackSession& x, const XnnpackDense& op, size_t rows, const float* in,
+                 float* out) {
+  auto* handle = static_cast<xnn_operator_t>(op.op);
+  auto* pool = static_cast<pthreadpool_t>(x.threadpool);
+  if (op.int8) return xnn_setup_fully_connected_nc_qs8(handle, rows, x.q_in, x.q_out, pool);
+  return xnn_setup_fully_connected_nc_f32(handle, rows, in, out, pool);
+}
+
+// Runs `op` (set up already) on `rows` rows of `in` into `out`, then the epilogue.
+void run(const XnnpackSession& x, const XnnpackDense& op, float* out, const float* in,
+         size_t rows, Epilogue epilogue, const float* residual) {
+  if (op.int8) quantize_input(op, in, rows, x.q_in);
+  xnn_run_operator(static_cast<xnn_operator_t>(op.op), static_cast<pthreadpool_t>(x.threadpool));
+  const size_t count = rows * op.n;
+  if (op.int8) {
+    const float scale = op.output_scale;
+    const int32_t zero = op.output_zero_point;
+    for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(x.q_out[i] - zero) * scale;
+  }
+  if (epilogue == Epilogue::BiasGelu) {
+    for (size_t i = 0; i < count; ++i) out[i] = gelu_poly(out[i]);
+  } else if (epilogue == Epilogue::BiasResidual) {
+    for (size_t i = 0; i < count; ++i) out[i] += residual[i];
+  }
+}
+
+void provider_dense(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
+                    size_t s, Epilogue epilogue, const float* residual) {
+  auto& x = *static_cast<XnnpackSession*>(context);
+  const XnnpackDense& op = x.dense[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)];
+  run(x, op, out, in, s, epilogue, residual);
+}
+
+// Creates the operator for `w` (n, k); `unpack` (n * k bytes) is scratch for int8 weights.
+eb_status create(const DenseWeights& w, size_t n, size_t k, int8_t* unpack, XnnpackDense* op,
+                 const char* what, eb_error* error) {
+  *op = XnnpackDense{nullptr, k, n, w.packed != nullptr, 0.0f, 0.0f, 0, 0};
+  xnn_operator_t handle = nullptr;
+  xnn_status status;
+  if (w.packed == nullptr) {
+    const float inf = INFINITY;
+    status = xnn_create_fully_connected_nc_f32(k, n, k, n, w.weight, w.bias, -inf, inf, 0, &handle);
+  } else {
+    if (!w.static_int8) {
+      return fail(error, EB_ERROR_UNSUPPORTED, "%s is int8 with per-channel scales; XNNPACK runs "
+                  "int8 only per tensor with static scales (quantize --per-tensor --calib)", what);
+    }
+    op->input_scale = w.input_scale;
+    op->output_scale = w.output_scale;
+    op->input_zero_point = w.input_zero_point;
+    op->output_zero_point = w.output_zero_point;
+    // K4N16 -> row-major (n, k); the bias becomes int32 at scale input_scale * weight_scale.
+    const size_t kp = packed_k(k);
+    for (size_t r = 0; r < n; ++r) {
+      for (size_t c = 0; c < k; ++c) unpack[r * k + c] = w.packed[packed_index(r, c, kp)];
+    }
+    // XNNPACK copies the bias while packing, so the int32 bias can live in the unpack scratch too.
+    auto* bias = reinterpret_cast<int32_t*>(unpack + align_up(n * k, 64));
+    const double bias_scale = static_cast<double>(w.input_scale) * w.scales[0];
+    for (size_t r = 0; r < n; ++r) {
+      const double q = std::nearbyint(static_cast<double>(w.bias[r]) / bias_scale);
+      bias[r] = static_cast<int32_t>(q > 2147483647.0 ? 2147483647.0 : (q < -2147483648.0 ? -2147483648.0 : q));
+    }
+    status = xnn_create_fully_connected_nc_qs8(
+        k, n, k, n, w.input_zero_point, w.input_scale, w.scales[0], unpack, bias,
+        w.output_zero_point, w.output_scale, -128, 127, 0, &handle);
+  }
+  if (status != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK cannot create the operator of %s: %s", what,
+                xnn_status_name(status));
+  }
+  op->op = handle;
+  return EB_OK;
+}
+
+}  // namespace
+
+eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t region_bytes,
+                               const ModelView& model, const ModelWeights& weights,
+                               const KernelSet& kernels, const KernelBuffers& buffers,
+                               uint32_t max_seq, void* threadpool, float* pooled, float* logits,
+                               eb_error* error) {
+  *out = nullptr;
+  const ModelDims& d = model.dims;
+  if (!model.all_dense_static) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "the model's int8 layers have per-channel scales and "
+                "dynamic activations; XNNPACK runs int8 only per tensor with static scales "
+                "(edgebert-convert quantize --per-tensor --calib DATA)");
+  }
+  const xnn_status init = xnn_initialize(&kArenaAllocator);
+  if (init != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "xnn_initialize failed: %s", xnn_status_name(init));
+  }
+  // Fixed part of the region, then XNNPACK's bump area; int8 unpack scratch at the very end.
+  size_t offset = 0;
+  auto take = [&](size_t bytes) {
+    uint8_t* p = region + offset;
+    offset = align_up(offset + bytes, kRegionAlignment);
+    return p;
+  };
+  auto* x = new (take(sizeof(XnnpackSession))) XnnpackSession{};
+  x->count = op_count(model);
+  x->dense = reinterpret_cast<XnnpackDense*>(take(x->count * sizeof(XnnpackDense)));
+  x->threadpool = threadpool;
+  x->kernels = &kernels;
+  x->buffers = &buffers;
+  x->region_bytes = region_bytes;
+  x->pooled = pooled;
+  x->logits = logits;
+  x->pooler = d.num_layers * kDenseSlotsPerLayer;
+  x->classifier = x->pooler + (model.has_pooler ? 1 : 0);
+  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  size_t unpack_bytes = 0;
+  if (model.int8) {
+    const size_t io = size_t{max_seq} * widest(d) + kExtraBytes;
+    x->q_in = reinterpret_cast<int8_t*>(take(io));
+    x->q_out = reinterpret_cast<int8_t*>(take(io));
+    unpack_bytes = unpack_scratch_bytes(d);
+  } else {
+    x->keys_t = reinterpret_cast<float*>(take(A * max_seq * sizeof(float)));
+  }
+  if (offset + unpack_bytes > region_bytes) {
+    return fail(error, EB_ERROR_ARENA_TOO_SMALL, "XNNPACK region of %zu bytes is too small",
+                region_bytes);
+  }
+  int8_t* unpack = reinterpret_cast<int8_t*>(region + region_bytes - unpack_bytes);
+  BumpRegion bump{region + offset, region + offset, region + region_bytes - unpack_bytes};
+  eb_status status = EB_OK;
+  {
+    RegionScope scope(&bump);
+    char what[96];
+    for (uint32_t l = 0; l < d.num_layers && status == EB_OK; ++l) {
+      const LayerWeights& layer = weights.layers[l];
+      const struct {
+        const DenseWeights* w;
+        size_t n, k;
+        const char* name;
+      } slots[kDenseSlotsPerLayer] = {{&layer.query, A, H, "attention.self.query"},
+                                      {&layer.key, A, H, "attention.self.key"},
+                                      {&layer.value, A, H, "attention.self.value"},
+                                      {&layer.attention_output, H, A, "attention.output.dense"},
+                                      {&layer.intermediate, I, H, "intermediate.dense"},
+                                      {&layer.output, H, I, "output.dense"}};
+      for (size_t i = 0; i < kDenseSlotsPerLayer && status == EB_OK; ++i) {
+        std::snprintf(what, sizeof what, "encoder.layer.%u.%s", l, slots[i].name);
+        status = create(*slots[i].w, slots[i].n, slots[i].k, unpack,
+                        &x->dense[l * kDenseSlotsPerLayer + i], what, error);
+      }
+    }
+    if (status == EB_OK && model.has_pooler) {
+      status = create(weights.pooler, H, H, unpack, &x->dense[x->pooler], "pooler.dense", error);
+    }
+    if (status == EB_OK && d.num_labels > 0) {
+      status = create(weights.classifier, d.num_labels, H, unpack, &x->dense[x->classifier],
+                      "classifier", error);
+    }
+  }
+  if (status != EB_OK) return status;
+  if (bump.next == bump.begin) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK was initialised by another component with "
+                "its own allocator; the XNNPACK provider only runs with its arena allocator");
+  }
+  x->used_bytes = static_cast<size_t>(bump.next - region) + unpack_bytes;
+  // The heads run one row at fixed buffers: set them up once here.
+  if (model.has_pooler &&
+      setup(*x, x->dense[x->pooler], 1, buffers.hidden, pooled) != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of pooler.dense failed");
+  }
+  if (d.num_labels > 0 &&
+      setup(*x, x->dense[x->classifier], 1, pooled, logits) != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of classifier failed");
+  }
+  *out = x;
+  return EB_OK;
+}
+
+void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const ModelDims& d,
+                             const int32_t* ids, const int32_t* types, const int32_t* mask,
+                             size_t s, const OpObserver& observe) {
+  const KernelBuffers& b = *x.buffers;
+  if (x.setup_seq != s) {
+    // First run at this length: point every encoder operator at its buffers for s rows.
+    for (uint32_t l = 0; l < d.num_layers; ++l) {
+      for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
+        const Endpoints e = slot_endpoints(b, static_cast<DenseSlot>(i));
+        setup(x, x.dense[l * kDenseSlotsPerLayer + i], s, e.in, e.out);
+      }
+    }
+    x.setup_seq = s;
+  }
+  KernelBuffers with_keys = b;
+  if (with_keys.keys_t == nullptr) with_keys.keys_t = x.keys_t;
+  const DenseProvider provider{provider_dense, &x};
+  kernel_encoder_forward(*x.kernels, with_keys, w, d, ids, types, mask, s, observe, &provider);
+}
+
+void xnnpack_pooler(XnnpackSession& x) {
+  run(x, x.dense[x.pooler], x.pooled, x.buffers->hidden, 1, Epilogue::Bias, nullptr);
+}
+
+void xnnpack_classifier(XnnpackSession& x) {
+  run(x, x.dense[x.classifier], x.logits, x.pooled, 1, Epilogue::Bias, nullptr);
+}
+
+#endif  // EB_HAVE_XNNPACK
+
+}  // namespace edgebert

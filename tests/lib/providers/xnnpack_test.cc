@@ -1,0 +1,154 @@
+// The XNNPACK provider (lib/src/providers/xnnpack_provider.*): parity with Hugging Face and with
+// our fp32 reference, operators reused across sequence lengths and threads, the arena region
+// holding everything XNNPACK allocates, and clear refusals. Skipped when built without XNNPACK.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "edgebert/edgebert.hpp"
+#include "lib/parity.h"
+#include "model_file.h"
+#include "quantize.h"
+#include "random_model.h"
+#include "session.h"
+#include "test_support.h"
+
+#if EB_TEST_XNNPACK
+#include <pthreadpool.h>
+#endif
+
+namespace edgebert::test {
+namespace {
+
+bool xnnpack() { return eb_provider_available(EB_PROVIDER_XNNPACK) != 0; }
+
+eb_session_options with(eb_provider provider, uint32_t max_seq = 0, void* threadpool = nullptr) {
+  eb_session_options options = eb_session_options_default();
+  options.provider = provider;
+  options.max_seq = max_seq;
+  options.threadpool = threadpool;
+  return options;
+}
+
+// A session in its own arena.
+struct Run {
+  std::vector<uint8_t> arena;
+  Session session;
+  eb_status init(const Model& model, const eb_session_options& options, eb_error* error) {
+    arena.assign(model.arena_size(options), 0);
+    return session.init(model, arena.data(), arena.size(), options, error);
+  }
+  std::vector<float> hidden(const std::vector<int32_t>& ids) {
+    eb_error error;
+    REQUIRE_MESSAGE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK,
+                    error.message);
+    const OutputView h = session.output(EB_OUTPUT_LAST_HIDDEN);
+    return {h.begin(), h.end()};
+  }
+};
+
+double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  return max_abs_diff(a.data(), a.size(), b);
+}
+
+std::vector<int32_t> ids_of_length(size_t n, uint32_t vocab, uint32_t seed) {
+  std::vector<int32_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((seed * 7919u + i * 104729u) % vocab);
+  return ids;
+}
+
+TEST_CASE("XNNPACK: fp32 models match transformers like the reference path") {
+  if (!xnnpack()) return;
+  require_parity(run_parity(packed_fixture("classifier"), "mean_embedding", EB_PROVIDER_XNNPACK));
+  require_parity(run_parity(packed_fixture("base"), "mean_embedding", EB_PROVIDER_XNNPACK));
+  require_parity(
+      run_parity(packed_fixture("sentence"), "normalized_mean_embedding", EB_PROVIDER_XNNPACK));
+}
+
+TEST_CASE("XNNPACK: the default provider is XNNPACK for fp32 models, native for int8 ones") {
+  fb::ModelT spec = import_fixture("classifier");
+  const convert::AlignedBytes fp32 = convert::pack_model(spec);
+  convert::quantize_model(spec);
+  const convert::AlignedBytes int8 = convert::pack_model(spec);
+  for (const auto* bytes : {&fp32, &int8}) {
+    Model model;
+    REQUIRE(model.init(bytes->data(), bytes->size()) == EB_OK);
+    Run run;
+    eb_error error;
+    REQUIRE(run.init(model, eb_session_options_default(), &error) == EB_OK);
+    const bool expect_xnnpack = xnnpack() && bytes == &fp32;
+    CHECK(std::string(eb_session_provider(run.session.get())) ==
+          (expect_xnnpack ? "xnnpack" : "native"));
+    CHECK(model.arena_size() == model.arena_size(eb_session_options_default()));
+  }
+}
+
+// A MiniLM-wide random model (2 layers): real XNNPACK tile paths, and a region bound that must
+// hold for wide layers as well as for the tiny fixture.
+TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators, 1 and 2 threads") {
+  if (!xnnpack()) return;
+  convert::BertShape shape;
+  shape.num_layers = 2;
+  shape.hidden = 384;
+  shape.num_heads = 6;
+  shape.head_dim = 64;
+  shape.intermediate = 1536;
+  shape.vocab_size = 1000;
+  shape.max_positions = 128;
+  fb::ModelT spec = convert::random_bert(shape, 7);
+  spec.config->max_seq = 128;
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  Model model;
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  eb_error error;
+  Run reference, one;
+  REQUIRE(reference.init(model, with(EB_PROVIDER_NATIVE), &error) == EB_OK);
+  REQUIRE_MESSAGE(one.init(model, with(EB_PROVIDER_XNNPACK), &error) == EB_OK, error.message);
+  const XnnpackSession& x = *one.session.get()->xnnpack;
+  MESSAGE("XNNPACK region: " << x.used_bytes << " of " << x.region_bytes << " planned bytes used");
+  CHECK(x.used_bytes <= x.region_bytes);
+  CHECK(x.used_bytes * 10 >= x.region_bytes * 7);  // the bound stays tight (>= 70% used)
+#if EB_TEST_XNNPACK
+  pthreadpool_t pool = pthreadpool_create(2);
+  REQUIRE(pool != nullptr);
+  Run two;
+  REQUIRE(two.init(model, with(EB_PROVIDER_XNNPACK, 0, pool), &error) == EB_OK);
+#endif
+  // Lengths out of order: each new length sets the operators up again, a repeated one reuses them.
+  for (const size_t n : {5, 128, 1, 17, 5, 64}) {
+    CAPTURE(n);
+    const std::vector<int32_t> ids = ids_of_length(n, shape.vocab_size, static_cast<uint32_t>(n));
+    const std::vector<float> want = reference.hidden(ids);
+    const std::vector<float> got = one.hidden(ids);
+    CHECK(max_diff(got, want) <= 1e-4);
+#if EB_TEST_XNNPACK
+    CHECK(two.hidden(ids) == got);  // threads split rows and columns, never a dot product
+#endif
+  }
+#if EB_TEST_XNNPACK
+  pthreadpool_destroy(pool);
+#endif
+}
+
+TEST_CASE("XNNPACK: per-channel int8 models and builds without XNNPACK are refused clearly") {
+  fb::ModelT spec = import_fixture("classifier");
+  convert::quantize_model(spec);
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  Model model;
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  CHECK(model.arena_size(with(EB_PROVIDER_XNNPACK)) == 0);
+  Run run;
+  eb_error error;
+  std::vector<uint8_t> arena(model.arena_size(with(EB_PROVIDER_NATIVE)));
+  CHECK(run.session.init(model, arena.data(), arena.size(), with(EB_PROVIDER_XNNPACK), &error) ==
+        EB_ERROR_UNSUPPORTED);
+  const std::string message = error.message;
+  CHECK(message.find(xnnpack() ? "--per-tensor --calib" : "without XNNPACK") != std::string::npos);
+  CHECK(run.session.init(model, arena.data(), arena.size(), with(static_cast<eb_provider>(9)),
+                         &error) == EB_ERROR_UNSUPPORTED);
+}
+
+}  // namespace
+}  // namespace edgebert::test
