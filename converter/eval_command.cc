@@ -17,7 +17,7 @@ namespace edgebert::convert {
 namespace {
 
 struct Run {
-  std::string path, kernels;
+  std::string path, kernels, provider;
   size_t file_bytes = 0, correct = 0;
   double seconds = 0;
   std::vector<std::vector<float>> logits;
@@ -25,8 +25,8 @@ struct Run {
 };
 
 Run run_model(const std::string& path, const std::vector<Example>& examples,
-              const EvalOptions& options) {
-  HostSession loaded(read_file_aligned(path), path, options.max_seq, options.kernels);
+              const EvalOptions& options, eb_provider provider) {
+  HostSession loaded(read_file_aligned(path), path, options.max_seq, options.kernels, provider);
   const Model& model = loaded.model();
   Session& session = loaded.session();
   eb_error error;
@@ -38,6 +38,7 @@ Run run_model(const std::string& path, const std::vector<Example>& examples,
   Run run;
   run.path = path;
   run.kernels = eb_session_kernels(session.get());
+  run.provider = eb_session_provider(session.get());
   run.file_bytes = loaded.file_bytes();
   std::unique_ptr<ProgressBar> bar;
   if (options.progress) bar = std::make_unique<ProgressBar>("eval " + path, examples.size(), "examples");
@@ -67,6 +68,7 @@ Run run_model(const std::string& path, const std::vector<Example>& examples,
 nlohmann::json run_json(const Run& run, size_t count) {
   return {{"model", run.path},
           {"kernels", run.kernels},
+          {"provider", run.provider},
           {"file_bytes", run.file_bytes},
           {"accuracy", static_cast<double>(run.correct) / static_cast<double>(count)},
           {"correct", run.correct},
@@ -78,11 +80,11 @@ nlohmann::json run_json(const Run& run, size_t count) {
 nlohmann::json evaluate(const EvalOptions& options) {
   std::vector<Example> examples = read_labelled_file(options.data);
   if (options.limit > 0 && examples.size() > options.limit) examples.resize(options.limit);
-  const Run a = run_model(options.model, examples, options);
+  const Run a = run_model(options.model, examples, options, options.provider);
   nlohmann::json report = {{"data", options.data}, {"examples", examples.size()},
                            {"model", run_json(a, examples.size())}};
   if (options.compare) {
-    const Run b = run_model(*options.compare, examples, options);
+    const Run b = run_model(*options.compare, examples, options, options.compare_provider);
     size_t agree = 0;
     double max_diff = 0, sum_diff = 0;
     size_t values = 0;
@@ -113,9 +115,10 @@ std::string eval_text(const nlohmann::json& r) {
   for (const char* key : {"model", "compare"}) {
     if (!r.contains(key)) continue;
     const auto& m = r[key];
-    out += fmt::format("{:<8} {} [{}, {:.1f} MB]: accuracy {:.4f} ({}/{}), {:.3f} ms/example\n",
+    out += fmt::format("{:<8} {} [{} {}, {:.1f} MB]: accuracy {:.4f} ({}/{}), {:.3f} ms/example\n",
                        std::string(key) + ":", m["model"].get<std::string>(),
-                       m["kernels"].get<std::string>(), m["file_bytes"].get<size_t>() / 1e6,
+                       m["provider"].get<std::string>(), m["kernels"].get<std::string>(),
+                       m["file_bytes"].get<size_t>() / 1e6,
                        m["accuracy"].get<double>(), m["correct"].get<size_t>(),
                        r["examples"].get<size_t>(), m["ms_per_example"].get<double>());
   }

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "edgebert/edgebert.h"
+
 namespace edgebert::convert {
 
 struct EvalOptions {
@@ -16,6 +18,8 @@ struct EvalOptions {
   uint32_t max_seq = 0;                // 0 = the model's
   size_t limit = 0;                    // 0 = every example
   std::string kernels;                 // force a kernel set ("" = automatic)
+  eb_provider provider = EB_PROVIDER_AUTO;          // for `model`
+  eb_provider compare_provider = EB_PROVIDER_AUTO;  // for `compare`
   bool progress = true;
 };
 

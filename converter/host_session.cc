@@ -5,17 +5,22 @@
 namespace edgebert::convert {
 
 HostSession::HostSession(AlignedBytes bytes, const std::string& what, uint32_t max_seq,
-                         const std::string& kernels)
+                         const std::string& kernels, eb_provider provider)
     : bytes_(std::move(bytes)) {
   eb_error error;
   if (model_.init(bytes_.data(), bytes_.size(), &error) != EB_OK) {
     throw std::runtime_error(what + ": " + error.message);
   }
-  arena_.resize(model_.arena_size(max_seq));
-  if (arena_.empty()) throw std::runtime_error("--max-seq exceeds the model's max_seq");
   eb_session_options options = eb_session_options_default();
   options.max_seq = max_seq;
   options.kernels = kernels.empty() ? nullptr : kernels.c_str();
+  options.provider = provider;
+  arena_.resize(model_.arena_size(options));
+  if (arena_.empty()) {
+    if (max_seq > model_.info().max_seq) throw std::runtime_error("--max-seq exceeds the model's max_seq");
+    // Let session init say why the provider cannot run the model.
+    arena_.resize(model_.arena_size(max_seq));
+  }
   if (session_.init(model_, arena_.data(), arena_.size(), options, &error) != EB_OK) {
     throw std::runtime_error(what + ": " + error.message);
   }

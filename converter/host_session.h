@@ -15,9 +15,9 @@ namespace edgebert::convert {
 
 class HostSession {
  public:
-  // max_seq 0 = the model's; kernels "" = the best set of this CPU.
+  // max_seq 0 = the model's; kernels "" = the best set of this CPU; provider AUTO = the default.
   HostSession(AlignedBytes bytes, const std::string& what, uint32_t max_seq,
-              const std::string& kernels = "");
+              const std::string& kernels = "", eb_provider provider = EB_PROVIDER_AUTO);
   HostSession(const HostSession&) = delete;
   HostSession& operator=(const HostSession&) = delete;
 

@@ -4,12 +4,15 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "eval_command.h"
 #include "file_io.h"
 #include "hf_import.h"
 #include "inspect.h"
+#include "labelled_data.h"
 #include "model_file.h"
 #include "pack_command.h"
 #include "quantize.h"
@@ -114,6 +117,14 @@ bool print_training_report(const nlohmann::json& report, bool as_json) {
 
 }  // namespace
 
+// --provider values of the commands that run models.
+std::vector<std::string> provider_names() { return {"auto", "native", "xnnpack"}; }
+eb_provider provider_from_name(const std::string& name) {
+  if (name == "native") return EB_PROVIDER_NATIVE;
+  if (name == "xnnpack") return EB_PROVIDER_XNNPACK;
+  return EB_PROVIDER_AUTO;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"edgebert-convert: import, train, quantize and pack BERT models for edgebert"};
   app.set_version_flag("--version", std::string(kProducer));
@@ -171,6 +182,20 @@ int main(int argc, char** argv) {
                        "(vpmaddubsw without saturation), slightly coarser weights")
       ->capture_default_str()
       ->check(CLI::IsMember({7, 8}));
+  bool quantize_per_tensor = false;
+  std::string quantize_calib;
+  size_t quantize_calib_samples = 512;
+  quantize->add_flag("--per-tensor", quantize_per_tensor,
+                     "Static int8 for the XNNPACK provider: one scale per weight tensor and "
+                     "calibrated activation scales (needs --calib)");
+  quantize->add_option("--calib", quantize_calib,
+                       "Labelled TSV/CSV whose texts calibrate the activation ranges (with "
+                       "--per-tensor)")
+      ->check(CLI::ExistingFile);
+  quantize->add_option("--calib-samples", quantize_calib_samples,
+                       "Texts used for calibration, evenly spaced over the file")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   EvalOptions eval_options;
   std::string eval_compare;
@@ -185,6 +210,15 @@ int main(int argc, char** argv) {
   eval->add_option("--max-seq", eval_options.max_seq, "Truncation length (default: the model's)");
   eval->add_option("--limit", eval_options.limit, "Use only the first N examples");
   eval->add_option("--kernels", eval_options.kernels, "Force a kernel set");
+  std::string eval_provider = "auto", eval_compare_provider = "auto";
+  eval->add_option("--provider", eval_provider,
+                   "Who runs the dense layers of MODEL: auto (XNNPACK for fp32 models when "
+                   "built with it), native (our kernels / fp32 reference) or xnnpack")
+      ->check(CLI::IsMember(provider_names()))
+      ->capture_default_str();
+  eval->add_option("--compare-provider", eval_compare_provider, "The same for the --compare model")
+      ->check(CLI::IsMember(provider_names()))
+      ->capture_default_str();
   eval->add_flag("--json", eval_json, "One JSON object on stdout");
   eval->add_flag("-q,--quiet", eval_quiet, "No progress bars");
 
@@ -298,6 +332,8 @@ int main(int argc, char** argv) {
     if (*eval) {
       if (!eval_compare.empty()) eval_options.compare = eval_compare;
       eval_options.progress = !eval_quiet && !eval_json;
+      eval_options.provider = provider_from_name(eval_provider);
+      eval_options.compare_provider = provider_from_name(eval_compare_provider);
       const nlohmann::json report = evaluate(eval_options);
       if (eval_json) {
         std::cout << report.dump(2) << "\n";
@@ -311,7 +347,18 @@ int main(int argc, char** argv) {
       check_model_bytes(input, quantize_input);
       edgebert::fb::ModelT model;
       edgebert::fb::GetModel(input.data())->UnPackTo(&model);
-      const QuantizeReport report = quantize_model(model, quantize_weight_bits);
+      if (quantize_per_tensor != !quantize_calib.empty()) {
+        throw std::runtime_error("--per-tensor and --calib go together: static int8 needs "
+                                 "calibrated activation ranges");
+      }
+      std::unique_ptr<Calibration> calibration;
+      if (quantize_per_tensor) {
+        calibration = std::make_unique<Calibration>(
+            calibrate(input, read_labelled_file(quantize_calib), quantize_calib_samples));
+        std::printf("calibrated on %zu texts (%zu tokens) of %s\n", calibration->examples,
+                    calibration->tokens, quantize_calib.c_str());
+      }
+      const QuantizeReport report = quantize_model(model, quantize_weight_bits, calibration.get());
       const size_t bytes = save_model(model, quantize_output);
       std::printf("quantized %zu dense weights and %zu embedding tables to int8: tensor data "
                   "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",

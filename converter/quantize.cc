@@ -47,7 +47,7 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
   }
 }
 
-QuantizeReport quantize_model(fb::ModelT& model, int weight_bits) {
+QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibration* calibration) {
   if (weight_bits != 7 && weight_bits != 8) {
     throw std::runtime_error("--weight-bits must be 7 or 8");
   }
@@ -65,8 +65,24 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits) {
     const std::vector<float> values = tensor_values_f32(*t);
     std::vector<int8_t> q(rows * cols);
     t->scales.resize(rows);
-    quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),
-                            t->scales.data());
+    if (dense && calibration != nullptr) {
+      // One scale for the tensor: quantize it as a single row, then repeat the scale per channel.
+      const auto found = calibration->dense.find(t->name);
+      if (found == calibration->dense.end()) {
+        throw std::runtime_error("calibration has no activation ranges for " + t->name);
+      }
+      float scale = 0.0f;
+      quantize_rows_symmetric(values.data(), 1, rows * cols, dense_max_abs, q.data(), &scale);
+      t->scales.assign(rows, scale);
+      const AffineInt8 in = affine_int8(found->second.input), out = affine_int8(found->second.output);
+      t->input_scale = in.scale;
+      t->input_zero_point = in.zero_point;
+      t->output_scale = out.scale;
+      t->output_zero_point = out.zero_point;
+    } else {
+      quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),
+                              t->scales.data());
+    }
     t->dtype = fb::DType::Int8;
     if (dense) {
       t->data.resize(packed_bytes(rows, cols));
@@ -89,9 +105,17 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits) {
   if (model.provenance) {
     auto kv = std::make_unique<fb::KeyValueT>();
     kv->key = "quantization";
-    kv->value = std::string("int8 W8A8 dynamic: per-channel symmetric ") +
-                (weight_bits == 7 ? "7-bit" : "8-bit") +
-                " weights (K4N16), per-row embeddings, per-token activations";
+    if (calibration != nullptr) {
+      kv->value = std::string("int8 W8A8 static: per-tensor symmetric ") +
+                  (weight_bits == 7 ? "7-bit" : "8-bit") +
+                  " weights (K4N16), per-row embeddings, affine activations calibrated on " +
+                  std::to_string(calibration->examples) + " texts (" +
+                  std::to_string(calibration->tokens) + " tokens)";
+    } else {
+      kv->value = std::string("int8 W8A8 dynamic: per-channel symmetric ") +
+                  (weight_bits == 7 ? "7-bit" : "8-bit") +
+                  " weights (K4N16), per-row embeddings, per-token activations";
+    }
     model.provenance->extra.push_back(std::move(kv));
     std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),
               [](const auto& a, const auto& b) { return a->key < b->key; });

@@ -1,4 +1,5 @@
-// `edgebert-convert quantize`: fp32 model -> int8 model (W8A8 dynamic, DESIGN.md §3).
+// `edgebert-convert quantize`: fp32 model -> int8 model (W8A8 dynamic, DESIGN.md §3; or static
+// per-tensor W8A8 for XNNPACK with --per-tensor --calib).
 //   * every dense weight (Q, K, V, attention output, intermediate, output, pooler, classifier):
 //     int8, symmetric, one scale per output channel, stored K4N16-packed for the kernels;
 //   * word and position embeddings: int8 with one scale per row;
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "calibrate.h"
 #include "edgebert_generated.h"
 
 namespace edgebert::convert {
@@ -27,7 +29,11 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
 
 // Quantizes `model` in place; weight_bits 8 (default) or 7 (dense weights in [-63, 63]: the AVX2
 // kernel then runs vpmaddubsw at twice the multiply rate). Throws if already int8.
-QuantizeReport quantize_model(fb::ModelT& model, int weight_bits = 8);
+// With `calibration` (static int8 for XNNPACK, `--per-tensor --calib`): every dense weight gets
+// ONE scale for the whole tensor (stored per channel, all equal, so the native kernels run the
+// model too) and the calibrated affine quantization of its input and output.
+QuantizeReport quantize_model(fb::ModelT& model, int weight_bits = 8,
+                              const Calibration* calibration = nullptr);
 
 }  // namespace edgebert::convert
 
