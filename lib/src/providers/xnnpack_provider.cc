@@ -91,6 +91,7 @@ eb_status xnnpack_session_init(XnnpackSession** x, uint8_t*, size_t, const Model
 void xnnpack_encoder_forward(XnnpackSession&, const ModelWeights&, const ModelDims&,
                              const int32_t*, const int32_t*, const int32_t*, size_t,
                              const OpObserver&) {}
+void xnnpack_run_dense(XnnpackSession&, size_t, float*, const float*, size_t) {}
 void xnnpack_pooler(XnnpackSession&) {}
 void xnnpack_classifier(XnnpackSession&) {}
 
@@ -394,6 +395,10 @@ void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const Mod
   if (with_keys.keys_t == nullptr) with_keys.keys_t = x.keys_t;
   const DenseProvider provider{provider_dense, &x};
   kernel_encoder_forward(*x.kernels, with_keys, w, d, ids, types, mask, s, observe, &provider);
+}
+
+void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows) {
+  run(x, x.dense[index], out, in, rows, Epilogue::Bias, nullptr);
 }
 
 void xnnpack_pooler(XnnpackSession& x) {

@@ -72,6 +72,11 @@ void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const Mod
                              const int32_t* ids, const int32_t* types, const int32_t* mask,
                              size_t s, const OpObserver& observe);
 
+// Runs dense operator `index` of `x.dense` on `rows` rows of `in` into `out` (Bias epilogue).
+// For tests: int8 operators read and write only the given pointers once set up for `rows` (after
+// a run at that length); fp32 operators read and write the buffers they were set up with.
+void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows);
+
 // The heads, one row each: pooled (H) = dense(hidden row 0) (before tanh), logits = dense(pooled).
 void xnnpack_pooler(XnnpackSession& x);
 void xnnpack_classifier(XnnpackSession& x);

@@ -3,11 +3,16 @@
 // holding everything XNNPACK allocates, and clear refusals. Skipped when built without XNNPACK.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "calibrate.h"
 #include "edgebert/edgebert.hpp"
+#include "kernels/packing.h"
+#include "labelled_data.h"
 #include "lib/parity.h"
 #include "model_file.h"
 #include "quantize.h"
@@ -130,6 +135,83 @@ TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators
 #if EB_TEST_XNNPACK
   pthreadpool_destroy(pool);
 #endif
+}
+
+// The static int8 arithmetic, written out: q = clamp(round(x / s_in) + z_in); acc = sum (q - z_in)
+// w + round(b / (s_in s_w)); y = clamp(round(acc s_in s_w / s_out) + z_out); out = (y - z_out) s_out.
+std::vector<float> emulate_static_dense(const DenseWeights& w, size_t n, size_t k,
+                                        const std::vector<float>& in, size_t rows) {
+  const size_t kp = packed_k(k);
+  const double s_w = w.scales[0], s_in = w.input_scale, s_out = w.output_scale;
+  auto clamp8 = [](double v) { return v < -128 ? -128.0 : (v > 127 ? 127.0 : v); };
+  std::vector<float> out(rows * n);
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<int32_t> q(k);
+    for (size_t c = 0; c < k; ++c) {
+      q[c] = static_cast<int32_t>(
+          clamp8(std::nearbyint(in[r * k + c] / w.input_scale) + w.input_zero_point));
+    }
+    for (size_t j = 0; j < n; ++j) {
+      int64_t acc = static_cast<int64_t>(std::nearbyint(w.bias[j] / (s_in * s_w)));
+      for (size_t c = 0; c < k; ++c) {
+        acc += static_cast<int64_t>(q[c] - w.input_zero_point) * w.packed[packed_index(j, c, kp)];
+      }
+      const double y = clamp8(std::nearbyint(static_cast<double>(acc) * s_in * s_w / s_out) +
+                              w.output_zero_point);
+      out[r * n + j] = static_cast<float>((y - w.output_zero_point) * s_out);
+    }
+  }
+  return out;
+}
+
+TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (within one step)") {
+  if (!xnnpack()) return;
+  fb::ModelT spec = import_fixture("classifier");
+  const convert::AlignedBytes fp32 = convert::pack_model(spec);
+  const convert::Calibration calibration = convert::calibrate(
+      fp32, convert::read_labelled_file(fixture_path("sst2_dev_sample.tsv")), 32);
+  convert::quantize_model(spec, 8, &calibration);
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  Model model;
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  eb_error error;
+  Run run;
+  REQUIRE_MESSAGE(run.init(model, with(EB_PROVIDER_XNNPACK), &error) == EB_OK, error.message);
+  const size_t rows = 7;
+  run.hidden(ids_of_length(rows, model.info().vocab_size, 3));  // sets the operators up for 7 rows
+  eb_session* s = run.session.get();
+  XnnpackSession& x = *s->xnnpack;
+  const ModelDims& d = s->model->dims;
+  std::mt19937 rng(5);
+  size_t steps_off = 0, values = 0;
+  for (uint32_t l = 0; l < d.num_layers; ++l) {
+    const LayerWeights& layer = s->weights.layers[l];
+    const DenseWeights* slots[kDenseSlotsPerLayer] = {&layer.query, &layer.key, &layer.value,
+                                                      &layer.attention_output, &layer.intermediate,
+                                                      &layer.output};
+    for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
+      const XnnpackDense& op = x.dense[l * kDenseSlotsPerLayer + i];
+      REQUIRE(op.int8);
+      const DenseWeights& w = *slots[i];
+      // Inputs over the calibrated range and 20% beyond it (clipped by quantization).
+      const float lo = (-128 - w.input_zero_point) * w.input_scale * 1.2f;
+      const float hi = (127 - w.input_zero_point) * w.input_scale * 1.2f;
+      std::uniform_real_distribution<float> value(lo, hi);
+      std::vector<float> in(rows * op.k), got(rows * op.n);
+      for (float& v : in) v = value(rng);
+      xnnpack_run_dense(x, l * kDenseSlotsPerLayer + i, got.data(), in.data(), rows);
+      const std::vector<float> want = emulate_static_dense(w, op.n, op.k, in, rows);
+      for (size_t j = 0; j < got.size(); ++j) {
+        const double diff = std::fabs(double(got[j]) - want[j]);
+        REQUIRE(diff <= w.output_scale * 1.001);  // XNNPACK rounds in fp32: ties may go 1 step off
+        steps_off += diff > w.output_scale * 0.5;
+        ++values;
+      }
+    }
+  }
+  MESSAGE(values << " outputs of " << d.num_layers * kDenseSlotsPerLayer << " operators: "
+                 << steps_off << " one step off the double-precision emulation");
+  CHECK(steps_off * 100 <= values);  // rare: only near rounding ties
 }
 
 TEST_CASE("XNNPACK: per-channel int8 models and builds without XNNPACK are refused clearly") {
