@@ -1,6 +1,9 @@
 // edgebert-bench: end-to-end latency of a model through the public C API.
 //   edgebert-bench model.ebm [--seq 16,32,64,128] [--threads 1] [--warmup N] [--runs N]
-//                  [--text "..."] [--kernels NAME] [--per-op] [--json]
+//                  [--text "..."] [--kernels NAME] [--provider auto,native,xnnpack] [--per-op]
+//                  [--json]
+// Threads: the XNNPACK provider runs its operators on a pthreadpool of that many threads (made
+// here, passed in the session options); the native kernels run on one thread so far.
 // Input: random token ids ([CLS] ... [SEP]) of exactly each sequence length, or --text repeated
 // until it fills the length (tokenization then counts in the latency). Reports p50/p90/p99, mean,
 // tokens/s, arena bytes, peak RSS, model bytes and the kernel set in use. --per-op adds a second
@@ -9,6 +12,9 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#if EB_BENCH_PTHREADPOOL
+#include <pthreadpool.h>
+#endif
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -59,9 +65,33 @@ long peak_rss_kib() {
 
 }  // namespace
 
+// A pthreadpool for the XNNPACK provider (none for one thread, or without XNNPACK).
+class ThreadPool {
+ public:
+  explicit ThreadPool(uint32_t threads) {
+#if EB_BENCH_PTHREADPOOL
+    if (threads > 1) pool_ = pthreadpool_create(threads);
+#else
+    if (threads > 1) throw std::runtime_error("--threads needs a build with XNNPACK (pthreadpool)");
+#endif
+  }
+  ~ThreadPool() {
+#if EB_BENCH_PTHREADPOOL
+    if (pool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(pool_));
+#endif
+  }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  void* get() const { return pool_; }
+
+ private:
+  void* pool_ = nullptr;
+};
+
 int main(int argc, char** argv) {
   CLI::App app{"edgebert-bench: end-to-end latency of an edgebert model"};
-  std::string path, seq_list = "16,32,64,128", thread_list = "1", text, kernels;
+  std::string path, seq_list = "16,32,64,128", thread_list = "1", text, kernels,
+      provider_list = "auto";
   int warmup = 5, runs = 50;
   bool as_json = false, per_op = false;
   app.add_option("model", path, ".ebm file")->required()->check(CLI::ExistingFile);
@@ -71,6 +101,9 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--text", text, "Text input (repeated to fill each length) instead of random ids");
   app.add_option("--kernels", kernels, "Force a kernel set (reference, avx2, avx512vnni, ...)");
+  app.add_option("--provider", provider_list,
+                 "Providers, comma separated: auto, native (our kernels / fp32 reference), xnnpack")
+      ->capture_default_str();
   app.add_flag("--per-op", per_op, "Also time each step (embeddings, qkv, attention, ...) per run");
   app.add_flag("--json", as_json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
@@ -85,10 +118,18 @@ int main(int argc, char** argv) {
     };
     parse_list(seq_list, &seqs);
     parse_list(thread_list, &threads);
-    for (uint32_t t : threads) {
-      if (t != 1) throw std::runtime_error("--threads " + std::to_string(t) +
-                                           ": the runtime runs on one thread so far (threads arrive "
-                                           "with pthreadpool support)");
+    std::vector<eb_provider> providers;
+    {
+      std::stringstream in(provider_list);
+      for (std::string item; std::getline(in, item, ',');) {
+        if (item == "auto") providers.push_back(EB_PROVIDER_AUTO);
+        else if (item == "native") providers.push_back(EB_PROVIDER_NATIVE);
+        else if (item == "xnnpack") providers.push_back(EB_PROVIDER_XNNPACK);
+        else throw std::runtime_error("--provider " + item + ": expected auto, native or xnnpack");
+        if (!eb_provider_available(providers.back())) {
+          throw std::runtime_error("--provider " + item + ": this build has no XNNPACK");
+        }
+      }
     }
     // Aligned copy of the model.
     std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -112,6 +153,8 @@ int main(int argc, char** argv) {
     report["input"] = text.empty() ? "random token ids" : "text";
     report["results"] = nlohmann::json::array();
     std::mt19937 rng(7);
+    for (const eb_provider provider : providers)
+    for (const uint32_t thread_count : threads)
     for (uint32_t seq : seqs) {
       if (seq < 2 || seq > info.max_seq) {
         throw std::runtime_error("--seq " + std::to_string(seq) + " outside [2, " +
@@ -120,10 +163,25 @@ int main(int argc, char** argv) {
       eb_session_options options = eb_session_options_default();
       options.max_seq = seq;
       options.kernels = kernels.empty() ? nullptr : kernels.c_str();
-      std::vector<uint8_t> arena(model.arena_size(seq));
+      options.provider = provider;
+      ThreadPool pool(thread_count);
+      options.threadpool = pool.get();
+      const size_t arena_bytes = model.arena_size(options);
+      if (arena_bytes == 0) {
+        throw std::runtime_error("this provider cannot run the model (per-channel int8 models "
+                                 "need --provider native; XNNPACK needs quantize --per-tensor --calib)");
+      }
+      std::vector<uint8_t> arena(arena_bytes);
       edgebert::Session session;
       if (session.init(model, arena.data(), arena.size(), options, &error) != EB_OK) {
         throw std::runtime_error(error.message);
+      }
+      const std::string provider_name = eb_session_provider(session.get());
+      if (thread_count != 1 && provider_name != "xnnpack") {
+        std::fprintf(stderr, "edgebert-bench: skipping %s with %u threads: the native kernels run "
+                     "on one thread so far (threads need --provider xnnpack)\n",
+                     provider_name.c_str(), thread_count);
+        continue;
       }
       std::vector<int32_t> ids(seq);
       std::uniform_int_distribution<int32_t> token(999 < static_cast<int32_t>(info.vocab_size) ? 999 : 5,
@@ -173,7 +231,8 @@ int main(int argc, char** argv) {
         }
       }
       report["results"].push_back({{"seq", seq},
-                                   {"threads", 1},
+                                   {"threads", thread_count},
+                                   {"provider", provider_name},
                                    {"kernels", eb_session_kernels(session.get())},
                                    {"p50_ms", p50},
                                    {"p90_ms", percentile(ms, 0.9)},
@@ -184,6 +243,7 @@ int main(int argc, char** argv) {
                                    {"runs", runs}});
       if (per_op) report["results"].back()["per_op"] = ops;
     }
+    if (report["results"].empty()) throw std::runtime_error("nothing to measure");
     report["peak_rss_kib"] = peak_rss_kib();
     if (as_json) {
       std::printf("%s\n", report.dump(2).c_str());
@@ -192,17 +252,20 @@ int main(int argc, char** argv) {
     std::printf("%s: %u layers, hidden %u, %zu bytes, input %s, peak RSS %ld KiB\n", path.c_str(),
                 info.num_layers, info.hidden, model_bytes, report["input"].get<std::string>().c_str(),
                 report["peak_rss_kib"].get<long>());
-    std::printf("%5s %7s %-15s %9s %9s %9s %11s %12s\n", "seq", "threads", "kernels", "p50 ms",
-                "p90 ms", "p99 ms", "tokens/s", "arena bytes");
+    std::printf("%5s %7s %-8s %-15s %9s %9s %9s %11s %12s\n", "seq", "threads", "provider",
+                "kernels", "p50 ms", "p90 ms", "p99 ms", "tokens/s", "arena bytes");
     for (const auto& r : report["results"]) {
-      std::printf("%5u %7u %-15s %9.3f %9.3f %9.3f %11.0f %12zu\n", r["seq"].get<uint32_t>(),
-                  r["threads"].get<uint32_t>(), r["kernels"].get<std::string>().c_str(),
+      std::printf("%5u %7u %-8s %-15s %9.3f %9.3f %9.3f %11.0f %12zu\n", r["seq"].get<uint32_t>(),
+                  r["threads"].get<uint32_t>(), r["provider"].get<std::string>().c_str(),
+                  r["kernels"].get<std::string>().c_str(),
                   r["p50_ms"].get<double>(), r["p90_ms"].get<double>(), r["p99_ms"].get<double>(),
                   r["tokens_per_s"].get<double>(), r["arena_bytes"].get<size_t>());
     }
     for (const auto& r : report["results"]) {
       if (!r.contains("per_op")) continue;
-      std::printf("\nper op, seq %u (mean ms per run, summed over layers):\n", r["seq"].get<uint32_t>());
+      std::printf("\nper op, seq %u, %s, %u thread(s) (mean ms per run, summed over layers):\n",
+                  r["seq"].get<uint32_t>(), r["provider"].get<std::string>().c_str(),
+                  r["threads"].get<uint32_t>());
       for (const auto& op : r["per_op"]) {
         std::printf("  %-18s %9.3f ms %6.1f%%\n", op["op"].get<std::string>().c_str(),
                     op["ms"].get<double>(), op["percent"].get<double>());

@@ -1,12 +1,15 @@
 // Writes the benchmark models: BERT-base (12/768), MiniLM-L6 (6/384) and BERT-Mini (4/256)
 // shapes with seeded random weights, the bert-base-uncased tokenizer (from the test fixtures),
-// max_seq 128, as fp32 and int8 .ebm files:
+// max_seq 128, as fp32, int8 (per-channel, dynamic) and int8static (per-tensor, calibrated: the
+// XNNPACK provider's int8) .ebm files:
 //   build/bench/edgebert_make_bench_models OUT_DIR
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "bench_shapes.h"
+#include "calibrate.h"
+#include "labelled_data.h"
 #include "model_file.h"
 #include "quantize.h"
 #include "random_model.h"
@@ -24,14 +27,21 @@ int main(int argc, char** argv) {
   const auto vocab =
       convert::read_vocab_file(std::string(EB_FIXTURES_DIR) + "/tokenizer/uncased-vocab.txt");
   try {
+    const std::vector<convert::Example> calibration_texts =
+        convert::read_labelled_file(std::string(EB_FIXTURES_DIR) + "/sst2_dev_sample.tsv");
     for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
-      for (bool int8 : {false, true}) {
+      for (const char* kind : {"fp32", "int8", "int8static"}) {
+        const std::string k = kind;
         edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
         model.config->max_seq = 128;
         model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
-        if (int8) convert::quantize_model(model);
-        const std::string path =
-            (out / (std::string(s.file_name) + (int8 ? "-int8" : "-fp32") + ".ebm")).string();
+        if (k == "int8") convert::quantize_model(model);
+        if (k == "int8static") {  // for the XNNPACK provider, calibrated on the SST-2 sample
+          const convert::Calibration calibration =
+              convert::calibrate(convert::pack_model(model), calibration_texts, 64);
+          convert::quantize_model(model, 8, &calibration);
+        }
+        const std::string path = (out / (std::string(s.file_name) + "-" + k + ".ebm")).string();
         const size_t bytes = convert::save_model(model, path);
         std::printf("%s: %zu bytes\n", path.c_str(), bytes);
       }

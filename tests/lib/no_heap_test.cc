@@ -9,6 +9,8 @@
 
 #include "alloc_counter.h"
 #include "edgebert/edgebert.hpp"
+#include "calibrate.h"
+#include "labelled_data.h"
 #include "quantize.h"
 #include "test_support.h"
 
@@ -34,13 +36,19 @@ std::vector<Text> texts() {
   return out;
 }
 
-// The tiny text model in fp32, or quantized to int8 (kernel path).
-convert::AlignedBytes text_model(bool int8) {
+// The tiny text model in fp32, or quantized to int8 (kernel path), or to static int8 (XNNPACK).
+convert::AlignedBytes text_model(bool int8, bool static_int8 = false) {
   convert::AlignedBytes fp32 = packed_text_model("tokenizer/uncased-vocab.txt", {});
   if (!int8) return fp32;  // moved
   fb::ModelT spec;
   fb::GetModel(fp32.data())->UnPackTo(&spec);
-  convert::quantize_model(spec);
+  if (static_int8) {
+    const convert::Calibration calibration = convert::calibrate(
+        fp32, convert::read_labelled_file(fixture_path("sst2_dev_sample.tsv")), 32);
+    convert::quantize_model(spec, 8, &calibration);
+  } else {
+    convert::quantize_model(spec);
+  }
   return convert::pack_model(spec);
 }
 
@@ -121,6 +129,11 @@ TEST_CASE("No heap: int8 model (kernel path): init, tokenize and run allocate no
 TEST_CASE("No heap: XNNPACK provider, fp32 model: init, tokenize and run allocate nothing") {
   if (!eb_provider_available(EB_PROVIDER_XNNPACK)) return;  // built without XNNPACK
   check_no_heap(text_model(false), EB_PROVIDER_XNNPACK);
+}
+
+TEST_CASE("No heap: XNNPACK provider, static int8 model: init, tokenize and run allocate nothing") {
+  if (!eb_provider_available(EB_PROVIDER_XNNPACK)) return;  // built without XNNPACK
+  check_no_heap(text_model(true, true), EB_PROVIDER_XNNPACK);
 }
 
 TEST_CASE("No heap: the counter itself sees allocations (guards the guard)") {
