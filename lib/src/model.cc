@@ -188,9 +188,10 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
                       "more than one weight scale", name);
         }
       }
-      const double requant = static_cast<double>(in) * w / o;
-      if (!(std::isfinite(in) && in > 0.0f && std::isfinite(o) && o > 0.0f &&
-            requant >= 0x1.0p-32 && requant < 256.0)) {
+      // In float, as XNNPACK computes it (its Debian build asserts on < 2^-32).
+      const float requant = in * w / o;
+      if (!(std::isnormal(in) && in > 0.0f && std::isnormal(o) && o > 0.0f && std::isnormal(w) &&
+            requant >= 0x1.0p-32f && requant < 256.0f)) {
         return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s has activation scales out of "
                     "range (input %g, output %g)", name, in, o);
       }

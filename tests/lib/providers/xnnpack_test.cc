@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -212,6 +213,34 @@ TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (wi
   MESSAGE(values << " outputs of " << d.num_layers * kDenseSlotsPerLayer << " operators: "
                  << steps_off << " one step off the double-precision emulation");
   CHECK(steps_off * 100 <= values);  // rare: only near rounding ties
+}
+
+TEST_CASE("Static int8 scales that XNNPACK would reject or assert on are refused at load") {
+  fb::ModelT fp32_spec = import_fixture("classifier");
+  const convert::Calibration calibration = convert::calibrate(
+      convert::pack_model(fp32_spec), convert::read_labelled_file(fixture_path("sst2_dev_sample.tsv")), 8);
+  auto load = [&](const std::function<void(fb::TensorT&)>& tamper, eb_error* error) {
+    fb::ModelT spec = import_fixture("classifier");
+    convert::quantize_model(spec, 8, &calibration);
+    for (auto& t : spec.tensors) {
+      if (t->name == "encoder.layer.1.intermediate.dense.weight") tamper(*t);
+    }
+    const convert::AlignedBytes bytes = convert::serialize_model(spec);  // unchecked, unlike pack
+    eb_model model;
+    return eb_model_init(&model, bytes.data(), bytes.size(), error);
+  };
+  eb_error error;
+  CHECK(load([](fb::TensorT&) {}, &error) == EB_OK);
+  // Requantization scale input * weight / output below 2^-32 (Debian's XNNPACK asserts) or 256+.
+  CHECK(load([](fb::TensorT& t) { t.output_scale = 1e30f; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("activation scales out of range") != std::string::npos);
+  CHECK(load([](fb::TensorT& t) { t.output_scale = 1e-30f; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(load([](fb::TensorT& t) { t.input_scale = 1e-40f; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(load([](fb::TensorT& t) { t.output_scale = NAN; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(load([](fb::TensorT& t) { t.output_scale = -1.0f; }, &error) == EB_ERROR_INVALID_MODEL);
+  // Static scales need one weight scale per tensor.
+  CHECK(load([](fb::TensorT& t) { t.scales[1] *= 2.0f; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("more than one weight scale") != std::string::npos);
 }
 
 TEST_CASE("XNNPACK: per-channel int8 models and builds without XNNPACK are refused clearly") {
