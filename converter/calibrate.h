@@ -27,12 +27,16 @@ struct DenseRanges {
 struct Calibration {
   std::map<std::string, DenseRanges> dense;  // by weight tensor name, e.g. "pooler.dense.weight"
   size_t examples = 0, tokens = 0;
+  double percentile = 100.0;
 };
 
 // Runs up to `max_examples` of `data` (evenly spaced over it) through the fp32 model `bytes` and
-// returns the ranges. Throws on an int8 model, a model without tokenizer, or no data.
+// returns the ranges: the central `percentile` % of each tensor's values (100: min to max; below,
+// a second pass builds histograms and the rarest values at both ends are clipped — a few
+// outliers would otherwise stretch the int8 step for all the rest). Throws on an int8 model, a
+// model without tokenizer, or no data.
 Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& data,
-                      size_t max_examples);
+                      size_t max_examples, double percentile = 100.0);
 
 // Affine int8 quantization of a range: x = (q - zero_point) * scale, q in [-128, 127].
 struct AffineInt8 {

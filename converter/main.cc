@@ -192,6 +192,12 @@ int main(int argc, char** argv) {
                        "Labelled TSV/CSV whose texts calibrate the activation ranges (with "
                        "--per-tensor)")
       ->check(CLI::ExistingFile);
+  double quantize_calib_percentile = 100.0;
+  quantize->add_option("--calib-percentile", quantize_calib_percentile,
+                       "Keep the central P% of each activation's calibration values (clip the "
+                       "rarest outliers at both ends); 100 = min to max")
+      ->capture_default_str()
+      ->check(CLI::Range(50.0, 100.0));
   quantize->add_option("--calib-samples", quantize_calib_samples,
                        "Texts used for calibration, evenly spaced over the file")
       ->capture_default_str()
@@ -354,7 +360,8 @@ int main(int argc, char** argv) {
       std::unique_ptr<Calibration> calibration;
       if (quantize_per_tensor) {
         calibration = std::make_unique<Calibration>(
-            calibrate(input, read_labelled_file(quantize_calib), quantize_calib_samples));
+            calibrate(input, read_labelled_file(quantize_calib), quantize_calib_samples,
+                      quantize_calib_percentile));
         std::printf("calibrated on %zu texts (%zu tokens) of %s\n", calibration->examples,
                     calibration->tokens, quantize_calib.c_str());
       }
