@@ -2,9 +2,56 @@
 
 #include <cmath>
 
+#include "kernels/packing.h"
 #include "reference/bert_fp32.h"
 
 namespace edgebert {
+
+namespace {
+
+// A GEMM split into column ranges of kBlocksPerTask packed blocks (64 channels): every output is
+// computed by the same tile code whichever thread runs its range.
+constexpr size_t kBlocksPerTask = 4;
+
+struct GemmTasks {
+  void (*gemm)(const GemmArgs&);
+  GemmArgs args;
+
+  static void run(void* context, size_t task) {
+    const GemmTasks& t = *static_cast<const GemmTasks*>(context);
+    GemmArgs g = t.args;
+    const size_t n0 = task * kBlocksPerTask * kPackN;
+    g.b += n0 * (packed_k(g.k) / kPackK) * kPackK;  // block n0 / 16 starts at (n0 / 16) quads * 64 B
+    g.b_scales += n0;
+    g.bias += n0;
+    if (g.b_sums != nullptr) g.b_sums += n0;
+    if (g.residual != nullptr) g.residual += n0;
+    if (g.epilogue == Epilogue::Int32) {
+      g.c = static_cast<int32_t*>(g.c) + n0;
+    } else {
+      g.c = static_cast<float*>(g.c) + n0;
+    }
+    g.n = g.n - n0 < kBlocksPerTask * kPackN ? g.n - n0 : kBlocksPerTask * kPackN;
+    t.gemm(g);
+  }
+};
+
+// Attention heads as tasks, each with its own scores row.
+struct AttentionTasks {
+  const KernelSet* ks;
+  const KernelBuffers* b;
+  const int32_t* mask;
+  size_t s, heads, head_dim;
+
+  static void run(void* context, size_t h) {
+    const AttentionTasks& t = *static_cast<const AttentionTasks*>(context);
+    const KernelBuffers& b = *t.b;
+    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h * t.s, b.keys_t, t.s,
+                    t.heads, t.head_dim, h, h + 1);
+  }
+};
+
+}  // namespace
 
 size_t quantized_input_stride(const ModelDims& d) {
   size_t widest = d.hidden;
@@ -31,7 +78,13 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
                       w.row_sums};
   // 7-bit weights (verified at load) let some sets multiply twice as fast.
   const bool seven_bit = w.max_abs <= 63 && w.row_sums != nullptr && ks.gemm_u8s7 != nullptr;
-  (seven_bit ? ks.gemm_u8s7 : ks.gemm_s8s8)(args);
+  GemmTasks tasks{seven_bit ? ks.gemm_u8s7 : ks.gemm_s8s8, args};
+  if (b.parallel.pool == nullptr) {
+    tasks.gemm(args);
+    return;
+  }
+  b.parallel.for_each((packed_n(n) / kPackN + kBlocksPerTask - 1) / kBlocksPerTask,
+                      &GemmTasks::run, &tasks);
 }
 
 namespace {
@@ -87,8 +140,13 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     dense(DenseSlot::Value, b.value, b.hidden, H, A, layer.value, Epilogue::Bias, nullptr,
           layer.key.packed != nullptr);
     observe("qkv", at);
-    ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
-                 d.head_dim);
+    if (b.parallel.pool == nullptr) {
+      ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
+                   d.head_dim, 0, d.num_heads);
+    } else {
+      AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim};
+      b.parallel.for_each(d.num_heads, &AttentionTasks::run, &tasks);
+    }
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)
     dense(DenseSlot::AttentionOutput, b.attention, b.context, A, H, layer.attention_output,

@@ -10,17 +10,21 @@
 
 #include "kernels/kernels.h"
 #include "model.h"
+#include "parallel.h"
 #include "reference/bert_fp32.h"
 
 namespace edgebert {
 
-// The reference path's buffers plus the kernel path's scratch (null for fp32 models).
+// The reference path's buffers plus the kernel path's scratch (null for fp32 models) and threads.
 struct KernelBuffers : reference::Buffers {
   float* keys_t;     // (A, S) attention scratch
   int8_t* input;     // (S, lda) quantized input of the current dense layer
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)
   size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
+  // Threads for GEMM column blocks and attention heads (no pool: serial). With a pool, `scores`
+  // holds one (S) row per head.
+  Parallel parallel;
 };
 
 // Row stride of the quantized input buffer for a model.

@@ -29,7 +29,6 @@ uint64_t MemoryPlan::offset_of(fb::ArenaBuffer buffer) const {
 
 size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threads,
                         BufferSpec* out) {
-  (void)threads;  // the fp32 reference path keeps one Scores row; per-thread scratch comes later
   const ModelDims& d = model.dims;
   const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
   const uint64_t f = sizeof(float);
@@ -43,7 +42,8 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::Query, S * A * f, 2, 3},
       {B::Key, S * A * f, 2, 3},
       {B::Value, S * A * f, 2, 3},
-      {B::Scores, S * f, 3, 3},
+      // One softmax row; with threads, one per head (heads run as parallel tasks).
+      {B::Scores, S * f * (threads > 1 ? d.num_heads : 1), 3, 3},
       {B::Context, S * A * f, 3, 4},
       {B::Attention, S * H * f, 4, 6},
       {B::Ffn, S * I * f, 5, 6},

@@ -129,6 +129,14 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                 max_seq, view->dims.max_seq);
   }
   const uint32_t threads = options->threads == 0 ? 1 : options->threads;
+  if (threads > 1 && !parallel_built()) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "threads = %u: this library was built without "
+                "pthreadpool (cmake -DEDGEBERT_WITH_XNNPACK=ON)", threads);
+  }
+  if (threads > 1 && options->threadpool == nullptr) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "threads = %u needs options.threadpool (a "
+                "pthreadpool_t of the caller's, e.g. pthreadpool_create(%u))", threads, threads);
+  }
   const KernelSet* kernels = select_kernels(options->kernels);
   if (kernels == nullptr) {
     return fail(error, EB_ERROR_UNSUPPORTED, "kernel set \"%s\" is unknown or not supported by this CPU",
@@ -165,7 +173,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                 reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
                 floats(B::InputScales),
                 reinterpret_cast<int32_t*>(at(B::InputSums)),
-                quantized_input_stride(view->dims)};
+                quantized_input_stride(view->dims),
+                Parallel{threads > 1 ? options->threadpool : nullptr}};
   s->pooled = floats(B::Pooled);  // nullptr without pooler
   s->embedding = floats(B::Embedding);
   s->logits = floats(B::Logits);  // nullptr unless a classifier
@@ -177,7 +186,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->xnnpack = nullptr;
   if (s->provider == EB_PROVIDER_XNNPACK) {
     status = xnnpack_session_init(&s->xnnpack, base + plan.xnnpack, plan.xnnpack_bytes, *view,
-                                  s->weights, *kernels, s->buffers, max_seq, options->threadpool,
+                                  s->weights, *kernels, s->buffers, max_seq, s->buffers.parallel.pool,
                                   s->pooled, s->logits, error);
     if (status != EB_OK) return status;
   }

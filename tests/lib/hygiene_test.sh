@@ -18,12 +18,13 @@ objdump -t "$lib" | grep -E "[[:space:]]\.(data|bss)(\.[^r][^[:space:]]*)?[[:spa
 grep -E "typeinfo for|vtable for" <<<"$symbols" && fail "RTTI / virtual tables"
 grep -E "__cxa_throw|__gxx_personality" <<<"$symbols" && fail "exceptions"
 objdump -h "$lib" | grep -E "\.init_array|\.ctors" && fail ".init_array / .ctors sections"
-# Symbols the archive needs from outside: undefined in some member, defined in none. The XNNPACK
-# provider's member (when built) is checked on its own below: it alone may call XNNPACK, keep its
-# allocator's thread-local region pointer, and fall back to malloc for other XNNPACK users.
-provider=xnnpack_provider.cc.o
+# Symbols the archive needs from outside: undefined in some member, defined in none. The members
+# that use the optional dependencies (when built with them) are checked on their own below: the
+# XNNPACK provider alone may call XNNPACK, keep its allocator's thread-local region pointer and
+# fall back to malloc for other XNNPACK users; parallel.cc alone may call pthreadpool.
+optional='^(xnnpack_provider|parallel)\.cc\.o$'
 defined=$(nm --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u)
-members=$(ar t "$lib" | grep -v -x "$provider")
+members=$(ar t "$lib" | grep -v -E "$optional")
 core_needed() {
   for m in $members; do ar p "$lib" "$m" >"$tmp/m.o" && nm --undefined-only "$tmp/m.o"; done |
     awk 'NF == 2 {print $2}' | sort -u | comm -23 - <(echo "$defined")
@@ -31,19 +32,16 @@ core_needed() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 needed=$(core_needed)
-provider_needed=""
-if ar t "$lib" | grep -q -x "$provider"; then
-  ar p "$lib" "$provider" >"$tmp/p.o"
-  provider_needed=$(nm --undefined-only "$tmp/p.o" | awk 'NF == 2 {print $2}' | sort -u |
-                    comm -23 - <(echo "$defined"))
-fi
+provider_needed=$(for m in $(ar t "$lib" | grep -E "$optional"); do
+                    ar p "$lib" "$m" >"$tmp/m.o" && nm --undefined-only "$tmp/m.o"; done |
+                  awk 'NF == 2 {print $2}' | sort -u | comm -23 - <(echo "$defined"))
 # C99 libc/libm, getauxval (glibc, musl, bionic), and compiler runtime helpers (libgcc): the
 # x86 CPU-feature model, ARM EABI division, the GOT and stack protector.
 allowed='^(mem(cmp|cpy|move|set)|str(cmp|ncmp|len)|v?snprintf|(erf|exp|log|sqrt|tanh|nearbyint|fabs)f?|getauxval|__cpu_model|__cpu_features2|__cpu_indicator_init|__aeabi_[a-z0-9_]+|__aarch64_[a-z0-9_]+|_GLOBAL_OFFSET_TABLE_|__stack_chk_(fail|guard))$'
 outside=$(grep -v -E "$allowed" <<<"$needed")
 [ -n "$outside" ] && fail "needs symbols outside the portable C library: $(tr '\n' ' ' <<<"$outside")"
-provider_allowed='^(xnn_[a-z0-9_]+|malloc|realloc|free|posix_memalign|__tls_get_addr)$'
+provider_allowed='^(xnn_[a-z0-9_]+|pthreadpool_[a-z0-9_]+|malloc|realloc|free|posix_memalign|__tls_get_addr)$'
 outside=$(grep -v -E "$allowed" <<<"$provider_needed" | grep -v -E "$provider_allowed")
-[ -n "$outside" ] && fail "the XNNPACK provider needs more than XNNPACK and malloc: $(tr '\n' ' ' <<<"$outside")"
-[ "$failures" -eq 0 ] && echo "libedgebert.a: no global constructors, no mutable statics, no RTTI, no exceptions; needs only: $(tr '\n' ' ' <<<"$needed")${provider_needed:+; XNNPACK provider: $(tr '\n' ' ' <<<"$provider_needed")}"
+[ -n "$outside" ] && fail "XNNPACK provider / threads need more than XNNPACK, pthreadpool and malloc: $(tr '\n' ' ' <<<"$outside")"
+[ "$failures" -eq 0 ] && echo "libedgebert.a: no global constructors, no mutable statics, no RTTI, no exceptions; needs only: $(tr '\n' ' ' <<<"$needed")${provider_needed:+; XNNPACK provider and threads: $(tr '\n' ' ' <<<"$provider_needed")}"
 exit "$failures"

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "alloc_counter.h"
+#if EB_TEST_XNNPACK
+#include <pthreadpool.h>
+#endif
 #include "edgebert/edgebert.hpp"
 #include "calibrate.h"
 #include "labelled_data.h"
@@ -52,7 +55,8 @@ convert::AlignedBytes text_model(bool int8, bool static_int8 = false) {
   return convert::pack_model(spec);
 }
 
-void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider) {
+void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider,
+                   void* threadpool = nullptr, uint32_t threads = 1) {
   const std::vector<Text> inputs = texts();
   REQUIRE(inputs.size() > 1000);
   eb_model model;
@@ -63,6 +67,8 @@ void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider) {
   eb_session_options options = eb_session_options_default();
   options.max_seq = 128;
   options.provider = provider;
+  options.threads = threads;
+  options.threadpool = threadpool;
   if (provider == EB_PROVIDER_XNNPACK) {
     // XNNPACK's first initialisation in a process allocates its CPU tables (cpuinfo), once: a
     // first session takes that, uncounted; every later session init and every run is counted.
@@ -111,7 +117,7 @@ void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider) {
   }
   CHECK(std::string(eb_session_provider(session)) ==
         (provider == EB_PROVIDER_XNNPACK ? "xnnpack" : "native"));
-  MESSAGE(eb_session_provider(session) << " " << eb_session_kernels(session) << ": " << inputs.size() << " texts, " << tokens
+  MESSAGE(std::string(eb_session_provider(session)) << " " << std::string(eb_session_kernels(session)) << ": " << inputs.size() << " texts, " << tokens
                                      << " tokens: " << calls.allocations << " allocations, "
                                      << calls.frees << " frees");
   CHECK(failures == 0);
@@ -125,6 +131,16 @@ TEST_CASE("No heap: fp32 model: init, tokenize and run allocate nothing") {
 TEST_CASE("No heap: int8 model (kernel path): init, tokenize and run allocate nothing") {
   check_no_heap(text_model(true), EB_PROVIDER_NATIVE);
 }
+
+#if EB_TEST_XNNPACK
+TEST_CASE("No heap: int8 model on a 2-thread pthreadpool: init, tokenize and run allocate nothing") {
+  pthreadpool_t pool = pthreadpool_create(2);  // the caller's pool: made (and counted) outside
+  REQUIRE(pool != nullptr);
+  check_no_heap(text_model(true), EB_PROVIDER_NATIVE, pool, 2);
+  check_no_heap(text_model(true, true), EB_PROVIDER_XNNPACK, pool, 2);
+  pthreadpool_destroy(pool);
+}
+#endif
 
 TEST_CASE("No heap: XNNPACK provider, fp32 model: init, tokenize and run allocate nothing") {
   if (!eb_provider_available(EB_PROVIDER_XNNPACK)) return;  // built without XNNPACK

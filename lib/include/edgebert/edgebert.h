@@ -141,7 +141,10 @@ typedef enum eb_provider {
 
 typedef struct eb_session_options {
   uint32_t max_seq;     ///< 0 = the model's max_seq
-  uint32_t threads;     ///< 0 = 1. The fp32 reference path is single-threaded.
+  uint32_t threads;     ///< 0 = 1. More than 1 needs `threadpool`: the int8 kernels then run GEMM
+                        ///< column blocks and attention heads on it, XNNPACK its operators.
+                        ///< Results do not depend on the thread count. The fp32 reference
+                        ///< path stays single-threaded.
   const char* kernels;  ///< NULL = the best kernel set of this CPU; or force one by name
                         ///< ("reference", "avx2", "avx512vnni", ...) for tests and benchmarks
   /// Optional profiling hook (edgebert-bench --per-op), called after each step of a run with the
@@ -153,8 +156,8 @@ typedef struct eb_session_options {
   void (*op_observer)(void* user, const char* op, int32_t layer);
   void* op_observer_user;  ///< passed to op_observer
   eb_provider provider;    ///< EB_PROVIDER_AUTO (default), _NATIVE or _XNNPACK
-  /// XNNPACK provider only: a caller-owned pthreadpool_t that runs XNNPACK's operators on several
-  /// threads (NULL: the calling thread). Must outlive the session.
+  /// With threads > 1: a caller-owned pthreadpool_t (pthreadpool_create(threads)) that must
+  /// outlive the session; runs allocate nothing. Ignored when threads <= 1.
   void* threadpool;
 } eb_session_options;
 

@@ -51,11 +51,12 @@ struct KernelSet {
   // x (M, H) <- LayerNorm(x) * gamma + beta.
   void (*layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
                      float eps);
-  // context (S, A): softmax(q k^T / sqrt(d) + mask) v per head; mask may be null; scores (S)
-  // and keys_t (A, S) are scratch.
+  // context (S, A): softmax(q k^T / sqrt(d) + mask) v for heads [h0, h1) (the columns of those
+  // heads only); mask may be null; scores (S) and keys_t (A, S; rows of those heads) are scratch.
+  // Calls on disjoint head ranges with their own scores may run on different threads.
   void (*attention)(float* context, const float* q, const float* k, const float* v,
                     const int32_t* mask, float* scores, float* keys_t, size_t s, size_t heads,
-                    size_t head_dim);
+                    size_t head_dim, size_t h0, size_t h1);
 };
 
 // The best set this CPU runs (among those verified on real hardware, see dispatch.cc), or the one

@@ -240,7 +240,14 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
     for (const KernelSet* set : supported_sets()) {
       std::vector<float> ctx(s * a), y = x, keys_t(a * s);
       set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                     keys_t.data(), s, heads, d);
+                     keys_t.data(), s, heads, d, 0, heads);
+      // One call per head with its own scores row (as threads run them): the same bits.
+      std::vector<float> per_head(s * a), head_scores(s * heads), head_keys_t(a * s);
+      for (size_t hd = heads; hd-- > 0;) {
+        set->attention(per_head.data(), q.data(), k.data(), v.data(), mask.data(),
+                       head_scores.data() + hd * s, head_keys_t.data(), s, heads, d, hd, hd + 1);
+      }
+      CHECK(per_head == ctx);
       set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
       double worst_ctx = 0, worst_ln = 0;
       for (size_t i = 0; i < ctx.size(); ++i) {
