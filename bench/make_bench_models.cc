@@ -1,7 +1,7 @@
 // Writes the benchmark models: BERT-base (12/768), MiniLM-L6 (6/384) and BERT-Mini (4/256)
 // shapes with seeded random weights, the bert-base-uncased tokenizer (from the test fixtures),
-// max_seq 128, as fp32, int8 (per-channel, dynamic) and int8static (per-tensor, calibrated: the
-// XNNPACK provider's int8) .ebm files:
+// max_seq 128, as fp32, int8 (per-channel, dynamic), int8w7 (the same with 7-bit weights) and
+// int8static (per-tensor, calibrated: the XNNPACK provider's int8) .ebm files:
 //   build/bench/edgebert_make_bench_models OUT_DIR
 #include <cstdio>
 #include <filesystem>
@@ -30,12 +30,13 @@ int main(int argc, char** argv) {
     const std::vector<convert::Example> calibration_texts =
         convert::read_labelled_file(std::string(EB_FIXTURES_DIR) + "/sst2_dev_sample.tsv");
     for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
-      for (const char* kind : {"fp32", "int8", "int8static"}) {
+      for (const char* kind : {"fp32", "int8", "int8w7", "int8static"}) {
         const std::string k = kind;
         edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
         model.config->max_seq = 128;
         model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
         if (k == "int8") convert::quantize_model(model);
+        if (k == "int8w7") convert::quantize_model(model, 7);  // the fast AVX2 GEMM's weights
         if (k == "int8static") {  // for the XNNPACK provider, calibrated on the SST-2 sample
           const convert::Calibration calibration =
               convert::calibrate(convert::pack_model(model), calibration_texts, 64);

@@ -51,6 +51,7 @@ echo
 echo "== fp32 vs int8 on the SST-2 dev set (872 sentences)"
 "$convert" eval "$out/sst2_fp32.ebm" --compare "$out/sst2_int8.ebm" --data "$data/sst2_dev.tsv" -q
 echo
-echo "== latency (edgebert-bench, random token ids, one thread)"
-"$bin/bench/edgebert-bench" "$out/sst2_fp32.ebm" --seq 16,64 --runs 30
-"$bin/bench/edgebert-bench" "$out/sst2_int8.ebm" --seq 16,64 --runs 30
+echo "== latency (edgebert-bench, random token ids; fp32: scalar reference vs XNNPACK; int8: our"
+echo "   kernels on 1 and 2 threads)"
+"$bin/bench/edgebert-bench" "$out/sst2_fp32.ebm" --seq 16,64 --runs 30 --provider native,xnnpack
+"$bin/bench/edgebert-bench" "$out/sst2_int8.ebm" --seq 16,64 --runs 30 --threads 1,2
