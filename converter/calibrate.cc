@@ -66,21 +66,11 @@ struct Recorder {
   static void dense(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
                     size_t s, Epilogue epilogue, const float* residual) {
     auto& r = *static_cast<Recorder*>(context);
-    const LayerWeights& l = r.weights->layers[layer];
-    const size_t H = r.dims->hidden, A = r.dims->attention, I = r.dims->intermediate;
-    const DenseWeights* w = nullptr;
-    size_t k = 0, n = 0;
-    switch (slot) {
-      case DenseSlot::Query: w = &l.query, k = H, n = A; break;
-      case DenseSlot::Key: w = &l.key, k = H, n = A; break;
-      case DenseSlot::Value: w = &l.value, k = H, n = A; break;
-      case DenseSlot::AttentionOutput: w = &l.attention_output, k = A, n = H; break;
-      case DenseSlot::Intermediate: w = &l.intermediate, k = H, n = I; break;
-      case DenseSlot::Output: w = &l.output, k = I, n = H; break;
-    }
+    const DenseSlotInfo info = dense_slot(r.weights->layers[layer], *r.dims, slot);
+    const size_t k = info.k, n = info.n;
     ObservedDense& range = r.ranges[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)];
     range.input.add(in, s * k);
-    run_dense(out, in, *w, s, n, k);
+    run_dense(out, in, *info.weights, s, n, k);
     range.output.add(out, s * n);
     if (epilogue == Epilogue::BiasGelu) {
       reference::activation_forward(out, s * n, fb::Activation::GeluErf);
@@ -98,10 +88,6 @@ struct Recorder {
     }
   }
 };
-
-const char* const kSlotNames[kDenseSlotsPerLayer] = {
-    "attention.self.query", "attention.self.key",  "attention.self.value",
-    "attention.output.dense", "intermediate.dense", "output.dense"};
 
 }  // namespace
 
@@ -190,7 +176,8 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   };
   for (uint32_t l = 0; l < d.num_layers; ++l) {
     for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
-      result.dense["encoder.layer." + std::to_string(l) + "." + kSlotNames[i] + ".weight"] =
+      const char* name = dense_slot(s->weights.layers[l], d, static_cast<DenseSlot>(i)).name;
+      result.dense["encoder.layer." + std::to_string(l) + "." + name + ".weight"] =
           ranges(recorder.ranges[l * kDenseSlotsPerLayer + i]);
     }
   }

@@ -53,6 +53,19 @@ struct AttentionTasks {
 
 }  // namespace
 
+DenseSlotInfo dense_slot(const LayerWeights& l, const ModelDims& d, DenseSlot slot) {
+  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  switch (slot) {
+    case DenseSlot::Query: return {&l.query, A, H, "attention.self.query"};
+    case DenseSlot::Key: return {&l.key, A, H, "attention.self.key"};
+    case DenseSlot::Value: return {&l.value, A, H, "attention.self.value"};
+    case DenseSlot::AttentionOutput: return {&l.attention_output, H, A, "attention.output.dense"};
+    case DenseSlot::Intermediate: return {&l.intermediate, I, H, "intermediate.dense"};
+    case DenseSlot::Output: return {&l.output, H, I, "output.dense"};
+  }
+  return {nullptr, 0, 0, ""};
+}
+
 size_t quantized_input_stride(const ModelDims& d) {
   size_t widest = d.hidden;
   if (d.attention > widest) widest = d.attention;
@@ -105,18 +118,18 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
                             const ModelDims& d, const int32_t* ids, const int32_t* types,
                             const int32_t* mask, size_t s, const OpObserver& observe,
                             const DenseProvider* provider) {
-  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  const size_t H = d.hidden, I = d.intermediate;
   uint32_t l = 0;
   // One dense layer of layer l; `reuse_input`: the native path may keep the previous call's
   // quantized input (Q, K, V read the same hidden states).
-  auto dense = [&](DenseSlot slot, float* out, const float* in, size_t k, size_t n,
-                   const DenseWeights& weights, Epilogue epilogue, const float* residual,
-                   bool reuse_input) {
+  auto dense = [&](DenseSlot slot, float* out, const float* in, Epilogue epilogue,
+                   const float* residual, bool reuse_input) {
     if (provider != nullptr) {
       provider->dense(provider->context, l, slot, out, in, s, epilogue, residual);
-    } else {
-      kernel_dense(ks, b, out, in, s, k, n, weights, epilogue, residual, reuse_input);
+      return;
     }
+    const DenseSlotInfo info = dense_slot(w.layers[l], d, slot);
+    kernel_dense(ks, b, out, in, s, info.k, info.n, *info.weights, epilogue, residual, reuse_input);
   };
   // Embeddings: (word + token_type) + position, as Hugging Face sums them; the attention buffer
   // is free until step 4 and holds the position row.
@@ -134,11 +147,9 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     const LayerWeights& layer = w.layers[l];
     const int32_t at = static_cast<int32_t>(l);
     // Q, K, V share one quantization of the hidden states.
-    dense(DenseSlot::Query, b.query, b.hidden, H, A, layer.query, Epilogue::Bias, nullptr, false);
-    dense(DenseSlot::Key, b.key, b.hidden, H, A, layer.key, Epilogue::Bias, nullptr,
-          layer.query.packed != nullptr);
-    dense(DenseSlot::Value, b.value, b.hidden, H, A, layer.value, Epilogue::Bias, nullptr,
-          layer.key.packed != nullptr);
+    dense(DenseSlot::Query, b.query, b.hidden, Epilogue::Bias, nullptr, false);
+    dense(DenseSlot::Key, b.key, b.hidden, Epilogue::Bias, nullptr, layer.query.packed != nullptr);
+    dense(DenseSlot::Value, b.value, b.hidden, Epilogue::Bias, nullptr, layer.key.packed != nullptr);
     observe("qkv", at);
     if (b.parallel.pool == nullptr) {
       ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
@@ -149,8 +160,8 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     }
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)
-    dense(DenseSlot::AttentionOutput, b.attention, b.context, A, H, layer.attention_output,
-          Epilogue::BiasResidual, b.hidden, false);
+    dense(DenseSlot::AttentionOutput, b.attention, b.context, Epilogue::BiasResidual, b.hidden,
+          false);
     observe("attention_output", at);
     ks.layer_norm(b.attention, layer.attention_norm.gamma, layer.attention_norm.beta, s, H,
                   d.layer_norm_eps);
@@ -158,14 +169,12 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     // ffn = GELU(attention W_i + b_i); hidden = LN(ffn W_o + b_o + attention)
     const Epilogue activation =
         d.activation == fb::Activation::GeluErf ? Epilogue::BiasGelu : Epilogue::Bias;
-    dense(DenseSlot::Intermediate, b.ffn, b.attention, H, I, layer.intermediate, activation,
-          nullptr, false);
+    dense(DenseSlot::Intermediate, b.ffn, b.attention, activation, nullptr, false);
     if (d.activation != fb::Activation::GeluErf) {
       reference::activation_forward(b.ffn, s * I, d.activation);  // tanh GELU, ReLU
     }
     observe("intermediate", at);
-    dense(DenseSlot::Output, b.hidden, b.ffn, I, H, layer.output, Epilogue::BiasResidual,
-          b.attention, false);
+    dense(DenseSlot::Output, b.hidden, b.ffn, Epilogue::BiasResidual, b.attention, false);
     observe("output", at);
     ks.layer_norm(b.hidden, layer.output_norm.gamma, layer.output_norm.beta, s, H,
                   d.layer_norm_eps);

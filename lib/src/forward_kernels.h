@@ -40,6 +40,15 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
 enum class DenseSlot : uint8_t { Query, Key, Value, AttentionOutput, Intermediate, Output };
 constexpr size_t kDenseSlotsPerLayer = 6;
 
+// One slot of one layer: its weights, shape and Hugging Face name ("attention.self.query"; the
+// tensor is "encoder.layer.<l>.<name>.weight").
+struct DenseSlotInfo {
+  const DenseWeights* weights;
+  size_t n, k;  // output and input features
+  const char* name;
+};
+DenseSlotInfo dense_slot(const LayerWeights& layer, const ModelDims& d, DenseSlot slot);
+
 // Another execution provider's dense layers (XNNPACK): out (S, N) = epilogue(in (S, K) W^T +
 // bias [+ residual]) for layer `layer`'s `slot`, reading the same buffers as kernel_dense.
 struct DenseProvider {

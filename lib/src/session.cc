@@ -189,6 +189,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                                   s->weights, *kernels, s->buffers, max_seq, s->buffers.parallel.pool,
                                   s->pooled, s->logits, error);
     if (status != EB_OK) return status;
+    // fp32 models plan no transposed-keys scratch; the kernel attention uses the provider's.
+    if (s->buffers.keys_t == nullptr) s->buffers.keys_t = s->xnnpack->keys_t;
   }
   s->last_tokens = 0;
   s->last_label = -1;

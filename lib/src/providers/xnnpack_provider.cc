@@ -183,35 +183,26 @@ void quantize_input(const XnnpackDense& op, const float* x, size_t rows, int8_t*
   for (size_t i = 0; i < rows * op.k; ++i) q[i] = quantize_one(x[i], inv, op.input_zero_point);
 }
 
-// Input and output of the operator of `slot` as the encoder forward passes them.
-struct Endpoints {
-  const float* in;
-  float* out;
-};
-
-Endpoints slot_endpoints(const KernelBuffers& b, DenseSlot slot) {
-  switch (slot) {
-    case DenseSlot::Query: return {b.hidden, b.query};
-    case DenseSlot::Key: return {b.hidden, b.key};
-    case DenseSlot::Value: return {b.hidden, b.value};
-    case DenseSlot::AttentionOutput: return {b.context, b.attention};
-    case DenseSlot::Intermediate: return {b.attention, b.ffn};
-    case DenseSlot::Output: return {b.ffn, b.hidden};
-  }
-  return {nullptr, nullptr};
-}
-
-xnn_status setup(const XnnpackSession& x, const XnnpackDense& op, size_t rows, const float* in,
+// Points `op` at `rows` rows of `in` / `out` (int8: the session's q_in / q_out) unless it is set
+// up so already. Each slot always passes the same planned buffers, so this runs at the first
+// run of a new length only; setting up writes sizes and pointers, it allocates nothing.
+xnn_status setup(const XnnpackSession& x, XnnpackDense& op, size_t rows, const float* in,
                  float* out) {
+  if (op.int8) in = nullptr, out = nullptr;  // XNNPACK reads q_in and writes q_out
+  if (op.setup_rows == rows && op.setup_in == in && op.setup_out == out) return xnn_status_success;
   auto* handle = static_cast<xnn_operator_t>(op.op);
   auto* pool = static_cast<pthreadpool_t>(x.threadpool);
-  if (op.int8) return xnn_setup_fully_connected_nc_qs8(handle, rows, x.q_in, x.q_out, pool);
-  return xnn_setup_fully_connected_nc_f32(handle, rows, in, out, pool);
+  const xnn_status status =
+      op.int8 ? xnn_setup_fully_connected_nc_qs8(handle, rows, x.q_in, x.q_out, pool)
+              : xnn_setup_fully_connected_nc_f32(handle, rows, in, out, pool);
+  if (status == xnn_status_success) op.setup_rows = rows, op.setup_in = in, op.setup_out = out;
+  return status;
 }
 
-// Runs `op` (set up already) on `rows` rows of `in` into `out`, then the epilogue.
-void run(const XnnpackSession& x, const XnnpackDense& op, float* out, const float* in,
-         size_t rows, Epilogue epilogue, const float* residual) {
+// Runs `op` on `rows` rows of `in` into `out`, then the epilogue.
+void run(const XnnpackSession& x, XnnpackDense& op, float* out, const float* in, size_t rows,
+         Epilogue epilogue, const float* residual) {
+  setup(x, op, rows, in, out);
   if (op.int8) quantize_input(op, in, rows, x.q_in);
   xnn_run_operator(static_cast<xnn_operator_t>(op.op), static_cast<pthreadpool_t>(x.threadpool));
   const size_t count = rows * op.n;
@@ -230,14 +221,14 @@ void run(const XnnpackSession& x, const XnnpackDense& op, float* out, const floa
 void provider_dense(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
                     size_t s, Epilogue epilogue, const float* residual) {
   auto& x = *static_cast<XnnpackSession*>(context);
-  const XnnpackDense& op = x.dense[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)];
-  run(x, op, out, in, s, epilogue, residual);
+  run(x, x.dense[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)], out, in, s, epilogue,
+      residual);
 }
 
 // Creates the operator for `w` (n, k); `unpack` (n * k bytes) is scratch for int8 weights.
 eb_status create(const DenseWeights& w, size_t n, size_t k, int8_t* unpack, XnnpackDense* op,
                  const char* what, eb_error* error) {
-  *op = XnnpackDense{nullptr, k, n, w.packed != nullptr, 0.0f, 0.0f, 0, 0};
+  *op = XnnpackDense{nullptr, k, n, w.packed != nullptr, 0.0f, 0.0f, 0, 0, 0, nullptr, nullptr};
   xnn_operator_t handle = nullptr;
   xnn_status status;
   if (w.packed == nullptr) {
@@ -312,7 +303,7 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   x->logits = logits;
   x->pooler = d.num_layers * kDenseSlotsPerLayer;
   x->classifier = x->pooler + (model.has_pooler ? 1 : 0);
-  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  const size_t H = d.hidden, A = d.attention;
   size_t unpack_bytes = 0;
   if (model.int8) {
     const size_t io = size_t{max_seq} * widest(d) + kExtraBytes;
@@ -333,20 +324,10 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
     RegionScope scope(&bump);
     char what[96];
     for (uint32_t l = 0; l < d.num_layers && status == EB_OK; ++l) {
-      const LayerWeights& layer = weights.layers[l];
-      const struct {
-        const DenseWeights* w;
-        size_t n, k;
-        const char* name;
-      } slots[kDenseSlotsPerLayer] = {{&layer.query, A, H, "attention.self.query"},
-                                      {&layer.key, A, H, "attention.self.key"},
-                                      {&layer.value, A, H, "attention.self.value"},
-                                      {&layer.attention_output, H, A, "attention.output.dense"},
-                                      {&layer.intermediate, I, H, "intermediate.dense"},
-                                      {&layer.output, H, I, "output.dense"}};
       for (size_t i = 0; i < kDenseSlotsPerLayer && status == EB_OK; ++i) {
-        std::snprintf(what, sizeof what, "encoder.layer.%u.%s", l, slots[i].name);
-        status = create(*slots[i].w, slots[i].n, slots[i].k, unpack,
+        const DenseSlotInfo slot = dense_slot(weights.layers[l], d, static_cast<DenseSlot>(i));
+        std::snprintf(what, sizeof what, "encoder.layer.%u.%s", l, slot.name);
+        status = create(*slot.weights, slot.n, slot.k, unpack,
                         &x->dense[l * kDenseSlotsPerLayer + i], what, error);
       }
     }
@@ -380,21 +361,8 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
 void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const ModelDims& d,
                              const int32_t* ids, const int32_t* types, const int32_t* mask,
                              size_t s, const OpObserver& observe) {
-  const KernelBuffers& b = *x.buffers;
-  if (x.setup_seq != s) {
-    // First run at this length: point every encoder operator at its buffers for s rows.
-    for (uint32_t l = 0; l < d.num_layers; ++l) {
-      for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
-        const Endpoints e = slot_endpoints(b, static_cast<DenseSlot>(i));
-        setup(x, x.dense[l * kDenseSlotsPerLayer + i], s, e.in, e.out);
-      }
-    }
-    x.setup_seq = s;
-  }
-  KernelBuffers with_keys = b;
-  if (with_keys.keys_t == nullptr) with_keys.keys_t = x.keys_t;
   const DenseProvider provider{provider_dense, &x};
-  kernel_encoder_forward(*x.kernels, with_keys, w, d, ids, types, mask, s, observe, &provider);
+  kernel_encoder_forward(*x.kernels, *x.buffers, w, d, ids, types, mask, s, observe, &provider);
 }
 
 void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows) {

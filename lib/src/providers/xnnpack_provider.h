@@ -11,10 +11,10 @@
 // xnn_initialize(); ours bump-allocates from the region of the session being initialised on this
 // thread (a thread-local pointer set only inside xnnpack_session_init) and falls back to
 // malloc for anyone else's XNNPACK calls. Operators (and their packed weights) are created at
-// session init, set up for a sequence length at the first run of that length (setup only stores
-// pointers and sizes), and never deleted: they die with the arena. A run calls xnn_run_operator
-// only. `unpack` is transient: int8 weights are unpacked from K4N16 to row-major there for
-// XNNPACK to pack them its own way.
+// session init and set up (sizes and pointers only; nothing allocates) for the heads at init and
+// for each encoder operator at its first run with a new row count; they are never deleted: they
+// die with the arena. Other runs call xnn_run_operator only. `unpack` is transient: int8 weights
+// are unpacked from K4N16 to row-major there for XNNPACK to pack them its own way.
 #ifndef EDGEBERT_SRC_PROVIDERS_XNNPACK_PROVIDER_H_
 #define EDGEBERT_SRC_PROVIDERS_XNNPACK_PROVIDER_H_
 
@@ -33,6 +33,9 @@ struct XnnpackDense {
   bool int8;                    // qs8: quantize the input, dequantize the output
   float input_scale, output_scale;
   int8_t input_zero_point, output_zero_point;
+  size_t setup_rows;    // rows the operator is set up for (0: not yet)
+  const float* setup_in;  // fp32: the buffers it is set up with (int8: null, it uses q_in/q_out)
+  float* setup_out;
 };
 
 struct XnnpackSession {
@@ -41,11 +44,11 @@ struct XnnpackSession {
   size_t pooler, classifier;  // their indices in `dense` (when the model has them)
   float* pooled;        // (H) pooler output (session buffer)
   float* logits;        // (labels) classifier output (session buffer)
-  size_t setup_seq;     // sequence length the encoder operators are set up for; 0 = none yet
   void* threadpool;     // pthreadpool_t or NULL
   const KernelSet* kernels;
   const KernelBuffers* buffers;
-  float* keys_t;        // (A, max_seq) attention scratch for fp32 models (int8 ones plan it)
+  float* keys_t;        // (A, max_seq) attention scratch for fp32 models (int8 ones plan it in
+                        // the head); the session's buffers point at it from init on
   int8_t* q_in;         // (max_seq, widest input) + XNN_EXTRA_BYTES: qs8 input
   int8_t* q_out;        // (max_seq, widest output) + XNN_EXTRA_BYTES: qs8 output
   size_t region_bytes;  // planned
@@ -72,9 +75,8 @@ void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const Mod
                              const int32_t* ids, const int32_t* types, const int32_t* mask,
                              size_t s, const OpObserver& observe);
 
-// Runs dense operator `index` of `x.dense` on `rows` rows of `in` into `out` (Bias epilogue).
-// For tests: int8 operators read and write only the given pointers once set up for `rows` (after
-// a run at that length); fp32 operators read and write the buffers they were set up with.
+// Runs dense operator `index` of `x.dense` on `rows` rows of `in` into `out` (Bias epilogue),
+// setting it up for them first if need be. For tests.
 void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows);
 
 // The heads, one row each: pooled (H) = dense(hidden row 0) (before tanh), logits = dense(pooled).
