@@ -34,6 +34,20 @@ inline convert::AlignedBytes packed_fixture(const std::string& layout) {
   return convert::pack_model(model);
 }
 
+// A MiniLM-wide random model shape, 2 layers deep (hidden 384, 6 heads x 64, intermediate 1536,
+// vocab 1000): real SIMD tile paths, several GEMM column tasks and attention heads, yet quick.
+inline convert::BertShape wide_test_shape(uint32_t max_positions) {
+  convert::BertShape shape;
+  shape.num_layers = 2;
+  shape.hidden = 384;
+  shape.num_heads = 6;
+  shape.head_dim = 64;
+  shape.intermediate = 1536;
+  shape.vocab_size = 1000;
+  shape.max_positions = max_positions;
+  return shape;
+}
+
 // A tiny random encoder (1 layer, hidden 8) carrying the tokenizer of `vocab_file` (relative to
 // the fixtures folder): enough to exercise text input end to end.
 inline convert::AlignedBytes packed_text_model(const std::string& vocab_file,

@@ -43,14 +43,7 @@ std::vector<float> outputs(const Model& model, uint32_t threads, const std::vect
 
 TEST_CASE("Threads: int8 kernels on 2 and 3 threads give the bits of one thread") {
   // Wide enough for several GEMM column tasks (1536 / 64) and 6 attention heads; 7-bit and 8-bit.
-  convert::BertShape shape;
-  shape.num_layers = 2;
-  shape.hidden = 384;
-  shape.num_heads = 6;
-  shape.head_dim = 64;
-  shape.intermediate = 1536;
-  shape.vocab_size = 1000;
-  shape.max_positions = 64;
+  const convert::BertShape shape = wide_test_shape(64);
   for (const int bits : {8, 7}) {
     fb::ModelT spec = convert::random_bert(shape, 3);
     spec.config->max_seq = 64;

@@ -30,11 +30,13 @@ namespace {
 
 bool xnnpack() { return eb_provider_available(EB_PROVIDER_XNNPACK) != 0; }
 
-eb_session_options with(eb_provider provider, uint32_t max_seq = 0, void* threadpool = nullptr) {
+eb_session_options with(eb_provider provider, uint32_t max_seq = 0, void* threadpool = nullptr,
+                        uint32_t threads = 1) {
   eb_session_options options = eb_session_options_default();
   options.provider = provider;
   options.max_seq = max_seq;
   options.threadpool = threadpool;
+  options.threads = threads;  // the pool is used only with threads > 1
   return options;
 }
 
@@ -65,13 +67,16 @@ std::vector<int32_t> ids_of_length(size_t n, uint32_t vocab, uint32_t seed) {
   return ids;
 }
 
+// Cases that need the provider exist only in builds with it (never a silent pass without it).
+#if EB_TEST_XNNPACK
 TEST_CASE("XNNPACK: fp32 models match transformers like the reference path") {
-  if (!xnnpack()) return;
   require_parity(run_parity(packed_fixture("classifier"), "mean_embedding", EB_PROVIDER_XNNPACK));
   require_parity(run_parity(packed_fixture("base"), "mean_embedding", EB_PROVIDER_XNNPACK));
   require_parity(
       run_parity(packed_fixture("sentence"), "normalized_mean_embedding", EB_PROVIDER_XNNPACK));
 }
+
+#endif  // EB_TEST_XNNPACK
 
 TEST_CASE("XNNPACK: the default provider is XNNPACK for fp32 models, native for int8 ones") {
   fb::ModelT spec = import_fixture("classifier");
@@ -91,18 +96,11 @@ TEST_CASE("XNNPACK: the default provider is XNNPACK for fp32 models, native for 
   }
 }
 
+#if EB_TEST_XNNPACK
 // A MiniLM-wide random model (2 layers): real XNNPACK tile paths, and a region bound that must
 // hold for wide layers as well as for the tiny fixture.
 TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators, 1 and 2 threads") {
-  if (!xnnpack()) return;
-  convert::BertShape shape;
-  shape.num_layers = 2;
-  shape.hidden = 384;
-  shape.num_heads = 6;
-  shape.head_dim = 64;
-  shape.intermediate = 1536;
-  shape.vocab_size = 1000;
-  shape.max_positions = 128;
+  const convert::BertShape shape = wide_test_shape(128);
   fb::ModelT spec = convert::random_bert(shape, 7);
   spec.config->max_seq = 128;
   const convert::AlignedBytes bytes = convert::pack_model(spec);
@@ -116,12 +114,11 @@ TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators
   MESSAGE("XNNPACK region: " << x.used_bytes << " of " << x.region_bytes << " planned bytes used");
   CHECK(x.used_bytes <= x.region_bytes);
   CHECK(x.used_bytes * 10 >= x.region_bytes * 7);  // the bound stays tight (>= 70% used)
-#if EB_TEST_XNNPACK
   pthreadpool_t pool = pthreadpool_create(2);
   REQUIRE(pool != nullptr);
   Run two;
-  REQUIRE(two.init(model, with(EB_PROVIDER_XNNPACK, 0, pool), &error) == EB_OK);
-#endif
+  REQUIRE(two.init(model, with(EB_PROVIDER_XNNPACK, 0, pool, 2), &error) == EB_OK);
+  REQUIRE(two.session.get()->buffers.parallel.pool == pool);  // really on the 2-thread pool
   // Lengths out of order: each new length sets the operators up again, a repeated one reuses them.
   for (const size_t n : {5, 128, 1, 17, 5, 64}) {
     CAPTURE(n);
@@ -129,13 +126,9 @@ TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators
     const std::vector<float> want = reference.hidden(ids);
     const std::vector<float> got = one.hidden(ids);
     CHECK(max_diff(got, want) <= 1e-4);
-#if EB_TEST_XNNPACK
     CHECK(two.hidden(ids) == got);  // threads split rows and columns, never a dot product
-#endif
   }
-#if EB_TEST_XNNPACK
   pthreadpool_destroy(pool);
-#endif
 }
 
 // The static int8 arithmetic, written out: q = clamp(round(x / s_in) + z_in); acc = sum (q - z_in)
@@ -166,7 +159,6 @@ std::vector<float> emulate_static_dense(const DenseWeights& w, size_t n, size_t 
 }
 
 TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (within one step)") {
-  if (!xnnpack()) return;
   fb::ModelT spec = import_fixture("classifier");
   const convert::AlignedBytes fp32 = convert::pack_model(spec);
   const convert::Calibration calibration = convert::calibrate(
@@ -186,14 +178,10 @@ TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (wi
   std::mt19937 rng(5);
   size_t steps_off = 0, values = 0;
   for (uint32_t l = 0; l < d.num_layers; ++l) {
-    const LayerWeights& layer = s->weights.layers[l];
-    const DenseWeights* slots[kDenseSlotsPerLayer] = {&layer.query, &layer.key, &layer.value,
-                                                      &layer.attention_output, &layer.intermediate,
-                                                      &layer.output};
     for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
       const XnnpackDense& op = x.dense[l * kDenseSlotsPerLayer + i];
       REQUIRE(op.int8);
-      const DenseWeights& w = *slots[i];
+      const DenseWeights& w = *dense_slot(s->weights.layers[l], d, static_cast<DenseSlot>(i)).weights;
       // Inputs over the calibrated range and 20% beyond it (clipped by quantization).
       const float lo = (-128 - w.input_zero_point) * w.input_scale * 1.2f;
       const float hi = (127 - w.input_zero_point) * w.input_scale * 1.2f;
@@ -214,6 +202,8 @@ TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (wi
                  << steps_off << " one step off the double-precision emulation");
   CHECK(steps_off * 100 <= values);  // rare: only near rounding ties
 }
+
+#endif  // EB_TEST_XNNPACK
 
 TEST_CASE("Static int8 scales that XNNPACK would reject or assert on are refused at load") {
   fb::ModelT fp32_spec = import_fixture("classifier");
