@@ -59,8 +59,12 @@ void check_case(const Case& c, bool ta, bool tb, float beta, std::mt19937& rng) 
 
 TEST_CASE("trainer sgemm matches a double product in every transposition case") {
   std::mt19937 rng(7);
-  const Case cases[] = {{1, 1, 1},   {1, 37, 300}, {7, 17, 5},    {6, 16, 256},
-                        {13, 33, 257}, {50, 70, 513}, {97, 130, 64}, {200, 45, 31}};
+  // Short op(A) (M <= 288: one row block per thread), tall op(A) (several 96-row blocks, the
+  // last one ragged), K across 256-slices, and a K so deep that op(B) is packed in several
+  // column blocks (N = 40 > 32 columns per block at K = 120000).
+  const Case cases[] = {{1, 1, 1},     {1, 37, 300},  {7, 17, 5},    {6, 16, 256},
+                        {13, 33, 257}, {50, 70, 513}, {97, 130, 64}, {200, 45, 31},
+                        {301, 37, 300}, {3, 40, 120000}};
   for (bool baseline : {false, true}) {
     sgemm_force_baseline(baseline);
     for (const Case& c : cases) {
@@ -76,16 +80,25 @@ TEST_CASE("trainer sgemm matches a double product in every transposition case") 
 
 TEST_CASE("trainer sgemm gives identical results for any thread count") {
   std::mt19937 rng(11);
-  const size_t M = 300, N = 200, K = 600;
-  const std::vector<float> A = random_floats(M * K, rng), B = random_floats(N * K, rng);
-  std::vector<float> one(M * N), many(M * N);
   const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  sgemm(false, true, M, N, K, A.data(), K, B.data(), K, 0.0f, one.data(), N);
-  omp_set_num_threads(4);
-  sgemm(false, true, M, N, K, A.data(), K, B.data(), K, 0.0f, many.data(), N);
+  for (const Case& c : {Case{300, 200, 600}, Case{100, 130, 700}}) {  // tall and short op(A)
+    const std::vector<float> A = random_floats(c.M * c.K, rng), B = random_floats(c.N * c.K, rng);
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        const size_t lda = ta ? c.M : c.K, ldb = tb ? c.K : c.N;
+        std::vector<float> one(c.M * c.N), many(c.M * c.N);
+        omp_set_num_threads(1);
+        sgemm(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, 0.0f, one.data(), c.N);
+        omp_set_num_threads(4);
+        sgemm(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, 0.0f, many.data(), c.N);
+        CAPTURE(c.M);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        CHECK(one == many);
+      }
+    }
+  }
   omp_set_num_threads(saved);
-  CHECK(one == many);
 }
 
 TEST_CASE("trainer sgemm with K = 0 clears or keeps C") {
