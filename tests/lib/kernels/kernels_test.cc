@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -218,13 +219,42 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
   }
 }
 
+TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
+  // Only a model with non-finite values produces them; the result must still be defined and the
+  // same everywhere: NaN -> 0 with the finite values scaled as usual; an infinite value makes the
+  // scale infinite and every value 0.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const size_t k = 40, ldq = lda_for(k);
+  std::vector<float> x(2 * k, 0.5f);
+  x[0] = 1.0f, x[1] = nan, x[2] = -2.0f, x[3] = 3.0f;
+  x[k + 5] = -inf;
+  for (const KernelSet* set : supported_sets()) {
+    INFO(set->name);
+    std::vector<int8_t> q(2 * ldq, 99);
+    float scales[2];
+    int32_t sums[2];
+    set->quantize_rows(x.data(), 2, k, k, q.data(), ldq, scales, sums);
+    CHECK(scales[0] == 3.0f / 127.0f);
+    CHECK(q[0] == 42);
+    CHECK(q[1] == 0);
+    CHECK(q[2] == -85);
+    CHECK(q[3] == 127);
+    CHECK(q[4] == 21);
+    CHECK(sums[0] == 42 - 85 + 127 + 21 * static_cast<int32_t>(k - 4));
+    CHECK(std::isinf(scales[1]));
+    CHECK(sums[1] == 0);
+    for (size_t i = 0; i < k; ++i) CHECK(q[ldq + i] == 0);
+  }
+}
+
 TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
   std::mt19937 rng(14);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  // head_dim 20 takes the generic loops, 32 and 64 the register-blocked specializations; 37 keys
-  // give one full score block and a tail.
+  // head_dim 20 takes the generic loops, 32 and 64 the register-blocked specializations; 101
+  // keys give a 64-key score block, a 32-key block and a tail.
   for (size_t d : {20u, 32u, 64u}) {
-    const size_t s = 37, heads = 3, a = heads * d, h = 48;
+    const size_t s = 101, heads = 3, a = heads * d, h = 48;
     std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
     for (auto* vec : {&q, &k, &v, &gamma, &beta, &x}) {
       for (float& f : *vec) f = normal(rng);
