@@ -54,27 +54,55 @@ size_t unpack_scratch_bytes(const ModelDims& d) {
   return align_up(largest, kRegionAlignment) + align_up(widest(d) * sizeof(int32_t), kRegionAlignment);
 }
 
+// The region: the session struct at offset 0, its operator array, then the int8 models' input
+// and output rows (or the fp32 models' transposed-keys scratch), then XNNPACK's bump area, and the
+// int8 unpack scratch at the very end. One function lays it out for both the size computation
+// and the session init, so the two cannot drift apart.
+struct RegionLayout {
+  size_t dense = 0;         // XnnpackDense[op_count]
+  size_t keys_t = 0;        // fp32 models: (A, max_seq) floats
+  size_t q_in = 0, q_out = 0;  // int8 models: io_bytes each
+  size_t io_bytes = 0;
+  size_t bump = 0;          // XNNPACK's operators and packed weights from here on
+  size_t unpack_bytes = 0;  // int8 models: at the region's end
+};
+
+RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
+  const ModelDims& d = m.dims;
+  RegionLayout r;
+  size_t offset = 0;
+  auto take = [&offset](size_t bytes) {
+    const size_t at = offset;
+    offset = align_up(offset + bytes, kRegionAlignment);
+    return at;
+  };
+  take(sizeof(XnnpackSession));
+  r.dense = take(op_count(m) * sizeof(XnnpackDense));
+  if (m.int8) {
+    r.io_bytes = size_t{max_seq} * widest(d) + kExtraBytes;
+    r.q_in = take(r.io_bytes);
+    r.q_out = take(r.io_bytes);
+    r.unpack_bytes = unpack_scratch_bytes(d);
+  } else {
+    r.keys_t = take(size_t{d.attention} * max_seq * sizeof(float));
+  }
+  r.bump = offset;
+  return r;
+}
+
 }  // namespace
 
 size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
   const ModelDims& d = m.dims;
-  const size_t count = op_count(m);
+  const RegionLayout layout = region_layout(m, max_seq);
   const bool int8 = m.int8;
-  size_t bytes = align_up(sizeof(XnnpackSession), kRegionAlignment) +
-                 align_up(count * sizeof(XnnpackDense), kRegionAlignment);
-  if (!int8) bytes += align_up(size_t{d.attention} * max_seq * sizeof(float), kRegionAlignment);
-  size_t unpack = 0;
-  if (int8) {
-    const size_t io = align_up(size_t{max_seq} * widest(d) + kExtraBytes, kRegionAlignment);
-    bytes += 2 * io;
-    unpack = unpack_scratch_bytes(d);
-  }
   const size_t H = d.hidden, A = d.attention, I = d.intermediate;
+  size_t bytes = layout.bump;
   bytes += d.num_layers * (3 * packed_bound(A, H, int8) + packed_bound(H, A, int8) +
                            packed_bound(I, H, int8) + packed_bound(H, I, int8));
   if (m.has_pooler) bytes += packed_bound(H, H, int8);
   if (d.num_labels > 0) bytes += packed_bound(d.num_labels, H, int8);
-  return bytes + unpack;
+  return bytes + layout.unpack_bytes;
 }
 
 #if !EB_HAVE_XNNPACK
@@ -285,16 +313,14 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   if (init != xnn_status_success) {
     return fail(error, EB_ERROR_UNSUPPORTED, "xnn_initialize failed: %s", xnn_status_name(init));
   }
-  // Fixed part of the region, then XNNPACK's bump area; int8 unpack scratch at the very end.
-  size_t offset = 0;
-  auto take = [&](size_t bytes) {
-    uint8_t* p = region + offset;
-    offset = align_up(offset + bytes, kRegionAlignment);
-    return p;
-  };
-  auto* x = new (take(sizeof(XnnpackSession))) XnnpackSession{};
+  const RegionLayout layout = region_layout(model, max_seq);
+  if (layout.bump + layout.unpack_bytes > region_bytes) {
+    return fail(error, EB_ERROR_ARENA_TOO_SMALL, "XNNPACK region of %zu bytes is too small",
+                region_bytes);
+  }
+  auto* x = new (region) XnnpackSession{};
   x->count = op_count(model);
-  x->dense = reinterpret_cast<XnnpackDense*>(take(x->count * sizeof(XnnpackDense)));
+  x->dense = reinterpret_cast<XnnpackDense*>(region + layout.dense);
   x->threadpool = threadpool;
   x->kernels = &kernels;
   x->buffers = &buffers;
@@ -303,22 +329,16 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   x->logits = logits;
   x->pooler = d.num_layers * kDenseSlotsPerLayer;
   x->classifier = x->pooler + (model.has_pooler ? 1 : 0);
-  const size_t H = d.hidden, A = d.attention;
-  size_t unpack_bytes = 0;
+  const size_t H = d.hidden;
   if (model.int8) {
-    const size_t io = size_t{max_seq} * widest(d) + kExtraBytes;
-    x->q_in = reinterpret_cast<int8_t*>(take(io));
-    x->q_out = reinterpret_cast<int8_t*>(take(io));
-    unpack_bytes = unpack_scratch_bytes(d);
+    x->q_in = reinterpret_cast<int8_t*>(region + layout.q_in);
+    x->q_out = reinterpret_cast<int8_t*>(region + layout.q_out);
   } else {
-    x->keys_t = reinterpret_cast<float*>(take(A * max_seq * sizeof(float)));
+    x->keys_t = reinterpret_cast<float*>(region + layout.keys_t);
   }
-  if (offset + unpack_bytes > region_bytes) {
-    return fail(error, EB_ERROR_ARENA_TOO_SMALL, "XNNPACK region of %zu bytes is too small",
-                region_bytes);
-  }
+  const size_t unpack_bytes = layout.unpack_bytes;
   int8_t* unpack = reinterpret_cast<int8_t*>(region + region_bytes - unpack_bytes);
-  BumpRegion bump{region + offset, region + offset, region + region_bytes - unpack_bytes};
+  BumpRegion bump{region + layout.bump, region + layout.bump, region + region_bytes - unpack_bytes};
   eb_status status = EB_OK;
   {
     RegionScope scope(&bump);
