@@ -61,8 +61,7 @@ size_t unpack_scratch_bytes(const ModelDims& d) {
 struct RegionLayout {
   size_t dense = 0;         // XnnpackDense[op_count]
   size_t keys_t = 0;        // fp32 models: (A, max_seq) floats
-  size_t q_in = 0, q_out = 0;  // int8 models: io_bytes each
-  size_t io_bytes = 0;
+  size_t q_in = 0, q_out = 0;  // int8 models: (max_seq, widest) + XNN_EXTRA_BYTES each
   size_t bump = 0;          // XNNPACK's operators and packed weights from here on
   size_t unpack_bytes = 0;  // int8 models: at the region's end
 };
@@ -79,9 +78,9 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
   take(sizeof(XnnpackSession));
   r.dense = take(op_count(m) * sizeof(XnnpackDense));
   if (m.int8) {
-    r.io_bytes = size_t{max_seq} * widest(d) + kExtraBytes;
-    r.q_in = take(r.io_bytes);
-    r.q_out = take(r.io_bytes);
+    const size_t io_bytes = size_t{max_seq} * widest(d) + kExtraBytes;
+    r.q_in = take(io_bytes);
+    r.q_out = take(io_bytes);
     r.unpack_bytes = unpack_scratch_bytes(d);
   } else {
     r.keys_t = take(size_t{d.attention} * max_seq * sizeof(float));
