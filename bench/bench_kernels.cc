@@ -1,5 +1,6 @@
 // Kernel benchmarks: int8 GEMM of every kernel set this CPU runs at BERT shapes, in GOPS
-// (2 x M x N x K / time) and % of a peak probe measured at start-up in the same process.
+// (2 x M x N x K / time) and % of a peak probe measured at start-up in the same process; fp32
+// attention (all heads of one layer) in GFLOPS, next to the FMA probe.
 //   build/bench/edgebert_bench_kernels [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -59,6 +60,29 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size
   state.SetLabel(set->name);
 }
 
+// One layer's attention, all heads on one thread: GFLOPS counts the two products (q k^T and
+// p v, 2 x S x S x head_dim each per head); softmax and the keys transpose come on top.
+void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_t heads,
+                  size_t d) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const size_t a = heads * d;
+  std::vector<float> q(s * a), k(s * a), v(s * a), context(s * a), scores(s), keys_t(a * s);
+  for (auto* vec : {&q, &k, &v}) {
+    for (float& f : *vec) f = normal(rng);
+  }
+  std::vector<int32_t> mask(s, 1);
+  for (auto _ : state) {
+    set->attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
+                   keys_t.data(), s, heads, d, 0, heads);
+    benchmark::DoNotOptimize(context.data());
+  }
+  const double flops = 4.0 * s * s * d * heads;
+  state.counters["GFLOPS"] =
+      benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(set->name);
+}
+
 void register_all() {
   struct Shape {
     const char* name;
@@ -69,8 +93,22 @@ void register_all() {
       {"minilm_ffn_in", 128, 1536, 384},      {"bert_mini_ffn_in", 128, 1024, 256},
       {"bert_base_qkv_m16", 16, 768, 768},
   };
+  struct AttentionShape {
+    const char* name;
+    size_t s, heads, d;
+  } const attention_shapes[] = {
+      {"bert_base", 128, 12, 64}, {"minilm", 128, 12, 32}, {"bert_mini", 128, 4, 64},
+      {"bert_base_s32", 32, 12, 64},
+  };
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;
+    for (const AttentionShape& shape : attention_shapes) {
+      const std::string name = std::string("attention/") + (*s)->name + "/" + shape.name +
+                               "/s=" + std::to_string(shape.s) + "/heads=" +
+                               std::to_string(shape.heads) + "/d=" + std::to_string(shape.d);
+      benchmark::RegisterBenchmark(name.c_str(), BM_attention, *s, shape.s, shape.heads, shape.d)
+          ->Unit(benchmark::kMicrosecond);
+    }
     for (bool seven_bit : {false, true}) {
       if (seven_bit && (*s)->gemm_u8s7 == nullptr) continue;
       for (const Shape& shape : shapes) {
