@@ -31,7 +31,7 @@ double peak_gops() {
 
 // seven_bit: weights in [-63, 63] through the set's gemm_u8s7.
 void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size_t m, size_t n,
-             size_t k) {
+             size_t k, Epilogue epilogue) {
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> byte(-127, 127), weight(seven_bit ? -63 : -127, seven_bit ? 63 : 127);
   const size_t lda = (k + 63) / 64 * 64;
@@ -48,7 +48,7 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size
   }
   std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
   const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
-                      bias.data(), nullptr, c.data(), n, m, n, k, Epilogue::Bias, row_sums.data()};
+                      bias.data(), nullptr, c.data(), n, m, n, k, epilogue, row_sums.data()};
   const auto gemm = seven_bit ? set->gemm_u8s7 : set->gemm_s8s8;
   for (auto _ : state) {
     gemm(args);
@@ -84,14 +84,17 @@ void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_
 }
 
 void register_all() {
+  // Epilogue: dequantize + bias; the *_gelu shapes add GELU as the model's FFN input layer does.
   struct Shape {
     const char* name;
     size_t m, n, k;
+    Epilogue epilogue = Epilogue::Bias;
   } const shapes[] = {
       {"bert_base_qkv", 128, 768, 768},       {"bert_base_ffn_in", 128, 3072, 768},
       {"bert_base_ffn_out", 128, 768, 3072},  {"minilm_qkv", 128, 384, 384},
       {"minilm_ffn_in", 128, 1536, 384},      {"bert_mini_ffn_in", 128, 1024, 256},
       {"bert_base_qkv_m16", 16, 768, 768},
+      {"minilm_ffn_in_gelu", 128, 1536, 384, Epilogue::BiasGelu},
   };
   struct AttentionShape {
     const char* name;
@@ -116,7 +119,7 @@ void register_all() {
                                  (*s)->name + "/" + shape.name + "/m=" + std::to_string(shape.m) +
                                  "/n=" + std::to_string(shape.n) + "/k=" + std::to_string(shape.k);
         benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, seven_bit, shape.m, shape.n,
-                                     shape.k)
+                                     shape.k, shape.epilogue)
             ->Unit(benchmark::kMicrosecond);
       }
     }

@@ -95,15 +95,17 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
   const __m256i lo[4] = {c0lo, c1lo, c2lo, c3lo};
   const __m256i hi[4] = {c0hi, c1hi, c2hi, c3hi};
-  alignas(32) int32_t out[16];
+  alignas(32) int32_t out[MR][16];
   const size_t n0 = nb * 16;
   const size_t count = g.n - n0 < 16 ? g.n - n0 : 16;
+  int32_t undo[16] = {};  // 128 * b_sums: undoes a + 128
+  for (size_t j = 0; j < count; ++j) undo[j] = 128 * g.b_sums[n0 + j];
   for (int r = 0; r < MR; ++r) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out), lo[r]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8), hi[r]);
-    for (size_t j = 0; j < count; ++j) out[j] -= 128 * g.b_sums[n0 + j];  // undo a + 128
-    store_tile(g, m0 + r, n0, out, count);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r]), lo[r]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8), hi[r]);
+    for (size_t j = 0; j < 16; ++j) out[r][j] -= undo[j];
   }
+  store_tile<MR>(g, m0, n0, out, count);
 }
 
 }  // namespace
