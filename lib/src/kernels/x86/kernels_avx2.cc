@@ -22,42 +22,53 @@ namespace avx2 {
 
 namespace {
 
-// Rows [m0, m0 + MR) x 16 channels of block nb.
+// Rows [m0, m0 + MR) x 16 channels of block nb, MR <= 3. Accumulators are named variables
+// c<row><quarter> (see tile_u8s7 for why not an array); each holds one quarter's 4 channels with
+// 2 partials per channel. The quarters are widened and used one at a time, so 12 accumulators, 3
+// broadcast rows and one widened quarter fit the 16 ymm registers.
 template <int MR>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
-  __m256i acc[MR][4];  // [row][4 channels each, 2 partials per channel]
-  for (int r = 0; r < MR; ++r) {
-    for (int j = 0; j < 4; ++j) acc[r][j] = _mm256_setzero_si256();
-  }
+  static_assert(MR >= 1 && MR <= 3, "rows per tile");
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+  __m256i c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+  __m256i c20 = zero, c21 = zero, c22 = zero, c23 = zero;
   const int8_t* b = g.b + nb * quads * 64;
+  const int8_t* a = g.a + m0 * g.lda;
   for (size_t q = 0; q < quads; ++q) {
-    __m256i w[4];
-    for (int j = 0; j < 4; ++j) {
-      w[j] = _mm256_cvtepi8_epi16(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + q * 64 + j * 16)));
-    }
-    for (int r = 0; r < MR; ++r) {
+    // a0 a1 a2 a3 of row r as 16-bit, repeated for the 4 channels of a quarter.
+    const auto row = [&](int r) {
       int32_t quad;
-      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
-      // a0 a1 a2 a3 as 16-bit, repeated for the 4 channels of a quarter.
-      const __m256i a =
-          _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(quad)));
-      for (int j = 0; j < 4; ++j) {
-        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(w[j], a));
-      }
-    }
+      std::memcpy(&quad, a + r * g.lda + q * 4, 4);
+      return _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(quad)));
+    };
+    const __m256i a0 = row(0);
+    const __m256i a1 = MR > 1 ? row(1) : zero;
+    const __m256i a2 = MR > 2 ? row(2) : zero;
+    const auto quarter = [&](int j, __m256i& r0, __m256i& r1, __m256i& r2) {
+      const __m256i w = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + q * 64 + j * 16)));
+      r0 = _mm256_add_epi32(r0, _mm256_madd_epi16(w, a0));
+      if constexpr (MR > 1) r1 = _mm256_add_epi32(r1, _mm256_madd_epi16(w, a1));
+      if constexpr (MR > 2) r2 = _mm256_add_epi32(r2, _mm256_madd_epi16(w, a2));
+    };
+    quarter(0, c00, c10, c20);
+    quarter(1, c01, c11, c21);
+    quarter(2, c02, c12, c22);
+    quarter(3, c03, c13, c23);
   }
-  alignas(32) int32_t out[16];
+  const __m256i acc[3][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}};
+  alignas(32) int32_t out[MR][16];
   for (int r = 0; r < MR; ++r) {
     for (int half = 0; half < 2; ++half) {
       // hadd pairs -> [c0 c1 c4 c5 | c2 c3 c6 c7]; reorder 64-bit lanes -> c0..c7.
       const __m256i sums = _mm256_permute4x64_epi64(
           _mm256_hadd_epi32(acc[r][2 * half], acc[r][2 * half + 1]), 0xD8);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8 * half), sums);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8 * half), sums);
     }
-    const size_t n0 = nb * 16;
-    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
   }
+  const size_t n0 = nb * 16;
+  store_tile<MR>(g, m0, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
 }
 
 // 7-bit weights: rows [m0, m0 + MR) x 16 channels of block nb, MR <= 4. Per k-quad: two 32-byte
