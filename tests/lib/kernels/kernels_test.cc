@@ -278,6 +278,12 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
                        head_scores.data() + hd * s, head_keys_t.data(), s, heads, d, hd, hd + 1);
       }
       CHECK(per_head == ctx);
+      // Every set sums in the same order whatever its vector width: the same bits as the
+      // reference set (end-to-end identity across sets rests on this).
+      std::vector<float> ref_ctx(s * a), ref_keys_t(a * s);
+      reference_set().attention(ref_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
+                                scores.data(), ref_keys_t.data(), s, heads, d, 0, heads);
+      CHECK(ctx == ref_ctx);
       set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
       double worst_ctx = 0, worst_ln = 0;
       for (size_t i = 0; i < ctx.size(); ++i) {

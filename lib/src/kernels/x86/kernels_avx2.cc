@@ -72,13 +72,15 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 }
 
 // 7-bit weights: rows [m0, m0 + MR) x 16 channels of block nb, MR <= 4. Per k-quad: two 32-byte
-// loads of raw weight bytes (channels 0-7, 8-15), per row one 4-byte broadcast of the activations
-// made unsigned (xor 0x80 = a + 128), vpmaddubsw (u8 x s8 pairs -> s16, exact for |w| <= 63),
-// then vpmaddwd by ones folds the two pairs of each channel into its 32-bit lane.
+// loads of weight bytes (channels 0-7, 8-15) made unsigned (w + 64, in [1, 127]), per row one
+// 4-byte broadcast of the signed activations, vpmaddubsw (u8 x s8 pairs -> s16; exact, since
+// 2 * 127 * 127 < 32767), then vpmaddwd by ones folds the two pairs of each channel into its
+// 32-bit lane. The sum is sum (w + 64) a = dot + 64 * a_sums[m]. Offsetting the weights costs 2
+// ops per quad shared by the rows; offsetting the activations (a + 128) cost one per row.
 //
 // The accumulators are named variables, not an array: GCC 12 keeps an array of vectors in
 // memory and re-stores it (or shuffles copies of it) on every k step, which cost this loop
-// ~15% (seen in perf annotate); with names the loop body is the 4 x 7 vector ops and nothing else.
+// ~15% (seen in perf annotate); with names the loop body is the vector ops and nothing else.
 template <int MR>
 void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   static_assert(MR >= 1 && MR <= 4, "rows per tile");
@@ -86,18 +88,20 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   __m256i c0lo = zero, c0hi = zero, c1lo = zero, c1hi = zero;  // [row][channels 0-7, 8-15]
   __m256i c2lo = zero, c2hi = zero, c3lo = zero, c3hi = zero;
   const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i to_unsigned = _mm256_set1_epi8(static_cast<char>(0x80));
+  const __m256i offset = _mm256_set1_epi8(64);
   const int8_t* b = g.b + nb * quads * 64;
   const int8_t* a = g.a + m0 * g.lda;
   for (size_t q = 0; q < quads; ++q) {
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64));
-    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + 32));
+    const __m256i w0 = _mm256_add_epi8(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64)), offset);
+    const __m256i w1 = _mm256_add_epi8(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + 32)), offset);
     const auto step = [&](int r, __m256i& lo, __m256i& hi) {
       int32_t quad;
       std::memcpy(&quad, a + r * g.lda + q * 4, 4);
-      const __m256i x = _mm256_xor_si256(_mm256_set1_epi32(quad), to_unsigned);
-      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones));
-      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones));
+      const __m256i x = _mm256_set1_epi32(quad);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_maddubs_epi16(w0, x), ones));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_maddubs_epi16(w1, x), ones));
     };
     step(0, c0lo, c0hi);
     if constexpr (MR > 1) step(1, c1lo, c1hi);
@@ -107,16 +111,13 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   const __m256i lo[4] = {c0lo, c1lo, c2lo, c3lo};
   const __m256i hi[4] = {c0hi, c1hi, c2hi, c3hi};
   alignas(32) int32_t out[MR][16];
-  const size_t n0 = nb * 16;
-  const size_t count = g.n - n0 < 16 ? g.n - n0 : 16;
-  int32_t undo[16] = {};  // 128 * b_sums: undoes a + 128
-  for (size_t j = 0; j < count; ++j) undo[j] = 128 * g.b_sums[n0 + j];
   for (int r = 0; r < MR; ++r) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r]), lo[r]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8), hi[r]);
-    for (size_t j = 0; j < 16; ++j) out[r][j] -= undo[j];
+    const __m256i undo = _mm256_set1_epi32(64 * g.a_sums[m0 + r]);  // the weights' + 64
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r]), _mm256_sub_epi32(lo[r], undo));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8), _mm256_sub_epi32(hi[r], undo));
   }
-  store_tile<MR>(g, m0, n0, out, count);
+  const size_t n0 = nb * 16;
+  store_tile<MR>(g, m0, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
 }
 
 }  // namespace
