@@ -42,13 +42,9 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size
   }
   for (int8_t& v : w) v = static_cast<int8_t>(weight(rng));
   pack_k4n16(w.data(), n, k, packed.data());
-  std::vector<int32_t> row_sums(n, 0);
-  for (size_t j = 0; j < n; ++j) {
-    for (size_t i = 0; i < k; ++i) row_sums[j] += w[j * k + i];
-  }
   std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
   const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
-                      bias.data(), nullptr, c.data(), n, m, n, k, epilogue, row_sums.data()};
+                      bias.data(), nullptr, c.data(), n, m, n, k, epilogue};
   const auto gemm = seven_bit ? set->gemm_u8s7 : set->gemm_s8s8;
   for (auto _ : state) {
     gemm(args);

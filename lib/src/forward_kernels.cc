@@ -24,7 +24,6 @@ struct GemmTasks {
     g.b += n0 * (packed_k(g.k) / kPackK) * kPackK;  // block n0 / 16 starts at (n0 / 16) quads * 64 B
     g.b_scales += n0;
     g.bias += n0;
-    if (g.b_sums != nullptr) g.b_sums += n0;
     if (g.residual != nullptr) g.residual += n0;
     if (g.epilogue == Epilogue::Int32) {
       g.c = static_cast<int32_t*>(g.c) + n0;
@@ -87,10 +86,9 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
   }
   if (!reuse_input) ks.quantize_rows(in, s, k, k, b.input, b.lda, b.input_scales, b.input_sums);
   const GemmArgs args{b.input,  b.lda, b.input_sums, b.input_scales, w.packed, w.scales, w.bias,
-                      residual, out,   n,            s,              n,        k,        epilogue,
-                      w.row_sums};
-  // 7-bit weights (verified at load) let some sets multiply twice as fast.
-  const bool seven_bit = w.max_abs <= 63 && w.row_sums != nullptr && ks.gemm_u8s7 != nullptr;
+                      residual, out,   n,            s,              n,        k,        epilogue};
+  // 7-bit weights (max_abs verified at load) let some sets multiply twice as fast.
+  const bool seven_bit = w.max_abs <= 63 && ks.gemm_u8s7 != nullptr;
   GemmTasks tasks{seven_bit ? ks.gemm_u8s7 : ks.gemm_s8s8, args};
   if (b.parallel.pool == nullptr) {
     tasks.gemm(args);

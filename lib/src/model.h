@@ -73,7 +73,9 @@ struct DenseWeights {
   const int8_t* packed;   // K4N16 int8, or nullptr
   const float* scales;    // (out) with packed
   const float* bias;      // (out)
-  const int32_t* row_sums;  // (out) sum of each channel's int8 weights, or nullptr
+  // (out) sum of each channel's int8 weights, or nullptr; checked at load, not needed by the
+  // kernels any more (7-bit files keep them for runtimes whose avx2 kernel subtracted 128 * sums).
+  const int32_t* row_sums;
   int max_abs;              // int8 weights lie in [-max_abs, max_abs] (checked at load)
   // Static int8 (XNNPACK qs8): one weight scale for the tensor and calibrated affine activation
   // quantization, x = (q - zero_point) * scale; `static_int8` false if the tensor has none.

@@ -34,15 +34,14 @@ struct GemmArgs {
   size_t ldc;
   size_t m, n, k;
   Epilogue epilogue;
-  const int32_t* b_sums;    // (N) sum of each channel's weights (set for 7-bit weights)
 };
 
 struct KernelSet {
   const char* name;  // "reference", "avx2", "avx512vnni", ...
   // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K).
   void (*gemm_s8s8)(const GemmArgs& args);
-  // The same product for weights in [-63, 63] with b_sums set, where a set has a faster way for
-  // them (nullptr otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot
+  // The same product for weights in [-63, 63], where a set has a faster way for them (nullptr
+  // otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot
   // saturate (2 * 127 * 127 < 32767), and subtracts 64 * a_sums.
   void (*gemm_u8s7)(const GemmArgs& args);
   // Per-row symmetric quantization: q[m][k] = round(x[m][k] / s[m]), s[m] = max|x[m]| / 127 (1

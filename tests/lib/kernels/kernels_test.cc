@@ -31,13 +31,13 @@ size_t lda_for(size_t k) { return (k + 63) / 64 * 64; }
 struct Problem {
   size_t m, n, k;
   std::vector<int8_t> a, w, packed;
-  std::vector<int32_t> a_sums, row_sums;
+  std::vector<int32_t> a_sums;
   std::vector<float> a_scales, b_scales, bias, residual;
 };
 
 // Random activations in [-127, 127] and weights in [-max_abs, max_abs], extremes included.
 Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_abs = 127) {
-  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}};
   std::uniform_int_distribution<int> byte(-127, 127), weight(-max_abs, max_abs);
   std::uniform_real_distribution<float> real(-1.0f, 1.0f);
   p.a.assign(m * lda_for(k), 0);
@@ -54,10 +54,6 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_ab
   for (size_t i = 0; i < k; ++i) p.w[i] = static_cast<int8_t>((i % 2) ? max_abs : -max_abs);
   if (n > 1) {
     for (size_t i = 0; i < k; ++i) p.w[k + i] = static_cast<int8_t>(max_abs);
-  }
-  p.row_sums.assign(n, 0);
-  for (size_t j = 0; j < n; ++j) {
-    for (size_t i = 0; i < k; ++i) p.row_sums[j] += p.w[j * k + i];
   }
   if (m > 0) {
     for (size_t i = 0; i < k; ++i) p.a[i] = 127;
@@ -77,7 +73,7 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_ab
 GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
   return GemmArgs{p.a.data(), lda_for(p.k), p.a_sums.data(), p.a_scales.data(), p.packed.data(),
                   p.b_scales.data(), p.bias.data(), p.residual.data(), c, p.n,
-                  p.m, p.n, p.k, epilogue, p.row_sums.data()};
+                  p.m, p.n, p.k, epilogue};
 }
 
 TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is found") {
