@@ -57,20 +57,22 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size
 }
 
 // One layer's attention, all heads on one thread: GFLOPS counts the two products (q k^T and
-// p v, 2 x S x S x head_dim each per head); softmax and the keys transpose come on top.
+// p v, 2 x S x S x head_dim each per head); softmax, the keys transpose and the values copy
+// come on top.
 void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_t heads,
                   size_t d) {
   std::mt19937 rng(2);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const size_t a = heads * d;
-  std::vector<float> q(s * a), k(s * a), v(s * a), context(s * a), scores(s), keys_t(a * s);
+  std::vector<float> q(s * a), k(s * a), v(s * a), context(s * a), scores(s),
+      scratch(attention_scratch_floats(s, d));
   for (auto* vec : {&q, &k, &v}) {
     for (float& f : *vec) f = normal(rng);
   }
   std::vector<int32_t> mask(s, 1);
   for (auto _ : state) {
     set->attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                   keys_t.data(), s, heads, d, 0, heads);
+                   scratch.data(), s, heads, d, 0, heads);
     benchmark::DoNotOptimize(context.data());
   }
   const double flops = 4.0 * s * s * d * heads;

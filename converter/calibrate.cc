@@ -118,10 +118,11 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   Recorder recorder{&s->weights, &d,
                     std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer)};
   ObservedDense pooler, classifier;
-  // fp32 sessions plan no transposed-keys scratch (the reference attention needs none).
-  std::vector<float> keys_t(size_t{d.attention} * s->max_seq);
+  // fp32 sessions plan no attention scratch (the reference attention needs none).
+  std::vector<float> attention_scratch(attention_scratch_floats(s->max_seq, d.head_dim) *
+                                       d.num_heads);
   KernelBuffers buffers = s->buffers;
-  buffers.keys_t = keys_t.data();
+  buffers.attention_scratch = attention_scratch.data();
   const DenseProvider provider{Recorder::dense, &recorder};
   std::vector<float> pooled(d.hidden), logits(d.num_labels > 0 ? d.num_labels : 1);
 

@@ -35,7 +35,7 @@ struct GemmTasks {
   }
 };
 
-// Attention heads as tasks, each with its own scores row.
+// Attention heads as tasks, each with its own scores row and scratch.
 struct AttentionTasks {
   const KernelSet* ks;
   const KernelBuffers* b;
@@ -45,7 +45,8 @@ struct AttentionTasks {
   static void run(void* context, size_t h) {
     const AttentionTasks& t = *static_cast<const AttentionTasks*>(context);
     const KernelBuffers& b = *t.b;
-    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h * t.s, b.keys_t, t.s,
+    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h * t.s,
+                    b.attention_scratch + h * attention_scratch_floats(t.s, t.head_dim), t.s,
                     t.heads, t.head_dim, h, h + 1);
   }
 };
@@ -150,7 +151,7 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     dense(DenseSlot::Value, b.value, b.hidden, Epilogue::Bias, nullptr, layer.key.packed != nullptr);
     observe("qkv", at);
     if (b.parallel.pool == nullptr) {
-      ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.keys_t, s, d.num_heads,
+      ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.attention_scratch, s, d.num_heads,
                    d.head_dim, 0, d.num_heads);
     } else {
       AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim};

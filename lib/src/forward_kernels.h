@@ -17,13 +17,13 @@ namespace edgebert {
 
 // The reference path's buffers plus the kernel path's scratch (null for fp32 models) and threads.
 struct KernelBuffers : reference::Buffers {
-  float* keys_t;     // (A, S) attention scratch
+  float* attention_scratch;  // attention_scratch_floats(S, d) per head in flight
   int8_t* input;     // (S, lda) quantized input of the current dense layer
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)
   size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
   // Threads for GEMM column blocks and attention heads (no pool: serial). With a pool, `scores`
-  // holds one (S) row per head.
+  // holds one (S) row and `attention_scratch` one head's scratch per head.
   Parallel parallel;
 };
 

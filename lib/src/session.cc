@@ -169,7 +169,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->kernels = kernels;
   s->buffers = {{floats(B::Hidden), floats(B::Query), floats(B::Key), floats(B::Value),
                  floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)},
-                floats(B::KeysTransposed),
+                floats(B::AttentionScratch),
                 reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
                 floats(B::InputScales),
                 reinterpret_cast<int32_t*>(at(B::InputSums)),
@@ -189,8 +189,10 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                                   s->weights, *kernels, s->buffers, max_seq, s->buffers.parallel.pool,
                                   s->pooled, s->logits, error);
     if (status != EB_OK) return status;
-    // fp32 models plan no transposed-keys scratch; the kernel attention uses the provider's.
-    if (s->buffers.keys_t == nullptr) s->buffers.keys_t = s->xnnpack->keys_t;
+    // fp32 models plan no attention scratch; the kernel attention uses the provider's.
+    if (s->buffers.attention_scratch == nullptr) {
+      s->buffers.attention_scratch = s->xnnpack->attention_scratch;
+    }
   }
   s->last_tokens = 0;
   s->last_label = -1;

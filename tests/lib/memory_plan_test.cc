@@ -115,6 +115,10 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
   CHECK(refused([&](fb::MemoryPlanT& p) { p.buffers[3] = relived(p.buffers[3], 9); }) == EB_OK);
   CHECK(refused([](fb::MemoryPlanT& p) { p.max_seq = 32; }) == EB_OK);
   CHECK(refused([](fb::MemoryPlanT& p) { p.buffers.pop_back(); }) == EB_OK);
+  // Older converters planned KeysTransposed (now retired) for int8 models.
+  CHECK(refused([](fb::MemoryPlanT& p) {
+          p.buffers.emplace_back(fb::ArenaBuffer::KeysTransposed, 3, 3, p.head_bytes, 0);
+        }) == EB_OK);
 }
 
 // Runs every kind of input through a session whose arena is exactly eb_arena_size() bytes.

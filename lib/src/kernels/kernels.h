@@ -36,6 +36,10 @@ struct GemmArgs {
   Epilogue epilogue;
 };
 
+// Floats of attention scratch one head in flight needs: its keys transposed (d, S) and its
+// values packed (S, d).
+constexpr size_t attention_scratch_floats(size_t s, size_t head_dim) { return 2 * s * head_dim; }
+
 struct KernelSet {
   const char* name;  // "reference", "avx2", "avx512vnni", ...
   // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K).
@@ -52,10 +56,11 @@ struct KernelSet {
   void (*layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
                      float eps);
   // context (S, A): softmax(q k^T / sqrt(d) + mask) v for heads [h0, h1) (the columns of those
-  // heads only); mask may be null; scores (S) and keys_t (A, S; rows of those heads) are scratch.
-  // Calls on disjoint head ranges with their own scores may run on different threads.
+  // heads only); mask may be null; scores (S) and scratch (attention_scratch_floats(S, d), reused
+  // by each head in turn) are scratch. Calls on disjoint head ranges with their own scores and
+  // scratch may run on different threads.
   void (*attention)(float* context, const float* q, const float* k, const float* v,
-                    const int32_t* mask, float* scores, float* keys_t, size_t s, size_t heads,
+                    const int32_t* mask, float* scores, float* scratch, size_t s, size_t heads,
                     size_t head_dim, size_t h0, size_t h1);
 };
 

@@ -55,12 +55,12 @@ size_t unpack_scratch_bytes(const ModelDims& d) {
 }
 
 // The region: the session struct at offset 0, its operator array, then the int8 models' input
-// and output rows (or the fp32 models' transposed-keys scratch), then XNNPACK's bump area, and the
+// and output rows (or the fp32 models' attention scratch), then XNNPACK's bump area, and the
 // int8 unpack scratch at the very end. One function lays it out for both the size computation
 // and the session init, so the two cannot drift apart.
 struct RegionLayout {
   size_t dense = 0;         // XnnpackDense[op_count]
-  size_t keys_t = 0;        // fp32 models: (A, max_seq) floats
+  size_t attention_scratch = 0;  // fp32 models: one head's scratch per head (heads may be tasks)
   size_t q_in = 0, q_out = 0;  // int8 models: (max_seq, widest) + XNN_EXTRA_BYTES each
   size_t bump = 0;          // XNNPACK's operators and packed weights from here on
   size_t unpack_bytes = 0;  // int8 models: at the region's end
@@ -83,7 +83,8 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
     r.q_out = take(io_bytes);
     r.unpack_bytes = unpack_scratch_bytes(d);
   } else {
-    r.keys_t = take(size_t{d.attention} * max_seq * sizeof(float));
+    r.attention_scratch =
+        take(attention_scratch_floats(max_seq, d.head_dim) * d.num_heads * sizeof(float));
   }
   r.bump = offset;
   return r;
@@ -333,7 +334,7 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
     x->q_in = reinterpret_cast<int8_t*>(region + layout.q_in);
     x->q_out = reinterpret_cast<int8_t*>(region + layout.q_out);
   } else {
-    x->keys_t = reinterpret_cast<float*>(region + layout.keys_t);
+    x->attention_scratch = reinterpret_cast<float*>(region + layout.attention_scratch);
   }
   const size_t unpack_bytes = layout.unpack_bytes;
   int8_t* unpack = reinterpret_cast<int8_t*>(region + region_bytes - unpack_bytes);

@@ -5,7 +5,7 @@
 //
 // Memory (DESIGN.md §3): the provider owns one region of the arena tail,
 //
-//   | XnnpackSession | XnnpackDense[ops] | keys_t | q_in | q_out | xnn heap ──►   ◄── unpack |
+//   | XnnpackSession | XnnpackDense[ops] | attention scratch | q_in | q_out | xnn heap ──►   ◄── unpack |
 //
 // XNNPACK allocates through the process-wide xnn_allocator installed by the first
 // xnn_initialize(); ours bump-allocates from the region of the session being initialised on this
@@ -47,8 +47,8 @@ struct XnnpackSession {
   void* threadpool;     // pthreadpool_t or NULL
   const KernelSet* kernels;
   const KernelBuffers* buffers;
-  float* keys_t;        // (A, max_seq) attention scratch for fp32 models (int8 ones plan it in
-                        // the head); the session's buffers point at it from init on
+  float* attention_scratch;  // fp32 models: attention_scratch_floats(max_seq, d) per head (int8
+                             // ones plan it in the head); the session's buffers point at it
   int8_t* q_in;         // (max_seq, widest input) + XNN_EXTRA_BYTES: qs8 input
   int8_t* q_out;        // (max_seq, widest output) + XNN_EXTRA_BYTES: qs8 output
   size_t region_bytes;  // planned

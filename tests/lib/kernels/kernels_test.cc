@@ -264,21 +264,24 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
     reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s,
                                   h, 1e-12f);
     for (const KernelSet* set : supported_sets()) {
-      std::vector<float> ctx(s * a), y = x, keys_t(a * s);
+      const size_t head_scratch = attention_scratch_floats(s, d);
+      std::vector<float> ctx(s * a), y = x, scratch(head_scratch);
       set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                     keys_t.data(), s, heads, d, 0, heads);
-      // One call per head with its own scores row (as threads run them): the same bits.
-      std::vector<float> per_head(s * a), head_scores(s * heads), head_keys_t(a * s);
+                     scratch.data(), s, heads, d, 0, heads);
+      // One call per head with its own scores row and scratch (as threads run them): the same
+      // bits.
+      std::vector<float> per_head(s * a), head_scores(s * heads), per_head_scratch(head_scratch * heads);
       for (size_t hd = heads; hd-- > 0;) {
         set->attention(per_head.data(), q.data(), k.data(), v.data(), mask.data(),
-                       head_scores.data() + hd * s, head_keys_t.data(), s, heads, d, hd, hd + 1);
+                       head_scores.data() + hd * s, per_head_scratch.data() + hd * head_scratch, s,
+                       heads, d, hd, hd + 1);
       }
       CHECK(per_head == ctx);
       // Every set sums in the same order whatever its vector width: the same bits as the
       // reference set (end-to-end identity across sets rests on this).
-      std::vector<float> ref_ctx(s * a), ref_keys_t(a * s);
+      std::vector<float> ref_ctx(s * a), ref_scratch(head_scratch);
       reference_set().attention(ref_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
-                                scores.data(), ref_keys_t.data(), s, heads, d, 0, heads);
+                                scores.data(), ref_scratch.data(), s, heads, d, 0, heads);
       CHECK(ctx == ref_ctx);
       set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
       double worst_ctx = 0, worst_ln = 0;
