@@ -218,19 +218,21 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
 TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
   // Only a model with non-finite values produces them; the result must still be defined and the
   // same everywhere: NaN -> 0 with the finite values scaled as usual; an infinite value makes the
-  // scale infinite and every value 0.
+  // scale infinite and every value 0. A row too small for 127 / max to be finite saturates.
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   const size_t k = 40, ldq = lda_for(k);
-  std::vector<float> x(2 * k, 0.5f);
+  std::vector<float> x(3 * k, 0.5f);
   x[0] = 1.0f, x[1] = nan, x[2] = -2.0f, x[3] = 3.0f;
   x[k + 5] = -inf;
+  for (size_t i = 0; i < k; ++i) x[2 * k + i] = 0.0f;
+  x[2 * k] = 1e-38f, x[2 * k + 1] = -2e-38f;
   for (const KernelSet* set : supported_sets()) {
     INFO(set->name);
-    std::vector<int8_t> q(2 * ldq, 99);
-    float scales[2];
-    int32_t sums[2];
-    set->quantize_rows(x.data(), 2, k, k, q.data(), ldq, scales, sums);
+    std::vector<int8_t> q(3 * ldq, 99);
+    float scales[3];
+    int32_t sums[3];
+    set->quantize_rows(x.data(), 3, k, k, q.data(), ldq, scales, sums);
     CHECK(scales[0] == 3.0f / 127.0f);
     CHECK(q[0] == 42);
     CHECK(q[1] == 0);
@@ -241,6 +243,11 @@ TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
     CHECK(std::isinf(scales[1]));
     CHECK(sums[1] == 0);
     for (size_t i = 0; i < k; ++i) CHECK(q[ldq + i] == 0);
+    CHECK(scales[2] == 2e-38f / 127.0f);
+    CHECK(q[2 * ldq] == 127);
+    CHECK(q[2 * ldq + 1] == -127);
+    for (size_t i = 2; i < k; ++i) CHECK(q[2 * ldq + i] == 0);
+    CHECK(sums[2] == 0);
   }
 }
 
