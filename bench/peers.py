@@ -6,7 +6,10 @@ same thread count, same sequence lengths, batch 1, token ids as input.
   tests/fixtures/setup_venv.sh && .venv-fixtures/bin/pip install onnxruntime onnx
   build/bench/edgebert_make_bench_models build/bench-models
   .venv-fixtures/bin/python bench/peers.py --build build [--shapes bert-mini,minilm-l6,bert-base]
-      [--seq 16,32,64,128] [--threads 1] [--runs 30] [--json out.json]
+      [--seq 16,32,64,128] [--threads 1] [--runs 30] [--rounds 1] [--peers all] [--json out.json]
+
+On a shared, noisy machine use --rounds 3 or more: each round times ours and then the peers at
+every point, and each figure is the median over rounds, so drift hits both sides alike.
 """
 import argparse
 import json
@@ -78,6 +81,10 @@ def main():
     p.add_argument("--variant", default="int8",
                    help="our model file suffix: int8 (8-bit weights) or int8w7 (quantize "
                         "--weight-bits 7, made from NAME-fp32.ebm)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat ours-then-peers this many times; report the median per point")
+    p.add_argument("--peers", default="ort_int8,ort_fp32,torch_int8,torch_fp32",
+                   help="which peers to time, comma separated (torch_fp32 is slow here)")
     p.add_argument("--json")
     args = p.parse_args()
     import onnxruntime as ort
@@ -95,21 +102,39 @@ def main():
                 options.inter_op_num_threads = 1
                 sessions = {name: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
                             for name, path in [("ort_fp32", fp32_path), ("ort_int8", int8_path)]}
-                ours_ms, kernels = ours(args.build, shape, args.variant, seqs, threads, args.runs)
+                peers = args.peers.split(",")
+                timings = {s: {} for s in seqs}  # seq -> name -> [ms per round]
+                kernels = ""
+                for _ in range(args.rounds):
+                    ours_ms, kernels = ours(args.build, shape, args.variant, seqs, threads, args.runs)
+                    for s in seqs:
+                        ids = torch.randint(1000, 30000, (1, s))
+                        ids_np = ids.numpy().astype(np.int64)
+                        t = timings[s]
+                        t.setdefault("edgebert_int8", []).append(ours_ms[s])
+                        with torch.inference_mode():
+                            if "torch_fp32" in peers:
+                                t.setdefault("torch_fp32", []).append(timed(lambda: model(ids), 3, args.runs))
+                            if "torch_int8" in peers:
+                                t.setdefault("torch_int8", []).append(timed(lambda: dynamic(ids), 3, args.runs))
+                        for name, sess in sessions.items():
+                            if name in peers:
+                                t.setdefault(name, []).append(
+                                    timed(lambda: sess.run(None, {"input_ids": ids_np}), 3, args.runs))
                 for s in seqs:
-                    ids = torch.randint(1000, 30000, (1, s))
-                    ids_np = ids.numpy().astype(np.int64)
-                    row = {"shape": shape, "seq": s, "threads": threads, "edgebert_int8_ms": ours_ms[s],
-                           "edgebert_kernels": kernels}
-                    with torch.inference_mode():
-                        row["torch_fp32_ms"] = timed(lambda: model(ids), 3, args.runs)
-                        row["torch_int8_ms"] = timed(lambda: dynamic(ids), 3, args.runs)
-                    for name, sess in sessions.items():
-                        row[f"{name}_ms"] = timed(lambda: sess.run(None, {"input_ids": ids_np}), 3, args.runs)
+                    row = {"shape": shape, "seq": s, "threads": threads, "edgebert_kernels": kernels,
+                           "rounds": args.rounds}
+                    for name, values in timings[s].items():
+                        row[f"{name}_ms"] = statistics.median(values)
                     rows.append(row)
-                    print(f"{shape:10s} seq {s:4d} threads {threads}: edgebert int8 {row['edgebert_int8_ms']:8.2f} ms"
-                          f" | ORT int8 {row['ort_int8_ms']:8.2f} fp32 {row['ort_fp32_ms']:8.2f}"
-                          f" | torch int8 {row['torch_int8_ms']:8.2f} fp32 {row['torch_fp32_ms']:8.2f}",
+                    def ms(name):
+                        return f"{row[name + '_ms']:8.2f}" if name + "_ms" in row else "       -"
+                    print(f"{shape:10s} seq {s:4d} threads {threads}: edgebert int8 {ms('edgebert_int8')} ms"
+                          f" | ORT int8 {ms('ort_int8')} fp32 {ms('ort_fp32')}"
+                          f" | torch int8 {ms('torch_int8')} fp32 {ms('torch_fp32')}"
+                          f" | ours / ORT int8 per round: "
+                          + " ".join(f"{o / r:.2f}" for o, r in
+                                     zip(timings[s]["edgebert_int8"], timings[s].get("ort_int8", []))),
                           flush=True)
     meta = {"onnxruntime": ort.__version__, "torch": torch.__version__, "variant": args.variant,
             "rows": rows}

@@ -35,19 +35,22 @@ struct GemmTasks {
   }
 };
 
-// Attention heads as tasks, each with its own scores row and scratch.
+// Attention as `tasks` tasks of whole heads (task i: heads [i * heads / tasks, (i + 1) * heads /
+// tasks)), each with its own scratch and its first head's scores row. Each head is computed by
+// the same code whichever task runs it.
 struct AttentionTasks {
   const KernelSet* ks;
   const KernelBuffers* b;
   const int32_t* mask;
-  size_t s, heads, head_dim;
+  size_t s, heads, head_dim, tasks;
 
-  static void run(void* context, size_t h) {
+  static void run(void* context, size_t i) {
     const AttentionTasks& t = *static_cast<const AttentionTasks*>(context);
     const KernelBuffers& b = *t.b;
-    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h * t.s,
-                    b.attention_scratch + h * attention_scratch_floats(t.s, t.head_dim), t.s,
-                    t.heads, t.head_dim, h, h + 1);
+    const size_t h0 = i * t.heads / t.tasks, h1 = (i + 1) * t.heads / t.tasks;
+    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h0 * t.s,
+                    b.attention_scratch + i * attention_scratch_floats(t.s, t.head_dim), t.s,
+                    t.heads, t.head_dim, h0, h1);
   }
 };
 
@@ -154,8 +157,9 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
       ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.attention_scratch, s, d.num_heads,
                    d.head_dim, 0, d.num_heads);
     } else {
-      AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim};
-      b.parallel.for_each(d.num_heads, &AttentionTasks::run, &tasks);
+      const size_t count = b.threads < d.num_heads ? b.threads : d.num_heads;
+      AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim, count};
+      b.parallel.for_each(count, &AttentionTasks::run, &tasks);
     }
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)

@@ -17,14 +17,16 @@ namespace edgebert {
 
 // The reference path's buffers plus the kernel path's scratch (null for fp32 models) and threads.
 struct KernelBuffers : reference::Buffers {
-  float* attention_scratch;  // attention_scratch_floats(S, d) per head in flight
+  float* attention_scratch;  // attention_scratch_floats(S, d) per attention task
   int8_t* input;     // (S, lda) quantized input of the current dense layer
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)
   size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
   // Threads for GEMM column blocks and attention heads (no pool: serial). With a pool, `scores`
-  // holds one (S) row and `attention_scratch` one head's scratch per head.
+  // holds one (S) row per head, and attention runs min(threads, heads) tasks of whole heads,
+  // each with its own `attention_scratch` part.
   Parallel parallel;
+  size_t threads;    // the session's planned threads
 };
 
 // Row stride of the quantized input buffer for a model.

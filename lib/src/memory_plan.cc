@@ -54,9 +54,9 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::QuantizedInput, model.int8 ? S * quantized_input_stride(d) : 0, 2, 7},
       {B::InputScales, model.int8 ? S * f : 0, 2, 7},
       {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
-      // Heads run one after the other on one thread, as parallel tasks with threads.
-      {B::AttentionScratch,
-       model.int8 ? attention_scratch_floats(S, d.head_dim) * f * (threads > 1 ? d.num_heads : 1) : 0,
+      // One head's worth per attention task: a single task on one thread, `threads` tasks
+      // (each a range of heads, one after the other) with a pool.
+      {B::AttentionScratch, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * threads : 0,
        3, 3},
   };
   static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");

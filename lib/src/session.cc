@@ -174,7 +174,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                 floats(B::InputScales),
                 reinterpret_cast<int32_t*>(at(B::InputSums)),
                 quantized_input_stride(view->dims),
-                Parallel{threads > 1 ? options->threadpool : nullptr}};
+                Parallel{threads > 1 ? options->threadpool : nullptr},
+                threads};
   s->pooled = floats(B::Pooled);  // nullptr without pooler
   s->embedding = floats(B::Embedding);
   s->logits = floats(B::Logits);  // nullptr unless a classifier
