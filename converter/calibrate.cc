@@ -120,7 +120,7 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   ObservedDense pooler, classifier;
   // fp32 sessions plan no attention scratch (the reference attention needs none).
   std::vector<float> attention_scratch(attention_scratch_floats(s->max_seq, d.head_dim) *
-                                       d.num_heads);
+                                       attention_tasks(s->buffers.threads, d.num_heads));
   KernelBuffers buffers = s->buffers;
   buffers.attention_scratch = attention_scratch.data();
   const DenseProvider provider{Recorder::dense, &recorder};

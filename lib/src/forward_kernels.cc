@@ -36,8 +36,8 @@ struct GemmTasks {
 };
 
 // Attention as `tasks` tasks of whole heads (task i: heads [i * heads / tasks, (i + 1) * heads /
-// tasks)), each with its own scratch and its first head's scores row. Each head is computed by
-// the same code whichever task runs it.
+// tasks)), each with its own scores row and scratch. Each head is computed by the same code
+// whichever task runs it.
 struct AttentionTasks {
   const KernelSet* ks;
   const KernelBuffers* b;
@@ -48,7 +48,7 @@ struct AttentionTasks {
     const AttentionTasks& t = *static_cast<const AttentionTasks*>(context);
     const KernelBuffers& b = *t.b;
     const size_t h0 = i * t.heads / t.tasks, h1 = (i + 1) * t.heads / t.tasks;
-    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + h0 * t.s,
+    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + i * t.s,
                     b.attention_scratch + i * attention_scratch_floats(t.s, t.head_dim), t.s,
                     t.heads, t.head_dim, h0, h1);
   }
@@ -153,14 +153,9 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     dense(DenseSlot::Key, b.key, b.hidden, Epilogue::Bias, nullptr, layer.query.packed != nullptr);
     dense(DenseSlot::Value, b.value, b.hidden, Epilogue::Bias, nullptr, layer.key.packed != nullptr);
     observe("qkv", at);
-    if (b.parallel.pool == nullptr) {
-      ks.attention(b.context, b.query, b.key, b.value, mask, b.scores, b.attention_scratch, s, d.num_heads,
-                   d.head_dim, 0, d.num_heads);
-    } else {
-      const size_t count = b.threads < d.num_heads ? b.threads : d.num_heads;
-      AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim, count};
-      b.parallel.for_each(count, &AttentionTasks::run, &tasks);
-    }
+    const size_t count = attention_tasks(b.threads, d.num_heads);
+    AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim, count};
+    b.parallel.for_each(count, &AttentionTasks::run, &tasks);
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)
     dense(DenseSlot::AttentionOutput, b.attention, b.context, Epilogue::BiasResidual, b.hidden,

@@ -22,12 +22,18 @@ struct KernelBuffers : reference::Buffers {
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)
   size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
-  // Threads for GEMM column blocks and attention heads (no pool: serial). With a pool, `scores`
-  // holds one (S) row per head, and attention runs min(threads, heads) tasks of whole heads,
-  // each with its own `attention_scratch` part.
+  // Threads for GEMM column blocks and attention heads (no pool: serial). Attention runs
+  // attention_tasks(threads, heads) tasks of whole heads, each with its own (S) row of `scores`
+  // and its own part of `attention_scratch`.
   Parallel parallel;
   size_t threads;    // the session's planned threads
 };
+
+// Attention's tasks: one per thread, at most one per head. The memory plan sizes the scores and
+// attention scratch for this many.
+inline size_t attention_tasks(size_t threads, size_t heads) {
+  return threads < heads ? threads : heads;
+}
 
 // Row stride of the quantized input buffer for a model.
 size_t quantized_input_stride(const ModelDims& dims);

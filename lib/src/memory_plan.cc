@@ -33,6 +33,7 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
   const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
   const uint64_t f = sizeof(float);
   const bool text = model.tokenizer_word_chars > 0;
+  const uint64_t tasks = attention_tasks(threads, d.num_heads);
   using B = fb::ArenaBuffer;
   const BufferSpec all[] = {
       {B::Encoding, text ? encoding_bytes(max_seq) : 0, 0, kLastStep},
@@ -42,8 +43,8 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::Query, S * A * f, 2, 3},
       {B::Key, S * A * f, 2, 3},
       {B::Value, S * A * f, 2, 3},
-      // One softmax row; with threads, one per head (heads run as parallel tasks).
-      {B::Scores, S * f * (threads > 1 ? d.num_heads : 1), 3, 3},
+      // One softmax row per attention task (one task on one thread).
+      {B::Scores, S * f * tasks, 3, 3},
       {B::Context, S * A * f, 3, 4},
       {B::Attention, S * H * f, 4, 6},
       {B::Ffn, S * I * f, 5, 6},
@@ -54,9 +55,8 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::QuantizedInput, model.int8 ? S * quantized_input_stride(d) : 0, 2, 7},
       {B::InputScales, model.int8 ? S * f : 0, 2, 7},
       {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
-      // One head's worth per attention task: a single task on one thread, `threads` tasks
-      // (each a range of heads, one after the other) with a pool.
-      {B::AttentionScratch, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * threads : 0,
+      // One head's worth per attention task (a task runs its heads one after the other).
+      {B::AttentionScratch, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * tasks : 0,
        3, 3},
   };
   static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");
