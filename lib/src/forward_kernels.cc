@@ -1,5 +1,6 @@
 #include "forward_kernels.h"
 
+#include <atomic>
 #include <cmath>
 
 #include "kernels/packing.h"
@@ -35,22 +36,47 @@ struct GemmTasks {
   }
 };
 
-// Attention as `tasks` tasks of whole heads (task i: heads [i * heads / tasks, (i + 1) * heads /
-// tasks)), each with its own scores row and scratch. Each head is computed by the same code
-// whichever task runs it.
+// Attention as `tasks` tasks, each with its own scores row and scratch, that claim whole heads
+// one at a time until none is left: a task that starts late or is interrupted takes fewer heads
+// instead of making the others wait. Each head is computed by the same code (its scratch and
+// scores are rewritten from scratch) whichever task claims it.
 struct AttentionTasks {
   const KernelSet* ks;
   const KernelBuffers* b;
   const int32_t* mask;
-  size_t s, heads, head_dim, tasks;
+  size_t s, heads, head_dim;
+  std::atomic<size_t> next_head{0};
 
   static void run(void* context, size_t i) {
-    const AttentionTasks& t = *static_cast<const AttentionTasks*>(context);
+    AttentionTasks& t = *static_cast<AttentionTasks*>(context);
     const KernelBuffers& b = *t.b;
-    const size_t h0 = i * t.heads / t.tasks, h1 = (i + 1) * t.heads / t.tasks;
-    t.ks->attention(b.context, b.query, b.key, b.value, t.mask, b.scores + i * t.s,
-                    b.attention_scratch + i * attention_scratch_floats(t.s, t.head_dim), t.s,
-                    t.heads, t.head_dim, h0, h1);
+    float* scores = b.scores + i * t.s;
+    float* scratch = b.attention_scratch + i * attention_scratch_floats(t.s, t.head_dim);
+    for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < t.heads;
+         h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
+      t.ks->attention(b.context, b.query, b.key, b.value, t.mask, scores, scratch, t.s, t.heads,
+                      t.head_dim, h, h + 1);
+    }
+  }
+};
+
+// Row quantization in ranges of kRowsPerTask rows: each row is quantized alone, so the ranges
+// may run on any thread.
+constexpr size_t kRowsPerTask = 16;
+
+struct QuantizeTasks {
+  const KernelSet* ks;
+  const KernelBuffers* b;
+  const float* in;
+  size_t s, k;
+
+  static void run(void* context, size_t task) {
+    const QuantizeTasks& t = *static_cast<const QuantizeTasks*>(context);
+    const KernelBuffers& b = *t.b;
+    const size_t m0 = task * kRowsPerTask;
+    const size_t rows = t.s - m0 < kRowsPerTask ? t.s - m0 : kRowsPerTask;
+    t.ks->quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, b.input + m0 * b.lda, b.lda,
+                        b.input_scales + m0, b.input_sums + m0);
   }
 };
 
@@ -88,7 +114,10 @@ void kernel_dense(const KernelSet& ks, const KernelBuffers& b, float* out, const
     }
     return;
   }
-  if (!reuse_input) ks.quantize_rows(in, s, k, k, b.input, b.lda, b.input_scales, b.input_sums);
+  if (!reuse_input) {
+    QuantizeTasks quantize{&ks, &b, in, s, k};
+    b.parallel.for_each((s + kRowsPerTask - 1) / kRowsPerTask, &QuantizeTasks::run, &quantize);
+  }
   const GemmArgs args{b.input,  b.lda, b.input_sums, b.input_scales, w.packed, w.scales, w.bias,
                       residual, out,   n,            s,              n,        k,        epilogue};
   // 7-bit weights (max_abs verified at load) let some sets multiply twice as fast.
@@ -154,7 +183,7 @@ void kernel_encoder_forward(const KernelSet& ks, const KernelBuffers& b, const M
     dense(DenseSlot::Value, b.value, b.hidden, Epilogue::Bias, nullptr, layer.key.packed != nullptr);
     observe("qkv", at);
     const size_t count = attention_tasks(b.threads, d.num_heads);
-    AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim, count};
+    AttentionTasks tasks{&ks, &b, mask, s, d.num_heads, d.head_dim};
     b.parallel.for_each(count, &AttentionTasks::run, &tasks);
     observe("attention", at);
     // attention = LN(context W_o + b_o + hidden)

@@ -22,9 +22,9 @@ struct KernelBuffers : reference::Buffers {
   float* input_scales;   // (S)
   int32_t* input_sums;   // (S)
   size_t lda;        // quantized row stride: max(H, A, I) rounded up to 64
-  // Threads for GEMM column blocks and attention heads (no pool: serial). Attention runs
-  // attention_tasks(threads, heads) tasks of whole heads, each with its own (S) row of `scores`
-  // and its own part of `attention_scratch`.
+  // Threads for GEMM column blocks, row quantization and attention heads (no pool: serial).
+  // Attention runs attention_tasks(threads, heads) tasks, each with its own (S) row of `scores`
+  // and its own part of `attention_scratch`, that claim heads one at a time.
   Parallel parallel;
   size_t threads;    // the session's planned threads
 };
