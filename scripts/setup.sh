@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config               # toolchain
   libflatbuffers-dev flatbuffers-compiler        # model format (runtime uses headers only)
   doctest-dev libbenchmark-dev                   # tests, benchmarks
+  libsimde-dev                                   # tests: run the AVX-512/AVX-VNNI kernels' code on AVX2
   nlohmann-json3-dev libcli11-dev libfmt-dev     # converter CLI
   libutf8proc-dev                                # Unicode tables for the tokenizer
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev  # XNNPACK provider (pthreadpool not pulled in)

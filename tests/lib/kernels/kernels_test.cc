@@ -13,14 +13,26 @@
 #include "kernels/packing.h"
 #include "reference/bert_fp32.h"
 
-namespace edgebert::test {
+namespace edgebert {
+#if defined(EB_TEST_EMULATED_KERNELS)
+// The AVX-512 VNNI and AVX-VNNI sets' own code compiled with SIMDe's portable intrinsics
+// (kernels/x86/x86_intrinsics.h): they run on any x86-64 CPU with AVX2.
+extern const KernelSet kAvx512VnniKernels_emulated;
+extern const KernelSet kAvxVnniKernels_emulated;
+#endif
+namespace test {
 namespace {
 
+// Every set this CPU runs, then the emulated builds of those it may lack.
 std::vector<const KernelSet*> supported_sets() {
   std::vector<const KernelSet*> sets;
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (kernels_supported(*s)) sets.push_back(*s);
   }
+#if defined(EB_TEST_EMULATED_KERNELS)
+  sets.push_back(&kAvx512VnniKernels_emulated);
+  sets.push_back(&kAvxVnniKernels_emulated);
+#endif
   return sets;
 }
 
@@ -85,6 +97,10 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
     (kernels_supported(*s) ? tested : untested) += std::string((*s)->name) + " ";
   }
   // Sets this CPU cannot run are NOT tested by this run: say so loudly.
+#if defined(EB_TEST_EMULATED_KERNELS)
+  tested += "+ emulated with SIMDe: " + std::string(kAvx512VnniKernels_emulated.name) + " " +
+            kAvxVnniKernels_emulated.name + " ";
+#endif
   MESSAGE("kernel sets tested on this CPU: " << tested << "| NOT tested here (CPU lacks them): "
                                              << (untested.empty() ? "none" : untested)
                                              << "| automatic choice: "
@@ -306,4 +322,5 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
 }
 
 }  // namespace
-}  // namespace edgebert::test
+}  // namespace test
+}  // namespace edgebert

@@ -7,7 +7,7 @@
 //   acc = sum (w + 128) a = sum w a + 128 sum a,
 // and the exact dot product is acc - 128 * a_sums[m]. The packed layout gives one 64-byte load
 // per 16 output channels and k-quad: 8 rows x 32 channels = 16 accumulators, no horizontal sums.
-#include <immintrin.h>
+#include "kernels/x86/x86_intrinsics.h"
 
 #include <cmath>
 #include <cstring>
@@ -18,7 +18,7 @@
 
 namespace edgebert {
 namespace kernels {
-namespace avx512vnni {
+namespace EB_KERNEL_NS(avx512vnni) {
 
 #include "kernels/common.inc"
 
@@ -100,13 +100,13 @@ void gemm_s8s8(const GemmArgs& g) {
   if (nb < blocks) column_blocks<1>(g, nb, quads);
 }
 
-}  // namespace avx512vnni
+}  // namespace EB_KERNEL_NS(avx512vnni)
 }  // namespace kernels
 
-extern const KernelSet kAvx512VnniKernels;
-const KernelSet kAvx512VnniKernels = {"avx512vnni", kernels::avx512vnni::gemm_s8s8, nullptr,
-                                      kernels::avx512vnni::quantize_rows,
-                                      kernels::avx512vnni::layer_norm,
-                                      kernels::avx512vnni::attention};
+extern const KernelSet EB_KERNEL_NS(kAvx512VnniKernels);
+const KernelSet EB_KERNEL_NS(kAvx512VnniKernels) = {
+    EB_KERNEL_NAME("avx512vnni"), kernels::EB_KERNEL_NS(avx512vnni)::gemm_s8s8, nullptr,
+    kernels::EB_KERNEL_NS(avx512vnni)::quantize_rows,
+    kernels::EB_KERNEL_NS(avx512vnni)::layer_norm, kernels::EB_KERNEL_NS(avx512vnni)::attention};
 
 }  // namespace edgebert
