@@ -56,7 +56,7 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threa
       {B::InputScales, model.int8 ? S * f : 0, 2, 7},
       {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
       // One head's worth per attention task (a task runs its heads one after the other).
-      {B::AttentionScratch, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * tasks : 0,
+      {B::AttentionWorkspace, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * tasks : 0,
        3, 3},
   };
   static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");

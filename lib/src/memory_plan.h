@@ -14,7 +14,8 @@
 //   6 FFN out + LN        Ffn, Attention -> Hidden
 //   7 heads               Hidden -> Pooled, Embedding, Logits, Probabilities
 //   2-7 (int8 models)     QuantizedInput, InputScales, InputSums: each dense layer's input
-//   3   (int8 models)     AttentionScratch: keys transposed + values packed, per thread
+//   3   (int8 models)     AttentionWorkspace: keys transposed + values packed (+ the scores
+//                         of a block of query rows), per attention task
 //   8 after the run       outputs stay readable: Encoding, Hidden, Pooled, Embedding, Logits,
 //                         Probabilities
 // Two buffers may share bytes only if their [first, last] step ranges are disjoint.

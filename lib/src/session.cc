@@ -169,7 +169,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->kernels = kernels;
   s->buffers = {{floats(B::Hidden), floats(B::Query), floats(B::Key), floats(B::Value),
                  floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)},
-                floats(B::AttentionScratch),
+                floats(B::AttentionWorkspace),
                 reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
                 floats(B::InputScales),
                 reinterpret_cast<int32_t*>(at(B::InputSums)),

@@ -11,6 +11,7 @@
 #include "edgebert/edgebert.hpp"
 #include "memory_plan.h"
 #include "model.h"
+#include "quantize.h"
 #include "test_support.h"
 
 namespace edgebert::test {
@@ -81,8 +82,9 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
   CHECK(model.arena_size(16) < model.arena_size(64));
 
   eb_error error;
-  auto refused = [&](const std::function<void(fb::MemoryPlanT&)>& tamper) {
+  auto refused = [&](const std::function<void(fb::MemoryPlanT&)>& tamper, bool int8 = false) {
     fb::ModelT copy = import_fixture("classifier");
+    if (int8) convert::quantize_model(copy);
     convert::attach_memory_plan(copy);
     tamper(*copy.memory_plan);
     const convert::AlignedBytes tampered = convert::serialize_model(copy);
@@ -95,6 +97,9 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
   };
   auto resized = [](const fb::PlannedBuffer& b, uint64_t size) {
     return fb::PlannedBuffer(b.buffer(), b.first_step(), b.last_step(), b.offset(), size);
+  };
+  auto resized_half = [](const fb::PlannedBuffer& b) {
+    return fb::PlannedBuffer(b.buffer(), b.first_step(), b.last_step(), b.offset(), b.size() / 2);
   };
   auto relived = [](const fb::PlannedBuffer& b, uint32_t last) {
     return fb::PlannedBuffer(b.buffer(), b.first_step(), last, b.offset(), b.size());
@@ -115,10 +120,31 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
   CHECK(refused([&](fb::MemoryPlanT& p) { p.buffers[3] = relived(p.buffers[3], 9); }) == EB_OK);
   CHECK(refused([](fb::MemoryPlanT& p) { p.max_seq = 32; }) == EB_OK);
   CHECK(refused([](fb::MemoryPlanT& p) { p.buffers.pop_back(); }) == EB_OK);
-  // Older converters planned KeysTransposed (now retired) for int8 models.
+  // Older converters planned KeysTransposed, then AttentionScratch (both retired; the latter
+  // smaller than today's AttentionWorkspace) for int8 models.
   CHECK(refused([](fb::MemoryPlanT& p) {
           p.buffers.emplace_back(fb::ArenaBuffer::KeysTransposed, 3, 3, p.head_bytes, 0);
         }) == EB_OK);
+  size_t workspaces = 0;
+  CHECK(refused(
+            [&](fb::MemoryPlanT& p) {
+              for (fb::PlannedBuffer& b : p.buffers) {
+                if (b.buffer() != fb::ArenaBuffer::AttentionWorkspace) continue;
+                b = fb::PlannedBuffer(fb::ArenaBuffer::AttentionScratch, b.first_step(),
+                                      b.last_step(), b.offset(), b.size() / 2);
+                ++workspaces;
+              }
+            },
+            /*int8=*/true) == EB_OK);
+  CHECK(workspaces == 1);
+  // The same int8 plan with the current buffer kind but too small is a defect, not an old plan.
+  CHECK(refused(
+            [&](fb::MemoryPlanT& p) {
+              for (fb::PlannedBuffer& b : p.buffers) {
+                if (b.buffer() == fb::ArenaBuffer::AttentionWorkspace) b = resized_half(b);
+              }
+            },
+            /*int8=*/true) == EB_ERROR_INVALID_MODEL);
 }
 
 // Runs every kind of input through a session whose arena is exactly eb_arena_size() bytes.

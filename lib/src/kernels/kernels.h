@@ -36,9 +36,12 @@ struct GemmArgs {
   Epilogue epilogue;
 };
 
-// Floats of attention scratch one head in flight needs: its keys transposed (d, S) and its
-// values packed (S, d).
-constexpr size_t attention_scratch_floats(size_t s, size_t head_dim) { return 2 * s * head_dim; }
+// Floats of attention scratch one head in flight needs: its keys transposed (d, S), its values
+// packed (S, d), and for the 4 query rows computed together the scores of rows 1-3 (3, S) and
+// the 4 rows scaled by 1/sqrt(d) (4, d).
+constexpr size_t attention_scratch_floats(size_t s, size_t head_dim) {
+  return 2 * s * head_dim + 3 * s + 4 * head_dim;
+}
 
 struct KernelSet {
   const char* name;  // "reference", "avx2", "avx512vnni", ...
