@@ -152,7 +152,7 @@ TEST_CASE("Kernels: gemm_u8s7 (7-bit weights) is bit-exact where a set has it") 
     if (set->gemm_u8s7 == nullptr) continue;
     ++sets_with_it;
     size_t mismatches = 0;
-    for (size_t m : {1u, 2u, 4u, 5u, 9u, 33u}) {
+    for (size_t m : {1u, 2u, 3u, 4u, 5u, 6u, 8u, 9u, 33u}) {
       for (size_t n : {1u, 8u, 16u, 17u, 40u}) {
         for (size_t k : {1u, 4u, 7u, 64u, 65u, 768u}) {
           // Activations at +127 and weights at +-63 in the first rows: the worst case for
