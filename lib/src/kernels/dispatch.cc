@@ -47,13 +47,14 @@ const KernelSet* const kSets[] = {
     nullptr,
 };
 
-// Sets chosen only when forced by name: compiled, but their tests have not yet run on a CPU that
-// has their instructions. avx512vnni, avxvnni: the development machines exposed neither (checked
-// 2026-11-21, AMD EPYC VM with AVX2/FMA only; QEMU 7.2 emulates neither; Bochs 2.7 boots no
-// Debian 12 kernel with AVX-512 state). Their code does run in the kernels tests, compiled with
-// SIMDe's portable intrinsics ("-emulated" sets, tests/CMakeLists.txt); what that cannot check is
-// the compiler's own intrinsics. Remove a set from this list once `ctest` passed on a machine
-// where kernels_supported() is true for it.
+// Sets chosen only when forced by name: compiled, but their tests have not yet run on a CPU
+// that has their instructions. avx512vnni, avxvnni: the development machines exposed neither
+// (checked 2026-11-21, AMD EPYC VM with AVX2/FMA only; QEMU 7.2 emulates neither; under Bochs
+// 2.7's Tiger Lake model Debian 12's kernel warned of misordered XSAVE state and stalled in
+// boot). Their code does run in the kernels tests, compiled with SIMDe's portable intrinsics
+// ("-emulated" sets, tests/CMakeLists.txt); what that cannot check is the compiler's own
+// intrinsics. Remove a set from this list once `ctest` passed on a machine where
+// kernels_supported() is true for it.
 bool auto_selectable(const KernelSet* set) {
 #if defined(EB_KERNELS_X86)
   if (set == &kAvx512VnniKernels || set == &kAvxVnniKernels) return false;
