@@ -112,36 +112,18 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
   const __m256i lo[5] = {c0lo, c1lo, c2lo, c3lo, c4lo};
   const __m256i hi[5] = {c0hi, c1hi, c2hi, c3hi, c4hi};
-  alignas(32) int32_t out[MR][16];
-  for (int r = 0; r < MR; ++r) {
-    const __m256i undo = _mm256_set1_epi32(64 * g.a_sums[m0 + r]);  // the weights' + 64
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r]), _mm256_sub_epi32(lo[r], undo));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8), _mm256_sub_epi32(hi[r], undo));
-  }
-  const size_t n0 = nb * 16;
-  store_tile<MR>(g, m0, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+  store_offset_tile<MR>(g, m0, nb, lo, hi, 64);  // the weights' + 64
 }
 
 }  // namespace
 
 // 5 rows per tile: 10 accumulators, 2 weight vectors, the broadcast row and the two constants
 // fill the 16 ymm registers (6 rows spilled an accumulator to the stack every k step; 5 rows ran
-// ~10% faster than 4 in edgebert_bench_kernels). The last M % 5 rows are one smaller tile.
+// ~10% faster than 4 in edgebert_bench_kernels).
 void gemm_u8s7(const GemmArgs& g) {
-  constexpr size_t kRows = 5;
-  const size_t quads = packed_k(g.k) / 4;
-  const size_t blocks = packed_n(g.n) / 16;
-  for (size_t nb = 0; nb < blocks; ++nb) {
-    size_t m = 0;
-    for (; m + kRows <= g.m; m += kRows) tile_u8s7<kRows>(g, m, nb, quads);
-    switch (g.m - m) {
-      case 4: tile_u8s7<4>(g, m, nb, quads); break;
-      case 3: tile_u8s7<3>(g, m, nb, quads); break;
-      case 2: tile_u8s7<2>(g, m, nb, quads); break;
-      case 1: tile_u8s7<1>(g, m, nb, quads); break;
-      default: break;
-    }
-  }
+  walk_tiles<5>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile_u8s7<decltype(rows)::value>(g, m, nb, quads);
+  });
 }
 
 void gemm_s8s8(const GemmArgs& g) {

@@ -60,14 +60,7 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
   const __m256i lo[6] = {c0lo, c1lo, c2lo, c3lo, c4lo, c5lo};
   const __m256i hi[6] = {c0hi, c1hi, c2hi, c3hi, c4hi, c5hi};
-  alignas(32) int32_t out[MR][16];
-  for (int r = 0; r < MR; ++r) {
-    const __m256i correction = _mm256_set1_epi32(128 * g.a_sums[m0 + r]);  // the weights' + 128
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r]), _mm256_sub_epi32(lo[r], correction));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[r] + 8), _mm256_sub_epi32(hi[r], correction));
-  }
-  const size_t n0 = nb * 16;
-  store_tile<MR>(g, m0, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+  store_offset_tile<MR>(g, m0, nb, lo, hi, 128);  // the weights' + 128
 }
 
 }  // namespace
