@@ -29,7 +29,10 @@ extern const KernelSet kI8mmKernels;
 
 namespace {
 
-// Best first.
+// Best first: the first supported set is the automatic choice. On x86 every set here has passed
+// `ctest` natively on a CPU that has its instructions (avx512vnni and avxvnni: Xeon Sapphire
+// Rapids, 2026-11; AMD EPYC Zen 5, 2026-12-01) and each VNNI set beat avx2 end to end there
+// (bench/RESULTS.md "Dispatch").
 const KernelSet* const kSets[] = {
 #if defined(EB_KERNELS_X86)
     &kAvx512VnniKernels,
@@ -46,22 +49,6 @@ const KernelSet* const kSets[] = {
     &kReferenceKernels,
     nullptr,
 };
-
-// Sets chosen only when forced by name: compiled, but their tests have not yet run on a CPU
-// that has their instructions. avx512vnni, avxvnni: the development machines exposed neither
-// (checked 2026-11-21, AMD EPYC VM with AVX2/FMA only; QEMU 7.2 emulates neither; under Bochs
-// 2.7's Tiger Lake model Debian 12's kernel warned of misordered XSAVE state and stalled in
-// boot). Their code does run in the kernels tests, compiled with SIMDe's portable intrinsics
-// ("-emulated" sets, tests/CMakeLists.txt); what that cannot check is the compiler's own
-// intrinsics. Remove a set from this list once `ctest` passed on a machine where
-// kernels_supported() is true for it.
-bool auto_selectable(const KernelSet* set) {
-#if defined(EB_KERNELS_X86)
-  if (set == &kAvx512VnniKernels || set == &kAvxVnniKernels) return false;
-#endif
-  (void)set;
-  return true;
-}
 
 #if defined(EB_KERNELS_ARM)
 // Linux HWCAP bits (arch/arm{,64}/include/uapi/asm/hwcap.h), spelled out because older libc
@@ -114,7 +101,7 @@ const KernelSet* select_kernels(const char* forced) {
       if (std::strcmp(forced, (*set)->name) == 0) return kernels_supported(*set) ? *set : nullptr;
       continue;
     }
-    if (kernels_supported(*set) && auto_selectable(*set)) return *set;
+    if (kernels_supported(*set)) return *set;
   }
   return nullptr;
 }

@@ -67,7 +67,7 @@ struct KernelSet {
                     size_t head_dim, size_t h0, size_t h1);
 };
 
-// The best set this CPU runs (among those verified on real hardware, see dispatch.cc), or the one
+// The best set this CPU runs (the first supported one in dispatch.cc's order), or the one
 // named by `forced` (nullptr if that set is unknown or not supported here). Detection runs on each
 // call; it is cheap and keeps no state.
 const KernelSet* select_kernels(const char* forced);

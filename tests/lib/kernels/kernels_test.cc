@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <limits>
 #include <random>
 #include <vector>
@@ -37,6 +40,35 @@ std::vector<const KernelSet*> supported_sets() {
 }
 
 const KernelSet& reference_set() { return *select_kernels("reference"); }
+
+#if defined(__x86_64__)
+// The set the automatic choice must be on this x86 CPU, from its CPUID bits and the OS's saved
+// register state (XCR0) read here directly, not through kernels_supported(): the best of
+// avx512vnni > avxvnni > avx2 > reference whose instructions the CPU has and the OS enables.
+std::string expected_x86_set() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+  const bool fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1;
+  unsigned long long xcr0 = 0;
+  if (osxsave) {
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = (static_cast<unsigned long long>(hi) << 32) | lo;
+  }
+  const bool ymm_state = (xcr0 & 0x6) == 0x6;     // SSE + AVX state
+  const bool zmm_state = (xcr0 & 0xe6) == 0xe6;   // + opmask, ZMM_Hi256, Hi16_ZMM
+  __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+  const bool avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1,
+             avx512vl = (ebx >> 31) & 1, avx512vnni = (ecx >> 11) & 1;
+  __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx);
+  const bool avxvnni = (eax >> 4) & 1;
+  const bool has_avx2 = avx2 && fma && ymm_state;
+  if (has_avx2 && zmm_state && avx512f && avx512bw && avx512vl && avx512vnni) return "avx512vnni";
+  if (has_avx2 && avxvnni) return "avxvnni";
+  if (has_avx2) return "avx2";
+  return "reference";
+}
+#endif
 
 size_t lda_for(size_t k) { return (k + 63) / 64 * 64; }
 
@@ -111,6 +143,10 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
   if (const char* expected = std::getenv("EDGEBERT_EXPECT_KERNELS")) {
     CHECK(std::string(select_kernels(nullptr)->name) == expected);
   }
+#if defined(__x86_64__)
+  // On x86 the CPU at hand decides it: a VNNI CPU must not get avx2.
+  CHECK(std::string(select_kernels(nullptr)->name) == expected_x86_set());
+#endif
 }
 
 TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, every set") {
