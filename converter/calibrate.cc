@@ -5,10 +5,11 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "forward_kernels.h"  // the runtime's encoder forward (lib/src), driven with our dense
+#include "executors/native_executor.h"
+#include "graph/bert_graph.h"  // the runtime's graph (lib/src), run on the executor below
 #include "host_session.h"
+#include "oracle/fp32_ops.h"
 #include "progress.h"
-#include "reference/bert_fp32.h"
 #include "session.h"
 #include "trainer/gemm.h"
 
@@ -56,36 +57,36 @@ struct ObservedDense {
   Observed input, output;
 };
 
-// The encoder's dense layers as a DenseProvider: fp32 weights through the trainer's SIMD GEMM,
-// the input and pre-epilogue output ranges recorded per layer and slot.
+// The calibration executor: the graph's dense layers on the fp32 weights through the trainer's
+// SIMD GEMM, then the oracle's epilogue, with each layer's input and pre-epilogue output
+// recorded; attention and LayerNorm on the session's native kernel set (fp32 in, fp32 out).
 struct Recorder {
-  const ModelWeights* weights;
-  const ModelDims* dims;
-  std::vector<ObservedDense> ranges;  // (layers * kDenseSlotsPerLayer)
+  NativeExecutor native;
+  uint32_t layers;
+  std::vector<ObservedDense> ranges;  // (layers * kDenseSlotsPerLayer) encoder slots, pooler, classifier
 
-  static void dense(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
-                    size_t s, Epilogue epilogue, const float* residual) {
-    auto& r = *static_cast<Recorder*>(context);
-    const DenseSlotInfo info = dense_slot(r.weights->layers[layer], *r.dims, slot);
-    const size_t k = info.k, n = info.n;
-    ObservedDense& range = r.ranges[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)];
-    range.input.add(in, s * k);
-    run_dense(out, in, *info.weights, s, n, k);
-    range.output.add(out, s * n);
-    if (epilogue == Epilogue::BiasGelu) {
-      reference::activation_forward(out, s * n, fb::Activation::GeluErf);
-    } else if (epilogue == Epilogue::BiasResidual) {
-      reference::add_forward(out, residual, s * n);
-    }
+  ObservedDense& observed(DenseId id) {
+    if (id.slot == DenseSlot::Pooler) return ranges[layers * kDenseSlotsPerLayer];
+    if (id.slot == DenseSlot::Classifier) return ranges[layers * kDenseSlotsPerLayer + 1];
+    return ranges[id.layer * kDenseSlotsPerLayer + static_cast<size_t>(id.slot)];
   }
 
-  // out (S, N) = in (S, K) W^T + bias.
-  static void run_dense(float* out, const float* in, const DenseWeights& w, size_t s, size_t n,
-                        size_t k) {
-    train::sgemm(false, true, s, n, k, in, k, w.weight, k, 0.0f, out, n);
-    for (size_t i = 0; i < s; ++i) {
-      for (size_t j = 0; j < n; ++j) out[i * n + j] += w.bias[j];
+  // out (rows, N) = in (rows, K) W^T + bias, recorded, then the epilogue.
+  eb_status dense(const DenseCall& c, eb_error*) {
+    ObservedDense& range = observed(c.id);
+    range.input.add(c.in, c.rows * c.k);
+    train::sgemm(false, true, c.rows, c.n, c.k, c.in, c.k, c.weights->weight, c.k, 0.0f, c.out,
+                 c.n);
+    for (size_t i = 0; i < c.rows; ++i) {
+      for (size_t j = 0; j < c.n; ++j) c.out[i * c.n + j] += c.weights->bias[j];
     }
+    range.output.add(c.out, c.rows * c.n);
+    finish_epilogue(c.out, c.rows * c.n, c.epilogue, c.residual, oracle::gelu_erf);
+    return EB_OK;
+  }
+  void attention(const AttentionCall& call) { native.attention(call); }
+  void layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
+    native.layer_norm(x, norm, rows);
   }
 };
 
@@ -115,16 +116,13 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   }
   if (!s->has_tokenizer) throw std::runtime_error("calibration needs a model with a tokenizer");
   const ModelDims& d = s->model->dims;
-  Recorder recorder{&s->weights, &d,
-                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer)};
-  ObservedDense pooler, classifier;
-  // fp32 sessions plan no attention scratch (the reference attention needs none).
+  // fp32 sessions plan no attention scratch for the kernels (the oracle's attention needs none).
   std::vector<float> attention_scratch(attention_scratch_floats(s->max_seq, d.head_dim) *
-                                       attention_tasks(s->buffers.threads, d.num_heads));
-  KernelBuffers buffers = s->buffers;
-  buffers.attention_scratch = attention_scratch.data();
-  const DenseProvider provider{Recorder::dense, &recorder};
-  std::vector<float> pooled(d.hidden), logits(d.num_labels > 0 ? d.num_labels : 1);
+                                       attention_tasks(s->native.threads, d.num_heads));
+  Recorder recorder{s->native, d.num_layers,
+                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + 2)};
+  recorder.native.attention_scratch = attention_scratch.data();
+  const Executor executor = executor_of(&recorder);
 
   const size_t count = std::min(max_examples, data.size());
   Calibration result;
@@ -133,7 +131,6 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   for (int pass = 0; pass < passes; ++pass) {
     if (pass == 1) {
       for (ObservedDense& o : recorder.ranges) o.input.start_histogram(), o.output.start_histogram();
-      for (ObservedDense* o : {&pooler, &classifier}) o->input.start_histogram(), o->output.start_histogram();
     }
     ProgressBar bar(passes == 1 ? "calibrating" : pass == 0 ? "calibrating (ranges)"
                                                             : "calibrating (histograms)",
@@ -150,20 +147,12 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
       }
       eb_tokens tokens;
       eb_session_tokens(s, &tokens);
-      kernel_encoder_forward(*s->kernels, buffers, s->weights, d, tokens.ids,
-                             tokens.token_type_ids, tokens.attention_mask, tokens.count, {},
-                             &provider);
-      if (s->weights.pooler.present()) {
-        pooler.input.add(buffers.hidden, d.hidden);  // the [CLS] row
-        Recorder::run_dense(pooled.data(), buffers.hidden, s->weights.pooler, 1, d.hidden, d.hidden);
-        pooler.output.add(pooled.data(), d.hidden);
-        reference::activation_tanh(pooled.data(), d.hidden);
-        if (s->weights.classifier.present()) {
-          classifier.input.add(pooled.data(), d.hidden);
-          Recorder::run_dense(logits.data(), pooled.data(), s->weights.classifier, 1,
-                              d.num_labels, d.hidden);
-          classifier.output.add(logits.data(), d.num_labels);
-        }
+      const GraphInput input{tokens.ids, tokens.token_type_ids, tokens.attention_mask,
+                             tokens.count};
+      int32_t label;
+      if (bert_forward(executor, *s->model, s->weights, s->buffers, input, {}, &label, &error) !=
+          EB_OK) {
+        throw std::runtime_error("calibration run: " + std::string(error.message));
       }
       result.tokens += tokens.count;
       bar.update(i + 1);
@@ -175,15 +164,19 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   auto ranges = [&](const ObservedDense& o) {
     return DenseRanges{o.input.clipped(percentile), o.output.clipped(percentile)};
   };
+  char name[96];
   for (uint32_t l = 0; l < d.num_layers; ++l) {
     for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
-      const char* name = dense_slot(s->weights.layers[l], d, static_cast<DenseSlot>(i)).name;
-      result.dense["encoder.layer." + std::to_string(l) + "." + name + ".weight"] =
-          ranges(recorder.ranges[l * kDenseSlotsPerLayer + i]);
+      const DenseId id{l, static_cast<DenseSlot>(i)};
+      result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
     }
   }
-  if (s->weights.pooler.present()) result.dense["pooler.dense.weight"] = ranges(pooler);
-  if (s->weights.classifier.present()) result.dense["classifier.weight"] = ranges(classifier);
+  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier}) {
+    const DenseId id{0, head};
+    if (dense_slot(s->weights, d, id).weights->present()) {
+      result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
+    }
+  }
   return result;
 }
 

@@ -1,6 +1,7 @@
 #include "file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,7 +25,19 @@ AlignedBytes::AlignedBytes(size_t size) : size_(size) {
   data_.reset(static_cast<uint8_t*>(p));
 }
 
+void require_regular_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
+  }
+  if (S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) {
+    throw std::runtime_error(path + ": not a regular file (a device, pipe or socket)");
+  }
+}
+
 AlignedBytes read_file_aligned(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   const std::streamoff size = in.tellg();
@@ -38,6 +51,7 @@ AlignedBytes read_file_aligned(const std::string& path) {
 }
 
 std::string read_text_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream text;

@@ -29,6 +29,9 @@ class AlignedBytes {
 };
 
 // Reads a whole file; throws std::runtime_error naming the path on failure.
+// Throws std::runtime_error naming `path` unless it is an existing regular file (a directory, a
+// device or a pipe gets a plain sentence instead of a failed read).
+void require_regular_file(const std::string& path);
 AlignedBytes read_file_aligned(const std::string& path);
 std::string read_text_file(const std::string& path);
 

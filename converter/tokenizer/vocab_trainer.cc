@@ -109,6 +109,7 @@ std::vector<std::string> train_wordpiece_vocab(const VocabTrainerOptions& option
   WordCounter counter{&counts, splitter.tables().max_word_chars, {}, 0, 0};
   size_t total_bytes = 0;
   for (const std::string& path : options.corpus_files) {
+    require_regular_file(path);
     std::ifstream probe(path, std::ios::binary | std::ios::ate);
     if (!probe) throw std::runtime_error(path + ": cannot open");
     total_bytes += static_cast<size_t>(probe.tellg());

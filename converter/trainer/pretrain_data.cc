@@ -5,6 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "file_io.h"
 #include "progress.h"
 #include "trainer/training_data.h"
 
@@ -33,6 +34,7 @@ uint64_t draw(uint64_t stream, uint64_t i) { return train::mix64(stream ^ train:
 }  // namespace
 
 std::vector<std::string> read_paragraphs(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open");
   std::vector<std::string> out;

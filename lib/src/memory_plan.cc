@@ -1,7 +1,7 @@
 #include "memory_plan.h"
 
 #include "error.h"
-#include "forward_kernels.h"
+#include "executors/native_executor.h"
 #include "model.h"
 #include "tokenizer/tokenizer.h"
 

@@ -167,19 +167,22 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   eb_status status = resolve_weights(*view, &s->weights, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
   s->kernels = kernels;
-  s->buffers = {{floats(B::Hidden), floats(B::Query), floats(B::Key), floats(B::Value),
-                 floats(B::Context), floats(B::Attention), floats(B::Ffn), floats(B::Scores)},
-                floats(B::AttentionWorkspace),
-                reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
-                floats(B::InputScales),
-                reinterpret_cast<int32_t*>(at(B::InputSums)),
-                quantized_input_stride(view->dims),
-                Parallel{threads > 1 ? options->threadpool : nullptr},
-                threads};
-  s->pooled = floats(B::Pooled);  // nullptr without pooler
-  s->embedding = floats(B::Embedding);
-  s->logits = floats(B::Logits);  // nullptr unless a classifier
-  s->probabilities = floats(B::Probabilities);
+  s->buffers = GraphBuffers{floats(B::Hidden),    floats(B::Query),  floats(B::Key),
+                            floats(B::Value),     floats(B::Context), floats(B::Attention),
+                            floats(B::Ffn),       floats(B::Pooled), floats(B::Embedding),
+                            floats(B::Logits),    floats(B::Probabilities)};
+  s->oracle = OracleExecutor{&view->dims, floats(B::Scores)};
+  s->native = NativeExecutor{kernels,
+                             &view->dims,
+                             floats(B::Scores),
+                             floats(B::AttentionWorkspace),
+                             reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
+                             floats(B::InputScales),
+                             reinterpret_cast<int32_t*>(at(B::InputSums)),
+                             quantized_input_stride(view->dims),
+                             Parallel{threads > 1 ? options->threadpool : nullptr},
+                             threads,
+                             false};
   s->max_seq = max_seq;
   s->threads = threads;
   s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};
@@ -187,13 +190,14 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->xnnpack = nullptr;
   if (s->provider == EB_PROVIDER_XNNPACK) {
     status = xnnpack_session_init(&s->xnnpack, base + plan.xnnpack, plan.xnnpack_bytes, *view,
-                                  s->weights, *kernels, s->buffers, max_seq, s->buffers.parallel.pool,
-                                  s->pooled, s->logits, error);
+                                  s->weights, &s->native, s->buffers, max_seq,
+                                  s->native.parallel.pool, error);
     if (status != EB_OK) return status;
-    // fp32 models plan no attention scratch; the kernel attention uses the provider's.
-    if (s->buffers.attention_scratch == nullptr) {
-      s->buffers.attention_scratch = s->xnnpack->attention_scratch;
-    }
+    s->executor = executor_of(s->xnnpack);
+  } else if (view->int8) {
+    s->executor = executor_of(&s->native);
+  } else {
+    s->executor = executor_of(&s->oracle);
   }
   s->last_tokens = 0;
   s->last_label = -1;
@@ -249,55 +253,12 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
     return fail(error, EB_ERROR_INVALID_INPUT, "attention_mask has no token set to 1");
   }
 
-  const int32_t* mask = input->attention_mask;
-  const bool int8 = s->model->int8;
-  if (s->xnnpack != nullptr) {
-    xnnpack_encoder_forward(*s->xnnpack, s->weights, d, input->input_ids, input->token_type_ids,
-                            mask, S, s->observe);
-  } else if (int8) {
-    kernel_encoder_forward(*s->kernels, s->buffers, s->weights, d, input->input_ids,
-                           input->token_type_ids, mask, S, s->observe);
-  } else {
-    reference::encoder_forward(s->buffers, s->weights, d, input->input_ids,
-                               input->token_type_ids, mask, S, s->observe);
-  }
-  // The heads: one row each, reference dense for fp32 weights, the kernels for int8 ones.
-  auto head = [&](float* out, const float* in, const DenseWeights& w, size_t n) {
-    if (int8) {
-      kernel_dense(*s->kernels, s->buffers, out, in, 1, d.hidden, n, w, Epilogue::Bias,
-                   nullptr, false);
-    } else {
-      reference::dense_forward(out, in, w, 1, n, d.hidden);
-    }
-  };
-  const float* hidden = s->buffers.hidden;  // (S, H)
-  reference::pooling_forward(s->embedding, hidden, mask, S, d.hidden, s->model->pooling,
-                             s->model->normalize);
-  s->observe("pooling");
-  if (s->pooled != nullptr) {
-    if (s->xnnpack != nullptr) {
-      xnnpack_pooler(*s->xnnpack);
-    } else {
-      head(s->pooled, hidden, s->weights.pooler, d.hidden);
-    }
-    reference::activation_tanh(s->pooled, d.hidden);
-    s->observe("pooler");
-  }
-  if (s->logits != nullptr) {
-    if (s->xnnpack != nullptr) {
-      xnnpack_classifier(*s->xnnpack);
-    } else {
-      head(s->logits, s->pooled, s->weights.classifier, d.num_labels);
-    }
-    std::memcpy(s->probabilities, s->logits, d.num_labels * sizeof(float));
-    reference::softmax_forward(s->probabilities, d.num_labels);
-    int32_t best = 0;
-    for (uint32_t i = 1; i < d.num_labels; ++i) {
-      if (s->logits[i] > s->logits[best]) best = static_cast<int32_t>(i);
-    }
-    s->last_label = best;
-    s->observe("classifier");
-  }
+  const GraphInput graph_input{input->input_ids, input->token_type_ids, input->attention_mask, S};
+  int32_t label = -1;
+  const eb_status status = bert_forward(s->executor, *s->model, s->weights, s->buffers,
+                                        graph_input, s->observe, &label, error);
+  if (status != EB_OK) return status;
+  s->last_label = label;
   s->last_tokens = S;
   return edgebert::ok(error);
 }
@@ -309,10 +270,10 @@ const float* eb_session_output(const eb_session* s, eb_output which, size_t* cou
     const edgebert::ModelDims& d = s->model->dims;
     switch (which) {
       case EB_OUTPUT_LAST_HIDDEN: data = s->buffers.hidden; n = s->last_tokens * d.hidden; break;
-      case EB_OUTPUT_POOLED: data = s->pooled; n = d.hidden; break;
-      case EB_OUTPUT_LOGITS: data = s->logits; n = d.num_labels; break;
-      case EB_OUTPUT_PROBABILITIES: data = s->probabilities; n = d.num_labels; break;
-      case EB_OUTPUT_EMBEDDING: data = s->embedding; n = d.hidden; break;
+      case EB_OUTPUT_POOLED: data = s->buffers.pooled; n = d.hidden; break;
+      case EB_OUTPUT_LOGITS: data = s->buffers.logits; n = d.num_labels; break;
+      case EB_OUTPUT_PROBABILITIES: data = s->buffers.probabilities; n = d.num_labels; break;
+      case EB_OUTPUT_EMBEDDING: data = s->buffers.embedding; n = d.hidden; break;
     }
   }
   if (data == nullptr) n = 0;

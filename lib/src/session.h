@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "forward_kernels.h"
+#include "executors/native_executor.h"
+#include "executors/oracle_executor.h"
+#include "executors/xnnpack_executor.h"
+#include "graph/bert_graph.h"
+#include "graph/executor.h"
 #include "kernels/kernels.h"
 #include "memory_plan.h"
 #include "model.h"
-#include "providers/xnnpack_provider.h"
-#include "reference/bert_fp32.h"
 #include "tokenizer/tokenizer.h"
 
 namespace edgebert {
@@ -48,17 +50,16 @@ int resolve_provider(const ModelView& model, eb_provider requested, const char**
 struct eb_session {
   const edgebert::ModelView* model;
   edgebert::ModelWeights weights;
-  const edgebert::KernelSet* kernels;  // int8 models: the kernel set in use
-  edgebert::KernelBuffers buffers;     // both paths; the kernel-only scratch is null for fp32
-  float* pooled;         // (H) or nullptr without pooler
-  float* embedding;      // (H)
-  float* logits;         // (num_labels) or nullptr
-  float* probabilities;  // (num_labels) or nullptr
+  const edgebert::KernelSet* kernels;  // the native executor's kernel set (also XNNPACK's)
+  edgebert::GraphBuffers buffers;      // the graph's activations
+  edgebert::OracleExecutor oracle;     // fp32 models on the native provider
+  edgebert::NativeExecutor native;     // int8 models; attention and LayerNorm for XNNPACK
+  edgebert::XnnpackSession* xnnpack;   // the XNNPACK executor's state, or nullptr
+  edgebert::Executor executor;         // what runs the graph: one of the three above
   uint32_t max_seq;
   uint32_t threads;
   edgebert::OpObserver observe;  // profiling hook, off unless the options set one
   eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
-  edgebert::XnnpackSession* xnnpack;  // the XNNPACK provider's state, or nullptr
   size_t last_tokens;    // tokens of the last successful run, 0 before any
   int32_t last_label;
   bool has_tokenizer;

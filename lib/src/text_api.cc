@@ -66,14 +66,14 @@ eb_status eb_session_classify_text(eb_session* s, const char* text, size_t text_
                                    eb_classification* result, eb_error* error) {
   if (result == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "result is NULL");
   *result = eb_classification{-1, nullptr, nullptr, 0};
-  if (s != nullptr && s->logits == nullptr) {
+  if (s != nullptr && s->buffers.logits == nullptr) {
     return fail(error, EB_ERROR_UNSUPPORTED, "model is not a classifier");
   }
   const eb_status status = eb_session_run_text(s, text, text_bytes, text_b, text_b_bytes, error);
   if (status != EB_OK) return status;
   result->label = s->last_label;
   result->label_name = s->model->root->task()->labels()->Get(static_cast<uint32_t>(s->last_label))->c_str();
-  result->probabilities = s->probabilities;
+  result->probabilities = s->buffers.probabilities;
   result->num_labels = s->model->dims.num_labels;
   return EB_OK;
 }

@@ -32,6 +32,13 @@ grep -q "imported BertForSequenceClassification (41 tensors" "$work/out" || fail
 eb_convert import --hf "$fixtures/tiny_bert/sentence" -o "$work/sentence.ebm" >/dev/null ||
   fail "import sentence-transformers"
 
+# A path that is not a regular file gets a plain sentence, not a failed allocation or read.
+mkdir -p "$work/folder"
+expect_refused "inspect a directory" eb_convert inspect "$work/folder/"
+grep -q "folder/: is a directory, not a file" "$work/err" || fail "inspect a directory: $(cat "$work/err")"
+expect_refused "quantize a device" eb_convert quantize /dev/null -o "$work/q.ebm"
+grep -q "/dev/null: not a regular file" "$work/err" || fail "quantize /dev/null: $(cat "$work/err")"
+
 eb_convert inspect "$work/model.ebm" >"$work/inspect.txt" || fail "inspect"
 grep -q "task: classification \[negative, neutral, positive\]" "$work/inspect.txt" ||
   fail "inspect text lacks the task line"

@@ -19,20 +19,22 @@ hf="$fixtures/tiny_bert/base"
 data="$fixtures/sst2_dev_sample.tsv"
 train=(finetune --init "$hf" --train "$data" --batch 4 --checkpoint-every 5 -q)
 
-# 1. SIGKILL mid-run, resume, compare with an uninterrupted run.
-eb_convert "${train[@]}" --steps 200 -o "$work/whole/model.ebm" >/dev/null || fail "uninterrupted run"
-"${emulator[@]}" "$convert" "${train[@]}" --steps 200 -o "$work/killed/model.ebm" >/dev/null 2>&1 &
+# 1. SIGKILL mid-run, resume, compare with an uninterrupted run. 400 steps: on a Zen 5 core the
+# whole run takes 0.8 s, so the kill below must come soon after the first checkpoint (with a
+# 0.3 s wait and 200 steps the run sometimes finished first).
+eb_convert "${train[@]}" --steps 400 -o "$work/whole/model.ebm" >/dev/null || fail "uninterrupted run"
+"${emulator[@]}" "$convert" "${train[@]}" --steps 400 -o "$work/killed/model.ebm" >/dev/null 2>&1 &
 pid=$!
 # Kill a little after the first checkpoint (checkpoints every 5 steps: later ones have replaced it
 # by then, and the kill may land in the middle of writing one).
-for _ in $(seq 1 1200); do [ -s "$work/killed/model.ebm.ckpt" ] && break; sleep 0.05; done
-sleep 0.3
+for _ in $(seq 1 6000); do [ -s "$work/killed/model.ebm.ckpt" ] && break; sleep 0.01; done
+sleep 0.05
 kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed (make it longer)"
 wait "$pid" 2>/dev/null
 [ -e "$work/killed/model.ebm" ] && fail "a killed run must not have written its model"
 [ -s "$work/killed/model.ebm.ckpt" ] || fail "no checkpoint survived the kill"
-out=$(run eb_convert "${train[@]}" --steps 200 -o "$work/killed/model.ebm" --resume "$work/killed/model.ebm.ckpt")
-grep -q "fine-tuned 200 steps" <<<"$out" || fail "resume after SIGKILL: $out"
+out=$(run eb_convert "${train[@]}" --steps 400 -o "$work/killed/model.ebm" --resume "$work/killed/model.ebm.ckpt")
+grep -q "fine-tuned 400 steps" <<<"$out" || fail "resume after SIGKILL: $out"
 cmp -s "$work/whole/model.ebm" "$work/killed/model.ebm" ||
   fail "killed + resumed run differs from the uninterrupted run"
 

@@ -20,9 +20,9 @@ grep -E "__cxa_throw|__gxx_personality" <<<"$symbols" && fail "exceptions"
 objdump -h "$lib" | grep -E "\.init_array|\.ctors" && fail ".init_array / .ctors sections"
 # Symbols the archive needs from outside: undefined in some member, defined in none. The members
 # that use the optional dependencies (when built with them) are checked on their own below: the
-# XNNPACK provider alone may call XNNPACK, keep its allocator's thread-local region pointer and
+# XNNPACK executor alone may call XNNPACK, keep its allocator's thread-local region pointer and
 # fall back to malloc for other XNNPACK users; parallel.cc alone may call pthreadpool.
-optional='^(xnnpack_provider|parallel)\.cc\.o$'
+optional='^(xnnpack_executor|parallel)\.cc\.o$'
 defined=$(nm --defined-only "$lib" | awk 'NF == 3 {print $3}' | sort -u)
 members=$(ar t "$lib" | grep -v -E "$optional")
 core_needed() {
@@ -42,6 +42,6 @@ outside=$(grep -v -E "$allowed" <<<"$needed")
 [ -n "$outside" ] && fail "needs symbols outside the portable C library: $(tr '\n' ' ' <<<"$outside")"
 provider_allowed='^(xnn_[a-z0-9_]+|pthreadpool_[a-z0-9_]+|malloc|realloc|free|posix_memalign|__tls_get_addr)$'
 outside=$(grep -v -E "$allowed" <<<"$provider_needed" | grep -v -E "$provider_allowed")
-[ -n "$outside" ] && fail "XNNPACK provider / threads need more than XNNPACK, pthreadpool and malloc: $(tr '\n' ' ' <<<"$outside")"
+[ -n "$outside" ] && fail "XNNPACK executor / threads need more than XNNPACK, pthreadpool and malloc: $(tr '\n' ' ' <<<"$outside")"
 [ "$failures" -eq 0 ] && echo "libedgebert.a: no global constructors, no mutable statics, no RTTI, no exceptions; needs only: $(tr '\n' ' ' <<<"$needed")${provider_needed:+; XNNPACK provider and threads: $(tr '\n' ' ' <<<"$provider_needed")}"
 exit "$failures"

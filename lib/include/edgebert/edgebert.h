@@ -150,7 +150,7 @@ typedef struct eb_session_options {
   /// Optional profiling hook (edgebert-bench --per-op), called after each step of a run with the
   /// step's static name and encoder layer (-1 outside the layers): "tokenize" (text calls),
   /// "embeddings", per layer "qkv", "attention", "attention_output", "attention_norm",
-  /// "intermediate", "output", "output_norm" (the fp32 reference path: one "encoder_layer"),
+  /// "intermediate", "output", "output_norm" (every provider and kernel set alike),
   /// then "pooling", "pooler", "classifier". A step took the time since the previous call (or
   /// since the caller started the run). NULL (default): off. The hook must not use the session.
   void (*op_observer)(void* user, const char* op, int32_t layer);

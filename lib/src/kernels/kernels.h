@@ -12,14 +12,9 @@
 #include <cstdint>
 #include <cstring>
 
-namespace edgebert {
+#include "graph/epilogue.h"
 
-enum class Epilogue : uint8_t {
-  Int32,         // c[m][n] = int32 dot product (tests)
-  Bias,          // c = acc * sa[m] * sw[n] + bias[n]
-  BiasGelu,      // c = gelu(acc * sa[m] * sw[n] + bias[n])      (exact-erf GELU, polynomial erf)
-  BiasResidual,  // c = acc * sa[m] * sw[n] + bias[n] + residual[m][n]
-};
+namespace edgebert {
 
 struct GemmArgs {
   const int8_t* a;          // (M, lda) int8 activations, zero beyond K

@@ -14,7 +14,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/packing.h"
-#include "reference/bert_fp32.h"
+#include "oracle/fp32_ops.h"
 
 namespace edgebert {
 #if defined(EB_TEST_EMULATED_KERNELS)
@@ -317,10 +317,10 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
     std::vector<int32_t> mask(s, 1);
     mask[s - 1] = mask[s - 2] = 0;
     std::vector<float> want_ctx(s * a), scores(s);
-    reference::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
+    oracle::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
                                  scores.data(), s, heads, d);
     std::vector<float> want_x = x;
-    reference::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s,
+    oracle::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s,
                                   h, 1e-12f);
     for (const KernelSet* set : supported_sets()) {
       const size_t head_scratch = attention_scratch_floats(s, d);

@@ -1,4 +1,4 @@
-// The XNNPACK provider (lib/src/providers/xnnpack_provider.*): parity with Hugging Face and with
+// The XNNPACK executor (lib/src/executors/xnnpack_executor.*): parity with Hugging Face and with
 // our fp32 reference, operators reused across sequence lengths and threads, the arena region
 // holding everything XNNPACK allocates, and clear refusals. Skipped when built without XNNPACK.
 #include <doctest/doctest.h>
@@ -23,6 +23,7 @@
 
 #if EB_TEST_XNNPACK
 #include <pthreadpool.h>
+#include <xnnpack.h>
 #endif
 
 namespace edgebert::test {
@@ -118,7 +119,7 @@ TEST_CASE("XNNPACK: fp32 follows the reference at every length, reused operators
   REQUIRE(pool != nullptr);
   Run two;
   REQUIRE(two.init(model, with(EB_PROVIDER_XNNPACK, 0, pool, 2), &error) == EB_OK);
-  REQUIRE(two.session.get()->buffers.parallel.pool == pool);  // really on the 2-thread pool
+  REQUIRE(two.session.get()->native.parallel.pool == pool);  // really on the 2-thread pool
   // Lengths out of order: each new length sets the operators up again, a repeated one reuses them.
   for (const size_t n : {5, 128, 1, 17, 5, 64}) {
     CAPTURE(n);
@@ -179,16 +180,17 @@ TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (wi
   size_t steps_off = 0, values = 0;
   for (uint32_t l = 0; l < d.num_layers; ++l) {
     for (size_t i = 0; i < kDenseSlotsPerLayer; ++i) {
-      const XnnpackDense& op = x.dense[l * kDenseSlotsPerLayer + i];
+      const XnnpackDense& op = x.ops[l * kDenseSlotsPerLayer + i];
       REQUIRE(op.int8);
-      const DenseWeights& w = *dense_slot(s->weights.layers[l], d, static_cast<DenseSlot>(i)).weights;
+      const DenseWeights& w = *dense_slot(s->weights, d, {l, static_cast<DenseSlot>(i)}).weights;
       // Inputs over the calibrated range and 20% beyond it (clipped by quantization).
       const float lo = (-128 - w.input_zero_point) * w.input_scale * 1.2f;
       const float hi = (127 - w.input_zero_point) * w.input_scale * 1.2f;
       std::uniform_real_distribution<float> value(lo, hi);
       std::vector<float> in(rows * op.k), got(rows * op.n);
       for (float& v : in) v = value(rng);
-      xnnpack_run_dense(x, l * kDenseSlotsPerLayer + i, got.data(), in.data(), rows);
+      REQUIRE(xnnpack_run_dense(x, l * kDenseSlotsPerLayer + i, got.data(), in.data(), rows,
+                                &error) == EB_OK);
       const std::vector<float> want = emulate_static_dense(w, op.n, op.k, in, rows);
       for (size_t j = 0; j < got.size(); ++j) {
         const double diff = std::fabs(double(got[j]) - want[j]);
@@ -201,6 +203,43 @@ TEST_CASE("XNNPACK: static int8 operators compute the static int8 arithmetic (wi
   MESSAGE(values << " outputs of " << d.num_layers * kDenseSlotsPerLayer << " operators: "
                  << steps_off << " one step off the double-precision emulation");
   CHECK(steps_off * 100 <= values);  // rare: only near rounding ties
+}
+
+// A failed XNNPACK setup or run must stop the run with an error naming the layer, never return
+// EB_OK over stale outputs. The failures are forced by swapping one layer's operator for an
+// operator of another type (XNNPACK's setup refuses it) or for one never set up (its run does).
+TEST_CASE("XNNPACK: a failed operator setup or run is an error naming the layer") {
+  Model model;
+  const convert::AlignedBytes bytes = packed_fixture("classifier");
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  eb_error error;
+  Run run;
+  REQUIRE_MESSAGE(run.init(model, with(EB_PROVIDER_XNNPACK), &error) == EB_OK, error.message);
+  const std::vector<int32_t> ids = ids_of_length(6, model.info().vocab_size, 2);
+  const std::vector<float> good = run.hidden(ids);
+  XnnpackSession& x = *run.session.get()->xnnpack;
+  const size_t slot = 1 * kDenseSlotsPerLayer + static_cast<size_t>(DenseSlot::Intermediate);
+  XnnpackDense& op = x.ops[slot];
+  xnn_operator_t clamp = nullptr;
+  REQUIRE(xnn_create_clamp_nc_f32(op.k, op.k, op.k, -1.0f, 1.0f, 0, &clamp) == xnn_status_success);
+  void* const real = op.op;
+  op.op = clamp;
+  // Setup: a new length makes the run set the operator up, and a clamp is no fully connected one.
+  const std::vector<int32_t> longer = ids_of_length(9, model.info().vocab_size, 3);
+  CHECK(run.session.run(longer.data(), longer.size(), nullptr, nullptr, &error) ==
+        EB_ERROR_UNSUPPORTED);
+  std::string message = error.message;
+  CHECK(message.find("XNNPACK setup of encoder.layer.1.intermediate.dense.weight") !=
+        std::string::npos);
+  CHECK(run.session.output(EB_OUTPUT_LAST_HIDDEN).size == 0);  // no outputs after a failure
+  // Run: at the length it is set up for, setup is skipped and the unset clamp refuses to run.
+  CHECK(run.session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_ERROR_UNSUPPORTED);
+  message = error.message;
+  CHECK(message.find("XNNPACK run of encoder.layer.1.intermediate.dense.weight failed") !=
+        std::string::npos);
+  op.op = real;
+  CHECK(run.hidden(ids) == good);  // the real operator still runs, with the same bits
+  xnn_delete_operator(clamp);
 }
 
 #endif  // EB_TEST_XNNPACK

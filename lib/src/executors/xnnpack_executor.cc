@@ -1,4 +1,4 @@
-#include "xnnpack_provider.h"
+#include "executors/xnnpack_executor.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -6,8 +6,8 @@
 #include <cstring>
 #include <new>
 
-#include "../error.h"
-#include "../kernels/packing.h"
+#include "error.h"
+#include "kernels/packing.h"
 
 #if EB_HAVE_XNNPACK
 #include <xnnpack.h>
@@ -59,7 +59,7 @@ size_t unpack_scratch_bytes(const ModelDims& d) {
 // int8 unpack scratch at the very end. One function lays it out for both the size computation
 // and the session init, so the two cannot drift apart.
 struct RegionLayout {
-  size_t dense = 0;         // XnnpackDense[op_count]
+  size_t ops = 0;           // XnnpackDense[op_count]
   size_t attention_scratch = 0;  // fp32 models: one head's scratch per head (heads may be tasks)
   size_t q_in = 0, q_out = 0;  // int8 models: (max_seq, widest) + XNN_EXTRA_BYTES each
   size_t bump = 0;          // XNNPACK's operators and packed weights from here on
@@ -76,7 +76,7 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
     return at;
   };
   take(sizeof(XnnpackSession));
-  r.dense = take(op_count(m) * sizeof(XnnpackDense));
+  r.ops = take(op_count(m) * sizeof(XnnpackDense));
   if (m.int8) {
     const size_t io_bytes = size_t{max_seq} * widest(d) + kExtraBytes;
     r.q_in = take(io_bytes);
@@ -110,18 +110,21 @@ size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
 bool xnnpack_built() { return false; }
 
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t*, size_t, const ModelView&,
-                               const ModelWeights&, const KernelSet&, const KernelBuffers&,
-                               uint32_t, void*, float*, float*, eb_error* error) {
+                               const ModelWeights&, NativeExecutor*, const GraphBuffers&, uint32_t,
+                               void*, eb_error* error) {
   *x = nullptr;
   return fail(error, EB_ERROR_UNSUPPORTED, "this library was built without XNNPACK "
               "(cmake -DEDGEBERT_WITH_XNNPACK=ON)");
 }
-void xnnpack_encoder_forward(XnnpackSession&, const ModelWeights&, const ModelDims&,
-                             const int32_t*, const int32_t*, const int32_t*, size_t,
-                             const OpObserver&) {}
-void xnnpack_run_dense(XnnpackSession&, size_t, float*, const float*, size_t) {}
-void xnnpack_pooler(XnnpackSession&) {}
-void xnnpack_classifier(XnnpackSession&) {}
+eb_status XnnpackSession::dense(const DenseCall&, eb_error* error) {
+  return fail(error, EB_ERROR_UNSUPPORTED, "built without XNNPACK");
+}
+void XnnpackSession::attention(const AttentionCall&) {}
+void XnnpackSession::layer_norm(float*, const LayerNormWeights&, size_t) {}
+eb_status xnnpack_run_dense(XnnpackSession&, size_t, float*, const float*, size_t,
+                            eb_error* error) {
+  return fail(error, EB_ERROR_UNSUPPORTED, "built without XNNPACK");
+}
 
 #else  // EB_HAVE_XNNPACK
 
@@ -227,30 +230,37 @@ xnn_status setup(const XnnpackSession& x, XnnpackDense& op, size_t rows, const f
   return status;
 }
 
-// Runs `op` on `rows` rows of `in` into `out`, then the epilogue.
-void run(const XnnpackSession& x, XnnpackDense& op, float* out, const float* in, size_t rows,
-         Epilogue epilogue, const float* residual) {
-  setup(x, op, rows, in, out);
+// Runs `op` (named `what` in errors) on `rows` rows of `in` into `out`, then the epilogue.
+eb_status run(const XnnpackSession& x, XnnpackDense& op, float* out, const float* in, size_t rows,
+              Epilogue epilogue, const float* residual, const char* what, eb_error* error) {
+  xnn_status status = setup(x, op, rows, in, out);
+  if (status != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of %s for %zu rows failed: %s", what,
+                rows, xnn_status_name(status));
+  }
   if (op.int8) quantize_input(op, in, rows, x.q_in);
-  xnn_run_operator(static_cast<xnn_operator_t>(op.op), static_cast<pthreadpool_t>(x.threadpool));
+  status =
+      xnn_run_operator(static_cast<xnn_operator_t>(op.op), static_cast<pthreadpool_t>(x.threadpool));
+  if (status != xnn_status_success) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK run of %s failed: %s", what,
+                xnn_status_name(status));
+  }
   const size_t count = rows * op.n;
   if (op.int8) {
     const float scale = op.output_scale;
     const int32_t zero = op.output_zero_point;
     for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(x.q_out[i] - zero) * scale;
   }
-  if (epilogue == Epilogue::BiasGelu) {
-    for (size_t i = 0; i < count; ++i) out[i] = gelu_poly(out[i]);
-  } else if (epilogue == Epilogue::BiasResidual) {
-    for (size_t i = 0; i < count; ++i) out[i] += residual[i];
-  }
+  finish_epilogue(out, count, epilogue, residual, gelu_poly);
+  return EB_OK;
 }
 
-void provider_dense(void* context, uint32_t layer, DenseSlot slot, float* out, const float* in,
-                    size_t s, Epilogue epilogue, const float* residual) {
-  auto& x = *static_cast<XnnpackSession*>(context);
-  run(x, x.dense[layer * kDenseSlotsPerLayer + static_cast<size_t>(slot)], out, in, s, epilogue,
-      residual);
+// The dense layer operator `index` of `x.ops` computes.
+DenseId dense_id_of(const XnnpackSession& x, size_t index) {
+  if (index == x.pooler && index < x.classifier) return {0, DenseSlot::Pooler};
+  if (index == x.classifier) return {0, DenseSlot::Classifier};
+  return {static_cast<uint32_t>(index / kDenseSlotsPerLayer),
+          static_cast<DenseSlot>(index % kDenseSlotsPerLayer)};
 }
 
 // Creates the operator for `w` (n, k); `unpack` (n * k bytes) is scratch for int8 weights.
@@ -299,9 +309,8 @@ eb_status create(const DenseWeights& w, size_t n, size_t k, int8_t* unpack, Xnnp
 
 eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
-                               const KernelSet& kernels, const KernelBuffers& buffers,
-                               uint32_t max_seq, void* threadpool, float* pooled, float* logits,
-                               eb_error* error) {
+                               NativeExecutor* native, const GraphBuffers& buffers,
+                               uint32_t max_seq, void* threadpool, eb_error* error) {
   *out = nullptr;
   const ModelDims& d = model.dims;
   if (!model.all_dense_static) {
@@ -320,21 +329,18 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   }
   auto* x = new (region) XnnpackSession{};
   x->count = op_count(model);
-  x->dense = reinterpret_cast<XnnpackDense*>(region + layout.dense);
+  x->ops = reinterpret_cast<XnnpackDense*>(region + layout.ops);
   x->threadpool = threadpool;
-  x->kernels = &kernels;
-  x->buffers = &buffers;
+  x->native = native;
   x->region_bytes = region_bytes;
-  x->pooled = pooled;
-  x->logits = logits;
   x->pooler = d.num_layers * kDenseSlotsPerLayer;
   x->classifier = x->pooler + (model.has_pooler ? 1 : 0);
-  const size_t H = d.hidden;
   if (model.int8) {
     x->q_in = reinterpret_cast<int8_t*>(region + layout.q_in);
     x->q_out = reinterpret_cast<int8_t*>(region + layout.q_out);
   } else {
     x->attention_scratch = reinterpret_cast<float*>(region + layout.attention_scratch);
+    if (native->attention_scratch == nullptr) native->attention_scratch = x->attention_scratch;
   }
   const size_t unpack_bytes = layout.unpack_bytes;
   int8_t* unpack = reinterpret_cast<int8_t*>(region + region_bytes - unpack_bytes);
@@ -343,20 +349,11 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   {
     RegionScope scope(&bump);
     char what[96];
-    for (uint32_t l = 0; l < d.num_layers && status == EB_OK; ++l) {
-      for (size_t i = 0; i < kDenseSlotsPerLayer && status == EB_OK; ++i) {
-        const DenseSlotInfo slot = dense_slot(weights.layers[l], d, static_cast<DenseSlot>(i));
-        std::snprintf(what, sizeof what, "encoder.layer.%u.%s", l, slot.name);
-        status = create(*slot.weights, slot.n, slot.k, unpack,
-                        &x->dense[l * kDenseSlotsPerLayer + i], what, error);
-      }
-    }
-    if (status == EB_OK && model.has_pooler) {
-      status = create(weights.pooler, H, H, unpack, &x->dense[x->pooler], "pooler.dense", error);
-    }
-    if (status == EB_OK && d.num_labels > 0) {
-      status = create(weights.classifier, d.num_labels, H, unpack, &x->dense[x->classifier],
-                      "classifier", error);
+    for (size_t i = 0; i < x->count && status == EB_OK; ++i) {
+      const DenseId id = dense_id_of(*x, i);
+      const DenseSlotInfo slot = dense_slot(weights, d, id);
+      status = create(*slot.weights, slot.n, slot.k, unpack, &x->ops[i],
+                      dense_tensor_name(id, what, sizeof what), error);
     }
   }
   if (status != EB_OK) return status;
@@ -367,34 +364,37 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   x->used_bytes = static_cast<size_t>(bump.next - region) + unpack_bytes;
   // The heads run one row at fixed buffers: set them up once here.
   if (model.has_pooler &&
-      setup(*x, x->dense[x->pooler], 1, buffers.hidden, pooled) != xnn_status_success) {
+      setup(*x, x->ops[x->pooler], 1, buffers.hidden, buffers.pooled) != xnn_status_success) {
     return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of pooler.dense failed");
   }
   if (d.num_labels > 0 &&
-      setup(*x, x->dense[x->classifier], 1, pooled, logits) != xnn_status_success) {
+      setup(*x, x->ops[x->classifier], 1, buffers.pooled, buffers.logits) != xnn_status_success) {
     return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of classifier failed");
   }
   *out = x;
   return EB_OK;
 }
 
-void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const ModelDims& d,
-                             const int32_t* ids, const int32_t* types, const int32_t* mask,
-                             size_t s, const OpObserver& observe) {
-  const DenseProvider provider{provider_dense, &x};
-  kernel_encoder_forward(*x.kernels, *x.buffers, w, d, ids, types, mask, s, observe, &provider);
+eb_status XnnpackSession::dense(const DenseCall& call, eb_error* error) {
+  size_t index = call.id.layer * kDenseSlotsPerLayer + static_cast<size_t>(call.id.slot);
+  if (call.id.slot == DenseSlot::Pooler) index = pooler;
+  if (call.id.slot == DenseSlot::Classifier) index = classifier;
+  char what[96];
+  return run(*this, ops[index], call.out, call.in, call.rows, call.epilogue, call.residual,
+             dense_tensor_name(call.id, what, sizeof what), error);
 }
 
-void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows) {
-  run(x, x.dense[index], out, in, rows, Epilogue::Bias, nullptr);
+void XnnpackSession::attention(const AttentionCall& call) { native->attention(call); }
+
+void XnnpackSession::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
+  native->layer_norm(x, norm, rows);
 }
 
-void xnnpack_pooler(XnnpackSession& x) {
-  run(x, x.dense[x.pooler], x.pooled, x.buffers->hidden, 1, Epilogue::Bias, nullptr);
-}
-
-void xnnpack_classifier(XnnpackSession& x) {
-  run(x, x.dense[x.classifier], x.logits, x.pooled, 1, Epilogue::Bias, nullptr);
+eb_status xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in,
+                            size_t rows, eb_error* error) {
+  char what[96];
+  return run(x, x.ops[index], out, in, rows, Epilogue::Bias, nullptr,
+             dense_tensor_name(dense_id_of(x, index), what, sizeof what), error);
 }
 
 #endif  // EB_HAVE_XNNPACK

@@ -1,9 +1,10 @@
-// The XNNPACK execution provider (EB_PROVIDER_XNNPACK): every dense layer of the model runs as an
-// XNNPACK fully connected operator — f32 for fp32 weights, qs8 for int8 weights quantized per
-// tensor with calibrated static activation scales — while embeddings, attention, LayerNorm, GELU
-// and the residual adds run on our own kernel set (XNNPACK 2022-02 has none of them).
+// The XNNPACK executor (EB_PROVIDER_XNNPACK): every dense layer of the graph runs as an XNNPACK
+// fully connected operator — f32 for fp32 weights, qs8 for int8 weights quantized per tensor
+// with calibrated static activation scales (x = (q - zero_point) * scale; XNNPACK requantizes
+// in fp32) — then GELU (the kernels' polynomial) or the residual add; attention and LayerNorm
+// run on the native executor's kernel set (XNNPACK 2022-02 has neither).
 //
-// Memory (DESIGN.md §3): the provider owns one region of the arena tail,
+// Memory (docs/architecture.md): the executor owns one region of the arena tail,
 //
 //   | XnnpackSession | XnnpackDense[ops] | attention scratch | q_in | q_out | xnn heap ──►   ◄── unpack |
 //
@@ -15,14 +16,15 @@
 // for each encoder operator at its first run with a new row count; they are never deleted: they
 // die with the arena. Other runs call xnn_run_operator only. `unpack` is transient: int8 weights
 // are unpacked from K4N16 to row-major there for XNNPACK to pack them its own way.
-#ifndef EDGEBERT_SRC_PROVIDERS_XNNPACK_PROVIDER_H_
-#define EDGEBERT_SRC_PROVIDERS_XNNPACK_PROVIDER_H_
+#ifndef EDGEBERT_SRC_EXECUTORS_XNNPACK_EXECUTOR_H_
+#define EDGEBERT_SRC_EXECUTORS_XNNPACK_EXECUTOR_H_
 
 #include <cstddef>
 #include <cstdint>
 
-#include "../forward_kernels.h"
-#include "../model.h"
+#include "executors/native_executor.h"
+#include "graph/bert_graph.h"
+#include "model.h"
 
 namespace edgebert {
 
@@ -39,20 +41,23 @@ struct XnnpackDense {
 };
 
 struct XnnpackSession {
-  XnnpackDense* dense;  // (num_layers * kDenseSlotsPerLayer) encoder slots, then pooler, classifier
+  XnnpackDense* ops;    // (num_layers * kDenseSlotsPerLayer) encoder slots, then pooler, classifier
   size_t count;
-  size_t pooler, classifier;  // their indices in `dense` (when the model has them)
-  float* pooled;        // (H) pooler output (session buffer)
-  float* logits;        // (labels) classifier output (session buffer)
+  size_t pooler, classifier;  // their indices in `ops` (when the model has them)
   void* threadpool;     // pthreadpool_t or NULL
-  const KernelSet* kernels;
-  const KernelBuffers* buffers;
+  NativeExecutor* native;  // runs attention and LayerNorm
   float* attention_scratch;  // fp32 models: attention_scratch_floats(max_seq, d) per head (int8
-                             // ones plan it in the head); the session's buffers point at it
+                             // ones plan it in the head); the native executor points at it
   int8_t* q_in;         // (max_seq, widest input) + XNN_EXTRA_BYTES: qs8 input
   int8_t* q_out;        // (max_seq, widest output) + XNN_EXTRA_BYTES: qs8 output
   size_t region_bytes;  // planned
   size_t used_bytes;    // taken by init, unpack scratch included (tests compare with the plan)
+
+  // The executor's ops (graph/executor.h): a failed XNNPACK setup or run is an error naming
+  // the layer, and the run stops there.
+  eb_status dense(const DenseCall& call, eb_error* error);
+  void attention(const AttentionCall& call);
+  void layer_norm(float* x, const LayerNormWeights& norm, size_t rows);
 };
 
 // Whether this library was built with XNNPACK.
@@ -62,27 +67,20 @@ bool xnnpack_built();
 // XNNPACK's own allocations, checked by the tests against used_bytes).
 size_t xnnpack_region_bytes(const ModelView& model, uint32_t max_seq);
 
-// Creates the session's operators inside `region` (xnnpack_region_bytes() bytes, 64-aligned).
-// `x` lives in the region's first bytes; `weights` must stay valid (arena tail).
+// Creates the session's operators inside `region` (xnnpack_region_bytes() bytes, 64-aligned)
+// and sets the heads' operators up on `buffers` (hidden row 0 -> pooled -> logits). `x` lives in
+// the region's first bytes; `weights` and `native` must stay valid (arena tail); native's
+// attention scratch is pointed at the region's when the plan has none (fp32 models).
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
-                               const KernelSet& kernels, const KernelBuffers& buffers,
-                               uint32_t max_seq, void* threadpool, float* pooled, float* logits,
-                               eb_error* error);
+                               NativeExecutor* native, const GraphBuffers& buffers,
+                               uint32_t max_seq, void* threadpool, eb_error* error);
 
-// b.hidden (S, H) <- the encoder's last hidden states, dense layers through XNNPACK.
-void xnnpack_encoder_forward(XnnpackSession& x, const ModelWeights& w, const ModelDims& d,
-                             const int32_t* ids, const int32_t* types, const int32_t* mask,
-                             size_t s, const OpObserver& observe);
-
-// Runs dense operator `index` of `x.dense` on `rows` rows of `in` into `out` (Bias epilogue),
-// setting it up for them first if need be. For tests.
-void xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in, size_t rows);
-
-// The heads, one row each: pooled (H) = dense(hidden row 0) (before tanh), logits = dense(pooled).
-void xnnpack_pooler(XnnpackSession& x);
-void xnnpack_classifier(XnnpackSession& x);
+// Runs operator `index` of `x.ops` on `rows` rows of `in` into `out` (Bias epilogue), setting it
+// up for them first if need be. For tests.
+eb_status xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in,
+                            size_t rows, eb_error* error);
 
 }  // namespace edgebert
 
-#endif  // EDGEBERT_SRC_PROVIDERS_XNNPACK_PROVIDER_H_
+#endif  // EDGEBERT_SRC_EXECUTORS_XNNPACK_EXECUTOR_H_

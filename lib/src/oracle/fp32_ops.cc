@@ -1,25 +1,9 @@
-#include "bert_fp32.h"
+#include "oracle/fp32_ops.h"
 
 #include <cmath>
 
 namespace edgebert {
-namespace reference {
-
-void embeddings_forward(float* out, const int32_t* ids, const int32_t* types, size_t S,
-                        const ModelWeights& weights, const ModelDims& dims) {
-  const size_t H = dims.hidden;
-  for (size_t s = 0; s < S; ++s) {
-    // The reference path runs fp32 models only (ModelView::int8 sends the rest to the kernels).
-    const float* word = weights.word_embeddings.values + static_cast<size_t>(ids[s]) * H;
-    const float* position = weights.position_embeddings.values + s * H;
-    const float* type = weights.token_type_embeddings +
-                        static_cast<size_t>(types != nullptr ? types[s] : 0) * H;
-    float* row = out + s * H;
-    // Same association order as Hugging Face: (word + token_type) + position.
-    for (size_t h = 0; h < H; ++h) row[h] = (word[h] + type[h]) + position[h];
-  }
-  layer_norm_forward(out, weights.embedding_norm, S, H, dims.layer_norm_eps);
-}
+namespace oracle {
 
 void layer_norm_forward(float* x, const LayerNormWeights& norm, size_t S, size_t H, float eps) {
   for (size_t s = 0; s < S; ++s) {
@@ -87,13 +71,15 @@ void attention_forward(float* context, const float* q, const float* k, const flo
   }
 }
 
+float gelu_erf(float x) {
+  const double t = x;
+  return static_cast<float>(0.5 * t * (1.0 + std::erf(t / std::sqrt(2.0))));
+}
+
 void activation_forward(float* x, size_t n, fb::Activation activation) {
   switch (activation) {
     case fb::Activation::GeluErf:
-      for (size_t i = 0; i < n; ++i) {
-        const double t = x[i];
-        x[i] = static_cast<float>(0.5 * t * (1.0 + std::erf(t / std::sqrt(2.0))));
-      }
+      for (size_t i = 0; i < n; ++i) x[i] = gelu_erf(x[i]);
       break;
     case fb::Activation::GeluTanh: {
       const double c = 0.7978845608028654;  // sqrt(2 / pi)
@@ -111,10 +97,6 @@ void activation_forward(float* x, size_t n, fb::Activation activation) {
 
 void activation_tanh(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
-}
-
-void add_forward(float* x, const float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
 void softmax_forward(float* x, size_t n) {
@@ -149,34 +131,5 @@ void pooling_forward(float* out, const float* hidden, const int32_t* mask, size_
   }
 }
 
-void encoder_layer_forward(const Buffers& b, const LayerWeights& layer, const int32_t* mask,
-                           size_t S, const ModelDims& dims) {
-  const size_t H = dims.hidden, A = dims.attention, I = dims.intermediate;
-  dense_forward(b.query, b.hidden, layer.query, S, A, H);  // (S, A)
-  dense_forward(b.key, b.hidden, layer.key, S, A, H);      // (S, A)
-  dense_forward(b.value, b.hidden, layer.value, S, A, H);  // (S, A)
-  attention_forward(b.context, b.query, b.key, b.value, mask, b.scores, S, dims.num_heads,
-                    dims.head_dim);                                          // (S, A)
-  dense_forward(b.attention, b.context, layer.attention_output, S, H, A);   // (S, H)
-  add_forward(b.attention, b.hidden, S * H);
-  layer_norm_forward(b.attention, layer.attention_norm, S, H, dims.layer_norm_eps);
-  dense_forward(b.ffn, b.attention, layer.intermediate, S, I, H);           // (S, I)
-  activation_forward(b.ffn, S * I, dims.activation);
-  dense_forward(b.hidden, b.ffn, layer.output, S, H, I);                    // (S, H)
-  add_forward(b.hidden, b.attention, S * H);
-  layer_norm_forward(b.hidden, layer.output_norm, S, H, dims.layer_norm_eps);
-}
-
-void encoder_forward(const Buffers& buffers, const ModelWeights& weights, const ModelDims& dims,
-                     const int32_t* ids, const int32_t* types, const int32_t* mask, size_t S,
-                     const OpObserver& observe) {
-  embeddings_forward(buffers.hidden, ids, types, S, weights, dims);
-  observe("embeddings");
-  for (uint32_t l = 0; l < dims.num_layers; ++l) {
-    encoder_layer_forward(buffers, weights.layers[l], mask, S, dims);
-    observe("encoder_layer", static_cast<int32_t>(l));
-  }
-}
-
-}  // namespace reference
+}  // namespace oracle
 }  // namespace edgebert

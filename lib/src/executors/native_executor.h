@@ -1,0 +1,53 @@
+// The native executor: the graph on a KernelSet (kernels/kernels.h) for int8 models. Numerics:
+// per-token symmetric int8 activations (round half to even), int8 x int8 products accumulated
+// exactly in int32, then dequantize + bias + GELU (polynomial erf, |error| < 5e-7) / residual
+// fused into the GEMM's stores, in fp32; LayerNorm and attention in fp32 (vectorized, one fixed
+// summation order). Every kernel set gives the same bits, for any thread count. The fp32 layers
+// of a mixed model run as the oracle computes them (oracle_dense).
+#ifndef EDGEBERT_SRC_EXECUTORS_NATIVE_EXECUTOR_H_
+#define EDGEBERT_SRC_EXECUTORS_NATIVE_EXECUTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "graph/executor.h"
+#include "kernels/kernels.h"
+#include "model.h"
+#include "parallel.h"
+
+namespace edgebert {
+
+// Attention's tasks: one per thread, at most one per head. The memory plan sizes the scores and
+// attention scratch for this many.
+inline size_t attention_tasks(size_t threads, size_t heads) {
+  return threads < heads ? threads : heads;
+}
+
+// Row stride of the quantized input buffer for a model: max(H, A, I) rounded up to 64.
+size_t quantized_input_stride(const ModelDims& dims);
+
+struct NativeExecutor {
+  const KernelSet* kernels;
+  const ModelDims* dims;
+  // Scratch, planned in the arena head (memory_plan.h) for max_seq rows:
+  float* scores;             // (S) per attention task
+  float* attention_scratch;  // attention_scratch_floats(S, d) per attention task
+  int8_t* input;             // (S, lda) quantized input of the current dense layer
+  float* input_scales;       // (S)
+  int32_t* input_sums;       // (S)
+  size_t lda;                // quantized_input_stride(dims)
+  // Threads for GEMM column blocks, row quantization and attention heads (no pool: serial).
+  // Attention runs attention_tasks(threads, heads) tasks, each with its own (S) row of `scores`
+  // and its own part of `attention_scratch`, that claim heads one at a time.
+  Parallel parallel;
+  size_t threads;            // the session's planned threads
+  bool input_quantized;      // `input` holds the last dense call's input, quantized
+
+  eb_status dense(const DenseCall& call, eb_error* error);
+  void attention(const AttentionCall& call);
+  void layer_norm(float* x, const LayerNormWeights& norm, size_t rows);
+};
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_EXECUTORS_NATIVE_EXECUTOR_H_

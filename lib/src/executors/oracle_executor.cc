@@ -1,0 +1,26 @@
+#include "executors/oracle_executor.h"
+
+#include "oracle/fp32_ops.h"
+
+namespace edgebert {
+
+void oracle_dense(const DenseCall& c) {
+  oracle::dense_forward(c.out, c.in, *c.weights, c.rows, c.n, c.k);
+  finish_epilogue(c.out, c.rows * c.n, c.epilogue, c.residual, oracle::gelu_erf);
+}
+
+eb_status OracleExecutor::dense(const DenseCall& call, eb_error*) {
+  oracle_dense(call);
+  return EB_OK;
+}
+
+void OracleExecutor::attention(const AttentionCall& c) {
+  oracle::attention_forward(c.context, c.q, c.k, c.v, c.mask, scores, c.s, dims->num_heads,
+                            dims->head_dim);
+}
+
+void OracleExecutor::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
+  oracle::layer_norm_forward(x, norm, rows, dims->hidden, dims->layer_norm_eps);
+}
+
+}  // namespace edgebert

@@ -1,0 +1,60 @@
+// The BERT graph, written once: embeddings, then per encoder layer Q/K/V, attention, attention
+// output + residual + LayerNorm, intermediate (GELU), output + residual + LayerNorm, then the
+// task heads (pooling, pooler + tanh, classifier + softmax), with an observer call after each
+// step. It matches Hugging Face's BertModel / BertForSequenceClassification (post-LayerNorm
+// encoder, additive padding mask). Every executor (graph/executor.h) runs this one function.
+//
+// Shapes: S = tokens, H = hidden, A = heads * head_dim, I = intermediate; row-major.
+#ifndef EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
+#define EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "graph/executor.h"
+#include "model.h"
+
+namespace edgebert {
+
+// The activations of one forward pass, planned in the arena head for max_seq rows
+// (memory_plan.h); the same for every executor (each plans its own scratch besides).
+struct GraphBuffers {
+  float* hidden;         // (S, H) input and output of every layer
+  float* query;          // (S, A)
+  float* key;            // (S, A)
+  float* value;          // (S, A)
+  float* context;        // (S, A)
+  float* attention;      // (S, H) attention output, then residual + LayerNorm
+  float* ffn;            // (S, I)
+  float* pooled;         // (H) tanh(pooler(hidden[0])), or null without a pooler
+  float* embedding;      // (H) the sentence embedding (the model's pooling)
+  float* logits;         // (num_labels), or null unless a classifier
+  float* probabilities;  // (num_labels), or null unless a classifier
+};
+
+struct GraphInput {
+  const int32_t* ids;    // (S) in [0, vocab_size)
+  const int32_t* types;  // (S) in [0, type_vocab_size), or null (all 0)
+  const int32_t* mask;   // (S) 0 or 1, at least one 1; or null (all attend)
+  size_t s;
+};
+
+// buffers.hidden (S, H) <- the encoder's last hidden states for `in`.
+eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWeights& w,
+                       const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
+                       eb_error* error);
+
+// The heads over buffers.hidden: embedding, and pooled / logits / probabilities where the model
+// has them; *label = the argmax of the logits (-1 without a classifier).
+eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeights& w,
+                     const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
+                     int32_t* label, eb_error* error);
+
+// bert_encoder, then bert_heads.
+eb_status bert_forward(const Executor& x, const ModelView& model, const ModelWeights& w,
+                       const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
+                       int32_t* label, eb_error* error);
+
+}  // namespace edgebert
+
+#endif  // EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
