@@ -7,11 +7,28 @@
 namespace edgebert {
 namespace {
 
-// Element i of row `row` of an embedding table, dequantized for int8 tables.
-inline float embedding_value(const EmbeddingTable& table, size_t row, size_t h, size_t i) {
-  return table.values != nullptr
-             ? table.values[row * h + i]
-             : static_cast<float>(table.quantized[row * h + i]) * table.scales[row];
+// out (H) = row `row` of an embedding table, dequantized for int8 tables.
+void embedding_row(const EmbeddingTable& table, size_t row, size_t h, float* out) {
+  if (table.values != nullptr) {
+    for (size_t i = 0; i < h; ++i) out[i] = table.values[row * h + i];
+  } else {
+    const float scale = table.scales[row];
+    const int8_t* q = table.quantized + row * h;
+    for (size_t i = 0; i < h; ++i) out[i] = static_cast<float>(q[i]) * scale;
+  }
+}
+
+// out (H) = (out + type) + row `row` of `table`: each loop has one table kind, so it vectorizes.
+void add_embedding_row(const EmbeddingTable& table, size_t row, size_t h, const float* type,
+                       float* out) {
+  if (table.values != nullptr) {
+    const float* p = table.values + row * h;
+    for (size_t i = 0; i < h; ++i) out[i] = (out[i] + type[i]) + p[i];
+  } else {
+    const float scale = table.scales[row];
+    const int8_t* q = table.quantized + row * h;
+    for (size_t i = 0; i < h; ++i) out[i] = (out[i] + type[i]) + static_cast<float>(q[i]) * scale;
+  }
 }
 
 // out (S, H) = (word[ids] + token_type[types]) + position[0..S), the order Hugging Face sums
@@ -20,14 +37,11 @@ void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
                        const GraphInput& in) {
   const size_t H = d.hidden;
   for (size_t t = 0; t < in.s; ++t) {
-    const size_t id = static_cast<size_t>(in.ids[t]);
     const float* type =
         w.token_type_embeddings + static_cast<size_t>(in.types != nullptr ? in.types[t] : 0) * H;
     float* row = out + t * H;
-    for (size_t i = 0; i < H; ++i) {
-      row[i] = (embedding_value(w.word_embeddings, id, H, i) + type[i]) +
-               embedding_value(w.position_embeddings, t, H, i);
-    }
+    embedding_row(w.word_embeddings, static_cast<size_t>(in.ids[t]), H, row);
+    add_embedding_row(w.position_embeddings, t, H, type, row);
   }
 }
 
