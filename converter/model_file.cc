@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
-#include "memory_plan.h"  // the runtime's planner (lib/src), shared
+#include "session_plan.h"  // the runtime's planner (lib/src), shared
 #include "model.h"
 
 namespace edgebert::convert {

@@ -2,6 +2,7 @@
 #include "edgebert/edgebert.h"
 #include "error.h"
 #include "model.h"
+#include "session_plan.h"
 
 extern "C" {
 
@@ -22,8 +23,14 @@ eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error
   if (model == nullptr) {
     return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "model storage is NULL");
   }
-  return edgebert::model_view_init(reinterpret_cast<edgebert::ModelView*>(model), data, size,
-                                   error);
+  // The loader checks the file (model.cc); the stored memory plan is checked against what the
+  // graph and the executors declare (session_plan.cc), a layer above both.
+  auto* view = reinterpret_cast<edgebert::ModelView*>(model);
+  eb_status status = edgebert::model_view_init(view, data, size, error);
+  if (status != EB_OK) return status;
+  status = edgebert::check_model_plan(*view, error);
+  if (status != EB_OK) view->magic = 0;  // not ready
+  return status;
 }
 
 void eb_model_get_info(const eb_model* model, eb_model_info* info) {

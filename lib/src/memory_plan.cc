@@ -1,9 +1,6 @@
 #include "memory_plan.h"
 
 #include "error.h"
-#include "executors/native_executor.h"
-#include "model.h"
-#include "tokenizer/tokenizer.h"
 
 namespace edgebert {
 namespace {
@@ -27,45 +24,28 @@ uint64_t MemoryPlan::offset_of(fb::ArenaBuffer buffer) const {
   return UINT64_MAX;
 }
 
-size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threads,
-                        BufferSpec* out) {
-  const ModelDims& d = model.dims;
-  const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate;
-  const uint64_t f = sizeof(float);
-  const bool text = model.tokenizer_word_chars > 0;
-  const uint64_t tasks = attention_tasks(threads, d.num_heads);
-  using B = fb::ArenaBuffer;
-  const BufferSpec all[] = {
-      {B::Encoding, text ? encoding_bytes(max_seq) : 0, 0, kLastStep},
-      {B::TokenizerScratch, text ? tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq) : 0,
-       0, 0},
-      {B::Hidden, S * H * f, 1, kLastStep},
-      {B::Query, S * A * f, 2, 3},
-      {B::Key, S * A * f, 2, 3},
-      {B::Value, S * A * f, 2, 3},
-      // One softmax row per attention task (one task on one thread).
-      {B::Scores, S * f * tasks, 3, 3},
-      {B::Context, S * A * f, 3, 4},
-      {B::Attention, S * H * f, 4, 6},
-      {B::Ffn, S * I * f, 5, 6},
-      {B::Pooled, model.has_pooler ? H * f : 0, 7, kLastStep},
-      {B::Embedding, H * f, 7, kLastStep},
-      {B::Logits, d.num_labels * f, 7, kLastStep},
-      {B::Probabilities, d.num_labels * f, 7, kLastStep},
-      {B::QuantizedInput, model.int8 ? S * quantized_input_stride(d) : 0, 2, 7},
-      {B::InputScales, model.int8 ? S * f : 0, 2, 7},
-      {B::InputSums, model.int8 ? S * sizeof(int32_t) : 0, 2, 7},
-      // One head's worth per attention task (a task runs its heads one after the other).
-      {B::AttentionWorkspace, model.int8 ? attention_scratch_floats(S, d.head_dim) * f * tasks : 0,
-       3, 3},
-  };
-  static_assert(sizeof(all) / sizeof(all[0]) <= kMaxPlanBuffers, "kMaxPlanBuffers");
+void BufferRequests::request(fb::ArenaBuffer buffer, uint64_t bytes, uint32_t first_step,
+                             uint32_t last_step) {
+  if (bytes == 0) return;
+  for (size_t i = 0; i < count; ++i) {
+    if (specs[i].buffer == buffer) {  // shared by two users: the same lifetime, the larger size
+      if (bytes > specs[i].size) specs[i].size = bytes;
+      return;
+    }
+  }
+  if (count < kMaxPlanBuffers) specs[count++] = BufferSpec{buffer, bytes, first_step, last_step};
+}
+
+size_t BufferRequests::finish(BufferSpec* out) const {
   size_t n = 0;
-  for (const BufferSpec& spec : all) {
-    if (spec.size == 0) continue;
-    out[n] = spec;
-    out[n].size = round_up(spec.size);
-    ++n;
+  // ArenaBuffer order: stored plans list their buffers so, and compare one by one.
+  for (uint32_t kind = 0; kind <= static_cast<uint32_t>(fb::ArenaBuffer::MAX); ++kind) {
+    for (size_t i = 0; i < count; ++i) {
+      if (static_cast<uint32_t>(specs[i].buffer) != kind) continue;
+      out[n] = specs[i];
+      out[n].size = round_up(specs[i].size);
+      ++n;
+    }
   }
   return n;
 }
@@ -133,7 +113,8 @@ void plan_greedy(MemoryPlan* plan) {
   plan->lower_bound = plan_lower_bound(plan->buffers, n);
 }
 
-PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+PlanCheck check_stored_plan(const fb::MemoryPlan* stored, uint32_t max_seq,
+                            const BufferSpec* required, size_t count, MemoryPlan* plan,
                             eb_error* error) {
   const auto bad = [error](const char* what) {
     fail(error, EB_ERROR_INVALID_MODEL, "memory plan: %s", what);
@@ -144,10 +125,11 @@ PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored
   if (head > (uint64_t{1} << 40)) return bad("head_bytes too large");
   // A plan made for another length or by a converter with another buffer set does not apply
   // (this runtime plans for itself); only a matching plan is checked and used.
-  if (stored->max_seq() != model.dims.max_seq) return PlanCheck::kNotApplicable;
+  if (stored->max_seq() != max_seq || count > kMaxPlanBuffers) return PlanCheck::kNotApplicable;
   const auto* buffers = stored->buffers();
   MemoryPlan p;
-  p.count = required_buffers(model, stored->max_seq(), stored->threads(), p.buffers);
+  p.count = count;
+  for (size_t i = 0; i < count; ++i) p.buffers[i] = required[i];
   if (buffers == nullptr || buffers->size() != p.count) return PlanCheck::kNotApplicable;
   for (size_t i = 0; i < p.count; ++i) {
     const fb::PlannedBuffer* s = buffers->Get(static_cast<uint32_t>(i));
@@ -175,16 +157,6 @@ PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored
   p.lower_bound = plan_lower_bound(p.buffers, p.count);
   if (plan != nullptr) *plan = p;
   return PlanCheck::kUsable;
-}
-
-void session_plan(const ModelView& model, uint32_t max_seq, uint32_t threads, MemoryPlan* plan) {
-  const fb::MemoryPlan* stored = model.root->memory_plan();
-  if (stored != nullptr && stored->max_seq() == max_seq && stored->threads() == threads &&
-      check_stored_plan(model, stored, plan, nullptr) == PlanCheck::kUsable) {
-    return;  // checked at model init already; cheap to re-read
-  }
-  plan->count = required_buffers(model, max_seq, threads, plan->buffers);
-  plan_greedy(plan);
 }
 
 }  // namespace edgebert

@@ -1,7 +1,8 @@
-// The static memory plan of the arena's head: which activation and scratch buffers a forward
-// pass needs, when each is live, and where each goes. Shared by the converter (which stores a
-// plan in the model) and the runtime (which re-checks a stored plan at load, and plans sessions
-// for other lengths itself, without heap).
+// The static memory planner of the arena's head: given the buffers a forward pass needs and
+// when each is live, where each goes. It knows no op: the graph, the tokenizer and each executor
+// declare their buffers (BufferRequests; session_plan.h gathers them). Shared by the converter
+// (which stores a plan in the model) and the runtime (which re-checks a stored plan at load, and
+// plans sessions for other lengths itself, without heap).
 //
 // Step timeline of one inference (buffers of the encoder layers are reused by every layer, so
 // one layer's steps stand for all of them; only Hidden and Encoding cross layers):
@@ -39,16 +40,38 @@
 
 namespace edgebert {
 
-struct ModelView;
-
 constexpr uint64_t kPlanAlignment = 64;
 constexpr size_t kMaxPlanBuffers = 18;
-constexpr uint32_t kLastStep = 8;
+
+// The steps of the timeline above.
+enum PlanStep : uint32_t {
+  kStepTokenize = 0,
+  kStepEmbeddings = 1,
+  kStepQkv = 2,
+  kStepAttention = 3,
+  kStepAttentionOutput = 4,
+  kStepIntermediate = 5,
+  kStepOutput = 6,
+  kStepHeads = 7,
+  kLastStep = 8,  // after the run: outputs stay readable
+};
 
 struct BufferSpec {
   fb::ArenaBuffer buffer;
   uint64_t size;  // bytes, a multiple of kPlanAlignment
   uint32_t first_step, last_step;
+};
+
+// The buffers a forward pass needs, as their users declare them (TFLite Micro's
+// RequestScratchBufferInArena): request() a buffer of some bytes live over [first, last]; a
+// buffer requested twice (two executors sharing it) gets the larger size; 0 bytes is no buffer.
+struct BufferRequests {
+  size_t count = 0;
+  BufferSpec specs[kMaxPlanBuffers];
+
+  void request(fb::ArenaBuffer buffer, uint64_t bytes, uint32_t first_step, uint32_t last_step);
+  // The specs in ArenaBuffer order with sizes rounded up to kPlanAlignment; returns the count.
+  size_t finish(BufferSpec* out) const;
 };
 
 struct MemoryPlan {
@@ -61,11 +84,6 @@ struct MemoryPlan {
   // Offset of `buffer`, or UINT64_MAX when the plan has no such buffer.
   uint64_t offset_of(fb::ArenaBuffer buffer) const;
 };
-
-// The buffers a forward pass of `model` at up to `max_seq` tokens on `threads` threads needs
-// (zero-sized ones left out), in ArenaBuffer order; returns the count.
-size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t threads,
-                        BufferSpec* out);
 
 // Greedy placement of plan->buffers[0, count) (see above); fills offsets, head_bytes and
 // lower_bound.
@@ -80,15 +98,13 @@ enum class PlanCheck {
   kCorrupt,        // matches but is unsound (overlap, out of bounds, too small): refuse the model
 };
 
-// Checks a stored plan against what `model` needs at the model's max_seq: the same buffers with
-// the same lifetimes, then sizes large enough, aligned, inside head_bytes, no two live buffers
+// Checks a stored plan made for `max_seq` against `required` (count buffers, in ArenaBuffer
+// order, for that max_seq and the stored plan's threads): the same buffers with the same
+// lifetimes, then sizes large enough, aligned, inside head_bytes, no two live buffers
 // overlapping. Fills `plan` (if not null) when usable; writes `error` when corrupt.
-PlanCheck check_stored_plan(const ModelView& model, const fb::MemoryPlan* stored, MemoryPlan* plan,
+PlanCheck check_stored_plan(const fb::MemoryPlan* stored, uint32_t max_seq,
+                            const BufferSpec* required, size_t count, MemoryPlan* plan,
                             eb_error* error);
-
-// The plan a session uses: the model's stored plan when it is for exactly this max_seq and
-// thread count, else a greedy plan computed here.
-void session_plan(const ModelView& model, uint32_t max_seq, uint32_t threads, MemoryPlan* plan);
 
 }  // namespace edgebert
 

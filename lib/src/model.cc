@@ -7,7 +7,6 @@
 
 #include "error.h"
 #include "kernels/packing.h"
-#include "memory_plan.h"
 #include "tokenizer/tokenizer.h"
 
 namespace edgebert {
@@ -435,10 +434,6 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   v.has_pooler = weights.pooler.present();
   v.int8 = weights.int8_tensors > 0;
   v.all_dense_static = weights.dynamic_int8_dense == 0;
-  if (root->memory_plan() != nullptr &&
-      check_stored_plan(v, root->memory_plan(), nullptr, error) == PlanCheck::kCorrupt) {
-    return EB_ERROR_INVALID_MODEL;
-  }
   v.magic = kModelMagic;
   *view = v;
   return ok(error);

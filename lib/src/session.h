@@ -21,7 +21,7 @@
 #include "graph/bert_graph.h"
 #include "graph/executor.h"
 #include "kernels/kernels.h"
-#include "memory_plan.h"
+#include "session_plan.h"
 #include "model.h"
 #include "tokenizer/tokenizer.h"
 

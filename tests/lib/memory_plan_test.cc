@@ -10,6 +10,7 @@
 
 #include "edgebert/edgebert.hpp"
 #include "memory_plan.h"
+#include "session_plan.h"
 #include "model.h"
 #include "quantize.h"
 #include "test_support.h"

@@ -87,6 +87,22 @@ size_t quantized_input_stride(const ModelDims& d) {
   return (widest + 63) / 64 * 64;
 }
 
+void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                            BufferRequests* r) {
+  const ModelDims& d = model.dims;
+  const uint64_t S = max_seq, f = sizeof(float), tasks = attention_tasks(threads, d.num_heads);
+  using B = fb::ArenaBuffer;
+  // One softmax row and one head's workspace per attention task (a task runs its heads one
+  // after the other).
+  r->request(B::Scores, S * f * tasks, kStepAttention, kStepAttention);
+  r->request(B::AttentionWorkspace, attention_scratch_floats(S, d.head_dim) * f * tasks,
+             kStepAttention, kStepAttention);
+  // Each dense layer's input, quantized per token (the heads' too).
+  r->request(B::QuantizedInput, S * quantized_input_stride(d), kStepQkv, kStepHeads);
+  r->request(B::InputScales, S * f, kStepQkv, kStepHeads);
+  r->request(B::InputSums, S * sizeof(int32_t), kStepQkv, kStepHeads);
+}
+
 eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
   const DenseWeights& w = *c.weights;
   if (w.packed == nullptr) {  // an fp32 layer of a mixed model

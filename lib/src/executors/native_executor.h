@@ -12,6 +12,7 @@
 
 #include "graph/executor.h"
 #include "kernels/kernels.h"
+#include "memory_plan.h"
 #include "model.h"
 #include "parallel.h"
 
@@ -25,6 +26,10 @@ inline size_t attention_tasks(size_t threads, size_t heads) {
 
 // Row stride of the quantized input buffer for a model: max(H, A, I) rounded up to 64.
 size_t quantized_input_stride(const ModelDims& dims);
+
+// Declares the scratch below for up to max_seq tokens on `threads` threads.
+void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                            BufferRequests* requests);
 
 struct NativeExecutor {
   const KernelSet* kernels;

@@ -9,6 +9,11 @@ void oracle_dense(const DenseCall& c) {
   finish_epilogue(c.out, c.rows * c.n, c.epilogue, c.residual, oracle::gelu_erf);
 }
 
+void request_oracle_scratch(const ModelView&, uint32_t max_seq, BufferRequests* r) {
+  r->request(fb::ArenaBuffer::Scores, uint64_t{max_seq} * sizeof(float), kStepAttention,
+             kStepAttention);
+}
+
 eb_status OracleExecutor::dense(const DenseCall& call, eb_error*) {
   oracle_dense(call);
   return EB_OK;

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "graph/executor.h"
+#include "memory_plan.h"
 #include "model.h"
 
 namespace edgebert {
@@ -14,6 +15,9 @@ namespace edgebert {
 // out = epilogue(in W^T + b) for fp32 weights, as the oracle computes it (the native executor
 // runs the fp32 layers of mixed models through it too).
 void oracle_dense(const DenseCall& call);
+
+// Declares the scratch below for up to max_seq tokens.
+void request_oracle_scratch(const ModelView& model, uint32_t max_seq, BufferRequests* requests);
 
 struct OracleExecutor {
   const ModelDims* dims;

@@ -67,6 +67,11 @@ bool xnnpack_built();
 // XNNPACK's own allocations, checked by the tests against used_bytes).
 size_t xnnpack_region_bytes(const ModelView& model, uint32_t max_seq);
 
+// Declares the head scratch the executor uses for up to max_seq tokens on `threads` threads:
+// the scores rows of its attention (the native kernels'); everything else is in its region.
+void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
+                             BufferRequests* requests);
+
 // Creates the session's operators inside `region` (xnnpack_region_bytes() bytes, 64-aligned)
 // and sets the heads' operators up on `buffers` (hidden row 0 -> pooled -> logits). `x` lives in
 // the region's first bytes; `weights` and `native` must stay valid (arena tail); native's

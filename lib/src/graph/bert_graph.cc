@@ -63,6 +63,23 @@ struct Dense {
 
 }  // namespace
 
+void request_graph_buffers(const ModelView& model, uint32_t max_seq, BufferRequests* r) {
+  const ModelDims& d = model.dims;
+  const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate, f = sizeof(float);
+  using B = fb::ArenaBuffer;
+  r->request(B::Hidden, S * H * f, kStepEmbeddings, kLastStep);
+  r->request(B::Query, S * A * f, kStepQkv, kStepAttention);
+  r->request(B::Key, S * A * f, kStepQkv, kStepAttention);
+  r->request(B::Value, S * A * f, kStepQkv, kStepAttention);
+  r->request(B::Context, S * A * f, kStepAttention, kStepAttentionOutput);
+  r->request(B::Attention, S * H * f, kStepAttentionOutput, kStepOutput);
+  r->request(B::Ffn, S * I * f, kStepIntermediate, kStepOutput);
+  r->request(B::Pooled, model.has_pooler ? H * f : 0, kStepHeads, kLastStep);
+  r->request(B::Embedding, H * f, kStepHeads, kLastStep);
+  r->request(B::Logits, d.num_labels * f, kStepHeads, kLastStep);
+  r->request(B::Probabilities, d.num_labels * f, kStepHeads, kLastStep);
+}
+
 eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWeights& w,
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
                        eb_error* error) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "graph/executor.h"
+#include "memory_plan.h"
 #include "model.h"
 
 namespace edgebert {
@@ -31,6 +32,9 @@ struct GraphBuffers {
   float* logits;         // (num_labels), or null unless a classifier
   float* probabilities;  // (num_labels), or null unless a classifier
 };
+
+// Declares the GraphBuffers a model needs for up to max_seq tokens, with their lifetimes.
+void request_graph_buffers(const ModelView& model, uint32_t max_seq, BufferRequests* requests);
 
 struct GraphInput {
   const int32_t* ids;    // (S) in [0, vocab_size)
