@@ -1,4 +1,4 @@
-// `edgebert-convert quantize`: fp32 model -> int8 model (W8A8 dynamic, DESIGN.md §3; or static
+// `edgebert-convert quantize`: fp32 model -> int8 model (W8A8 dynamic, docs/architecture.md "Numerics"; or static
 // per-tensor W8A8 for XNNPACK with --per-tensor --calib).
 //   * every dense weight (Q, K, V, attention output, intermediate, output, pooler, classifier):
 //     int8, symmetric, one scale per output channel, stored K4N16-packed for the kernels;

@@ -9,6 +9,12 @@ Reads the .ci files (-fcallgraph-info=su): each function's own frame and its cal
 entry point, the deepest path and its total. Calls into libc/libm (vsnprintf, exp, ...) have no
 figure here and are listed; add their usage for your C library (newlib, picolibc, bionic) when
 sizing a firmware stack. The runtime has no recursion; a cycle would be reported.
+
+Calls through the runtime's tables (GCC's "__indirect_call"), by who makes them: the graph calls
+its executor's ops (the executor_of lambdas), Parallel::for_each calls tasks (*Tasks::run), and
+everything else calls kernel set entries (gemm_*, quantize_rows, layer_norm, attention of every
+set). Such a call counts as the deepest function of its kind. The op observer, user code, is not
+counted.
 """
 import glob
 import re
@@ -18,6 +24,15 @@ import sys
 NODE = re.compile(r'node: \{ title: "([^"]+)" label: "([^"]*)"')
 EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
 BYTES = re.compile(r"\\n(\d+) bytes \(([^)]*)\)")
+INDIRECT = "__indirect_call"
+# (caller, the table entries it may reach through a pointer), first match wins.
+INDIRECT_KINDS = [
+    (re.compile(r"^edgebert::(bert_encoder|bert_heads|bert_forward|\(anonymous namespace\)::Dense)"),
+     re.compile(r"executor_of<.*\{lambda")),
+    (re.compile(r"Parallel::for_each"), re.compile(r"Tasks::run\(")),
+    (re.compile(r""), re.compile(r"^edgebert::kernels::[a-z0-9_]+::"
+                                  r"(gemm_s8s8|gemm_u8s7|quantize_rows|layer_norm|attention)\(")),
+]
 
 
 def main(build_dir):
@@ -35,6 +50,17 @@ def main(build_dir):
             m = EDGE.search(line)
             if m:
                 calls.setdefault(m.group(1), set()).add(m.group(2))
+    titles = sorted(names)
+    demangled = subprocess.run(["c++filt", "-p"], input="\n".join(titles), capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+    short = dict(zip(titles, demangled))
+    def reached_through_pointer(caller):
+        name = short.get(caller, caller)
+        for who, what in INDIRECT_KINDS:
+            if who.search(name):
+                return [t for t in sorted(frames) if what.search(short.get(t, t))]
+        return []
+
     memo = {}
 
     def deepest(fn, stack=()):
@@ -46,7 +72,11 @@ def main(build_dir):
         best, path, external = 0, [], set()
         if fn not in frames:
             external.add(fn)
-        for callee in sorted(calls.get(fn, ())):
+        callees = set(calls.get(fn, ()))
+        if INDIRECT in callees:
+            callees.discard(INDIRECT)
+            callees |= set(reached_through_pointer(fn))
+        for callee in sorted(callees):
             depth, sub, ext = deepest(callee, stack + (fn,))
             external |= ext
             if depth > best:
@@ -54,10 +84,6 @@ def main(build_dir):
         memo[fn] = (own + best, [fn] + path, external)
         return memo[fn]
 
-    titles = sorted(names)
-    demangled = subprocess.run(["c++filt", "-p"], input="\n".join(titles), capture_output=True,
-                               text=True, check=True).stdout.splitlines()
-    short = dict(zip(titles, demangled))
     entries = sorted(t for t in frames if t.startswith("eb_"))
     rows = []
     for e in entries:

@@ -6,7 +6,7 @@
 # Installs the cross compilers and qemu-user on the host (apt-get), then `apt-get download`s the
 # target's -dev packages and unpacks them with `dpkg-deb -x` into DIR. It never installs
 # `pkg:arm64` into the host system: XNNPACK and pthreadpool are not Multi-Arch: same and cpuinfo
-# conflicts on files (DESIGN.md §6). glibc and libstdc++ come from the cross toolchain
+# conflicts on files (Debian 12). glibc and libstdc++ come from the cross toolchain
 # (/usr/aarch64-linux-gnu, /usr/arm-linux-gnueabihf). Idempotent: a stamp file records the
 # package list, and nothing is downloaded when it matches.
 set -euo pipefail
