@@ -5,12 +5,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "executors/native_executor.h"
-#include "graph/bert_graph.h"  // the runtime's graph (lib/src), run on the executor below
+#include "edgebert_internal/calibration.h"  // the runtime's graph, run on the executor below
 #include "host_session.h"
-#include "oracle/fp32_ops.h"
 #include "progress.h"
-#include "session.h"
 #include "trainer/gemm.h"
 
 namespace edgebert::convert {
@@ -110,16 +107,17 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   AlignedBytes copy(bytes.size());
   std::memcpy(copy.data(), bytes.data(), bytes.size());
   HostSession host(std::move(copy), "calibration model", 0, "", EB_PROVIDER_NATIVE);
-  eb_session* s = host.session().get();
-  if (s->model->int8) {
+  eb_session* session = host.session().get();
+  SessionGraph g = session_graph(session);
+  if (g.model->int8) {
     throw std::runtime_error("calibration needs the fp32 model (quantize an fp32 .ebm)");
   }
-  if (!s->has_tokenizer) throw std::runtime_error("calibration needs a model with a tokenizer");
-  const ModelDims& d = s->model->dims;
+  if (!g.has_tokenizer) throw std::runtime_error("calibration needs a model with a tokenizer");
+  const ModelDims& d = g.model->dims;
   // fp32 sessions plan no attention scratch for the kernels (the oracle's attention needs none).
-  std::vector<float> attention_scratch(attention_scratch_floats(s->max_seq, d.head_dim) *
-                                       attention_tasks(s->native.threads, d.num_heads));
-  Recorder recorder{s->native, d.num_layers,
+  std::vector<float> attention_scratch(attention_scratch_floats(g.max_seq, d.head_dim) *
+                                       attention_tasks(g.native.threads, d.num_heads));
+  Recorder recorder{g.native, d.num_layers,
                     std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + 2)};
   recorder.native.attention_scratch = attention_scratch.data();
   const Executor executor = executor_of(&recorder);
@@ -139,18 +137,18 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
     for (size_t i = 0; i < count; ++i) {
       const Example& e = data[i * data.size() / count];  // evenly spaced over the file
       eb_error error;
-      if (eb_session_tokenize(s, e.text.data(), e.text.size(),
+      if (eb_session_tokenize(session, e.text.data(), e.text.size(),
                               e.has_text_b ? e.text_b.data() : nullptr, e.text_b.size(),
                               &error) != EB_OK) {
         throw std::runtime_error("calibration text at line " + std::to_string(e.line) + ": " +
                                  error.message);
       }
       eb_tokens tokens;
-      eb_session_tokens(s, &tokens);
+      eb_session_tokens(session, &tokens);
       const GraphInput input{tokens.ids, tokens.token_type_ids, tokens.attention_mask,
                              tokens.count};
       int32_t label;
-      if (bert_forward(executor, *s->model, s->weights, s->buffers, input, {}, &label, &error) !=
+      if (bert_forward(executor, *g.model, *g.weights, g.buffers, input, {}, &label, &error) !=
           EB_OK) {
         throw std::runtime_error("calibration run: " + std::string(error.message));
       }
@@ -173,7 +171,7 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   }
   for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier}) {
     const DenseId id{0, head};
-    if (dense_slot(s->weights, d, id).weights->present()) {
+    if (dense_slot(*g.weights, d, id).weights->present()) {
       result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
     }
   }

@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
-#include "session_plan.h"  // the runtime's planner (lib/src), shared
-#include "model.h"
+#include "edgebert_internal/model.h"
+#include "edgebert_internal/plan.h"  // the runtime's planner, shared
 
 namespace edgebert::convert {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/packing.h"  // the runtime's weight layout (lib/src), shared
+#include "edgebert_internal/packing.h"  // the runtime's weight layout, shared
 #include "model_file.h"
 
 namespace edgebert::convert {

@@ -5,7 +5,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "tokenizer/tokenizer.h"  // fnv1a, the runtime's vocab_hash key function
+#include "edgebert_internal/tokenizer.h"  // fnv1a, the runtime's vocab_hash key function
 
 namespace edgebert::convert {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "file_io.h"
 #include "progress.h"
-#include "tokenizer/tokenizer.h"  // the device pipeline (lib/src), shared so words match exactly
+#include "edgebert_internal/tokenizer.h"  // the device pipeline, shared so words match exactly
 
 namespace edgebert::convert {
 namespace {

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kernels/kernels.h"  // erf_poly, exp_poly (lib/src)
+#include "edgebert_internal/float_math.h"  // erf_poly, exp_poly: the kernels' own
 
 namespace edgebert {
 namespace train {

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "error.h"
+#include "session_access.h"
 
 namespace edgebert {
 namespace {
@@ -20,6 +21,10 @@ size_t take(size_t* offset, size_t bytes) {
 }
 
 }  // namespace
+
+SessionGraph session_graph(const eb_session* s) {
+  return SessionGraph{s->model, &s->weights, s->buffers, s->native, s->max_seq, s->has_tokenizer};
+}
 
 ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads,
                      eb_provider provider) {

@@ -1,9 +1,9 @@
-#include "executors/native_executor.h"
+#include "native_executor.h"
 
 #include <atomic>
 
-#include "executors/oracle_executor.h"
-#include "kernels/packing.h"
+#include "oracle_executor.h"
+#include "../kernels/packing.h"
 
 namespace edgebert {
 

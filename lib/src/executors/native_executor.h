@@ -10,11 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "graph/executor.h"
-#include "kernels/kernels.h"
-#include "memory_plan.h"
-#include "model.h"
-#include "parallel.h"
+#include "../graph/executor.h"
+#include "../kernels/kernels.h"
+#include "../memory_plan.h"
+#include "../model.h"
+#include "../parallel.h"
 
 namespace edgebert {
 

@@ -1,6 +1,6 @@
-#include "executors/oracle_executor.h"
+#include "oracle_executor.h"
 
-#include "oracle/fp32_ops.h"
+#include "../oracle/fp32_ops.h"
 
 namespace edgebert {
 

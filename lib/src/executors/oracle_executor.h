@@ -6,9 +6,9 @@
 
 #include <cstddef>
 
-#include "graph/executor.h"
-#include "memory_plan.h"
-#include "model.h"
+#include "../graph/executor.h"
+#include "../memory_plan.h"
+#include "../model.h"
 
 namespace edgebert {
 

@@ -1,4 +1,4 @@
-#include "executors/xnnpack_executor.h"
+#include "xnnpack_executor.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -6,8 +6,8 @@
 #include <cstring>
 #include <new>
 
-#include "error.h"
-#include "kernels/packing.h"
+#include "../error.h"
+#include "../kernels/packing.h"
 
 #if EB_HAVE_XNNPACK
 #include <xnnpack.h>

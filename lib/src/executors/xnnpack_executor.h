@@ -22,9 +22,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "executors/native_executor.h"
-#include "graph/bert_graph.h"
-#include "model.h"
+#include "native_executor.h"
+#include "../graph/bert_graph.h"
+#include "../model.h"
 
 namespace edgebert {
 

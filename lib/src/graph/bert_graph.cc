@@ -1,8 +1,8 @@
-#include "graph/bert_graph.h"
+#include "bert_graph.h"
 
 #include <cstring>
 
-#include "oracle/fp32_ops.h"
+#include "../oracle/fp32_ops.h"
 
 namespace edgebert {
 namespace {

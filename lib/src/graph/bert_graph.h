@@ -11,9 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "graph/executor.h"
-#include "memory_plan.h"
-#include "model.h"
+#include "executor.h"
+#include "../memory_plan.h"
+#include "../model.h"
 
 namespace edgebert {
 

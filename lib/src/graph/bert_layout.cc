@@ -1,4 +1,4 @@
-#include "graph/bert_layout.h"
+#include "bert_layout.h"
 
 #include <cstdio>
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model.h"
+#include "../model.h"
 
 namespace edgebert {
 

@@ -18,9 +18,9 @@
 #include <cstdint>
 
 #include "edgebert/edgebert.h"
-#include "graph/bert_layout.h"
-#include "graph/epilogue.h"
-#include "model.h"
+#include "bert_layout.h"
+#include "epilogue.h"
+#include "../model.h"
 
 namespace edgebert {
 

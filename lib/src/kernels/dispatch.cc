@@ -9,7 +9,7 @@
 #include <sys/auxv.h>  // getauxval: glibc, musl and Android bionic (API 18+)
 #endif
 
-#include "kernels/kernels.h"
+#include "kernels.h"
 
 namespace edgebert {
 

@@ -1,4 +1,4 @@
-#include "oracle/fp32_ops.h"
+#include "fp32_ops.h"
 
 #include <cmath>
 

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model.h"
+#include "../model.h"
 
 namespace edgebert {
 namespace oracle {

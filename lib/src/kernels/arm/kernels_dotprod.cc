@@ -11,14 +11,14 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/kernels.h"
-#include "kernels/packing.h"
+#include "../kernels.h"
+#include "../packing.h"
 
 namespace edgebert {
 namespace kernels {
 namespace dotprod {
 
-#include "kernels/common.inc"
+#include "../common.inc"
 
 namespace {
 

@@ -4,14 +4,14 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/kernels.h"
-#include "kernels/packing.h"
+#include "../kernels.h"
+#include "../packing.h"
 
 namespace edgebert {
 namespace kernels {
 namespace reference {
 
-#include "kernels/common.inc"
+#include "../common.inc"
 
 void gemm_s8s8(const GemmArgs& g) {
   const size_t kp = packed_k(g.k);

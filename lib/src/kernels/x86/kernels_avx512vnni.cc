@@ -7,20 +7,20 @@
 //   acc = sum (w + 128) a = sum w a + 128 sum a,
 // and the exact dot product is acc - 128 * a_sums[m]. The packed layout gives one 64-byte load
 // per 16 output channels and k-quad: 8 rows x 32 channels = 16 accumulators, no horizontal sums.
-#include "kernels/x86/x86_intrinsics.h"
+#include "x86_intrinsics.h"
 
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/kernels.h"
-#include "kernels/packing.h"
+#include "../kernels.h"
+#include "../packing.h"
 
 namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avx512vnni) {
 
-#include "kernels/common.inc"
+#include "../common.inc"
 
 namespace {
 

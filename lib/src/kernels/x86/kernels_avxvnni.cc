@@ -11,20 +11,20 @@
 // 7-bit weights need no path of their own. Per k-quad, one 16-channel block is two 32-byte
 // loads (channels 0-7, 8-15); 6 rows x 2 = 12 accumulators, 2 weight vectors, the broadcast row
 // and the 0x80 constant fill the 16 ymm registers.
-#include "kernels/x86/x86_intrinsics.h"
+#include "x86_intrinsics.h"
 
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/kernels.h"
-#include "kernels/packing.h"
+#include "../kernels.h"
+#include "../packing.h"
 
 namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avxvnni) {
 
-#include "kernels/common.inc"
+#include "../common.inc"
 
 namespace {
 
