@@ -29,8 +29,8 @@ double peak_gops() {
   return peak;
 }
 
-// seven_bit: weights in [-63, 63] through the set's gemm_u8s7.
-void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size_t m, size_t n,
+// One GEMM entry; seven_bit: weights in [-63, 63] (the qd8_f32_qc7w_gemm entries).
+void BM_gemm(benchmark::State& state, const GemmKernel* gemm, bool seven_bit, size_t m, size_t n,
              size_t k, Epilogue epilogue) {
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> byte(-127, 127), weight(seven_bit ? -63 : -127, seven_bit ? 63 : 127);
@@ -45,15 +45,14 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, bool seven_bit, size
   std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
   const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
                       bias.data(), nullptr, c.data(), n, m, n, k, epilogue};
-  const auto gemm = seven_bit ? set->gemm_u8s7 : set->gemm_s8s8;
   for (auto _ : state) {
-    gemm(args);
+    gemm->run(args);
     benchmark::DoNotOptimize(c.data());
   }
   const double ops = 2.0 * m * n * k;
   state.counters["GOPS"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_GOPS"] = peak_gops();
-  state.SetLabel(set->name);
+  state.SetLabel(gemm->name);
 }
 
 // One layer's attention, all heads on one thread: GFLOPS counts the two products (q k^T and
@@ -71,7 +70,7 @@ void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_
   }
   std::vector<int32_t> mask(s, 1);
   for (auto _ : state) {
-    set->attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
+    set->f32_attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
                    scratch.data(), s, heads, d, 0, heads);
     benchmark::DoNotOptimize(context.data());
   }
@@ -104,19 +103,21 @@ void register_all() {
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;
     for (const AttentionShape& shape : attention_shapes) {
-      const std::string name = std::string("attention/") + (*s)->name + "/" + shape.name +
+      const std::string name = std::string("f32_attention__") + (*s)->name + "/" + shape.name +
                                "/s=" + std::to_string(shape.s) + "/heads=" +
                                std::to_string(shape.heads) + "/d=" + std::to_string(shape.d);
       benchmark::RegisterBenchmark(name.c_str(), BM_attention, *s, shape.s, shape.heads, shape.d)
           ->Unit(benchmark::kMicrosecond);
     }
     for (bool seven_bit : {false, true}) {
-      if (seven_bit && (*s)->gemm_u8s7 == nullptr) continue;
+      const GemmKernel* gemm = seven_bit ? &(*s)->qd8_f32_qc7w_gemm : &(*s)->qd8_f32_qc8w_gemm;
+      if (gemm->run == nullptr) continue;
       for (const Shape& shape : shapes) {
-        const std::string name = std::string(seven_bit ? "gemm_u8s7/" : "gemm_s8s8/") +
-                                 (*s)->name + "/" + shape.name + "/m=" + std::to_string(shape.m) +
-                                 "/n=" + std::to_string(shape.n) + "/k=" + std::to_string(shape.k);
-        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, seven_bit, shape.m, shape.n,
+        // Named by the entry: "qd8_f32_qc8w_gemm_8x32c4__avx512vnni/bert_base_qkv/m=128/...".
+        const std::string name = std::string(gemm->name) + "/" + shape.name + "/m=" +
+                                 std::to_string(shape.m) + "/n=" + std::to_string(shape.n) +
+                                 "/k=" + std::to_string(shape.k);
+        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, gemm, seven_bit, shape.m, shape.n,
                                      shape.k, shape.epilogue)
             ->Unit(benchmark::kMicrosecond);
       }

@@ -31,7 +31,7 @@ INDIRECT_KINDS = [
      re.compile(r"executor_of<.*\{lambda")),
     (re.compile(r"Parallel::for_each"), re.compile(r"Tasks::run\(")),
     (re.compile(r""), re.compile(r"^edgebert::kernels::[a-z0-9_]+::"
-                                  r"(gemm_s8s8|gemm_u8s7|quantize_rows|layer_norm|attention)\(")),
+                                  r"(qd8_f32_qc[78]w_gemm_[0-9a-z]+|f32_qd8_quantize_rows|f32_layer_norm|f32_attention)\(")),
 ]
 
 

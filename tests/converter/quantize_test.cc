@@ -217,8 +217,8 @@ TEST_CASE("Quantize: 7-bit weights stay within tolerance and use the same intege
     }
   }
   const convert::AlignedBytes bytes = convert::pack_model(spec);
-  const Outputs ref = run_cases(bytes, "reference");   // gemm_s8s8 on 7-bit weights
-  const Outputs best = run_cases(bytes, nullptr);      // avx2: gemm_u8s7 where available
+  const Outputs ref = run_cases(bytes, "reference");   // qd8_f32_qc8w_gemm on 7-bit weights
+  const Outputs best = run_cases(bytes, nullptr);      // qd8_f32_qc7w_gemm where available
   MESSAGE("7-bit int8 vs fp32: max |logit diff| " << max_diff(ref.logits, want.logits)
           << ", probabilities " << max_diff(ref.probabilities, want.probabilities));
   CHECK(max_diff(ref.logits, want.logits) <= 0.1);  // stated tolerance, 7-bit weights

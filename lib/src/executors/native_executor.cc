@@ -9,19 +9,21 @@ namespace edgebert {
 
 namespace {
 
-// A GEMM split into column ranges of kBlocksPerTask packed blocks (64 channels): every output is
-// computed by the same tile code whichever thread runs its range.
-constexpr size_t kBlocksPerTask = 4;
+// A GEMM split into column ranges of at least kChannelsPerTask channels, whole tiles of the
+// kernel's nr each: every output is computed by the same tile code whichever thread runs it.
+constexpr size_t kChannelsPerTask = 64;
 
 struct GemmTasks {
-  void (*gemm)(const GemmArgs&);
+  const GemmKernel* gemm;
   GemmArgs args;
+  size_t channels;  // per task: kChannelsPerTask rounded up to a multiple of gemm->nr
 
   static void run(void* context, size_t task) {
     const GemmTasks& t = *static_cast<const GemmTasks*>(context);
     GemmArgs g = t.args;
-    const size_t n0 = task * kBlocksPerTask * kPackN;
-    g.b += n0 * (packed_k(g.k) / kPackK) * kPackK;  // block n0 / 16 starts at (n0 / 16) quads * 64 B
+    const size_t n0 = task * t.channels;
+    // n0 is a multiple of nr, so of kPackN: the task starts at packed block n0 / kPackN.
+    g.b += (n0 / kPackN) * (packed_k(g.k) / kPackK) * kPackBlockBytes;
     g.b_scales += n0;
     g.bias += n0;
     if (g.residual != nullptr) g.residual += n0;
@@ -30,8 +32,8 @@ struct GemmTasks {
     } else {
       g.c = static_cast<float*>(g.c) + n0;
     }
-    g.n = g.n - n0 < kBlocksPerTask * kPackN ? g.n - n0 : kBlocksPerTask * kPackN;
-    t.gemm(g);
+    g.n = g.n - n0 < t.channels ? g.n - n0 : t.channels;
+    t.gemm->run(g);
   }
 };
 
@@ -53,7 +55,7 @@ struct AttentionTasks {
     float* scratch = x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
          h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
-      x.kernels->attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
+      x.kernels->f32_attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
                            head_dim, h, h + 1);
     }
   }
@@ -73,7 +75,7 @@ struct QuantizeTasks {
     const NativeExecutor& x = *t.x;
     const size_t m0 = task * kRowsPerTask;
     const size_t rows = t.s - m0 < kRowsPerTask ? t.s - m0 : kRowsPerTask;
-    x.kernels->quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda,
+    x.kernels->f32_qd8_quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda,
                              x.input_scales + m0, x.input_sums + m0);
   }
 };
@@ -118,14 +120,15 @@ eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
   const GemmArgs args{input,      lda, input_sums, input_scales, w.packed, w.scales, w.bias,
                       c.residual, c.out, c.n,    c.rows,       c.n,      c.k,      c.epilogue};
   // 7-bit weights (max_abs verified at load) let some sets multiply twice as fast.
-  const bool seven_bit = w.max_abs <= 63 && kernels->gemm_u8s7 != nullptr;
-  GemmTasks tasks{seven_bit ? kernels->gemm_u8s7 : kernels->gemm_s8s8, args};
+  const bool seven_bit = w.max_abs <= 63 && kernels->qd8_f32_qc7w_gemm.run != nullptr;
+  const GemmKernel& gemm = seven_bit ? kernels->qd8_f32_qc7w_gemm : kernels->qd8_f32_qc8w_gemm;
   if (parallel.pool == nullptr) {
-    tasks.gemm(args);
+    gemm.run(args);
     return EB_OK;
   }
-  parallel.for_each((packed_n(c.n) / kPackN + kBlocksPerTask - 1) / kBlocksPerTask,
-                    &GemmTasks::run, &tasks);
+  const size_t channels = (kChannelsPerTask + gemm.nr - 1) / gemm.nr * gemm.nr;
+  GemmTasks tasks{&gemm, args, channels};
+  parallel.for_each((c.n + channels - 1) / channels, &GemmTasks::run, &tasks);
   return EB_OK;
 }
 
@@ -135,7 +138,7 @@ void NativeExecutor::attention(const AttentionCall& call) {
 }
 
 void NativeExecutor::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
-  kernels->layer_norm(x, norm.gamma, norm.beta, rows, dims->hidden, dims->layer_norm_eps);
+  kernels->f32_layer_norm(x, norm.gamma, norm.beta, rows, dims->hidden, dims->layer_norm_eps);
 }
 
 }  // namespace edgebert

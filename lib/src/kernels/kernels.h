@@ -2,9 +2,12 @@
 // the CPU's features (or forced by name for tests and benchmarks). Every set computes the same
 // integers as kernels/reference (the oracle); float epilogues may differ in the last bits.
 //
-// Names say the contract: the GEMM multiplies per-token int8 activations A (M, Kp) by K4N16
-// packed int8 weights (see packing.h) with int32 accumulation and applies the epilogue while
-// storing, so dequantize + bias + GELU / residual never take an extra pass over memory.
+// Names say the contract, in XNNPACK's notation: `qd8_f32_qc8w_gemm_8x32c4__avx512vnni` takes
+// qd8 activations (int8, dynamically quantized per row: a scale and a sum per row), qc8w weights
+// (int8, one scale per output channel, K4N16-packed: packing.h), writes f32 (dequantize + bias +
+// GELU / residual fused into the stores, so no extra pass over memory), in tiles of 8 rows x 32
+// channels with 4 k per step, on AVX-512 VNNI; qc7w: weights in [-63, 63]. The f32_ entries are
+// float ops (f32_qd8_quantize_rows makes qd8 activations from f32 rows).
 #ifndef EDGEBERT_SRC_KERNELS_KERNELS_H_
 #define EDGEBERT_SRC_KERNELS_KERNELS_H_
 
@@ -39,28 +42,37 @@ constexpr size_t attention_scratch_floats(size_t s, size_t head_dim) {
   return 2 * s * head_dim + 3 * s + 4 * head_dim;
 }
 
+// A GEMM entry and its blocking: `run` computes the whole (M, N) output, in tiles of `mr` rows x
+// `nr` output channels, `kr` k per multiply step; callers that split the output (threads) split
+// it in whole multiples of nr.
+struct GemmKernel {
+  void (*run)(const GemmArgs& args);
+  uint8_t mr, nr, kr;
+  const char* name;  // "qd8_f32_qc8w_gemm_8x32c4__avx512vnni"
+};
+
 struct KernelSet {
   const char* name;  // "reference", "avx2", "avx512vnni", ...
-  // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K).
-  void (*gemm_s8s8)(const GemmArgs& args);
-  // The same product for weights in [-63, 63], where a set has a faster way for them (nullptr
-  // otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot
-  // saturate (2 * 127 * 127 < 32767), and subtracts 64 * a_sums.
-  void (*gemm_u8s7)(const GemmArgs& args);
+  // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K), any int8 weights.
+  GemmKernel qd8_f32_qc8w_gemm;
+  // The same product for weights in [-63, 63], where a set has a faster way for them (run null
+  // otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot saturate
+  // (2 * 127 * 127 < 32767), and subtracts 64 * a_sums.
+  GemmKernel qd8_f32_qc7w_gemm;
   // Per-row symmetric quantization: q[m][k] = round(x[m][k] / s[m]), s[m] = max|x[m]| / 127 (1
   // for an all-zero row), q zero from K to ldq; sums[m] = sum of q[m].
-  void (*quantize_rows)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q, size_t ldq,
-                        float* scales, int32_t* sums);
+  void (*f32_qd8_quantize_rows)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q,
+                                size_t ldq, float* scales, int32_t* sums);
   // x (M, H) <- LayerNorm(x) * gamma + beta.
-  void (*layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
-                     float eps);
+  void (*f32_layer_norm)(float* x, const float* gamma, const float* beta, size_t m, size_t h,
+                         float eps);
   // context (S, A): softmax(q k^T / sqrt(d) + mask) v for heads [h0, h1) (the columns of those
   // heads only); mask may be null; scores (S) and scratch (attention_scratch_floats(S, d), reused
   // by each head in turn) are scratch. Calls on disjoint head ranges with their own scores and
   // scratch may run on different threads.
-  void (*attention)(float* context, const float* q, const float* k, const float* v,
-                    const int32_t* mask, float* scores, float* scratch, size_t s, size_t heads,
-                    size_t head_dim, size_t h0, size_t h1);
+  void (*f32_attention)(float* context, const float* q, const float* k, const float* v,
+                        const int32_t* mask, float* scores, float* scratch, size_t s,
+                        size_t heads, size_t head_dim, size_t h0, size_t h1);
 };
 
 // The best set this CPU runs (the first supported one in dispatch.cc's order), or the one

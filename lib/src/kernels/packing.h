@@ -17,8 +17,12 @@
 
 namespace edgebert {
 
-constexpr size_t kPackN = 16;  // output channels per block
-constexpr size_t kPackK = 4;   // k per quad
+constexpr size_t kPackN = 16;                         // output channels per block
+constexpr size_t kPackK = 4;                          // k per quad
+constexpr size_t kPackBlockBytes = kPackN * kPackK;   // one (block, quad): 16 channels x 4 k
+constexpr size_t kPackQuarterBytes = kPackBlockBytes / 4;  // 4 channels x 4 k
+static_assert(kPackBlockBytes == 64, "a (block, quad) is one 64-byte load: a zmm VNNI operand");
+static_assert(kPackQuarterBytes == 16, "a quarter is one 16-byte NEON / xmm register");
 
 inline size_t packed_n(size_t n) { return (n + kPackN - 1) / kPackN * kPackN; }
 inline size_t packed_k(size_t k) { return (k + kPackK - 1) / kPackK * kPackK; }

@@ -149,7 +149,32 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
 #endif
 }
 
-TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, every set") {
+// Each GEMM entry's name states its contract and blocking ("qd8_f32_qc8w_gemm_8x32c4__avx512vnni"),
+// and the blocking it declares is what callers may split by: whole K4N16 blocks.
+TEST_CASE("Kernels: every GEMM entry is named by its contract and declares its blocking") {
+  for (const KernelSet* set : supported_sets()) {
+    const GemmKernel* entries[] = {&set->qd8_f32_qc8w_gemm, &set->qd8_f32_qc7w_gemm};
+    for (const GemmKernel* g : entries) {
+      if (g->run == nullptr) {
+        CHECK(g == &set->qd8_f32_qc7w_gemm);  // only the 7-bit entry is optional
+        continue;
+      }
+      const std::string name = g->name;
+      INFO(std::string(set->name) << ": " << name);
+      const char* contract =
+          g == &set->qd8_f32_qc8w_gemm ? "qd8_f32_qc8w_gemm_" : "qd8_f32_qc7w_gemm_";
+      CHECK(name.rfind(contract, 0) == 0);
+      const std::string blocking = std::to_string(g->mr) + "x" + std::to_string(g->nr) + "c" +
+                                   std::to_string(g->kr) + "__";
+      CHECK(name.find(blocking) != std::string::npos);
+      CHECK(g->mr >= 1);
+      CHECK(g->nr % kPackN == 0);
+      CHECK(g->kr % kPackK == 0);
+    }
+  }
+}
+
+TEST_CASE("Kernels: qd8_f32_qc8w_gemm is bit-exact in int32 against a naive product, every set") {
   std::mt19937 rng(11);
   const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 17, 33};
   const size_t ns[] = {1, 15, 16, 17, 33, 48, 100};
@@ -161,7 +186,7 @@ TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, eve
         for (size_t k : ks) {
           const Problem p = make_problem(m, n, k, rng);
           std::vector<int32_t> c(m * n, -1);
-          set->gemm_s8s8(args_for(p, c.data(), Epilogue::Int32));
+          set->qd8_f32_qc8w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
           ++problems;
           for (size_t r = 0; r < m; ++r) {
             for (size_t j = 0; j < n; ++j) {
@@ -181,11 +206,11 @@ TEST_CASE("Kernels: gemm_s8s8 is bit-exact in int32 against a naive product, eve
   }
 }
 
-TEST_CASE("Kernels: gemm_u8s7 (7-bit weights) is bit-exact where a set has it") {
+TEST_CASE("Kernels: qd8_f32_qc7w_gemm (7-bit weights) is bit-exact where a set has it") {
   std::mt19937 rng(21);
   size_t sets_with_it = 0;
   for (const KernelSet* set : supported_sets()) {
-    if (set->gemm_u8s7 == nullptr) continue;
+    if (set->qd8_f32_qc7w_gemm.run == nullptr) continue;
     ++sets_with_it;
     size_t mismatches = 0;
     for (size_t m : {1u, 2u, 3u, 4u, 5u, 6u, 8u, 9u, 33u}) {
@@ -195,7 +220,7 @@ TEST_CASE("Kernels: gemm_u8s7 (7-bit weights) is bit-exact where a set has it") 
           // vpmaddubsw, 2 * 255 * 63 = 32130 < 32767.
           const Problem p = make_problem(m, n, k, rng, 63);
           std::vector<int32_t> c(m * n, -1);
-          set->gemm_u8s7(args_for(p, c.data(), Epilogue::Int32));
+          set->qd8_f32_qc7w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
           for (size_t r = 0; r < m; ++r) {
             for (size_t j = 0; j < n; ++j) {
               int32_t want = 0;
@@ -209,17 +234,17 @@ TEST_CASE("Kernels: gemm_u8s7 (7-bit weights) is bit-exact where a set has it") 
     INFO("kernel set " << std::string(set->name));
     CHECK(mismatches == 0);
   }
-  MESSAGE(sets_with_it << " supported set(s) here have gemm_u8s7");
+  MESSAGE(sets_with_it << " supported set(s) here have qd8_f32_qc7w_gemm");
 }
 
-TEST_CASE("Kernels: fused epilogues match the reference set's floats") {
+TEST_CASE("Kernels: qd8_f32_qc8w_gemm's fused epilogues match the reference set's floats") {
   std::mt19937 rng(12);
   for (const KernelSet* set : supported_sets()) {
     for (Epilogue e : {Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
       const Problem p = make_problem(19, 70, 200, rng);
       std::vector<float> ours(p.m * p.n), want(p.m * p.n);
-      set->gemm_s8s8(args_for(p, ours.data(), e));
-      reference_set().gemm_s8s8(args_for(p, want.data(), e));
+      set->qd8_f32_qc8w_gemm.run(args_for(p, ours.data(), e));
+      reference_set().qd8_f32_qc8w_gemm.run(args_for(p, want.data(), e));
       double worst = 0;
       for (size_t i = 0; i < ours.size(); ++i) {
         worst = std::max(worst, std::fabs(double(ours[i]) - want[i]) / (1.0 + std::fabs(want[i])));
@@ -230,7 +255,7 @@ TEST_CASE("Kernels: fused epilogues match the reference set's floats") {
   }
 }
 
-TEST_CASE("Kernels: row quantization is identical in every set and within half a step") {
+TEST_CASE("Kernels: f32_qd8_quantize_rows is identical in every set and within half a step") {
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 3.0f);
   for (size_t k : {1u, 7u, 16u, 100u, 768u}) {
@@ -241,8 +266,8 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
     std::vector<int8_t> want(m * ldq, 99);
     std::vector<float> want_scales(m);
     std::vector<int32_t> want_sums(m);
-    reference_set().quantize_rows(x.data(), m, k, k, want.data(), ldq, want_scales.data(),
-                                  want_sums.data());
+    reference_set().f32_qd8_quantize_rows(x.data(), m, k, k, want.data(), ldq, want_scales.data(),
+                                          want_sums.data());
     for (size_t r = 0; r < m; ++r) {
       int32_t sum = 0;
       for (size_t i = 0; i < k; ++i) {
@@ -258,7 +283,7 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
       std::vector<int8_t> q(m * ldq, 99);
       std::vector<float> scales(m);
       std::vector<int32_t> sums(m);
-      set->quantize_rows(x.data(), m, k, k, q.data(), ldq, scales.data(), sums.data());
+      set->f32_qd8_quantize_rows(x.data(), m, k, k, q.data(), ldq, scales.data(), sums.data());
       INFO(std::string(set->name) << " k=" << k);
       CHECK(q == want);
       CHECK(scales == want_scales);
@@ -267,7 +292,7 @@ TEST_CASE("Kernels: row quantization is identical in every set and within half a
   }
 }
 
-TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
+TEST_CASE("Kernels: f32_qd8_quantize_rows maps NaN and infinity to 0 in every set") {
   // Only a model with non-finite values produces them; the result must still be defined and the
   // same everywhere: NaN -> 0 with the finite values scaled as usual; an infinite value makes the
   // scale infinite and every value 0. A row too small for 127 / max to be finite saturates.
@@ -284,7 +309,7 @@ TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
     std::vector<int8_t> q(3 * ldq, 99);
     float scales[3];
     int32_t sums[3];
-    set->quantize_rows(x.data(), 3, k, k, q.data(), ldq, scales, sums);
+    set->f32_qd8_quantize_rows(x.data(), 3, k, k, q.data(), ldq, scales, sums);
     CHECK(scales[0] == 3.0f / 127.0f);
     CHECK(q[0] == 42);
     CHECK(q[1] == 0);
@@ -303,7 +328,7 @@ TEST_CASE("Kernels: row quantization maps NaN and infinity to 0 in every set") {
   }
 }
 
-TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
+TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
   std::mt19937 rng(14);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   // head_dim 20 takes the generic loops, 32 and 64 the register-blocked specializations; 101
@@ -325,13 +350,13 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
     for (const KernelSet* set : supported_sets()) {
       const size_t head_scratch = attention_scratch_floats(s, d);
       std::vector<float> ctx(s * a), y = x, scratch(head_scratch);
-      set->attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
+      set->f32_attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
                      scratch.data(), s, heads, d, 0, heads);
       // One call per head with its own scores row and scratch (as threads run them): the same
       // bits.
       std::vector<float> per_head(s * a), head_scores(s * heads), per_head_scratch(head_scratch * heads);
       for (size_t hd = heads; hd-- > 0;) {
-        set->attention(per_head.data(), q.data(), k.data(), v.data(), mask.data(),
+        set->f32_attention(per_head.data(), q.data(), k.data(), v.data(), mask.data(),
                        head_scores.data() + hd * s, per_head_scratch.data() + hd * head_scratch, s,
                        heads, d, hd, hd + 1);
       }
@@ -339,10 +364,10 @@ TEST_CASE("Kernels: LayerNorm and attention match the fp32 reference path") {
       // Every set sums in the same order whatever its vector width: the same bits as the
       // reference set (end-to-end identity across sets rests on this).
       std::vector<float> ref_ctx(s * a), ref_scratch(head_scratch);
-      reference_set().attention(ref_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
-                                scores.data(), ref_scratch.data(), s, heads, d, 0, heads);
+      reference_set().f32_attention(ref_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
+                                    scores.data(), ref_scratch.data(), s, heads, d, 0, heads);
       CHECK(ctx == ref_ctx);
-      set->layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
+      set->f32_layer_norm(y.data(), gamma.data(), beta.data(), s, h, 1e-12f);
       double worst_ctx = 0, worst_ln = 0;
       for (size_t i = 0; i < ctx.size(); ++i) {
         worst_ctx = std::max(worst_ctx, std::fabs(double(ctx[i]) - want_ctx[i]));

@@ -1,5 +1,5 @@
 // aarch64 dot-product kernel set (Armv8.2 FEAT_DotProd: Cortex-A55/A76 and later, the Pi 5):
-// gemm_s8s8_4x16c4__neondot. Compiled with -march=armv8.2-a+dotprod; chosen at run time when
+// qd8_f32_qc8w_gemm_4x16c4__neondot. Compiled with -march=armv8.2-a+dotprod; chosen at run time when
 // the CPU reports HWCAP_ASIMDDP.
 //
 // A 16-byte quarter of a packed quad block is 4 channels x 4 k, exactly one sdot operand: the
@@ -18,7 +18,11 @@ namespace edgebert {
 namespace kernels {
 namespace dotprod {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
 
 namespace {
 
@@ -29,28 +33,28 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   for (int r = 0; r < MR; ++r) {
     for (int j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
   }
-  const int8_t* b = g.b + nb * quads * 64;
+  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   for (size_t q = 0; q < quads; ++q) {
     int8x16_t w[4];
-    for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + q * 64 + j * 16);
+    for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + q * kPackBlockBytes + j * kPackQuarterBytes);
     for (int r = 0; r < MR; ++r) {
       int32_t quad;
-      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * kPackK, kPackK);
       const int8x16_t a = vreinterpretq_s8_s32(vdupq_n_s32(quad));
       for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_s32(acc[r][j], w[j], a);
     }
   }
-  int32_t out[16];
-  const size_t n0 = nb * 16;
+  int32_t out[kPackN];
+  const size_t n0 = nb * kPackN;
   for (int r = 0; r < MR; ++r) {
     for (int j = 0; j < 4; ++j) vst1q_s32(out + 4 * j, acc[r][j]);
-    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+    store_tile(g, m0 + r, n0, out, g.n - n0 < kPackN ? g.n - n0 : kPackN);
   }
 }
 
 }  // namespace
 
-void gemm_s8s8(const GemmArgs& g) {
+void qd8_f32_qc8w_gemm_4x16c4(const GemmArgs& g) {
   walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
     tile<decltype(rows)::value>(g, m, nb, quads);
   });
@@ -60,8 +64,12 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kDotprodKernels;
-const KernelSet kDotprodKernels = {"dotprod", kernels::dotprod::gemm_s8s8, nullptr,
-                                   kernels::dotprod::quantize_rows, kernels::dotprod::layer_norm,
-                                   kernels::dotprod::attention};
+const KernelSet kDotprodKernels = {
+    "dotprod",
+    {kernels::dotprod::qd8_f32_qc8w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc8w_gemm_4x16c4__neondot"},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::dotprod::f32_qd8_quantize_rows,
+    kernels::dotprod::f32_layer_norm,
+    kernels::dotprod::f32_attention};
 
 }  // namespace edgebert

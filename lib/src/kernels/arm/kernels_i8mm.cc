@@ -1,5 +1,5 @@
 // aarch64 int8 matrix-multiply kernel set (Armv8.6 FEAT_I8MM: Cortex-A510/A710/X2 and later,
-// Neoverse V1/N2, Apple M2 on Linux): gemm_s8s8_4x16c8__neoni8mm. Compiled with
+// Neoverse V1/N2, Apple M2 on Linux): qd8_f32_qc8w_gemm_4x16c8__neoni8mm. Compiled with
 // -march=armv8.2-a+dotprod+i8mm; chosen at run time when the CPU reports HWCAP2_I8MM.
 //
 // smmla (vmmlaq_s32) multiplies a 2x8 block of activations by the transpose of a 2x8 block of
@@ -20,7 +20,11 @@ namespace edgebert {
 namespace kernels {
 namespace i8mm {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
 
 namespace {
 
@@ -38,28 +42,29 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   for (int r = 0; r < 2 * kPairs; ++r) {
     rows[r] = g.a + (m0 + (r < MR ? r : MR - 1)) * g.lda;
   }
-  const int8_t* b = g.b + nb * quads * 64;
+  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   // 8 k per step: quads q and q + 1. An odd last quad pairs with zero weights; its activations
   // read 4 bytes past K, which lie inside lda (a multiple of 64 greater than Kp here) and are 0.
   for (size_t q = 0; q < quads; q += 2) {
     const bool has_next = q + 1 < quads;
     int8x16_t w[8];
     for (int j = 0; j < 4; ++j) {
-      const int32x4_t lo = vreinterpretq_s32_s8(vld1q_s8(b + q * 64 + j * 16));
-      const int32x4_t hi =
-          has_next ? vreinterpretq_s32_s8(vld1q_s8(b + (q + 1) * 64 + j * 16)) : vdupq_n_s32(0);
+      const int8_t* quarter = b + q * kPackBlockBytes + j * kPackQuarterBytes;
+      const int32x4_t lo = vreinterpretq_s32_s8(vld1q_s8(quarter));
+      const int32x4_t hi = has_next ? vreinterpretq_s32_s8(vld1q_s8(quarter + kPackBlockBytes))
+                                    : vdupq_n_s32(0);
       w[2 * j] = vreinterpretq_s8_s32(vzip1q_s32(lo, hi));
       w[2 * j + 1] = vreinterpretq_s8_s32(vzip2q_s32(lo, hi));
     }
     for (int rp = 0; rp < kPairs; ++rp) {
       const int8x16_t a =
-          vcombine_s8(vld1_s8(rows[2 * rp] + q * 4), vld1_s8(rows[2 * rp + 1] + q * 4));
+          vcombine_s8(vld1_s8(rows[2 * rp] + q * kPackK), vld1_s8(rows[2 * rp + 1] + q * kPackK));
       for (int c = 0; c < 8; ++c) acc[rp][c] = vmmlaq_s32(acc[rp][c], a, w[c]);
     }
   }
-  int32_t out[2][16];
-  const size_t n0 = nb * 16;
-  const size_t count = g.n - n0 < 16 ? g.n - n0 : 16;
+  int32_t out[2][kPackN];
+  const size_t n0 = nb * kPackN;
+  const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
   for (int rp = 0; rp < kPairs; ++rp) {
     for (int c = 0; c < 4; ++c) {
       const int64x2_t even = vreinterpretq_s64_s32(acc[rp][2 * c]);
@@ -75,7 +80,7 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 
 }  // namespace
 
-void gemm_s8s8(const GemmArgs& g) {
+void qd8_f32_qc8w_gemm_4x16c8(const GemmArgs& g) {
   walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
     tile<decltype(rows)::value>(g, m, nb, quads);
   });
@@ -85,8 +90,12 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kI8mmKernels;
-const KernelSet kI8mmKernels = {"i8mm", kernels::i8mm::gemm_s8s8, nullptr,
-                                kernels::i8mm::quantize_rows, kernels::i8mm::layer_norm,
-                                kernels::i8mm::attention};
+const KernelSet kI8mmKernels = {
+    "i8mm",
+    {kernels::i8mm::qd8_f32_qc8w_gemm_4x16c8, 4, 16, 8, "qd8_f32_qc8w_gemm_4x16c8__neoni8mm"},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::i8mm::f32_qd8_quantize_rows,
+    kernels::i8mm::f32_layer_norm,
+    kernels::i8mm::f32_attention};
 
 }  // namespace edgebert

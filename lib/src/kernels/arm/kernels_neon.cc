@@ -1,4 +1,5 @@
-// NEON kernel set (armv7-a with NEON, every aarch64 CPU): gemm_s8s8_{2,1}x16c4__neon_mull.
+// NEON kernel set (armv7-a with NEON, every aarch64 CPU): qd8_f32_qc8w_gemm_{2,1}x16c4__neon
+// (2 rows on aarch64, 1 on armv7).
 // Compiled with -mfpu=neon-vfpv4 on armv7 (baseline on aarch64); chosen at run time when the CPU
 // reports NEON (HWCAP_NEON on armv7, always on aarch64).
 //
@@ -19,7 +20,11 @@ namespace edgebert {
 namespace kernels {
 namespace neon {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
 
 namespace {
 
@@ -41,35 +46,39 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   for (int r = 0; r < MR; ++r) {
     for (int p = 0; p < 8; ++p) acc[r][p] = vdupq_n_s32(0);
   }
-  const int8_t* b = g.b + nb * quads * 64;
+  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   for (size_t q = 0; q < quads; ++q) {
     int8x8_t w[8];
-    for (int p = 0; p < 8; ++p) w[p] = vld1_s8(b + q * 64 + p * 8);
+    for (int p = 0; p < 8; ++p) w[p] = vld1_s8(b + q * kPackBlockBytes + p * 8);
     for (int r = 0; r < MR; ++r) {
       int32_t quad;
-      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * 4, 4);
+      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * kPackK, kPackK);
       const int8x8_t a = vreinterpret_s8_s32(vdup_n_s32(quad));  // a0 a1 a2 a3 a0 a1 a2 a3
       for (int p = 0; p < 8; ++p) acc[r][p] = vpadalq_s16(acc[r][p], vmull_s8(w[p], a));
     }
   }
-  int32_t out[16];
-  const size_t n0 = nb * 16;
+  int32_t out[kPackN];
+  const size_t n0 = nb * kPackN;
   for (int r = 0; r < MR; ++r) {
     for (int c = 0; c < 4; ++c) {
       vst1q_s32(out + 4 * c, pairwise_add(acc[r][2 * c], acc[r][2 * c + 1]));
     }
-    store_tile(g, m0 + r, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+    store_tile(g, m0 + r, n0, out, g.n - n0 < kPackN ? g.n - n0 : kPackN);
   }
 }
 
 }  // namespace
 
-void gemm_s8s8(const GemmArgs& g) {
 #if defined(__aarch64__)
-  constexpr int kRows = 2;  // 16 accumulators + 4 weight registers of 32
+constexpr int kRows = 2;  // 16 accumulators + 4 weight registers of 32
+constexpr const char* kGemmName = "qd8_f32_qc8w_gemm_2x16c4__neon";
 #else
-  constexpr int kRows = 1;  // armv7 has 16 q registers: 8 accumulators + 4 for the weights
+constexpr int kRows = 1;  // armv7 has 16 q registers: 8 accumulators + 4 for the weights
+constexpr const char* kGemmName = "qd8_f32_qc8w_gemm_1x16c4__neon";
 #endif
+
+// kRows x 16 channels, 4 k per step.
+void qd8_f32_qc8w_gemm_x16c4(const GemmArgs& g) {
   walk_tiles<kRows>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
     tile<decltype(rows)::value>(g, m, nb, quads);
   });
@@ -79,8 +88,13 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kNeonKernels;
-const KernelSet kNeonKernels = {"neon", kernels::neon::gemm_s8s8, nullptr,
-                                kernels::neon::quantize_rows, kernels::neon::layer_norm,
-                                kernels::neon::attention};
+const KernelSet kNeonKernels = {
+    "neon",
+    {kernels::neon::qd8_f32_qc8w_gemm_x16c4, kernels::neon::kRows, 16, 4,
+     kernels::neon::kGemmName},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::neon::f32_qd8_quantize_rows,
+    kernels::neon::f32_layer_norm,
+    kernels::neon::f32_attention};
 
 }  // namespace edgebert

@@ -11,9 +11,13 @@ namespace edgebert {
 namespace kernels {
 namespace reference {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
 
-void gemm_s8s8(const GemmArgs& g) {
+void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
   const size_t kp = packed_k(g.k);
   int32_t acc[kPackN];
   for (size_t m = 0; m < g.m; ++m) {
@@ -36,8 +40,12 @@ void gemm_s8s8(const GemmArgs& g) {
 }  // namespace kernels
 
 extern const KernelSet kReferenceKernels;
-const KernelSet kReferenceKernels = {"reference", kernels::reference::gemm_s8s8, nullptr,
-                                     kernels::reference::quantize_rows,
-                                     kernels::reference::layer_norm, kernels::reference::attention};
+const KernelSet kReferenceKernels = {
+    "reference",
+    {kernels::reference::qd8_f32_qc8w_gemm_1x16c4, 1, 16, 4, "qd8_f32_qc8w_gemm_1x16c4__scalar"},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::reference::f32_qd8_quantize_rows,
+    kernels::reference::f32_layer_norm,
+    kernels::reference::f32_attention};
 
 }  // namespace edgebert

@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernel set (Ice Lake, Sapphire Rapids, Zen 4): gemm_s8s8_8x32c4__avx512vnni.
+// AVX-512 VNNI kernel set (Ice Lake, Sapphire Rapids, Zen 4): qd8_f32_qc8w_gemm_8x32c4__avx512vnni.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; selected at run time only when the
 // CPU has those features.
 //
@@ -20,7 +20,11 @@ namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avx512vnni) {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
 
 namespace {
 
@@ -38,16 +42,16 @@ void tile(const GemmArgs& g, size_t m0, size_t nb0, size_t quads) {
   __m512i c3a = zero, c3b = zero, c4a = zero, c4b = zero, c5a = zero, c5b = zero;
   __m512i c6a = zero, c6b = zero, c7a = zero, c7b = zero;
   const __m512i bias128 = _mm512_set1_epi8(static_cast<char>(0x80));
-  const int8_t* b0 = g.b + nb0 * quads * 64;  // block nb0; block nb0 + 1 follows it
-  const int8_t* b1 = b0 + quads * 64;
+  const int8_t* b0 = g.b + nb0 * quads * kPackBlockBytes;  // block nb0; block nb0 + 1 follows it
+  const int8_t* b1 = b0 + quads * kPackBlockBytes;
   const int8_t* a = g.a + m0 * g.lda;
   for (size_t q = 0; q < quads; ++q) {
-    const __m512i w0 = _mm512_xor_si512(_mm512_loadu_si512(b0 + q * 64), bias128);
+    const __m512i w0 = _mm512_xor_si512(_mm512_loadu_si512(b0 + q * kPackBlockBytes), bias128);
     const __m512i w1 =
-        NB > 1 ? _mm512_xor_si512(_mm512_loadu_si512(b1 + q * 64), bias128) : zero;
+        NB > 1 ? _mm512_xor_si512(_mm512_loadu_si512(b1 + q * kPackBlockBytes), bias128) : zero;
     const auto step = [&](int r, __m512i& ca, __m512i& cb) {
       int32_t quad;
-      std::memcpy(&quad, a + r * g.lda + q * 4, 4);
+      std::memcpy(&quad, a + r * g.lda + q * kPackK, kPackK);
       const __m512i x = _mm512_set1_epi32(quad);
       ca = _mm512_dpbusd_epi32(ca, w0, x);
       if constexpr (NB > 1) cb = _mm512_dpbusd_epi32(cb, w1, x);
@@ -64,14 +68,14 @@ void tile(const GemmArgs& g, size_t m0, size_t nb0, size_t quads) {
   const __m512i acc[2][8] = {{c0a, c1a, c2a, c3a, c4a, c5a, c6a, c7a},
                              {c0b, c1b, c2b, c3b, c4b, c5b, c6b, c7b}};
   for (int j = 0; j < NB; ++j) {
-    const size_t n0 = (nb0 + j) * 16;
+    const size_t n0 = (nb0 + j) * kPackN;
     if (n0 >= g.n) break;
-    alignas(64) int32_t out[MR][16];
+    alignas(64) int32_t out[MR][kPackN];
     for (int r = 0; r < MR; ++r) {
       const __m512i correction = _mm512_set1_epi32(128 * g.a_sums[m0 + r]);  // the weights' + 128
       _mm512_store_si512(out[r], _mm512_sub_epi32(acc[j][r], correction));
     }
-    store_tile<MR>(g, m0, n0, out, g.n - n0 < 16 ? g.n - n0 : 16);
+    store_tile<MR>(g, m0, n0, out, g.n - n0 < kPackN ? g.n - n0 : kPackN);
   }
 }
 
@@ -92,9 +96,9 @@ void column_blocks(const GemmArgs& g, size_t nb0, size_t quads) {
 
 }  // namespace
 
-void gemm_s8s8(const GemmArgs& g) {
-  const size_t quads = packed_k(g.k) / 4;
-  const size_t blocks = packed_n(g.n) / 16;
+void qd8_f32_qc8w_gemm_8x32c4(const GemmArgs& g) {
+  const size_t quads = packed_k(g.k) / kPackK;
+  const size_t blocks = packed_n(g.n) / kPackN;
   size_t nb = 0;
   for (; nb + 2 <= blocks; nb += 2) column_blocks<2>(g, nb, quads);
   if (nb < blocks) column_blocks<1>(g, nb, quads);
@@ -105,8 +109,11 @@ void gemm_s8s8(const GemmArgs& g) {
 
 extern const KernelSet EB_KERNEL_NS(kAvx512VnniKernels);
 const KernelSet EB_KERNEL_NS(kAvx512VnniKernels) = {
-    EB_KERNEL_NAME("avx512vnni"), kernels::EB_KERNEL_NS(avx512vnni)::gemm_s8s8, nullptr,
-    kernels::EB_KERNEL_NS(avx512vnni)::quantize_rows,
-    kernels::EB_KERNEL_NS(avx512vnni)::layer_norm, kernels::EB_KERNEL_NS(avx512vnni)::attention};
+    EB_KERNEL_NAME("avx512vnni"),
+    {kernels::EB_KERNEL_NS(avx512vnni)::qd8_f32_qc8w_gemm_8x32c4, 8, 32, 4, EB_KERNEL_NAME("qd8_f32_qc8w_gemm_8x32c4__avx512vnni")},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_qd8_quantize_rows,
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_layer_norm,
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_attention};
 
 }  // namespace edgebert

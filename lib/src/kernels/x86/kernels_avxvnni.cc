@@ -1,6 +1,6 @@
 // AVX-VNNI kernel set (Alder Lake and later client cores, Sierra Forest, Zen 5): VEX-encoded
 // vpdpbusd on 256-bit registers, for CPUs that have VNNI without AVX-512.
-// gemm_s8s8_6x16c4__avxvnni. Compiled with -mavx2 -mfma -mavxvnni; selected at run time only
+// qd8_f32_qc8w_gemm_6x16c4__avxvnni. Compiled with -mavx2 -mfma -mavxvnni; selected at run time only
 // when the CPU has those features.
 //
 // As in the AVX-512 VNNI set: vpdpbusd multiplies unsigned by signed bytes, so weights are made
@@ -24,7 +24,12 @@ namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avxvnni) {
 
-#include "../common.inc"
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
+#include "offset_tile.inc"
 
 namespace {
 
@@ -37,16 +42,15 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   __m256i c0lo = zero, c0hi = zero, c1lo = zero, c1hi = zero, c2lo = zero, c2hi = zero;
   __m256i c3lo = zero, c3hi = zero, c4lo = zero, c4hi = zero, c5lo = zero, c5hi = zero;
   const __m256i bias128 = _mm256_set1_epi8(static_cast<char>(0x80));
-  const int8_t* b = g.b + nb * quads * 64;
+  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   const int8_t* a = g.a + m0 * g.lda;
   for (size_t q = 0; q < quads; ++q) {
-    const __m256i w0 = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64)), bias128);
-    const __m256i w1 = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + 32)), bias128);
+    const auto* half = reinterpret_cast<const __m256i*>(b + q * kPackBlockBytes);  // 2 per quad
+    const __m256i w0 = _mm256_xor_si256(_mm256_loadu_si256(half), bias128);
+    const __m256i w1 = _mm256_xor_si256(_mm256_loadu_si256(half + 1), bias128);
     const auto step = [&](int r, __m256i& lo, __m256i& hi) {
       int32_t quad;
-      std::memcpy(&quad, a + r * g.lda + q * 4, 4);
+      std::memcpy(&quad, a + r * g.lda + q * kPackK, kPackK);
       const __m256i x = _mm256_set1_epi32(quad);
       lo = _mm256_dpbusd_avx_epi32(lo, w0, x);
       hi = _mm256_dpbusd_avx_epi32(hi, w1, x);
@@ -65,7 +69,7 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 
 }  // namespace
 
-void gemm_s8s8(const GemmArgs& g) {
+void qd8_f32_qc8w_gemm_6x16c4(const GemmArgs& g) {
   walk_tiles<6>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
     tile<decltype(rows)::value>(g, m, nb, quads);
   });
@@ -76,8 +80,11 @@ void gemm_s8s8(const GemmArgs& g) {
 
 extern const KernelSet EB_KERNEL_NS(kAvxVnniKernels);
 const KernelSet EB_KERNEL_NS(kAvxVnniKernels) = {
-    EB_KERNEL_NAME("avxvnni"), kernels::EB_KERNEL_NS(avxvnni)::gemm_s8s8, nullptr,
-    kernels::EB_KERNEL_NS(avxvnni)::quantize_rows, kernels::EB_KERNEL_NS(avxvnni)::layer_norm,
-    kernels::EB_KERNEL_NS(avxvnni)::attention};
+    EB_KERNEL_NAME("avxvnni"),
+    {kernels::EB_KERNEL_NS(avxvnni)::qd8_f32_qc8w_gemm_6x16c4, 6, 16, 4, EB_KERNEL_NAME("qd8_f32_qc8w_gemm_6x16c4__avxvnni")},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::EB_KERNEL_NS(avxvnni)::f32_qd8_quantize_rows,
+    kernels::EB_KERNEL_NS(avxvnni)::f32_layer_norm,
+    kernels::EB_KERNEL_NS(avxvnni)::f32_attention};
 
 }  // namespace edgebert
