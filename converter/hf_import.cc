@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "edgebert_internal/layout.h"
 #include "file_io.h"
 #include "model_file.h"
 #include "safetensors.h"
@@ -268,50 +269,33 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
 
   // Checkpoints from BertFor* heads prefix the encoder with "bert."; BertModel saves it bare.
   std::string prefix;
-  if (file.contains("bert.embeddings.word_embeddings.weight")) {
+  char word[64];
+  const std::string words =
+      bert_tensor_name(-1, embedding_slot_name(EmbeddingSlot::Word), "weight", word, sizeof word);
+  if (file.contains("bert." + words)) {
     prefix = "bert.";
-  } else if (!file.contains("embeddings.word_embeddings.weight")) {
-    throw std::runtime_error(weights_path.string() +
-                             ": no embeddings.word_embeddings.weight (with or without the "
-                             "\"bert.\" prefix); is this a BERT checkpoint?");
+  } else if (!file.contains(words)) {
+    throw std::runtime_error(weights_path.string() + ": no " + words +
+                             " (with or without the \"bert.\" prefix); is this a BERT checkpoint?");
   }
 
-  const uint32_t H = cfg.hidden, A = cfg.num_heads * cfg.head_dim, I = cfg.intermediate;
-  copy_tensor(model, file, prefix, "embeddings.word_embeddings.weight", {cfg.vocab_size, H}, false);
-  copy_tensor(model, file, prefix, "embeddings.position_embeddings.weight",
-              {cfg.max_positions, H}, false);
-  copy_tensor(model, file, prefix, "embeddings.token_type_embeddings.weight",
-              {cfg.type_vocab_size, H}, false);
-  copy_tensor(model, file, prefix, "embeddings.LayerNorm.weight", {H}, false);
-  copy_tensor(model, file, prefix, "embeddings.LayerNorm.bias", {H}, false);
-  for (uint32_t l = 0; l < cfg.num_layers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    struct Dense {
-      const char* name;
-      uint32_t out, in;
-    } const denses[] = {{"attention.self.query", A, H},   {"attention.self.key", A, H},
-                        {"attention.self.value", A, H},   {"attention.output.dense", H, A},
-                        {"intermediate.dense", I, H},     {"output.dense", H, I}};
-    for (const Dense& d : denses) {
-      copy_tensor(model, file, prefix, p + d.name + ".weight", {d.out, d.in}, false);
-      copy_tensor(model, file, prefix, p + d.name + ".bias", {d.out}, false);
-    }
-    for (const char* norm : {"attention.output.LayerNorm", "output.LayerNorm"}) {
-      copy_tensor(model, file, prefix, p + norm + ".weight", {H}, false);
-      copy_tensor(model, file, prefix, p + norm + ".bias", {H}, false);
-    }
-  }
-  const bool has_pooler = file.contains(prefix + "pooler.dense.weight");
+  // Every tensor of the layout (edgebert_internal/layout.h), with its shape from config.json.
+  const ModelDims dims = layout_dims(model);
+  char pooler[64];
+  const bool has_pooler = file.contains(
+      prefix + dense_tensor_name(DenseId{0, DenseSlot::Pooler}, pooler, sizeof pooler));
   if (classifier && !has_pooler) {
     throw std::runtime_error(weights_path.string() + ": classifier checkpoint has no pooler");
   }
-  copy_tensor(model, file, prefix, "pooler.dense.weight", {H, H}, !has_pooler);
-  copy_tensor(model, file, prefix, "pooler.dense.bias", {H}, !has_pooler);
-  if (classifier) {
-    const auto labels = static_cast<uint32_t>(model.task->labels.size());
-    copy_tensor(model, file, "", "classifier.weight", {labels, H}, false);
-    copy_tensor(model, file, "", "classifier.bias", {labels}, false);
-  }
+  for_each_bert_tensor(dims, [&](const BertTensor& t) {
+    char name[96];
+    std::vector<uint32_t> shape = {t.rows};
+    if (t.cols != 0) shape.push_back(t.cols);
+    // The classification head sits beside "bert.", not under it.
+    const bool head = t.kind >= TensorKind::DenseWeight && t.slot == DenseSlot::Classifier;
+    copy_tensor(model, file, head ? "" : prefix, t.name(name, sizeof name), std::move(shape),
+                t.optional && !has_pooler);
+  });
 
   auto add_extra = [&](const std::string& key, const std::string& value) {
     auto kv = std::make_unique<fb::KeyValueT>();

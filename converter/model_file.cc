@@ -34,6 +34,27 @@ fb::ModelT new_model(const std::string& source) {
   return model;
 }
 
+ModelDims layout_dims(const fb::ModelT& model) {
+  if (!model.config) throw std::runtime_error("model has no config");
+  const fb::ConfigT& c = *model.config;
+  ModelDims d{};
+  d.num_layers = c.num_layers;
+  d.hidden = c.hidden;
+  d.num_heads = c.num_heads;
+  d.head_dim = c.head_dim;
+  d.attention = c.num_heads * c.head_dim;
+  d.intermediate = c.intermediate;
+  d.vocab_size = c.vocab_size;
+  d.max_positions = c.max_positions;
+  d.type_vocab_size = c.type_vocab_size;
+  d.max_seq = c.max_seq;
+  const bool classifier = model.task && model.task->kind == fb::TaskKind::Classification;
+  d.num_labels = classifier ? static_cast<uint32_t>(model.task->labels.size()) : 0;
+  d.layer_norm_eps = c.layer_norm_eps;
+  d.activation = c.activation;
+  return d;
+}
+
 void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint32_t> shape,
                     const std::vector<float>& values) {
   size_t count = 1;

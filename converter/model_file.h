@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "edgebert_generated.h"
+#include "edgebert_internal/model.h"
 #include "file_io.h"
 
 namespace edgebert::convert {
@@ -17,6 +18,10 @@ inline constexpr const char* kProducer = "edgebert-convert 0.1.0";
 
 // An empty model with the current schema version and provenance (producer, creation time).
 fb::ModelT new_model(const std::string& source);
+
+// The model's dimensions as the runtime's layout counts them (edgebert_internal/layout.h), from
+// its config and task: num_labels = the classifier's labels, 0 for other tasks.
+ModelDims layout_dims(const fb::ModelT& model);
 
 // Appends an fp32 tensor; `values` must hold product(shape) floats.
 void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint32_t> shape,

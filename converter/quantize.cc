@@ -5,28 +5,22 @@
 #include <stdexcept>
 #include <string>
 
+#include "edgebert_internal/layout.h"
 #include "edgebert_internal/packing.h"  // the runtime's weight layout, shared
 #include "model_file.h"
 
 namespace edgebert::convert {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+bool is_dense_weight(const std::string& name) { return is_dense_weight_name(name.c_str()); }
 
-bool is_dense_weight(const std::string& name) {
-  for (const char* dense : {".attention.self.query.weight", ".attention.self.key.weight",
-                            ".attention.self.value.weight", ".attention.output.dense.weight",
-                            ".intermediate.dense.weight", ".output.dense.weight"}) {
-    if (name.rfind("encoder.layer.", 0) == 0 && ends_with(name, dense)) return true;
-  }
-  return name == "pooler.dense.weight" || name == "classifier.weight";
-}
-
+// Word and position tables are int8 per row; token types stay fp32 (2 rows).
 bool is_quantized_embedding(const std::string& name) {
-  return name == "embeddings.word_embeddings.weight" ||
-         name == "embeddings.position_embeddings.weight";
+  char word[64], position[64];
+  return name == bert_tensor_name(-1, embedding_slot_name(EmbeddingSlot::Word), "weight", word,
+                                  sizeof word) ||
+         name == bert_tensor_name(-1, embedding_slot_name(EmbeddingSlot::Position), "weight",
+                                  position, sizeof position);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "edgebert_internal/layout.h"
 #include "model_file.h"
 
 namespace edgebert::convert {
@@ -29,42 +30,19 @@ fb::ModelT random_bert(const BertShape& s, uint64_t seed) {
     model.task->labels.push_back("LABEL_" + std::to_string(i));
   }
 
-  auto random = [&](const std::string& name, std::vector<uint32_t> shape) {
-    size_t n = 1;
-    for (uint32_t d : shape) n *= d;
-    std::vector<float> values(n);
-    for (float& v : values) v = normal(rng);
+  // Every tensor of the layout: tables and dense weights N(0, 0.02), LayerNorm gains 1, biases 0.
+  for_each_bert_tensor(layout_dims(model), [&](const BertTensor& t) {
+    char name[96];
+    t.name(name, sizeof name);
+    std::vector<uint32_t> shape = {t.rows};
+    if (t.cols != 0) shape.push_back(t.cols);
+    std::vector<float> values(t.rows * size_t{t.cols != 0 ? t.cols : 1u},
+                              t.kind == TensorKind::NormWeight ? 1.0f : 0.0f);
+    if (t.kind == TensorKind::Embedding || t.kind == TensorKind::DenseWeight) {
+      for (float& v : values) v = normal(rng);
+    }
     add_tensor_f32(model, name, std::move(shape), values);
-  };
-  auto constant = [&](const std::string& name, uint32_t n, float value) {
-    add_tensor_f32(model, name, {n}, std::vector<float>(n, value));
-  };
-  auto dense = [&](const std::string& prefix, uint32_t out, uint32_t in) {
-    random(prefix + ".weight", {out, in});
-    constant(prefix + ".bias", out, 0.0f);
-  };
-  auto norm = [&](const std::string& prefix, uint32_t n) {
-    constant(prefix + ".weight", n, 1.0f);
-    constant(prefix + ".bias", n, 0.0f);
-  };
-  const uint32_t H = s.hidden, A = s.num_heads * s.head_dim, I = s.intermediate;
-  random("embeddings.word_embeddings.weight", {s.vocab_size, H});
-  random("embeddings.position_embeddings.weight", {s.max_positions, H});
-  random("embeddings.token_type_embeddings.weight", {s.type_vocab_size, H});
-  norm("embeddings.LayerNorm", H);
-  for (uint32_t l = 0; l < s.num_layers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    dense(p + "attention.self.query", A, H);
-    dense(p + "attention.self.key", A, H);
-    dense(p + "attention.self.value", A, H);
-    dense(p + "attention.output.dense", H, A);
-    norm(p + "attention.output.LayerNorm", H);
-    dense(p + "intermediate.dense", I, H);
-    dense(p + "output.dense", H, I);
-    norm(p + "output.LayerNorm", H);
-  }
-  dense("pooler.dense", H, H);
-  if (s.num_labels >= 2) dense("classifier", s.num_labels, H);
+  });
   return model;
 }
 

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
+#include "edgebert_internal/layout.h"
 #include "file_io.h"
 #include "hf_import.h"
 #include "host_session.h"
@@ -108,7 +109,10 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
-    if (name.rfind("classifier.", 0) != 0 && name.rfind("pooler.", 0) != 0) {
+    // A checkpoint without a head (BertModel) is fine: the pooler and classifier start fresh.
+    const std::string classifier = std::string(dense_slot_name(DenseSlot::Classifier)) + ".";
+    const std::string pooler = std::string(dense_slot_name(DenseSlot::Pooler)) + ".";
+    if (name.rfind(classifier, 0) != 0 && name.rfind(pooler, 0) != 0) {
       throw std::runtime_error(o.init + ": tensor " + name + " is missing");
     }
   }

@@ -4,6 +4,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "edgebert_internal/layout.h"
 #include "model_file.h"
 
 namespace edgebert::convert {
@@ -21,43 +22,51 @@ size_t elements(const std::vector<uint32_t>& shape) {
 
 bool in_ebm(const NamedTensor& t) { return t.name.rfind("cls.", 0) != 0; }
 
+// The trainer's parameter holding a tensor of the runtime's layout.
+Param param_of(const BertTensor& t) {
+  const bool weight = t.kind == TensorKind::NormWeight || t.kind == TensorKind::DenseWeight;
+  switch (t.kind) {
+    case TensorKind::Embedding:
+      return t.embedding == EmbeddingSlot::Word       ? train::kWte
+             : t.embedding == EmbeddingSlot::Position ? train::kWpe
+                                                      : train::kWtt;
+    case TensorKind::NormWeight:
+    case TensorKind::NormBias:
+      if (t.norm == NormSlot::Embeddings) return weight ? train::kEmbLnW : train::kEmbLnB;
+      if (t.norm == NormSlot::Attention) return weight ? train::kLn1W : train::kLn1B;
+      return weight ? train::kLn2W : train::kLn2B;
+    case TensorKind::DenseWeight:
+    case TensorKind::DenseBias:
+      break;
+  }
+  const Param by_slot[][2] = {{train::kQW, train::kQB},       {train::kKW, train::kKB},
+                              {train::kVW, train::kVB},       {train::kOW, train::kOB},
+                              {train::kFcW, train::kFcB},     {train::kProjW, train::kProjB},
+                              {train::kPoolW, train::kPoolB}, {train::kClsW, train::kClsB}};
+  return by_slot[static_cast<size_t>(t.slot)][weight ? 0 : 1];
+}
+
 }  // namespace
 
 std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
-  const uint32_t C = static_cast<uint32_t>(s.hidden), F = static_cast<uint32_t>(s.intermediate);
-  std::vector<NamedTensor> out = {
-      {train::kWte, -1, "embeddings.word_embeddings.weight", {uint32_t(s.vocab), C}},
-      {train::kWpe, -1, "embeddings.position_embeddings.weight", {uint32_t(s.max_positions), C}},
-      {train::kWtt, -1, "embeddings.token_type_embeddings.weight", {uint32_t(s.type_vocab), C}},
-      {train::kEmbLnW, -1, "embeddings.LayerNorm.weight", {C}},
-      {train::kEmbLnB, -1, "embeddings.LayerNorm.bias", {C}}};
-  for (int l = 0; l < static_cast<int>(s.layers); ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    const std::vector<NamedTensor> layer = {
-        {train::kQW, l, p + "attention.self.query.weight", {C, C}},
-        {train::kQB, l, p + "attention.self.query.bias", {C}},
-        {train::kKW, l, p + "attention.self.key.weight", {C, C}},
-        {train::kKB, l, p + "attention.self.key.bias", {C}},
-        {train::kVW, l, p + "attention.self.value.weight", {C, C}},
-        {train::kVB, l, p + "attention.self.value.bias", {C}},
-        {train::kOW, l, p + "attention.output.dense.weight", {C, C}},
-        {train::kOB, l, p + "attention.output.dense.bias", {C}},
-        {train::kLn1W, l, p + "attention.output.LayerNorm.weight", {C}},
-        {train::kLn1B, l, p + "attention.output.LayerNorm.bias", {C}},
-        {train::kFcW, l, p + "intermediate.dense.weight", {F, C}},
-        {train::kFcB, l, p + "intermediate.dense.bias", {F}},
-        {train::kProjW, l, p + "output.dense.weight", {C, F}},
-        {train::kProjB, l, p + "output.dense.bias", {C}},
-        {train::kLn2W, l, p + "output.LayerNorm.weight", {C}},
-        {train::kLn2B, l, p + "output.LayerNorm.bias", {C}}};
-    out.insert(out.end(), layer.begin(), layer.end());
-  }
-  out.push_back({train::kPoolW, -1, "pooler.dense.weight", {C, C}});
-  out.push_back({train::kPoolB, -1, "pooler.dense.bias", {C}});
-  if (!s.pretraining_heads && s.labels > 0) {
-    out.push_back({train::kClsW, -1, "classifier.weight", {uint32_t(s.labels), C}});
-    out.push_back({train::kClsB, -1, "classifier.bias", {uint32_t(s.labels)}});
-  }
+  const uint32_t C = static_cast<uint32_t>(s.hidden);
+  // The runtime's layout (edgebert_internal/layout.h); the trainer's attention is C wide.
+  ModelDims dims{};
+  dims.num_layers = static_cast<uint32_t>(s.layers);
+  dims.hidden = C;
+  dims.attention = C;
+  dims.intermediate = static_cast<uint32_t>(s.intermediate);
+  dims.vocab_size = static_cast<uint32_t>(s.vocab);
+  dims.max_positions = static_cast<uint32_t>(s.max_positions);
+  dims.type_vocab_size = static_cast<uint32_t>(s.type_vocab);
+  dims.num_labels = !s.pretraining_heads ? static_cast<uint32_t>(s.labels) : 0;
+  std::vector<NamedTensor> out;
+  for_each_bert_tensor(dims, [&](const BertTensor& t) {
+    char name[96];
+    std::vector<uint32_t> shape = {t.rows};
+    if (t.cols != 0) shape.push_back(t.cols);
+    out.push_back({param_of(t), t.layer, t.name(name, sizeof name), std::move(shape)});
+  });
   if (s.pretraining_heads) {
     const std::string p = "cls.predictions.";
     out.push_back({train::kMlmW, -1, p + "transform.dense.weight", {C, C}});
@@ -149,7 +158,8 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   for (auto& tensor : model.tensors) {
     const bool ours = std::any_of(names.begin(), names.end(),
                                   [&](const NamedTensor& t) { return t.name == tensor->name; });
-    const bool classifier_tensor = tensor->name.rfind("classifier.", 0) == 0;
+    const bool classifier_tensor =
+        tensor->name.rfind(std::string(dense_slot_name(DenseSlot::Classifier)) + ".", 0) == 0;
     if (!ours && !classifier_tensor) kept.push_back(std::move(tensor));
   }
   model.tensors = std::move(kept);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "error.h"
+#include "graph/bert_layout.h"
 #include "kernels/packing.h"
 #include "tokenizer/tokenizer.h"
 
@@ -300,38 +301,44 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
   w.int8_tensors = 0;
   w.dynamic_int8_dense = 0;
   eb_status s;
+  char name[96];  // the layout's names (graph/bert_layout.h)
+  const auto table = [&](EmbeddingSlot slot) {
+    return bert_tensor_name(-1, embedding_slot_name(slot), "weight", name, sizeof name);
+  };
+  const auto norm = [&](int32_t layer, NormSlot slot) {
+    return bert_tensor_name(layer, norm_slot_name(slot), nullptr, name, sizeof name);
+  };
+  const auto dense = [&](int32_t layer, DenseSlot slot) {
+    return bert_tensor_name(layer, dense_slot_name(slot), nullptr, name, sizeof name);
+  };
+  const auto find_slot = [&](int32_t layer, DenseSlot slot, bool optional, DenseWeights* out) {
+    uint32_t n, k;
+    dense_slot_shape(d, slot, &n, &k);
+    return find_dense(view, dense(layer, slot), n, k, optional, check_contents, out, error);
+  };
   const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
-  if ((s = find_embedding(view, "embeddings.word_embeddings.weight", d.vocab_size, d.hidden,
+  if ((s = find_embedding(view, table(EmbeddingSlot::Word), d.vocab_size, d.hidden,
                           &w.word_embeddings, error)) != EB_OK ||
-      (s = find_embedding(view, "embeddings.position_embeddings.weight", d.max_positions, d.hidden,
+      (s = find_embedding(view, table(EmbeddingSlot::Position), d.max_positions, d.hidden,
                           &w.position_embeddings, error)) != EB_OK ||
-      (s = find_fp32(view, "embeddings.token_type_embeddings.weight", type_shape, 2, false,
+      (s = find_fp32(view, table(EmbeddingSlot::TokenType), type_shape, 2, false,
                      &w.token_type_embeddings, error)) != EB_OK ||
-      (s = find_norm(view, "embeddings.LayerNorm", d.hidden, &w.embedding_norm, error)) != EB_OK) {
+      (s = find_norm(view, norm(-1, NormSlot::Embeddings), d.hidden, &w.embedding_norm, error)) !=
+          EB_OK) {
     return s;
   }
   for (uint32_t i = 0; i < d.num_layers; ++i) {
     LayerWeights layer{};
-    char p[96];
-    auto prefix = [&](const char* suffix) {
-      std::snprintf(p, sizeof p, "encoder.layer.%u.%s", i, suffix);
-      return p;
-    };
-    if ((s = find_dense(view, prefix("attention.self.query"), d.attention, d.hidden, false,
-                        check_contents, &layer.query, error)) != EB_OK ||
-        (s = find_dense(view, prefix("attention.self.key"), d.attention, d.hidden, false,
-                        check_contents, &layer.key, error)) != EB_OK ||
-        (s = find_dense(view, prefix("attention.self.value"), d.attention, d.hidden, false,
-                        check_contents, &layer.value, error)) != EB_OK ||
-        (s = find_dense(view, prefix("attention.output.dense"), d.hidden, d.attention, false,
-                        check_contents, &layer.attention_output, error)) != EB_OK ||
-        (s = find_norm(view, prefix("attention.output.LayerNorm"), d.hidden,
-                       &layer.attention_norm, error)) != EB_OK ||
-        (s = find_dense(view, prefix("intermediate.dense"), d.intermediate, d.hidden, false,
-                        check_contents, &layer.intermediate, error)) != EB_OK ||
-        (s = find_dense(view, prefix("output.dense"), d.hidden, d.intermediate, false,
-                        check_contents, &layer.output, error)) != EB_OK ||
-        (s = find_norm(view, prefix("output.LayerNorm"), d.hidden, &layer.output_norm, error)) !=
+    const auto l = static_cast<int32_t>(i);
+    if ((s = find_slot(l, DenseSlot::Query, false, &layer.query)) != EB_OK ||
+        (s = find_slot(l, DenseSlot::Key, false, &layer.key)) != EB_OK ||
+        (s = find_slot(l, DenseSlot::Value, false, &layer.value)) != EB_OK ||
+        (s = find_slot(l, DenseSlot::AttentionOutput, false, &layer.attention_output)) != EB_OK ||
+        (s = find_norm(view, norm(l, NormSlot::Attention), d.hidden, &layer.attention_norm,
+                       error)) != EB_OK ||
+        (s = find_slot(l, DenseSlot::Intermediate, false, &layer.intermediate)) != EB_OK ||
+        (s = find_slot(l, DenseSlot::Output, false, &layer.output)) != EB_OK ||
+        (s = find_norm(view, norm(l, NormSlot::Output), d.hidden, &layer.output_norm, error)) !=
             EB_OK) {
       return s;
     }
@@ -342,10 +349,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
     }
     if (w.layers != nullptr) w.layers[i] = layer;
   }
-  if ((s = find_dense(view, "pooler.dense", d.hidden, d.hidden, true, check_contents, &w.pooler,
-                      error)) != EB_OK) {
-    return s;
-  }
+  if ((s = find_slot(-1, DenseSlot::Pooler, true, &w.pooler)) != EB_OK) return s;
   auto count = [&w](const void* int8_data) { w.int8_tensors += int8_data != nullptr; };
   count(w.word_embeddings.quantized);
   count(w.position_embeddings.quantized);
@@ -355,10 +359,7 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error
     if (!w.pooler.present()) {
       return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
     }
-    if ((s = find_dense(view, "classifier", d.num_labels, d.hidden, false, check_contents,
-                        &w.classifier, error)) != EB_OK) {
-      return s;
-    }
+    if ((s = find_slot(-1, DenseSlot::Classifier, false, &w.classifier)) != EB_OK) return s;
     count(w.classifier.packed);
     w.dynamic_int8_dense += w.classifier.packed != nullptr && !w.classifier.static_int8;
   }

@@ -18,30 +18,86 @@ const char* dense_slot_name(DenseSlot slot) {
   return "";
 }
 
-DenseSlotInfo dense_slot(const ModelWeights& w, const ModelDims& d, DenseId id) {
-  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
-  const char* name = dense_slot_name(id.slot);
-  if (id.slot == DenseSlot::Pooler) return {&w.pooler, H, H, name};
-  if (id.slot == DenseSlot::Classifier) return {&w.classifier, d.num_labels, H, name};
-  const LayerWeights& l = w.layers[id.layer];
-  switch (id.slot) {
-    case DenseSlot::Query: return {&l.query, A, H, name};
-    case DenseSlot::Key: return {&l.key, A, H, name};
-    case DenseSlot::Value: return {&l.value, A, H, name};
-    case DenseSlot::AttentionOutput: return {&l.attention_output, H, A, name};
-    case DenseSlot::Intermediate: return {&l.intermediate, I, H, name};
-    case DenseSlot::Output: return {&l.output, H, I, name};
-    default: return {nullptr, 0, 0, name};
+const char* embedding_slot_name(EmbeddingSlot slot) {
+  switch (slot) {
+    case EmbeddingSlot::Word: return "embeddings.word_embeddings";
+    case EmbeddingSlot::Position: return "embeddings.position_embeddings";
+    case EmbeddingSlot::TokenType: return "embeddings.token_type_embeddings";
   }
+  return "";
+}
+
+const char* norm_slot_name(NormSlot slot) {
+  switch (slot) {
+    case NormSlot::Embeddings: return "embeddings.LayerNorm";
+    case NormSlot::Attention: return "attention.output.LayerNorm";
+    case NormSlot::Output: return "output.LayerNorm";
+  }
+  return "";
+}
+
+char* bert_tensor_name(int32_t layer, const char* base, const char* field, char* out,
+                       size_t size) {
+  const char* dot = field != nullptr ? "." : "";
+  if (field == nullptr) field = "";
+  if (layer >= 0) {
+    std::snprintf(out, size, "encoder.layer.%d.%s%s%s", layer, base, dot, field);
+  } else {
+    std::snprintf(out, size, "%s%s%s", base, dot, field);
+  }
+  return out;
+}
+
+void dense_slot_shape(const ModelDims& d, DenseSlot slot, uint32_t* n, uint32_t* k) {
+  const uint32_t H = d.hidden, A = d.attention, I = d.intermediate;
+  uint32_t shape[2] = {H, H};  // pooler
+  switch (slot) {
+    case DenseSlot::Query: case DenseSlot::Key: case DenseSlot::Value: shape[0] = A; break;
+    case DenseSlot::AttentionOutput: shape[1] = A; break;
+    case DenseSlot::Intermediate: shape[0] = I; break;
+    case DenseSlot::Output: shape[1] = I; break;
+    case DenseSlot::Pooler: break;
+    case DenseSlot::Classifier: shape[0] = d.num_labels; break;
+  }
+  *n = shape[0];
+  *k = shape[1];
+}
+
+DenseSlotInfo dense_slot(const ModelWeights& w, const ModelDims& d, DenseId id) {
+  uint32_t n, k;
+  dense_slot_shape(d, id.slot, &n, &k);
+  const char* name = dense_slot_name(id.slot);
+  if (id.slot == DenseSlot::Pooler) return {&w.pooler, n, k, name};
+  if (id.slot == DenseSlot::Classifier) return {&w.classifier, n, k, name};
+  const LayerWeights& l = w.layers[id.layer];
+  const DenseWeights* const per_layer[kDenseSlotsPerLayer] = {
+      &l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output};
+  return {per_layer[static_cast<size_t>(id.slot)], n, k, name};
 }
 
 char* dense_tensor_name(DenseId id, char* out, size_t size) {
-  if (id.slot < DenseSlot::Pooler) {
-    std::snprintf(out, size, "encoder.layer.%u.%s.weight", id.layer, dense_slot_name(id.slot));
-  } else {
-    std::snprintf(out, size, "%s.weight", dense_slot_name(id.slot));
+  const int32_t layer = id.slot < DenseSlot::Pooler ? static_cast<int32_t>(id.layer) : -1;
+  return bert_tensor_name(layer, dense_slot_name(id.slot), "weight", out, size);
+}
+
+bool is_dense_weight_name(const char* name) {
+  char want[96];
+  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier}) {
+    if (std::strcmp(name, dense_tensor_name(DenseId{0, head}, want, sizeof want)) == 0) {
+      return true;
+    }
   }
-  return out;
+  // "encoder.layer.<digits>.<slot>.weight"
+  constexpr char kLayer[] = "encoder.layer.";
+  if (std::strncmp(name, kLayer, sizeof kLayer - 1) != 0) return false;
+  const char* p = name + sizeof kLayer - 1;
+  if (*p < '0' || *p > '9') return false;
+  while (*p >= '0' && *p <= '9') ++p;
+  for (size_t s = 0; s < kDenseSlotsPerLayer; ++s) {
+    std::snprintf(want, sizeof want, ".%s.weight", dense_slot_name(static_cast<DenseSlot>(s)));
+    if (std::strcmp(p, want) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace edgebert
