@@ -34,6 +34,7 @@ namespace train {
 struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
   size_t hidden = 0, heads = 0, layers = 0, intermediate = 0;
+  size_t attention = 0;            // A = heads x head_dim, the width of Q, K, V (0: = hidden)
   size_t labels = 2;               // classification head with this many classes (0: none)
   bool pretraining_heads = false;  // MLM + NSP heads instead of the classifier
   double layer_norm_eps = 1e-12;
@@ -48,12 +49,16 @@ enum Param : size_t {
   kParamCount
 };
 
+// A: the width of Q, K, V and the attention context (hidden unless the shape says otherwise).
+inline size_t attention_width(const BertShape& s) { return s.attention != 0 ? s.attention : s.hidden; }
+
 inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
   const size_t C = s.hidden, L = s.layers, F = s.intermediate, V = s.vocab;
+  const size_t A = attention_width(s);
   const size_t K = s.pretraining_heads ? 0 : s.labels;
   const size_t P = s.pretraining_heads ? 1 : 0;  // pretraining heads present
   return {V * C, s.max_positions * C, s.type_vocab * C, C, C,
-          L * C * C, L * C, L * C * C, L * C, L * C * C, L * C, L * C * C, L * C, L * C, L * C,
+          L * A * C, L * A, L * A * C, L * A, L * A * C, L * A, L * C * A, L * C, L * C, L * C,
           L * F * C, L * F, L * C * F, L * C, L * C, L * C,
           C * C, C, K * C, K,
           P * C * C, P * C, P * C, P * C, P * V, P * 2 * C, P * 2};
@@ -126,8 +131,9 @@ template <typename T>
 class BertModel {
  public:
   explicit BertModel(const BertShape& shape) : shape_(shape), sizes_(param_sizes(shape)) {
-    if (shape.heads == 0 || shape.hidden % shape.heads != 0) {
-      throw std::invalid_argument("hidden size must be a multiple of the number of heads");
+    if (shape.heads == 0 || attention_width(shape) % shape.heads != 0) {
+      throw std::invalid_argument("the attention width (heads x head_dim) must be a multiple of "
+                                  "the number of heads");
     }
     size_t total = 0;
     for (size_t n : sizes_) total += n;
@@ -190,6 +196,7 @@ class BertModel {
 template <typename T>
 void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   const size_t N = B * Tk, C = shape_.hidden, F = shape_.intermediate;
+  const size_t A = attention_width(shape_);
   const size_t att = B * shape_.heads * Tk * Tk, K = seq_classes(), V = shape_.vocab;
   const bool hidden_drop = dropout_.hidden > 0, att_drop = dropout_.attention > 0;
   a_.emb = c.take(N * C);
@@ -201,13 +208,13 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   if (!hidden_drop) a_.emb_out = a_.emb_ln;
   a_.layers.resize(shape_.layers);
   for (LayerActs& l : a_.layers) {
-    l.q = c.take(N * C);
-    l.k = c.take(N * C);
-    l.v = c.take(N * C);
+    l.q = c.take(N * A);
+    l.k = c.take(N * A);
+    l.v = c.take(N * A);
     l.probs = c.take(att);
     l.att_drop = c.take(att_drop ? att : 0);
     l.att_dropped = c.take(att_drop ? att : 0);
-    l.ctx = c.take(N * C);
+    l.ctx = c.take(N * A);
     l.attn = c.take(N * C);
     l.attn_drop = c.take(hidden_drop ? N * C : 0);
     l.res1 = c.take(N * C);
@@ -245,11 +252,10 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
 template <typename T>
 void BertModel<T>::carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   const size_t N = B * Tk, C = shape_.hidden, F = shape_.intermediate;
+  const size_t A = attention_width(shape_);
   const size_t K = seq_classes(), V = shape_.vocab;
-  for (T** p : {&d_.dx, &d_.dinp, &d_.dres, &d_.dln1, &d_.dbranch, &d_.dctx, &d_.dq, &d_.dk,
-                &d_.dv}) {
-    *p = c.take(N * C);
-  }
+  for (T** p : {&d_.dx, &d_.dinp, &d_.dres, &d_.dln1, &d_.dbranch}) *p = c.take(N * C);
+  for (T** p : {&d_.dctx, &d_.dq, &d_.dk, &d_.dv}) *p = c.take(N * A);
   d_.dgelu = c.take(N * F);
   d_.dfc = c.take(N * F);
   d_.datt = c.take(B * shape_.heads * Tk * Tk);
@@ -263,6 +269,7 @@ template <typename T>
 T BertModel<T>::forward(const Batch& batch) {
   const size_t B = batch.B, Tk = batch.T, N = B * Tk;
   const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
+  const size_t A = attention_width(shape_);
   const size_t K = seq_classes(), V = shape_.vocab;
   const T eps = static_cast<T>(shape_.layer_norm_eps);
   const ParamPtrs<T> w = weights();
@@ -302,15 +309,15 @@ T BertModel<T>::forward(const Batch& batch) {
   const T* x = a_.emb_out;  // (N, C) input of the layer
   for (size_t l = 0; l < shape_.layers; ++l) {
     LayerActs& a = a_.layers[l];
-    dense_forward(a.q, x, w[kQW] + l * C * C, w[kQB] + l * C, N, C, C);
-    dense_forward(a.k, x, w[kKW] + l * C * C, w[kKB] + l * C, N, C, C);
-    dense_forward(a.v, x, w[kVW] + l * C * C, w[kVB] + l * C, N, C, C);
+    dense_forward(a.q, x, w[kQW] + l * A * C, w[kQB] + l * A, N, C, A);
+    dense_forward(a.k, x, w[kKW] + l * A * C, w[kKB] + l * A, N, C, A);
+    dense_forward(a.v, x, w[kVW] + l * A * C, w[kVB] + l * A, N, C, A);
     if (a.att_drop != nullptr) {
       dropout_mask(a.att_drop, B * NH * Tk * Tk, dropout_.attention, site(3 * l + 1));
     }
     attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v,
-                      batch.mask.data(), B, Tk, C, NH);
-    dense_forward(a.attn, a.ctx, w[kOW] + l * C * C, w[kOB] + l * C, N, C, C);
+                      batch.mask.data(), B, Tk, A, NH);
+    dense_forward(a.attn, a.ctx, w[kOW] + l * C * A, w[kOB] + l * C, N, A, C);
     if (a.attn_drop != nullptr) {
       dropout_mask(a.attn_drop, N * C, dropout_.hidden, site(3 * l + 2));
       apply_mask(a.attn, a.attn_drop, N * C);
@@ -392,6 +399,7 @@ template <typename T>
 void BertModel<T>::backward(const Batch& batch) {
   const size_t B = batch.B, Tk = batch.T, N = B * Tk;
   const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
+  const size_t A = attention_width(shape_);
   const size_t K = seq_classes(), V = shape_.vocab, M = mlm_rows_.size();
   const ParamPtrs<T> w = weights();
   const ParamPtrs<T> g = gradients();
@@ -457,20 +465,20 @@ void BertModel<T>::backward(const Batch& batch) {
     std::copy(d_.dres, d_.dres + N * C, d_.dinp);
     std::copy(d_.dres, d_.dres + N * C, d_.dbranch);
     if (a.attn_drop != nullptr) apply_mask(d_.dbranch, a.attn_drop, N * C);
-    std::fill(d_.dctx, d_.dctx + N * C, T(0));
-    dense_backward(d_.dctx, g[kOW] + l * C * C, g[kOB] + l * C, d_.dbranch, a.ctx,
-                   w[kOW] + l * C * C, N, C, C);
-    std::fill(d_.dq, d_.dq + N * C, T(0));
-    std::fill(d_.dk, d_.dk + N * C, T(0));
-    std::fill(d_.dv, d_.dv + N * C, T(0));
+    std::fill(d_.dctx, d_.dctx + N * A, T(0));
+    dense_backward(d_.dctx, g[kOW] + l * C * A, g[kOB] + l * C, d_.dbranch, a.ctx,
+                   w[kOW] + l * C * A, N, A, C);
+    std::fill(d_.dq, d_.dq + N * A, T(0));
+    std::fill(d_.dk, d_.dk + N * A, T(0));
+    std::fill(d_.dv, d_.dv + N * A, T(0));
     attention_backward(d_.dq, d_.dk, d_.dv, d_.datt, d_.dctx, a.probs, a.att_dropped, a.att_drop,
-                       a.q, a.k, a.v, B, Tk, C, NH);
-    dense_backward(d_.dinp, g[kQW] + l * C * C, g[kQB] + l * C, d_.dq, x, w[kQW] + l * C * C, N,
-                   C, C);
-    dense_backward(d_.dinp, g[kKW] + l * C * C, g[kKB] + l * C, d_.dk, x, w[kKW] + l * C * C, N,
-                   C, C);
-    dense_backward(d_.dinp, g[kVW] + l * C * C, g[kVB] + l * C, d_.dv, x, w[kVW] + l * C * C, N,
-                   C, C);
+                       a.q, a.k, a.v, B, Tk, A, NH);
+    dense_backward(d_.dinp, g[kQW] + l * A * C, g[kQB] + l * A, d_.dq, x, w[kQW] + l * A * C, N,
+                   C, A);
+    dense_backward(d_.dinp, g[kKW] + l * A * C, g[kKB] + l * A, d_.dk, x, w[kKW] + l * A * C, N,
+                   C, A);
+    dense_backward(d_.dinp, g[kVW] + l * A * C, g[kVB] + l * A, d_.dv, x, w[kVW] + l * A * C, N,
+                   C, A);
     std::swap(d_.dx, d_.dinp);
   }
   if (a_.emb_drop != nullptr) apply_mask(d_.dx, a_.emb_drop, N * C);

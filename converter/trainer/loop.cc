@@ -27,11 +27,14 @@ volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
 json shape_json(const train::BertShape& s) {
-  return {{"vocab", s.vocab},     {"max_positions", s.max_positions},
-          {"type_vocab", s.type_vocab}, {"hidden", s.hidden},
-          {"heads", s.heads},     {"layers", s.layers},
-          {"intermediate", s.intermediate}, {"labels", s.labels},
-          {"pretraining_heads", s.pretraining_heads}};
+  json j = {{"vocab", s.vocab},     {"max_positions", s.max_positions},
+            {"type_vocab", s.type_vocab}, {"hidden", s.hidden},
+            {"heads", s.heads},     {"layers", s.layers},
+            {"intermediate", s.intermediate}, {"labels", s.labels},
+            {"pretraining_heads", s.pretraining_heads}};
+  // Only where it differs from hidden, so checkpoints of the usual shapes read as before.
+  if (train::attention_width(s) != s.hidden) j["attention"] = train::attention_width(s);
+  return j;
 }
 
 json row_json(const LogRow& r) {

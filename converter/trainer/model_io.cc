@@ -50,11 +50,11 @@ Param param_of(const BertTensor& t) {
 
 std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   const uint32_t C = static_cast<uint32_t>(s.hidden);
-  // The runtime's layout (edgebert_internal/layout.h); the trainer's attention is C wide.
+  // The runtime's layout (edgebert_internal/layout.h).
   ModelDims dims{};
   dims.num_layers = static_cast<uint32_t>(s.layers);
   dims.hidden = C;
-  dims.attention = C;
+  dims.attention = static_cast<uint32_t>(train::attention_width(s));
   dims.intermediate = static_cast<uint32_t>(s.intermediate);
   dims.vocab_size = static_cast<uint32_t>(s.vocab);
   dims.max_positions = static_cast<uint32_t>(s.max_positions);
@@ -87,15 +87,13 @@ train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pret
     throw std::runtime_error("the trainer implements exact-erf GELU only; this model uses " +
                              std::string(fb::EnumNameActivation(c.activation)));
   }
-  if (c.num_heads * c.head_dim != c.hidden) {
-    throw std::runtime_error("the trainer needs num_heads * head_dim == hidden");
-  }
   train::BertShape s;
   s.vocab = c.vocab_size;
   s.max_positions = c.max_positions;
   s.type_vocab = c.type_vocab_size;
   s.hidden = c.hidden;
   s.heads = c.num_heads;
+  s.attention = c.num_heads * c.head_dim;  // may differ from hidden, as the runtime allows
   s.layers = c.num_layers;
   s.intermediate = c.intermediate;
   s.labels = labels;

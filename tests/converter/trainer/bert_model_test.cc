@@ -15,8 +15,10 @@ namespace edgebert {
 namespace train {
 namespace {
 
-BertShape tiny_shape(bool pretraining) {
+// attention: heads x head_dim when it differs from hidden (0: = hidden).
+BertShape tiny_shape(bool pretraining, size_t attention = 0) {
   BertShape shape;
+  shape.attention = attention;
   shape.vocab = 13;
   shape.max_positions = 8;
   shape.type_vocab = 2;
@@ -55,8 +57,8 @@ Batch tiny_batch(bool pretraining) {
   return batch;
 }
 
-void check_gradients(bool pretraining, const DropoutConfig& dropout) {
-  const BertShape shape = tiny_shape(pretraining);
+void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0) {
+  const BertShape shape = tiny_shape(pretraining, attention);
   BertModel<double> model(shape);
   randomize(model, 7);
   model.set_dropout(dropout);
@@ -131,6 +133,13 @@ TEST_CASE("Trainer gradients: BertForSequenceClassification, every parameter") {
 
 TEST_CASE("Trainer gradients: classification with dropout (fixed masks)") {
   check_gradients(false, some_dropout());
+}
+
+TEST_CASE("Trainer gradients: heads x head_dim != hidden (2 heads of 6 on hidden 8), with dropout") {
+  check_gradients(false, some_dropout(), 12);
+  const auto sizes = param_sizes(tiny_shape(false, 12));
+  CHECK(sizes[kQW] == 2 * 12 * 8);  // (A, C) per layer
+  CHECK(sizes[kOW] == 2 * 8 * 12);  // (C, A) per layer
 }
 
 TEST_CASE("Trainer gradients: BertForPreTraining (MLM + NSP) with dropout, every parameter") {
