@@ -59,7 +59,9 @@ json inspect_model(const AlignedBytes& bytes) {
 
   eb_model model;
   eb_error error;
-  const eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  // The runtime's load checks, then the full weight check (eb_model_check_weights).
+  eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  if (status == EB_OK) status = eb_model_check_weights(&model, &error);
   report["runtime_check"] = {{"status", eb_status_string(status)},
                              {"message", status == EB_OK ? "" : error.message}};
 

@@ -91,7 +91,8 @@ std::vector<float> tensor_values_f32(const fb::TensorT& tensor) {
 void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
   eb_model model;
   eb_error error;
-  const eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  eb_status status = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+  if (status == EB_OK) status = eb_model_check_weights(&model, &error);  // the full check
   if (status != EB_OK) {
     throw std::runtime_error(what + ": " + eb_status_string(status) + ": " + error.message);
   }

@@ -33,6 +33,16 @@ eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error
   return status;
 }
 
+eb_status eb_model_check_weights(const eb_model* model, eb_error* error) {
+  const edgebert::ModelView* view = edgebert::as_view(model);
+  if (!edgebert::model_view_ready(view)) {
+    return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "model is NULL or not initialised");
+  }
+  edgebert::ModelWeights weights{};  // layers == nullptr: check every layer, store none
+  const eb_status status = edgebert::resolve_weights(*view, &weights, true, error);
+  return status != EB_OK ? status : edgebert::ok(error);
+}
+
 void eb_model_get_info(const eb_model* model, eb_model_info* info) {
   if (info == nullptr) return;
   *info = eb_model_info{};

@@ -233,7 +233,7 @@ eb_status find_embedding(const ModelView& view, const char* name, uint32_t rows,
 // A dense layer "<prefix>.weight" (out, in) fp32 or int8 K4N16, and "<prefix>.bias" (out); both or
 // neither if optional.
 // check_contents: also verify int8 weights against their max_abs and row_sums claims (a scan of
-// every weight, done once at model init).
+// every weight: eb_model_check_weights).
 eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_features,
                      uint32_t in_features, bool optional, bool check_contents, DenseWeights* dense,
                      eb_error* error) {
@@ -294,10 +294,11 @@ eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
 
 }  // namespace
 
-eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error) {
+eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool scan_weights,
+                          eb_error* error) {
   const ModelDims& d = view.dims;
   ModelWeights& w = *weights;
-  const bool check_contents = w.layers == nullptr;  // model init; sessions trust a checked model
+  const bool check_contents = scan_weights;
   w.int8_tensors = 0;
   w.dynamic_int8_dense = 0;
   eb_status s;
@@ -431,7 +432,7 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
     v.tokenizer_word_chars = tokenizer->max_input_chars_per_word();
   }
   ModelWeights weights{};  // layers == nullptr: check every layer, store none
-  if ((status = resolve_weights(v, &weights, error)) != EB_OK) return status;
+  if ((status = resolve_weights(v, &weights, false, error)) != EB_OK) return status;
   v.has_pooler = weights.pooler.present();
   v.int8 = weights.int8_tensors > 0;
   v.all_dense_static = weights.dynamic_int8_dense == 0;

@@ -119,11 +119,12 @@ struct ModelWeights {
 };
 
 // Finds and checks every tensor the forward pass reads and records them in `weights`; the
-// per-layer entries only when `weights->layers` points at num_layers entries. With
-// `weights->layers` NULL (model init) it also scans the contents of int8 weights against their
-// max_abs / row_sums claims; with it set (session init) that scan is skipped, since the model
-// passed it and its bytes must not change. Both apply the same structural rules.
-eb_status resolve_weights(const ModelView& view, ModelWeights* weights, eb_error* error);
+// per-layer entries only when `weights->layers` points at num_layers entries. The checks are
+// structural (presence, dtype, shape, byte size, alignment, scales): what memory safety needs.
+// scan_weights also reads every int8 dense weight against its max_abs and row_sums claims
+// (eb_model_check_weights; a pass over the whole file, so model init does not do it).
+eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool scan_weights,
+                          eb_error* error);
 
 }  // namespace edgebert
 

@@ -169,7 +169,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   eb_session* s = new (base + plan.session) eb_session{};
   s->model = view;
   s->weights.layers = reinterpret_cast<LayerWeights*>(base + plan.layers);
-  eb_status status = resolve_weights(*view, &s->weights, error);
+  eb_status status = resolve_weights(*view, &s->weights, false, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
   s->kernels = kernels;
   s->buffers = GraphBuffers{floats(B::Hidden),    floats(B::Query),  floats(B::Key),

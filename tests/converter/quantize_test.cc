@@ -229,8 +229,14 @@ TEST_CASE("Quantize: 7-bit weights stay within tolerance and use the same intege
                        std::runtime_error);
 }
 
-TEST_CASE("Quantize: the loader verifies max_abs and row sums against the weights") {
-  auto load_status = [](const std::function<void(fb::TensorT&)>& tamper, eb_error* error) {
+TEST_CASE("Quantize: the full weight check verifies max_abs and row sums; init does not read weights") {
+  // Init checks structure only and accepts the file; eb_model_check_weights reads the weights and
+  // refuses it; the unchecked model still runs (wrong numbers at worst: no address depends on a
+  // weight's value; the sanitizer suite runs this under ASan).
+  // Returns init's status when init refuses (a structural defect), else the full check's.
+  bool init_ok = false;
+  auto load_status = [&init_ok](const std::function<void(fb::TensorT&)>& tamper,
+                                eb_error* error) {
     fb::ModelT spec = import_fixture("classifier");
     convert::quantize_model(spec, 7);
     for (auto& t : spec.tensors) {
@@ -238,7 +244,17 @@ TEST_CASE("Quantize: the loader verifies max_abs and row sums against the weight
     }
     const convert::AlignedBytes bytes = convert::serialize_model(spec);
     eb_model model;
-    return eb_model_init(&model, bytes.data(), bytes.size(), error);
+    const eb_status init = eb_model_init(&model, bytes.data(), bytes.size(), error);
+    init_ok = init == EB_OK;
+    if (!init_ok) return init;
+    std::vector<uint8_t> arena(eb_arena_size(&model, 0, 1));
+    eb_session* session = nullptr;
+    REQUIRE(eb_session_init(&session, &model, nullptr, arena.data(), arena.size(), nullptr) ==
+            EB_OK);
+    const std::vector<int32_t> ids = {2, 40, 41, 42, 3};
+    const eb_input input{ids.data(), nullptr, nullptr, ids.size()};
+    CHECK(eb_session_run(session, &input, nullptr) == EB_OK);
+    return eb_model_check_weights(&model, error);
   };
   eb_error error;
   CHECK(load_status([](fb::TensorT&) {}, &error) == EB_OK);
@@ -247,10 +263,14 @@ TEST_CASE("Quantize: the loader verifies max_abs and row sums against the weight
           t.data[0] = 100;
           t.row_sums[0] += 100 - static_cast<int8_t>(t.data[0]);  // keep sums plausible-ish
         }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(init_ok);  // init reads no weight
   CHECK(std::string(error.message).find("beyond its max_abs 63") != std::string::npos);
   CHECK(load_status([](fb::TensorT& t) { t.row_sums[5] += 1; }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(init_ok);
   CHECK(std::string(error.message).find("row sum of channel 5 is wrong") != std::string::npos);
+  // A row-sum array of the wrong length is a structural defect: init refuses it.
   CHECK(load_status([](fb::TensorT& t) { t.row_sums.pop_back(); }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK_FALSE(init_ok);
 }
 
 TEST_CASE("Quantize: a mixed model (some layers fp32) runs on the kernel path") {

@@ -82,6 +82,7 @@ void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider,
   {
     CountingScope scope;
     init_model = eb_model_init(&model, bytes.data(), bytes.size(), &error);
+    if (init_model == EB_OK) init_model = eb_model_check_weights(&model, &error);
     const size_t need = eb_session_arena_size(&model, &options);
     init_session = need <= arena.size()
                        ? eb_session_init(&session, &model, &options, arena.data(), need, &error)

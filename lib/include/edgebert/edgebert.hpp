@@ -18,6 +18,10 @@ class Model {
   eb_status init(const void* data, size_t size, eb_error* error = nullptr) {
     return eb_model_init(&model_, data, size, error);
   }
+  /// Reads every int8 weight against the file's claims (see eb_model_check_weights).
+  eb_status check_weights(eb_error* error = nullptr) const {
+    return eb_model_check_weights(&model_, error);
+  }
   eb_model_info info() const {
     eb_model_info info;
     eb_model_get_info(&model_, &info);
