@@ -1,6 +1,6 @@
 // Writes the benchmark models: BERT-base (12/768), MiniLM-L6 (6/384) and BERT-Mini (4/256)
 // shapes with seeded random weights, the bert-base-uncased tokenizer (from the test fixtures),
-// max_seq 128, as fp32, int8 (per-channel, dynamic), int8w7 (the same with 7-bit weights) and
+// max_seq 384 (question answering's window), as fp32, int8 (per-channel, dynamic), int8w7 (the same with 7-bit weights) and
 // int8static (per-tensor, calibrated: the XNNPACK provider's int8) .ebm files:
 //   build/bench/edgebert_make_bench_models OUT_DIR
 #include <cstdio>
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
       for (const char* kind : {"fp32", "int8", "int8w7", "int8static"}) {
         const std::string k = kind;
         edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
-        model.config->max_seq = 128;
+        model.config->max_seq = 384;
         model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
         if (k == "int8") convert::quantize_model(model);
         if (k == "int8w7") convert::quantize_model(model, 7);  // the fast AVX2 GEMM's weights

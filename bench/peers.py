@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Side-by-side latency: edgebert int8 vs ONNX Runtime (quantize_dynamic int8, and fp32) and
 PyTorch (dynamic int8 and fp32), same-shaped BERT classifiers (random weights), same machine,
-same thread count, same sequence lengths, batch 1, token ids as input.
+same thread count, same sequence lengths, batch 1, token ids as input; and cold start: our model
+init + session init + first run (edgebert-bench, mmap'd file) beside ONNX Runtime's
+InferenceSession creation + first run.
 
   tests/fixtures/setup_venv.sh && .venv-fixtures/bin/pip install onnxruntime onnx
   build/bench/edgebert_make_bench_models build/bench-models
   .venv-fixtures/bin/python bench/peers.py --build build [--shapes bert-mini,minilm-l6,bert-base]
-      [--seq 16,32,64,128] [--threads 1] [--runs 30] [--rounds 1] [--peers all] [--json out.json]
+      [--seq 16,64,128,384] [--threads 1,2] [--kernels SET] [--runs 30] [--rounds 1]
+      [--peers all] [--json out.json]
 
 On a shared, noisy machine use --rounds 3 or more: each round times ours and then the peers at
 every point, and each figure is the median over rounds, so drift hits both sides alike.
@@ -61,22 +64,38 @@ def onnx_models(model, workdir):
     return fp32, int8
 
 
-def ours(build, shape, variant, seqs, threads, runs):
-    out = subprocess.run([os.path.join(build, "bench", "edgebert-bench"),
-                          os.path.join(build, "bench-models", f"{shape}-{variant}.ebm"),
-                          "--seq", ",".join(map(str, seqs)), "--threads", str(threads),
-                          "--runs", str(runs), "--warmup", "3", "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    report = json.loads(out)
-    return {r["seq"]: r["p50_ms"] for r in report["results"]}, report["results"][0]["kernels"]
+def ours(build, shape, variant, seqs, threads, runs, kernels):
+    command = [os.path.join(build, "bench", "edgebert-bench"),
+               os.path.join(build, "bench-models", f"{shape}-{variant}.ebm"),
+               "--seq", ",".join(map(str, seqs)), "--threads", str(threads),
+               "--runs", str(runs), "--warmup", "3", "--json"]
+    if kernels:
+        command += ["--kernels", kernels]
+    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    results = report["results"]
+    # Cold start of the first point: it is the one that pays the file's page faults.
+    return ({r["seq"]: r["p50_ms"] for r in results}, results[0]["kernels"],
+            results[0]["cold_start_ms"])
+
+
+def ort_cold_start_ms(path, options, seq):
+    """InferenceSession creation + one run, as an app starting cold would pay."""
+    import onnxruntime as ort
+    ids = np.random.randint(1000, 30000, (1, seq)).astype(np.int64)
+    start = time.perf_counter()
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    session.run(None, {"input_ids": ids})
+    return (time.perf_counter() - start) * 1e3
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default="build")
     p.add_argument("--shapes", default="bert-mini,minilm-l6,bert-base")
-    p.add_argument("--seq", default="16,32,64,128")
-    p.add_argument("--threads", default="1")
+    p.add_argument("--seq", default="16,64,128,384")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--kernels", default="",
+                   help="force our kernel set (edgebert-bench --kernels); default: the automatic one")
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--variant", default="int8",
                    help="our model file suffix: int8 (8-bit weights) or int8w7 (quantize "
@@ -104,9 +123,14 @@ def main():
                             for name, path in [("ort_fp32", fp32_path), ("ort_int8", int8_path)]}
                 peers = args.peers.split(",")
                 timings = {s: {} for s in seqs}  # seq -> name -> [ms per round]
+                cold = {"edgebert_int8": [], "ort_int8": []}  # cold start per round, first seq
                 kernels = ""
                 for _ in range(args.rounds):
-                    ours_ms, kernels = ours(args.build, shape, args.variant, seqs, threads, args.runs)
+                    ours_ms, kernels, ours_cold = ours(args.build, shape, args.variant, seqs,
+                                                       threads, args.runs, args.kernels)
+                    cold["edgebert_int8"].append(ours_cold)
+                    if "ort_int8" in peers:
+                        cold["ort_int8"].append(ort_cold_start_ms(int8_path, options, seqs[0]))
                     for s in seqs:
                         ids = torch.randint(1000, 30000, (1, s))
                         ids_np = ids.numpy().astype(np.int64)
@@ -121,9 +145,14 @@ def main():
                             if name in peers:
                                 t.setdefault(name, []).append(
                                     timed(lambda: sess.run(None, {"input_ids": ids_np}), 3, args.runs))
+                cold_ms = {name: statistics.median(v) for name, v in cold.items() if v}
+                print(f"{shape:10s} threads {threads}: cold start (init + first run at seq "
+                      f"{seqs[0]}) edgebert {cold_ms.get('edgebert_int8', float('nan')):.1f} ms, "
+                      f"ORT int8 {cold_ms.get('ort_int8', float('nan')):.1f} ms", flush=True)
                 for s in seqs:
                     row = {"shape": shape, "seq": s, "threads": threads, "edgebert_kernels": kernels,
-                           "rounds": args.rounds}
+                           "rounds": args.rounds,
+                           **{f"{name}_cold_start_ms": v for name, v in cold_ms.items()}}
                     for name, values in timings[s].items():
                         row[f"{name}_ms"] = statistics.median(values)
                     rows.append(row)
