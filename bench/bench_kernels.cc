@@ -15,6 +15,7 @@
 namespace edgebert::bench {
 enum class Probe { kMaddwd, kMaddubsw, kFma };
 double peak_probe_avx2(Probe probe, size_t iterations);
+double peak_probe_vnni(bool zmm, size_t iterations);
 }
 
 namespace {
@@ -29,9 +30,28 @@ double peak_gops() {
   return peak;
 }
 
+// The peak of the instruction a GEMM entry multiplies with, measured once (0: no probe, the
+// reference set). Each set's probe runs only when the CPU runs the set.
+double entry_peak_gops(const KernelSet* set, bool seven_bit) {
+  const std::string name = set->name;
+  if (name == "avx512vnni") {
+    static const double zmm = bench::peak_probe_vnni(true, 10'000'000);
+    return zmm;
+  }
+  if (name == "avxvnni") {
+    static const double ymm = bench::peak_probe_vnni(false, 10'000'000);
+    return ymm;
+  }
+  if (name == "avx2") {
+    static const double maddubsw = bench::peak_probe_avx2(bench::Probe::kMaddubsw, 20'000'000);
+    return seven_bit ? maddubsw : peak_gops();
+  }
+  return 0.0;
+}
+
 // One GEMM entry; seven_bit: weights in [-63, 63] (the qd8_f32_qc7w_gemm entries).
-void BM_gemm(benchmark::State& state, const GemmKernel* gemm, bool seven_bit, size_t m, size_t n,
-             size_t k, Epilogue epilogue) {
+void BM_gemm(benchmark::State& state, const KernelSet* set, const GemmKernel* gemm, bool seven_bit,
+             size_t m, size_t n, size_t k, Epilogue epilogue) {
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> byte(-127, 127), weight(seven_bit ? -63 : -127, seven_bit ? 63 : 127);
   const size_t lda = (k + 63) / 64 * 64;
@@ -51,7 +71,13 @@ void BM_gemm(benchmark::State& state, const GemmKernel* gemm, bool seven_bit, si
   }
   const double ops = 2.0 * m * n * k;
   state.counters["GOPS"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["peak_GOPS"] = peak_gops();
+  // The peak of this entry's own multiply instruction, and the share of it the GEMM reaches.
+  const double peak = entry_peak_gops(set, seven_bit);
+  state.counters["peak_GOPS"] = peak;
+  if (peak > 0) {
+    state.counters["pct_of_peak"] = benchmark::Counter(
+        100.0 * ops / 1e9 / peak, benchmark::Counter::kIsIterationInvariantRate);
+  }
   state.SetLabel(gemm->name);
 }
 
@@ -117,8 +143,8 @@ void register_all() {
         const std::string name = std::string(gemm->name) + "/" + shape.name + "/m=" +
                                  std::to_string(shape.m) + "/n=" + std::to_string(shape.n) +
                                  "/k=" + std::to_string(shape.k);
-        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, gemm, seven_bit, shape.m, shape.n,
-                                     shape.k, shape.epilogue)
+        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, gemm, seven_bit, shape.m,
+                                     shape.n, shape.k, shape.epilogue)
             ->Unit(benchmark::kMicrosecond);
       }
     }
@@ -134,6 +160,12 @@ int main(int argc, char** argv) {
                 "vpmaddubsw %.1f int8 GOPS, vfmadd231ps %.1f GFLOPS\n",
                 peak_gops(), bench::peak_probe_avx2(bench::Probe::kMaddubsw, 20'000'000),
                 bench::peak_probe_avx2(bench::Probe::kFma, 20'000'000));
+  }
+  for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
+    const double peak = kernels_supported(*s) ? entry_peak_gops(*s, false) : 0.0;
+    if (peak > 0 && std::string((*s)->name) != "avx2") {
+      std::printf("peak probe, one thread: %s vpdpbusd %.1f int8 GOPS\n", (*s)->name, peak);
+    }
   }
   register_all();
   benchmark::RunSpecifiedBenchmarks();
