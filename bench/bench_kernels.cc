@@ -97,7 +97,7 @@ void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_
   std::vector<int32_t> mask(s, 1);
   for (auto _ : state) {
     set->f32_attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                   scratch.data(), s, heads, d, 0, heads);
+                       scratch.data(), s, heads, d, 0, heads);
     benchmark::DoNotOptimize(context.data());
   }
   const double flops = 4.0 * s * s * d * heads;

@@ -264,7 +264,8 @@ int main(int argc, char** argv) {
                                    {"arena_bytes", arena.size()},
                                    {"session_init_ms", session_init_ms},
                                    {"first_run_ms", first_run_ms},
-                                   {"cold_start_ms", model_init_ms + session_init_ms + first_run_ms},
+                                   {"cold_start_ms",
+                                    model_init_ms + session_init_ms + first_run_ms},
                                    {"runs", runs}});
       if (per_op) report["results"].back()["per_op"] = ops;
     }

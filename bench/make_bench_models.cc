@@ -1,7 +1,8 @@
 // Writes the benchmark models: BERT-base (12/768), MiniLM-L6 (6/384) and BERT-Mini (4/256)
 // shapes with seeded random weights, the bert-base-uncased tokenizer (from the test fixtures),
-// max_seq 384 (question answering's window), as fp32, int8 (per-channel, dynamic), int8w7 (the same with 7-bit weights) and
-// int8static (per-tensor, calibrated: the XNNPACK provider's int8) .ebm files:
+// max_seq 384 (question answering's window), as fp32, int8 (per-channel, dynamic), int8w7 (the
+// same with 7-bit weights) and int8static (per-tensor, calibrated: the XNNPACK provider's int8)
+// .ebm files:
 //   build/bench/edgebert_make_bench_models OUT_DIR
 #include <cstdio>
 #include <filesystem>

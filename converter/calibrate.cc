@@ -60,7 +60,8 @@ struct ObservedDense {
 struct Recorder {
   NativeExecutor native;
   uint32_t layers;
-  std::vector<ObservedDense> ranges;  // (layers * kDenseSlotsPerLayer) encoder slots, pooler, classifier
+  // (layers * kDenseSlotsPerLayer) encoder slots, then the pooler and the classifier
+  std::vector<ObservedDense> ranges;
 
   ObservedDense& observed(DenseId id) {
     if (id.slot == DenseSlot::Pooler) return ranges[layers * kDenseSlotsPerLayer];
@@ -108,7 +109,7 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   std::memcpy(copy.data(), bytes.data(), bytes.size());
   HostSession host(std::move(copy), "calibration model", 0, "", EB_PROVIDER_NATIVE);
   eb_session* session = host.session().get();
-  SessionGraph g = session_graph(session);
+  const SessionGraph g = session_graph(session);
   if (g.model->int8) {
     throw std::runtime_error("calibration needs the fp32 model (quantize an fp32 .ebm)");
   }

@@ -56,7 +56,7 @@ struct AttentionTasks {
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
          h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
       x.kernels->f32_attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
-                           head_dim, h, h + 1);
+                               head_dim, h, h + 1);
     }
   }
 };
@@ -75,18 +75,15 @@ struct QuantizeTasks {
     const NativeExecutor& x = *t.x;
     const size_t m0 = task * kRowsPerTask;
     const size_t rows = t.s - m0 < kRowsPerTask ? t.s - m0 : kRowsPerTask;
-    x.kernels->f32_qd8_quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda,
-                             x.input_scales + m0, x.input_sums + m0);
+    x.kernels->f32_qd8_quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda,
+                                     x.lda, x.input_scales + m0, x.input_sums + m0);
   }
 };
 
 }  // namespace
 
 size_t quantized_input_stride(const ModelDims& d) {
-  size_t widest = d.hidden;
-  if (d.attention > widest) widest = d.attention;
-  if (d.intermediate > widest) widest = d.intermediate;
-  return (widest + 63) / 64 * 64;
+  return (size_t{widest_features(d)} + 63) / 64 * 64;
 }
 
 void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,

@@ -32,13 +32,6 @@ size_t op_count(const ModelView& m) {
          (m.dims.num_labels > 0 ? 1 : 0);
 }
 
-size_t widest(const ModelDims& d) {
-  size_t w = d.hidden;
-  if (d.attention > w) w = d.attention;
-  if (d.intermediate > w) w = d.intermediate;
-  return w;
-}
-
 // Upper bound of XNNPACK's packed weights for an (n, k) fully connected operator: output channels
 // padded to the widest register tile of any ISA (64), k to the widest k-block (32), the bias (4
 // bytes per channel) and slack for each allocation's alignment and over-read padding.
@@ -51,7 +44,7 @@ size_t packed_bound(size_t n, size_t k, bool int8) {
 // Scratch to unpack one int8 weight (n, k) row-major, then its int32 bias (n <= widest).
 size_t unpack_scratch_bytes(const ModelDims& d) {
   const size_t largest = size_t{d.hidden} * (d.intermediate > d.attention ? d.intermediate : d.attention);
-  return align_up(largest, kRegionAlignment) + align_up(widest(d) * sizeof(int32_t), kRegionAlignment);
+  return align_up(largest, kRegionAlignment) + align_up(widest_features(d) * sizeof(int32_t), kRegionAlignment);
 }
 
 // The region: the session struct at offset 0, its operator array, then the int8 models' input
@@ -78,7 +71,7 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
   take(sizeof(XnnpackSession));
   r.ops = take(op_count(m) * sizeof(XnnpackDense));
   if (m.int8) {
-    const size_t io_bytes = size_t{max_seq} * widest(d) + kExtraBytes;
+    const size_t io_bytes = size_t{max_seq} * widest_features(d) + kExtraBytes;
     r.q_in = take(io_bytes);
     r.q_out = take(io_bytes);
     r.unpack_bytes = unpack_scratch_bytes(d);
@@ -95,13 +88,17 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
 size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
   const ModelDims& d = m.dims;
   const RegionLayout layout = region_layout(m, max_seq);
-  const bool int8 = m.int8;
-  const size_t H = d.hidden, A = d.attention, I = d.intermediate;
-  size_t bytes = layout.bump;
-  bytes += d.num_layers * (3 * packed_bound(A, H, int8) + packed_bound(H, A, int8) +
-                           packed_bound(I, H, int8) + packed_bound(H, I, int8));
-  if (m.has_pooler) bytes += packed_bound(H, H, int8);
-  if (d.num_labels > 0) bytes += packed_bound(d.num_labels, H, int8);
+  // One operator per dense layer, at the layout's shapes.
+  const auto bound = [&](DenseSlot slot) {
+    uint32_t n, k;
+    dense_slot_shape(d, slot, &n, &k);
+    return packed_bound(n, k, m.int8);
+  };
+  size_t per_layer = 0;
+  for (size_t s = 0; s < kDenseSlotsPerLayer; ++s) per_layer += bound(static_cast<DenseSlot>(s));
+  size_t bytes = layout.bump + d.num_layers * per_layer;
+  if (m.has_pooler) bytes += bound(DenseSlot::Pooler);
+  if (d.num_labels > 0) bytes += bound(DenseSlot::Classifier);
   return bytes + layout.unpack_bytes;
 }
 
@@ -238,20 +235,22 @@ xnn_status setup(const XnnpackSession& x, XnnpackDense& op, size_t rows, const f
   return status;
 }
 
-// Runs `op` (named `what` in errors) on `rows` rows of `in` into `out`, then the epilogue.
+// Runs `op`, the operator of dense layer `id`, on `rows` rows of `in` into `out`, then the
+// epilogue. The layer's name is formatted only for an error message (runs stay off snprintf).
 eb_status run(const XnnpackSession& x, XnnpackDense& op, float* out, const float* in, size_t rows,
-              Epilogue epilogue, const float* residual, const char* what, eb_error* error) {
+              Epilogue epilogue, const float* residual, DenseId id, eb_error* error) {
+  char what[96];
   xnn_status status = setup(x, op, rows, in, out);
   if (status != xnn_status_success) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of %s for %zu rows failed: %s", what,
-                rows, xnn_status_name(status));
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of %s for %zu rows failed: %s",
+                dense_tensor_name(id, what, sizeof what), rows, xnn_status_name(status));
   }
   if (op.int8) quantize_input(op, in, rows, x.q_in);
   status =
       xnn_run_operator(static_cast<xnn_operator_t>(op.op), static_cast<pthreadpool_t>(x.threadpool));
   if (status != xnn_status_success) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK run of %s failed: %s", what,
-                xnn_status_name(status));
+    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK run of %s failed: %s",
+                dense_tensor_name(id, what, sizeof what), xnn_status_name(status));
   }
   const size_t count = rows * op.n;
   if (op.int8) {
@@ -387,9 +386,8 @@ eb_status XnnpackSession::dense(const DenseCall& call, eb_error* error) {
   size_t index = call.id.layer * kDenseSlotsPerLayer + static_cast<size_t>(call.id.slot);
   if (call.id.slot == DenseSlot::Pooler) index = pooler;
   if (call.id.slot == DenseSlot::Classifier) index = classifier;
-  char what[96];
   return run(*this, ops[index], call.out, call.in, call.rows, call.epilogue, call.residual,
-             dense_tensor_name(call.id, what, sizeof what), error);
+             call.id, error);
 }
 
 void XnnpackSession::attention(const AttentionCall& call) { native->attention(call); }
@@ -400,9 +398,8 @@ void XnnpackSession::layer_norm(float* x, const LayerNormWeights& norm, size_t r
 
 eb_status xnnpack_run_dense(XnnpackSession& x, size_t index, float* out, const float* in,
                             size_t rows, eb_error* error) {
-  char what[96];
-  return run(x, x.ops[index], out, in, rows, Epilogue::Bias, nullptr,
-             dense_tensor_name(dense_id_of(x, index), what, sizeof what), error);
+  return run(x, x.ops[index], out, in, rows, Epilogue::Bias, nullptr, dense_id_of(x, index),
+             error);
 }
 
 #endif  // EB_HAVE_XNNPACK

@@ -48,6 +48,13 @@ char* bert_tensor_name(int32_t layer, const char* base, const char* field, char*
   return out;
 }
 
+uint32_t widest_features(const ModelDims& d) {
+  uint32_t widest = d.hidden;
+  if (d.attention > widest) widest = d.attention;
+  if (d.intermediate > widest) widest = d.intermediate;
+  return widest;
+}
+
 void dense_slot_shape(const ModelDims& d, DenseSlot slot, uint32_t* n, uint32_t* k) {
   const uint32_t H = d.hidden, A = d.attention, I = d.intermediate;
   uint32_t shape[2] = {H, H};  // pooler

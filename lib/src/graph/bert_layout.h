@@ -49,6 +49,9 @@ const char* norm_slot_name(NormSlot slot);
 char* bert_tensor_name(int32_t layer, const char* base, const char* field, char* out,
                        size_t size);
 
+// max(H, A, I): the widest input or output of any dense layer.
+uint32_t widest_features(const ModelDims& d);
+
 // (n, k) of dense slot `slot`: output and input features.
 void dense_slot_shape(const ModelDims& d, DenseSlot slot, uint32_t* n, uint32_t* k);
 

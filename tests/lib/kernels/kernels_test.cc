@@ -351,14 +351,14 @@ TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
       const size_t head_scratch = attention_scratch_floats(s, d);
       std::vector<float> ctx(s * a), y = x, scratch(head_scratch);
       set->f32_attention(ctx.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                     scratch.data(), s, heads, d, 0, heads);
+                         scratch.data(), s, heads, d, 0, heads);
       // One call per head with its own scores row and scratch (as threads run them): the same
       // bits.
       std::vector<float> per_head(s * a), head_scores(s * heads), per_head_scratch(head_scratch * heads);
       for (size_t hd = heads; hd-- > 0;) {
         set->f32_attention(per_head.data(), q.data(), k.data(), v.data(), mask.data(),
-                       head_scores.data() + hd * s, per_head_scratch.data() + hd * head_scratch, s,
-                       heads, d, hd, hd + 1);
+                           head_scores.data() + hd * s, per_head_scratch.data() + hd * head_scratch,
+                           s, heads, d, hd, hd + 1);
       }
       CHECK(per_head == ctx);
       // Every set sums in the same order whatever its vector width: the same bits as the
