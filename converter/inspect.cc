@@ -76,7 +76,10 @@ json inspect_model(const AlignedBytes& bytes) {
                         {"type_vocab_size", c->type_vocab_size()},
                         {"layer_norm_eps", c->layer_norm_eps()},
                         {"activation", activation_name(c->activation())},
-                        {"max_seq", c->max_seq()}};
+                        {"max_seq", c->max_seq()},
+                        {"attention_products", c->attention_products() == fb::DType::Int8
+                                                   ? "int8"
+                                                   : "fp32"}};
   }
   if (const fb::Task* t = m->task()) {
     json labels = json::array();
@@ -209,6 +212,7 @@ std::string inspect_text(const json& r) {
                      c["vocab_size"].get<uint32_t>(), c["max_positions"].get<uint32_t>(),
                      c["type_vocab_size"].get<uint32_t>(), c["layer_norm_eps"].get<float>(),
                      c["max_seq"].get<uint32_t>()));
+    line(fmt::format("  attention products {}", c["attention_products"].get<std::string>()));
   }
   if (r.contains("task")) {
     const json& t = r["task"];

@@ -182,6 +182,12 @@ int main(int argc, char** argv) {
                        "(vpmaddubsw without saturation), slightly coarser weights")
       ->capture_default_str()
       ->check(CLI::IsMember({7, 8}));
+  std::string quantize_attention = "int8";
+  quantize->add_option("--attention", quantize_attention,
+                       "int8: attention's q k^T and p v products as int8 GEMMs (int32 sums, "
+                       "softmax in fp32); fp32: attention in fp32 (slower at long inputs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"int8", "fp32"}));
   bool quantize_per_tensor = false;
   std::string quantize_calib;
   size_t quantize_calib_samples = 512;
@@ -365,7 +371,9 @@ int main(int argc, char** argv) {
         std::printf("calibrated on %zu texts (%zu tokens) of %s\n", calibration->examples,
                     calibration->tokens, quantize_calib.c_str());
       }
-      const QuantizeReport report = quantize_model(model, quantize_weight_bits, calibration.get());
+      const QuantizeReport report = quantize_model(
+          model, quantize_weight_bits, calibration.get(),
+          quantize_attention == "int8" ? edgebert::fb::DType::Int8 : edgebert::fb::DType::Float32);
       const size_t bytes = save_model(model, quantize_output);
       std::printf("quantized %zu dense weights and %zu embedding tables to int8: tensor data "
                   "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",

@@ -41,10 +41,16 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
   }
 }
 
-QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibration* calibration) {
+QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibration* calibration,
+                              fb::DType attention_products) {
   if (weight_bits != 7 && weight_bits != 8) {
     throw std::runtime_error("--weight-bits must be 7 or 8");
   }
+  if (!model.config) throw std::runtime_error("model has no config");
+  model.config->attention_products = attention_products;
+  const std::string attention = attention_products == fb::DType::Int8
+                                    ? ", int8 attention products (q k^T, p v)"
+                                    : ", fp32 attention";
   const int dense_max_abs = weight_bits == 7 ? 63 : 127;
   QuantizeReport report;
   for (auto& t : model.tensors) report.bytes_before += t->data.size();
@@ -104,11 +110,11 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
                   (weight_bits == 7 ? "7-bit" : "8-bit") +
                   " weights (K4N16), per-row embeddings, affine activations calibrated on " +
                   std::to_string(calibration->examples) + " texts (" +
-                  std::to_string(calibration->tokens) + " tokens)";
+                  std::to_string(calibration->tokens) + " tokens)" + attention;
     } else {
       kv->value = std::string("int8 W8A8 dynamic: per-channel symmetric ") +
                   (weight_bits == 7 ? "7-bit" : "8-bit") +
-                  " weights (K4N16), per-row embeddings, per-token activations";
+                  " weights (K4N16), per-row embeddings, per-token activations" + attention;
     }
     model.provenance->extra.push_back(std::move(kv));
     std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),

@@ -4,7 +4,8 @@
 //     int8, symmetric, one scale per output channel, stored K4N16-packed for the kernels;
 //   * word and position embeddings: int8 with one scale per row;
 //   * biases, LayerNorm and token-type embeddings stay fp32; activations are quantized per token
-//     at run time.
+//     at run time;
+//   * attention's q k^T and p v products in int8 (or fp32 attention: --attention fp32).
 #ifndef EDGEBERT_CONVERTER_QUANTIZE_H_
 #define EDGEBERT_CONVERTER_QUANTIZE_H_
 
@@ -32,8 +33,11 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
 // With `calibration` (static int8 for XNNPACK, `--per-tensor --calib`): every dense weight gets
 // ONE scale for the whole tensor (stored per channel, all equal, so the native kernels run the
 // model too) and the calibrated affine quantization of its input and output.
+// attention_products Int8 (default): the native kernels run attention's two products as int8
+// GEMMs (lib/src/kernels/qd8_attention.h); Float32 keeps fp32 attention.
 QuantizeReport quantize_model(fb::ModelT& model, int weight_bits = 8,
-                              const Calibration* calibration = nullptr);
+                              const Calibration* calibration = nullptr,
+                              fb::DType attention_products = fb::DType::Int8);
 
 }  // namespace edgebert::convert
 

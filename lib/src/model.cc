@@ -58,6 +58,12 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
     return fail(error, EB_ERROR_UNSUPPORTED, "unknown activation %d (newer model format?)",
                 static_cast<int>(config->activation()));
   }
+  if (config->attention_products() != fb::DType::Float32 &&
+      config->attention_products() != fb::DType::Int8) {
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "config.attention_products %d is neither Float32 nor Int8 (newer model format?)",
+                static_cast<int>(config->attention_products()));
+  }
   dims->num_layers = config->num_layers();
   dims->hidden = config->hidden();
   dims->num_heads = config->num_heads();
@@ -436,6 +442,7 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   v.has_pooler = weights.pooler.present();
   v.int8 = weights.int8_tensors > 0;
   v.all_dense_static = weights.dynamic_int8_dense == 0;
+  v.int8_attention = v.int8 && root->config()->attention_products() == fb::DType::Int8;
   v.magic = kModelMagic;
   *view = v;
   return ok(error);

@@ -46,6 +46,8 @@ struct ModelView {
   bool int8;                      // some dense weights are int8: the kernel path runs the model
   bool all_dense_static;          // every dense layer is fp32 or static int8: XNNPACK can
                                   // run every dense layer (fp32 ones as f32, int8 ones as qs8)
+  bool int8_attention;            // int8 and config.attention_products == Int8: the native
+                                  // kernels run attention's products in int8 (qd8_attention.h)
 };
 
 constexpr uint64_t kModelMagic = 0x4542'4d4f'4445'4c31ull;  // "EBMODEL1"

@@ -181,13 +181,15 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                              &view->dims,
                              floats(B::Scores),
                              floats(B::AttentionWorkspace),
+                             at(B::Qd8AttentionWorkspace),
                              reinterpret_cast<int8_t*>(at(B::QuantizedInput)),
                              floats(B::InputScales),
                              reinterpret_cast<int32_t*>(at(B::InputSums)),
                              quantized_input_stride(view->dims),
                              Parallel{threads > 1 ? options->threadpool : nullptr},
                              threads,
-                             false};
+                             false,
+                             view->int8_attention};
   s->max_seq = max_seq;
   s->threads = threads;
   s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};

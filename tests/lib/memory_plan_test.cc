@@ -83,9 +83,11 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
   CHECK(model.arena_size(16) < model.arena_size(64));
 
   eb_error error;
-  auto refused = [&](const std::function<void(fb::MemoryPlanT&)>& tamper, bool int8 = false) {
+  // int8: quantized with fp32 attention, or with `attention` products.
+  auto refused = [&](const std::function<void(fb::MemoryPlanT&)>& tamper, bool int8 = false,
+                     fb::DType attention = fb::DType::Float32) {
     fb::ModelT copy = import_fixture("classifier");
-    if (int8) convert::quantize_model(copy);
+    if (int8) convert::quantize_model(copy, 8, nullptr, attention);
     convert::attach_memory_plan(copy);
     tamper(*copy.memory_plan);
     const convert::AlignedBytes tampered = convert::serialize_model(copy);
@@ -146,6 +148,26 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
               }
             },
             /*int8=*/true) == EB_ERROR_INVALID_MODEL);
+  // Int8 attention plans its own workspace (and no fp32 one); too small is a defect too.
+  size_t qd8_workspaces = 0, fp32_workspaces = 0;
+  CHECK(refused(
+            [&](fb::MemoryPlanT& p) {
+              for (const fb::PlannedBuffer& b : p.buffers) {
+                qd8_workspaces += b.buffer() == fb::ArenaBuffer::Qd8AttentionWorkspace;
+                fp32_workspaces += b.buffer() == fb::ArenaBuffer::AttentionWorkspace ||
+                                   b.buffer() == fb::ArenaBuffer::Scores;
+              }
+            },
+            /*int8=*/true, fb::DType::Int8) == EB_OK);
+  CHECK(qd8_workspaces == 1);
+  CHECK(fp32_workspaces == 0);
+  CHECK(refused(
+            [&](fb::MemoryPlanT& p) {
+              for (fb::PlannedBuffer& b : p.buffers) {
+                if (b.buffer() == fb::ArenaBuffer::Qd8AttentionWorkspace) b = resized_half(b);
+              }
+            },
+            /*int8=*/true, fb::DType::Int8) == EB_ERROR_INVALID_MODEL);
 }
 
 // Runs every kind of input through a session whose arena is exactly eb_arena_size() bytes.

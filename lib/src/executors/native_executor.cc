@@ -4,6 +4,7 @@
 
 #include "oracle_executor.h"
 #include "../kernels/packing.h"
+#include "../kernels/qd8_attention.h"
 
 namespace edgebert {
 
@@ -53,10 +54,16 @@ struct AttentionTasks {
     const size_t heads = x.dims->num_heads, head_dim = x.dims->head_dim;
     float* scores = x.scores + i * c.s;
     float* scratch = x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
+    uint8_t* workspace = x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes;
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
          h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
-      x.kernels->f32_attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
-                               head_dim, h, h + 1);
+      if (x.int8_attention) {
+        qd8_f32_attention(*x.kernels, c.context, c.q, c.k, c.v, c.mask, workspace, c.s, heads,
+                          head_dim, h);
+      } else {
+        x.kernels->f32_attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
+                                 head_dim, h, h + 1);
+      }
     }
   }
 };
@@ -91,11 +98,16 @@ void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t t
   const ModelDims& d = model.dims;
   const uint64_t S = max_seq, f = sizeof(float), tasks = attention_tasks(threads, d.num_heads);
   using B = fb::ArenaBuffer;
-  // One softmax row and one head's workspace per attention task (a task runs its heads one
-  // after the other).
-  r->request(B::Scores, S * f * tasks, kStepAttention, kStepAttention);
-  r->request(B::AttentionWorkspace, attention_scratch_floats(S, d.head_dim) * f * tasks,
-             kStepAttention, kStepAttention);
+  // One head's workspace per attention task (a task runs its heads one after the other): int8
+  // attention's, or fp32 attention's and its softmax row.
+  if (model.int8_attention) {
+    r->request(B::Qd8AttentionWorkspace, qd8_attention_layout(S, d.head_dim).bytes * tasks,
+               kStepAttention, kStepAttention);
+  } else {
+    r->request(B::Scores, S * f * tasks, kStepAttention, kStepAttention);
+    r->request(B::AttentionWorkspace, attention_scratch_floats(S, d.head_dim) * f * tasks,
+               kStepAttention, kStepAttention);
+  }
   // Each dense layer's input, quantized per token (the heads' too).
   r->request(B::QuantizedInput, S * quantized_input_stride(d), kStepQkv, kStepHeads);
   r->request(B::InputScales, S * f, kStepQkv, kStepHeads);

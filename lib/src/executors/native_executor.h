@@ -1,8 +1,9 @@
 // The native executor: the graph on a KernelSet (kernels/kernels.h) for int8 models. Numerics:
 // per-token symmetric int8 activations (round half to even), int8 x int8 products accumulated
 // exactly in int32, then dequantize + bias + GELU (polynomial erf, |error| < 5e-7) / residual
-// fused into the GEMM's stores, in fp32; LayerNorm and attention in fp32 (vectorized, one fixed
-// summation order). Every kernel set gives the same bits, for any thread count. The fp32 layers
+// fused into the GEMM's stores, in fp32; LayerNorm in fp32; attention in fp32 (vectorized, one
+// fixed summation order) or, for models quantized with int8 attention, its two products as int8
+// GEMMs (kernels/qd8_attention.h). Every kernel set gives the same bits, for any thread count. The fp32 layers
 // of a mixed model run as the oracle computes them (oracle_dense).
 #ifndef EDGEBERT_SRC_EXECUTORS_NATIVE_EXECUTOR_H_
 #define EDGEBERT_SRC_EXECUTORS_NATIVE_EXECUTOR_H_
@@ -37,6 +38,8 @@ struct NativeExecutor {
   // Scratch, planned in the arena head (memory_plan.h) for max_seq rows:
   float* scores;             // (S) per attention task
   float* attention_scratch;  // attention_scratch_floats(S, d) per attention task
+  // int8-attention models instead: qd8_attention_layout(S, d).bytes per attention task.
+  uint8_t* qd8_attention_workspace;
   int8_t* input;             // (S, lda) quantized input of the current dense layer
   float* input_scales;       // (S)
   int32_t* input_sums;       // (S)
@@ -47,6 +50,7 @@ struct NativeExecutor {
   Parallel parallel;
   size_t threads;            // the session's planned threads
   bool input_quantized;      // `input` holds the last dense call's input, quantized
+  bool int8_attention;       // ModelView::int8_attention: qd8_f32_attention, else f32_attention
 
   eb_status dense(const DenseCall& call, eb_error* error);
   void attention(const AttentionCall& call);

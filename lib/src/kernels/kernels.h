@@ -73,6 +73,10 @@ struct KernelSet {
   void (*f32_attention)(float* context, const float* q, const float* k, const float* v,
                         const int32_t* mask, float* scores, float* scratch, size_t s,
                         size_t heads, size_t head_dim, size_t h0, size_t h1);
+  // x (M, N) row stride ldx <- softmax of each row in place, masked columns (mask[j] == 0)
+  // exactly 0; mask may be null. The same code as f32_attention's softmax (the int8 attention
+  // runs its score rows through it: kernels/qd8_attention.h).
+  void (*f32_softmax_rows)(float* x, size_t m, size_t n, size_t ldx, const int32_t* mask);
 };
 
 // The best set this CPU runs (the first supported one in dispatch.cc's order), or the one

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace edgebert {
 
@@ -33,12 +34,25 @@ inline size_t packed_index(size_t n, size_t k, size_t kp) {
          k % kPackK;
 }
 
-// Packs row-major W (N, K) into `out` (packed_bytes(N, K) bytes).
+// Packs row-major W (N, K) into `out` (packed_bytes(N, K) bytes): each row's quads are 4-byte
+// copies (the runtime packs a head's keys and values per run: kernels/qd8_attention.h).
 inline void pack_k4n16(const int8_t* w, size_t n_rows, size_t k_cols, int8_t* out) {
-  const size_t kp = packed_k(k_cols);
-  for (size_t i = 0; i < packed_bytes(n_rows, k_cols); ++i) out[i] = 0;
-  for (size_t n = 0; n < n_rows; ++n) {
-    for (size_t k = 0; k < k_cols; ++k) out[packed_index(n, k, kp)] = w[n * k_cols + k];
+  const size_t quads = packed_k(k_cols) / kPackK, full_quads = k_cols / kPackK;
+  for (size_t nb = 0; nb < packed_n(n_rows) / kPackN; ++nb) {
+    int8_t* block = out + nb * quads * kPackBlockBytes;
+    for (size_t r = 0; r < kPackN; ++r) {
+      const size_t n = nb * kPackN + r;
+      int8_t* dst = block + r * kPackK;
+      const int8_t* row = w + n * k_cols;
+      for (size_t quad = 0; quad < quads; ++quad) {
+        int8_t bytes[kPackK] = {};
+        if (n < n_rows) {
+          const size_t count = quad < full_quads ? kPackK : k_cols - quad * kPackK;
+          std::memcpy(bytes, row + quad * kPackK, count);
+        }
+        std::memcpy(dst + quad * kPackBlockBytes, bytes, kPackK);
+      }
+    }
   }
 }
 

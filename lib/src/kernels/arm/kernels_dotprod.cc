@@ -70,6 +70,7 @@ const KernelSet kDotprodKernels = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::dotprod::f32_qd8_quantize_rows,
     kernels::dotprod::f32_layer_norm,
-    kernels::dotprod::f32_attention};
+    kernels::dotprod::f32_attention,
+    kernels::dotprod::f32_softmax_rows};
 
 }  // namespace edgebert

@@ -96,6 +96,7 @@ const KernelSet kI8mmKernels = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::i8mm::f32_qd8_quantize_rows,
     kernels::i8mm::f32_layer_norm,
-    kernels::i8mm::f32_attention};
+    kernels::i8mm::f32_attention,
+    kernels::i8mm::f32_softmax_rows};
 
 }  // namespace edgebert

@@ -95,6 +95,7 @@ const KernelSet kNeonKernels = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::neon::f32_qd8_quantize_rows,
     kernels::neon::f32_layer_norm,
-    kernels::neon::f32_attention};
+    kernels::neon::f32_attention,
+    kernels::neon::f32_softmax_rows};
 
 }  // namespace edgebert

@@ -46,6 +46,7 @@ const KernelSet kReferenceKernels = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::reference::f32_qd8_quantize_rows,
     kernels::reference::f32_layer_norm,
-    kernels::reference::f32_attention};
+    kernels::reference::f32_attention,
+    kernels::reference::f32_softmax_rows};
 
 }  // namespace edgebert

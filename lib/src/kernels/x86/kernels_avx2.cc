@@ -147,6 +147,7 @@ const KernelSet kAvx2Kernels = {
     {kernels::avx2::qd8_f32_qc7w_gemm_5x16c4, 5, 16, 4, "qd8_f32_qc7w_gemm_5x16c4__avx2"},
     kernels::avx2::f32_qd8_quantize_rows,
     kernels::avx2::f32_layer_norm,
-    kernels::avx2::f32_attention};
+    kernels::avx2::f32_attention,
+    kernels::avx2::f32_softmax_rows};
 
 }  // namespace edgebert

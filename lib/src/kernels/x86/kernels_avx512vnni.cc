@@ -114,6 +114,7 @@ const KernelSet EB_KERNEL_NS(kAvx512VnniKernels) = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::EB_KERNEL_NS(avx512vnni)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(avx512vnni)::f32_layer_norm,
-    kernels::EB_KERNEL_NS(avx512vnni)::f32_attention};
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_attention,
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_softmax_rows};
 
 }  // namespace edgebert

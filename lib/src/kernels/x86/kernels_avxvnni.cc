@@ -85,6 +85,7 @@ const KernelSet EB_KERNEL_NS(kAvxVnniKernels) = {
     {nullptr, 0, 0, 0, nullptr},
     kernels::EB_KERNEL_NS(avxvnni)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(avxvnni)::f32_layer_norm,
-    kernels::EB_KERNEL_NS(avxvnni)::f32_attention};
+    kernels::EB_KERNEL_NS(avxvnni)::f32_attention,
+    kernels::EB_KERNEL_NS(avxvnni)::f32_softmax_rows};
 
 }  // namespace edgebert
