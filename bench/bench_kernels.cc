@@ -1,6 +1,6 @@
 // Kernel benchmarks: int8 GEMM of every kernel set this CPU runs at BERT shapes, in GOPS
 // (2 x M x N x K / time) and % of a peak probe measured at start-up in the same process; fp32
-// attention (all heads of one layer) in GFLOPS, next to the FMA probe.
+// attention (all heads of one layer) in GFLOPS, next to the FMA probe, and int8 attention in GOPS.
 //   build/bench/edgebert_bench_kernels [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -11,6 +11,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/packing.h"
+#include "kernels/qd8_attention.h"
 
 namespace edgebert::bench {
 enum class Probe { kMaddwd, kMaddubsw, kFma };
@@ -84,24 +85,34 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, const GemmKernel* ge
 // One layer's attention, all heads on one thread: GFLOPS counts the two products (q k^T and
 // p v, 2 x S x S x head_dim each per head); softmax, the keys transpose and the values copy
 // come on top.
+// int8: qd8_f32_attention (kernels/qd8_attention.h) head by head, the same count (GOPS); its
+// quantization and packing of keys and values and the softmax come on top.
 void BM_attention(benchmark::State& state, const KernelSet* set, size_t s, size_t heads,
-                  size_t d) {
+                  size_t d, bool int8) {
   std::mt19937 rng(2);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const size_t a = heads * d;
   std::vector<float> q(s * a), k(s * a), v(s * a), context(s * a), scores(s),
       scratch(attention_scratch_floats(s, d));
+  std::vector<uint64_t> workspace(qd8_attention_layout(s, d).bytes / 8);
   for (auto* vec : {&q, &k, &v}) {
     for (float& f : *vec) f = normal(rng);
   }
   std::vector<int32_t> mask(s, 1);
   for (auto _ : state) {
-    set->f32_attention(context.data(), q.data(), k.data(), v.data(), mask.data(), scores.data(),
-                       scratch.data(), s, heads, d, 0, heads);
+    if (int8) {
+      for (size_t h = 0; h < heads; ++h) {
+        qd8_f32_attention(*set, context.data(), q.data(), k.data(), v.data(), mask.data(),
+                          reinterpret_cast<uint8_t*>(workspace.data()), s, heads, d, h);
+      }
+    } else {
+      set->f32_attention(context.data(), q.data(), k.data(), v.data(), mask.data(),
+                         scores.data(), scratch.data(), s, heads, d, 0, heads);
+    }
     benchmark::DoNotOptimize(context.data());
   }
   const double flops = 4.0 * s * s * d * heads;
-  state.counters["GFLOPS"] =
+  state.counters[int8 ? "GOPS" : "GFLOPS"] =
       benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(set->name);
 }
@@ -124,16 +135,20 @@ void register_all() {
     size_t s, heads, d;
   } const attention_shapes[] = {
       {"bert_base", 128, 12, 64}, {"minilm", 128, 12, 32}, {"bert_mini", 128, 4, 64},
-      {"bert_base_s32", 32, 12, 64},
+      {"bert_base_s32", 32, 12, 64}, {"bert_base_s384", 384, 12, 64},
   };
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;
-    for (const AttentionShape& shape : attention_shapes) {
-      const std::string name = std::string("f32_attention__") + (*s)->name + "/" + shape.name +
-                               "/s=" + std::to_string(shape.s) + "/heads=" +
-                               std::to_string(shape.heads) + "/d=" + std::to_string(shape.d);
-      benchmark::RegisterBenchmark(name.c_str(), BM_attention, *s, shape.s, shape.heads, shape.d)
-          ->Unit(benchmark::kMicrosecond);
+    for (bool int8 : {false, true}) {
+      for (const AttentionShape& shape : attention_shapes) {
+        const std::string name = std::string(int8 ? "qd8_f32_attention__" : "f32_attention__") +
+                                 (*s)->name + "/" + shape.name + "/s=" + std::to_string(shape.s) +
+                                 "/heads=" + std::to_string(shape.heads) +
+                                 "/d=" + std::to_string(shape.d);
+        benchmark::RegisterBenchmark(name.c_str(), BM_attention, *s, shape.s, shape.heads,
+                                     shape.d, int8)
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
     for (bool seven_bit : {false, true}) {
       const GemmKernel* gemm = seven_bit ? &(*s)->qd8_f32_qc7w_gemm : &(*s)->qd8_f32_qc8w_gemm;

@@ -259,9 +259,9 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
     dense->input_zero_point = found.tensor->input_zero_point();
     dense->output_zero_point = found.tensor->output_zero_point();
   }
-  if (check_contents && dense->packed != nullptr &&
-      (dense->row_sums != nullptr || dense->max_abs < 127)) {
-    // Kernels rely on both claims (no saturation, exact bias correction).
+  if (check_contents && dense->packed != nullptr) {
+    // Kernels rely on both claims: no saturation (symmetric weights, |w| <= max_abs <= 127: the
+    // avx2 vpmaddubsw products), exact bias correction.
     const size_t kp = packed_k(in_features);
     for (uint32_t n = 0; n < out_features; ++n) {
       int32_t sum = 0;

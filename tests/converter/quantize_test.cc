@@ -102,14 +102,15 @@ TEST_CASE("Quantize: the int8 model follows the fp32 reference within the stated
   const Outputs want = run_cases(fp32, nullptr);
   CHECK(want.kernels == "fp32-reference");
   // Stated tolerances for this (deliberately wide-weighted) fixture, fp32 attention / int8
-  // attention products: logits within 0.05 / 0.07, probabilities within 0.02 / 0.025, hidden
-  // states (LayerNorm scale ~1) within 0.15 / 0.2.
+  // attention products: logits within 0.05 / 0.06, probabilities within 0.02 / 0.02, hidden
+  // states (LayerNorm scale ~1) within 0.15 / 0.15 (measured: 0.038 / 0.047, 0.008 / 0.010,
+  // 0.098 / 0.092).
   struct Case {
     fb::DType attention;
     double logits, probs, hidden;
   };
   for (const Case c : {Case{fb::DType::Float32, 0.05, 0.02, 0.15},
-                       Case{fb::DType::Int8, 0.07, 0.025, 0.2}}) {
+                       Case{fb::DType::Int8, 0.06, 0.02, 0.15}}) {
     const std::string attention = c.attention == fb::DType::Int8 ? "int8" : "fp32";
     INFO("attention " << attention);
     fb::ModelT int8_spec = import_fixture("classifier");
@@ -248,9 +249,9 @@ TEST_CASE("Quantize: the full weight check verifies max_abs and row sums; init d
   // Returns init's status when init refuses (a structural defect), else the full check's.
   bool init_ok = false;
   auto load_status = [&init_ok](const std::function<void(fb::TensorT&)>& tamper,
-                                eb_error* error) {
+                                eb_error* error, int bits = 7) {
     fb::ModelT spec = import_fixture("classifier");
-    convert::quantize_model(spec, 7);
+    convert::quantize_model(spec, bits);
     for (auto& t : spec.tensors) {
       if (t->name == "encoder.layer.1.intermediate.dense.weight") tamper(*t);
     }
@@ -280,6 +281,14 @@ TEST_CASE("Quantize: the full weight check verifies max_abs and row sums; init d
   CHECK(load_status([](fb::TensorT& t) { t.row_sums[5] += 1; }, &error) == EB_ERROR_INVALID_MODEL);
   CHECK(init_ok);
   CHECK(std::string(error.message).find("row sum of channel 5 is wrong") != std::string::npos);
+  // -128 in an 8-bit file without row sums (older converters' files) is beyond max_abs 127: it
+  // would wrap avx2's |a| x sign(w, a).
+  CHECK(load_status([](fb::TensorT& t) {
+          t.row_sums.clear();
+          t.data[0] = static_cast<uint8_t>(-128);
+        }, &error, 8) == EB_ERROR_INVALID_MODEL);
+  CHECK(init_ok);
+  CHECK(std::string(error.message).find("holds -128, beyond its max_abs 127") != std::string::npos);
   // A row-sum array of the wrong length is a structural defect: init refuses it.
   CHECK(load_status([](fb::TensorT& t) { t.row_sums.pop_back(); }, &error) == EB_ERROR_INVALID_MODEL);
   CHECK_FALSE(init_ok);
@@ -299,7 +308,8 @@ TEST_CASE("Quantize: a mixed model (some layers fp32) runs on the kernel path") 
   }
   const Outputs mixed = run_cases(convert::pack_model(spec), nullptr);
   const Outputs want = run_cases(convert::pack_model(fp32_spec), nullptr);
-  CHECK(max_diff(mixed.logits, want.logits) <= 0.05);
+  // Int8 attention (the default) in every layer: measured 0.058 (fp32 attention: within 0.05).
+  CHECK(max_diff(mixed.logits, want.logits) <= 0.07);
   CHECK(mixed.kernels != "fp32-reference");
 }
 

@@ -105,7 +105,7 @@ EB_API eb_status eb_model_init(eb_model* model, const void* data, size_t size, e
 /// them. A pass over the whole file (BERT-base int8: ~280 ms), so eb_model_init leaves it out:
 /// init checks what memory safety needs (structure, dtypes, shapes, byte sizes, offsets,
 /// alignment, finite positive scales) and reads no weight. What an unchecked bad weight can do:
-/// give wrong numbers (a value beyond max_abs saturates the avx2 7-bit product; a row sum is
+/// give wrong numbers (a value beyond max_abs, or -128, saturates or wraps an avx2 product; a row sum is
 /// not read by any kernel), never read or write outside the model bytes or the arena, since no
 /// address depends on a weight's value. The converter runs this on every file it writes;
 /// call it once on files from an untrusted source. Allocates nothing.

@@ -53,7 +53,8 @@ struct GemmKernel {
 
 struct KernelSet {
   const char* name;  // "reference", "avx2", "avx512vnni", ...
-  // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K), any int8 weights.
+  // c = epilogue(A (M, K) x W^T) with W K4N16-packed (N, K), weights in [-127, 127] (what the
+  // converter writes and the full weight check verifies; -128 gives wrong numbers on avx2).
   GemmKernel qd8_f32_qc8w_gemm;
   // The same product for weights in [-63, 63], where a set has a faster way for them (run null
   // otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot saturate
@@ -73,10 +74,13 @@ struct KernelSet {
   void (*f32_attention)(float* context, const float* q, const float* k, const float* v,
                         const int32_t* mask, float* scores, float* scratch, size_t s,
                         size_t heads, size_t head_dim, size_t h0, size_t h1);
-  // x (M, N) row stride ldx <- softmax of each row in place, masked columns (mask[j] == 0)
-  // exactly 0; mask may be null. The same code as f32_attention's softmax (the int8 attention
-  // runs its score rows through it: kernels/qd8_attention.h).
-  void (*f32_softmax_rows)(float* x, size_t m, size_t n, size_t ldx, const int32_t* mask);
+  // The int8 attention's probabilities (kernels/qd8_attention.h): per row of x (M, N), row
+  // stride ldx, the softmax p = softmax(x + mask) (masked columns exactly 0; mask may be null)
+  // to 8 bits with zero point -127: q[m][j] in [-127, 127], p ~ (q + 127) * scales[m]; q zero
+  // from N to ldq, sums[m] = sum of q[m]. x is overwritten (exp(x - max)). The same code as
+  // f32_attention's softmax up to the exponentials.
+  void (*f32_qd8_softmax_rows)(float* x, size_t m, size_t n, size_t ldx, const int32_t* mask,
+                               int8_t* q, size_t ldq, float* scales, int32_t* sums);
 };
 
 // The best set this CPU runs (the first supported one in dispatch.cc's order), or the one

@@ -25,8 +25,9 @@ Qd8AttentionLayout qd8_attention_layout(size_t s, size_t d) {
   l.keys = take(packed_bytes(s, d));
   l.values = take(packed_bytes(d, s));
   l.rows = take(s * d);
-  l.row_sums = take(larger(s, d) * i);
+  l.key_sums = take(s * i);
   l.key_scales = take(s * f);
+  l.value_sums = take(d * i);
   l.value_scales = take(d * f);
   l.zeros = take(larger(s, d) * f);
   l.block = take(larger(R, d) * s * f);
@@ -36,6 +37,7 @@ Qd8AttentionLayout qd8_attention_layout(size_t s, size_t d) {
   l.probs = take(R * round64(s));
   l.prob_scales = take(R * f);
   l.prob_sums = take(R * i);
+  l.products = take(R * d * i);
   l.bytes = offset;
   return l;
 }
@@ -48,8 +50,9 @@ void qd8_f32_attention(const KernelSet& set, float* context, const float* q, con
   auto* keys = reinterpret_cast<int8_t*>(workspace + l.keys);
   auto* values = reinterpret_cast<int8_t*>(workspace + l.values);
   auto* rows = reinterpret_cast<int8_t*>(workspace + l.rows);
-  auto* row_sums = reinterpret_cast<int32_t*>(workspace + l.row_sums);
+  auto* key_sums = reinterpret_cast<int32_t*>(workspace + l.key_sums);
   auto* key_scales = reinterpret_cast<float*>(workspace + l.key_scales);
+  auto* value_sums = reinterpret_cast<int32_t*>(workspace + l.value_sums);
   auto* value_scales = reinterpret_cast<float*>(workspace + l.value_scales);
   auto* zeros = reinterpret_cast<float*>(workspace + l.zeros);
   auto* block = reinterpret_cast<float*>(workspace + l.block);
@@ -59,9 +62,10 @@ void qd8_f32_attention(const KernelSet& set, float* context, const float* q, con
   auto* probs = reinterpret_cast<int8_t*>(workspace + l.probs);
   auto* prob_scales = reinterpret_cast<float*>(workspace + l.prob_scales);
   auto* prob_sums = reinterpret_cast<int32_t*>(workspace + l.prob_sums);
+  auto* products = reinterpret_cast<int32_t*>(workspace + l.products);
 
   // Keys: int8 per key row, packed; 1 / sqrt(d) goes into their scales.
-  set.f32_qd8_quantize_rows(k + h * d, s, d, a, rows, d, key_scales, row_sums);
+  set.f32_qd8_quantize_rows(k + h * d, s, d, a, rows, d, key_scales, key_sums);
   pack_k4n16(rows, s, d, keys);
   const float inv_sqrt_d = 1.0f / std::sqrt(static_cast<float>(d));
   for (size_t j = 0; j < s; ++j) key_scales[j] *= inv_sqrt_d;
@@ -79,7 +83,7 @@ void qd8_f32_attention(const KernelSet& set, float* context, const float* q, con
       }
     }
   }
-  set.f32_qd8_quantize_rows(block, d, s, s, rows, s, value_scales, row_sums);
+  set.f32_qd8_quantize_rows(block, d, s, s, rows, s, value_scales, value_sums);
   pack_k4n16(rows, d, s, values);
   for (size_t j = 0; j < larger(s, d); ++j) zeros[j] = 0.0f;
 
@@ -91,11 +95,20 @@ void qd8_f32_attention(const KernelSet& set, float* context, const float* q, con
     // block (m, S) = scores of query rows i0..i0 + m
     gemm.run(GemmArgs{queries, ldq, query_sums, query_scales, keys, key_scales, zeros, nullptr,
                       block, s, m, s, d, Epilogue::Bias});
-    set.f32_softmax_rows(block, m, s, s, mask);
-    set.f32_qd8_quantize_rows(block, m, s, s, probs, ldp, prob_scales, prob_sums);
-    // context rows i0..i0 + m, head h's columns = P V_h
+    // probs (m, S): the probabilities to 8 bits, q + 127 = round(254 exp(x - max))
+    set.f32_qd8_softmax_rows(block, m, s, s, mask, probs, ldp, prob_scales, prob_sums);
+    // products (m, d) = (q - 127) V_h in int32, then + 127 x the value channel sums gives
+    // (q + 127) V_h exactly; context rows i0..i0 + m, head h's columns = that x the scales.
     gemm.run(GemmArgs{probs, ldp, prob_sums, prob_scales, values, value_scales, zeros, nullptr,
-                      context + i0 * a + h * d, a, m, d, s, Epilogue::Bias});
+                      products, d, m, d, s, Epilogue::Int32});
+    for (size_t r = 0; r < m; ++r) {
+      float* out = context + (i0 + r) * a + h * d;
+      const int32_t* sums = products + r * d;
+      for (size_t c = 0; c < d; ++c) {
+        out[c] = static_cast<float>(sums[c] + 127 * value_sums[c]) *
+                 (prob_scales[r] * value_scales[c]);
+      }
+    }
   }
 }
 

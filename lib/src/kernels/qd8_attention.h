@@ -10,13 +10,16 @@
 //   then per block of kQd8AttentionRows query rows:
 //   scores  (R, S) = Q_h K_h^T / sqrt(d): Q_h's rows int8 per row, int32 products, dequantized in
 //           the GEMM's epilogue (qd8_f32_qc8w_gemm, Epilogue::Bias with a zero bias)
-//   P       = softmax(scores + mask) in fp32 (f32_softmax_rows; masked keys exactly 0), then int8
-//           per row (probabilities: 0..127 of each row's largest)
-//   context (R, d) = P V_h, written in place into the head's columns of context (ldc = A)
+//   P       = softmax(scores + mask) in fp32 (masked keys exactly 0) to 8 bits per row with zero
+//           point -127 (f32_qd8_softmax_rows: q + 127 = round(254 exp(x - max)) in [0, 254],
+//           twice the steps a symmetric int8 of these non-negative values would have)
+//   context (R, d) = P V_h: (q - 127) V_h as int32 (Epilogue::Int32), + 127 x V_h's channel
+//           sums (exact), times the row and channel scales, written into the head's columns of
+//           context (ldc = A)
 //
-// Every product is an exact int32 sum and every float step is an entry that all sets compute
-// alike, so every set gives the same bits, as for the dense layers. Against fp32 attention the
-// error is the int8 rounding of Q, K, V and P (kernels test; SST-2 accuracy in bench/RESULTS.md).
+// Every product is an exact int32 sum and every float step is either an entry that all sets
+// compute alike or this file's own code, so every set gives the same bits, as for the dense
+// layers. Against fp32 attention the error is the 8-bit rounding of Q, K, V and P (kernels test; SST-2 accuracy in bench/RESULTS.md).
 // Models choose it at quantize time (Config.attention_products = Int8); fp32 attention stays for
 // files that keep Float32.
 #ifndef EDGEBERT_SRC_KERNELS_QD8_ATTENTION_H_
@@ -38,8 +41,9 @@ struct Qd8AttentionLayout {
   size_t keys;          // packed_bytes(S, d)   K_h int8, K4N16
   size_t values;        // packed_bytes(d, S)   V_h^T int8, K4N16
   size_t rows;          // S x d int8           K_h / V_h^T row-major before packing
-  size_t row_sums;      // max(S, d) int32      their row sums (unused by the GEMMs' weights)
+  size_t key_sums;      // S int32              key row sums (unused: keys are the weights)
   size_t key_scales;    // S floats             key row scales / sqrt(d)
+  size_t value_sums;    // d int32              value channel sums (for P's zero point)
   size_t value_scales;  // d floats             value channel scales
   size_t zeros;         // max(S, d) floats     the GEMMs' bias
   size_t block;         // max(R, d) x S floats the score block; first V_h^T in fp32
@@ -49,6 +53,7 @@ struct Qd8AttentionLayout {
   size_t probs;         // R x round64(S) int8  the block's probabilities, quantized
   size_t prob_scales;   // R floats
   size_t prob_sums;     // R int32
+  size_t products;      // R x d int32          the block's P V_h sums
   size_t bytes;         // total, a multiple of 64
 };
 

@@ -450,10 +450,10 @@ TEST_CASE("Kernels: qd8_f32_attention follows fp32 attention, the same bits in e
     INFO("head_dim " << d << ": max |diff| vs fp32 " << worst << ", mean " << mean);
     MESSAGE("qd8_f32_attention head_dim " << d << ": max |diff| vs fp32 attention " << worst
             << ", mean " << mean);
-    // Values ~N(0, 1), 99 keys: the int8 steps of Q, K, V and P (P's 127 steps of each row's
-    // largest probability dominate) gave max 0.035-0.058, mean 0.005-0.0056.
-    CHECK(worst <= 0.08);
-    CHECK(mean <= 0.008);
+    // Values ~N(0, 1), 99 keys: the 8-bit steps of Q, K, V and P gave max 0.029-0.038, mean
+    // 0.0038-0.0043 (with P symmetric int8, 127 steps instead of 254: max 0.058, mean 0.0056).
+    CHECK(worst <= 0.05);
+    CHECK(mean <= 0.0055);
     for (const KernelSet* set : supported_sets()) {
       INFO(set->name);
       CHECK(run(*set) == ref);

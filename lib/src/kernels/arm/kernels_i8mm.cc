@@ -97,6 +97,6 @@ const KernelSet kI8mmKernels = {
     kernels::i8mm::f32_qd8_quantize_rows,
     kernels::i8mm::f32_layer_norm,
     kernels::i8mm::f32_attention,
-    kernels::i8mm::f32_softmax_rows};
+    kernels::i8mm::f32_qd8_softmax_rows};
 
 }  // namespace edgebert

@@ -47,6 +47,6 @@ const KernelSet kReferenceKernels = {
     kernels::reference::f32_qd8_quantize_rows,
     kernels::reference::f32_layer_norm,
     kernels::reference::f32_attention,
-    kernels::reference::f32_softmax_rows};
+    kernels::reference::f32_qd8_softmax_rows};
 
 }  // namespace edgebert
