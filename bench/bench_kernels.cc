@@ -135,7 +135,10 @@ void register_all() {
     size_t s, heads, d;
   } const attention_shapes[] = {
       {"bert_base", 128, 12, 64}, {"minilm", 128, 12, 32}, {"bert_mini", 128, 4, 64},
-      {"bert_base_s32", 32, 12, 64}, {"bert_base_s384", 384, 12, 64},
+      {"bert_base_s32", 32, 12, 64}, {"bert_base_s48", 48, 12, 64},
+      {"bert_base_s64", 64, 12, 64}, {"bert_base_s96", 96, 12, 64},
+      {"bert_base_s384", 384, 12, 64}, {"minilm_s32", 32, 12, 32},
+      {"minilm_s64", 64, 12, 32}, {"minilm_s96", 96, 12, 32},
   };
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     if (!kernels_supported(*s) || std::string((*s)->name) == "reference") continue;

@@ -41,7 +41,8 @@
 namespace edgebert {
 
 constexpr uint64_t kPlanAlignment = 64;
-constexpr size_t kMaxPlanBuffers = 18;
+// One spec per buffer kind at most (requests of a kind merge), so a plan never drops one.
+constexpr size_t kMaxPlanBuffers = static_cast<size_t>(fb::ArenaBuffer::MAX) + 1;
 
 // The steps of the timeline above.
 enum PlanStep : uint32_t {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/qd8_attention.h"
 #include "edgebert/edgebert.hpp"
 #include "memory_plan.h"
 #include "session_plan.h"
@@ -148,19 +149,20 @@ TEST_CASE("Memory plan: the converter stores it, the runtime checks it and uses 
               }
             },
             /*int8=*/true) == EB_ERROR_INVALID_MODEL);
-  // Int8 attention plans its own workspace (and no fp32 one); too small is a defect too.
-  size_t qd8_workspaces = 0, fp32_workspaces = 0;
+  // Int8 attention plans its own workspace, and fp32 attention's only for the inputs shorter
+  // than kQd8AttentionMinTokens; too small is a defect too.
+  size_t qd8_workspaces = 0;
+  uint64_t scores_bytes = 0;
   CHECK(refused(
             [&](fb::MemoryPlanT& p) {
               for (const fb::PlannedBuffer& b : p.buffers) {
                 qd8_workspaces += b.buffer() == fb::ArenaBuffer::Qd8AttentionWorkspace;
-                fp32_workspaces += b.buffer() == fb::ArenaBuffer::AttentionWorkspace ||
-                                   b.buffer() == fb::ArenaBuffer::Scores;
+                if (b.buffer() == fb::ArenaBuffer::Scores) scores_bytes = b.size();
               }
             },
             /*int8=*/true, fb::DType::Int8) == EB_OK);
   CHECK(qd8_workspaces == 1);
-  CHECK(fp32_workspaces == 0);
+  CHECK(scores_bytes == ((kQd8AttentionMinTokens - 1) * sizeof(float) + 63) / 64 * 64);  // 1 task
   CHECK(refused(
             [&](fb::MemoryPlanT& p) {
               for (fb::PlannedBuffer& b : p.buffers) {

@@ -57,7 +57,7 @@ struct AttentionTasks {
     uint8_t* workspace = x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes;
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
          h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
-      if (x.int8_attention) {
+      if (x.int8_attention && c.s >= kQd8AttentionMinTokens) {
         qd8_f32_attention(*x.kernels, c.context, c.q, c.k, c.v, c.mask, workspace, c.s, heads,
                           head_dim, h);
       } else {
@@ -99,15 +99,17 @@ void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t t
   const uint64_t S = max_seq, f = sizeof(float), tasks = attention_tasks(threads, d.num_heads);
   using B = fb::ArenaBuffer;
   // One head's workspace per attention task (a task runs its heads one after the other): int8
-  // attention's, or fp32 attention's and its softmax row.
-  if (model.int8_attention) {
+  // attention's from kQd8AttentionMinTokens tokens on, fp32 attention's and its softmax row
+  // for the shorter inputs (all of them in fp32-attention models).
+  const bool int8_runs = model.int8_attention && S >= kQd8AttentionMinTokens;
+  if (int8_runs) {
     r->request(B::Qd8AttentionWorkspace, qd8_attention_layout(S, d.head_dim).bytes * tasks,
                kStepAttention, kStepAttention);
-  } else {
-    r->request(B::Scores, S * f * tasks, kStepAttention, kStepAttention);
-    r->request(B::AttentionWorkspace, attention_scratch_floats(S, d.head_dim) * f * tasks,
-               kStepAttention, kStepAttention);
   }
+  const uint64_t fp32_rows = int8_runs ? kQd8AttentionMinTokens - 1 : S;
+  r->request(B::Scores, fp32_rows * f * tasks, kStepAttention, kStepAttention);
+  r->request(B::AttentionWorkspace, attention_scratch_floats(fp32_rows, d.head_dim) * f * tasks,
+             kStepAttention, kStepAttention);
   // Each dense layer's input, quantized per token (the heads' too).
   r->request(B::QuantizedInput, S * quantized_input_stride(d), kStepQkv, kStepHeads);
   r->request(B::InputScales, S * f, kStepQkv, kStepHeads);

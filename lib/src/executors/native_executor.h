@@ -36,9 +36,10 @@ struct NativeExecutor {
   const KernelSet* kernels;
   const ModelDims* dims;
   // Scratch, planned in the arena head (memory_plan.h) for max_seq rows:
-  float* scores;             // (S) per attention task
-  float* attention_scratch;  // attention_scratch_floats(S, d) per attention task
-  // int8-attention models instead: qd8_attention_layout(S, d).bytes per attention task.
+  // Per attention task (S: max_seq, or kQd8AttentionMinTokens - 1 in int8-attention models):
+  float* scores;             // (S)
+  float* attention_scratch;  // attention_scratch_floats(S, d)
+  // int8-attention models: qd8_attention_layout(max_seq, d).bytes per attention task.
   uint8_t* qd8_attention_workspace;
   int8_t* input;             // (S, lda) quantized input of the current dense layer
   float* input_scales;       // (S)
@@ -50,7 +51,8 @@ struct NativeExecutor {
   Parallel parallel;
   size_t threads;            // the session's planned threads
   bool input_quantized;      // `input` holds the last dense call's input, quantized
-  bool int8_attention;       // ModelView::int8_attention: qd8_f32_attention, else f32_attention
+  bool int8_attention;       // ModelView::int8_attention: qd8_f32_attention from
+                             // kQd8AttentionMinTokens tokens on, else f32_attention
 
   eb_status dense(const DenseCall& call, eb_error* error);
   void attention(const AttentionCall& call);

@@ -32,6 +32,13 @@
 
 namespace edgebert {
 
+// Shorter inputs run fp32 attention even in int8-attention models: below this the per-head
+// quantization and packing of keys and values cost more than the integer products save
+// (edgebert_bench_kernels, Zen 4: avx512vnni 187-202 vs 217-221 us at 64 tokens x 12 heads of
+// 64, 76-88 vs 69 us at 32; avx2 breaks even only at ~128, bench/RESULTS.md). One threshold for
+// every set, so every set still computes the same bits.
+constexpr size_t kQd8AttentionMinTokens = 64;
+
 // Query rows per block: the score block (R, S) floats stays in L2 beside the head's packed keys
 // and values (32 x 384 x 4 = 48 KB at S = 384).
 constexpr size_t kQd8AttentionRows = 32;
