@@ -386,7 +386,7 @@ TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
 TEST_CASE("Kernels: pack_k4n16 puts every weight at packed_index and zeros the padding") {
   std::mt19937 rng(3);
   std::uniform_int_distribution<int> byte(-127, 127);
-  for (const std::pair<size_t, size_t> shape :
+  for (const std::pair<size_t, size_t>& shape :
        {std::pair<size_t, size_t>{1, 1}, {16, 4}, {17, 5}, {33, 64}, {5, 101}}) {
     const size_t n = shape.first, k = shape.second;  // not a structured binding: INFO captures
     std::vector<int8_t> w(n * k);
