@@ -52,12 +52,15 @@ struct AttentionTasks {
     const NativeExecutor& x = *t.x;
     const AttentionCall& c = *t.call;
     const size_t heads = x.dims->num_heads, head_dim = x.dims->head_dim;
-    float* scores = x.scores + i * c.s;
-    float* scratch = x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
-    uint8_t* workspace = x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes;
+    // Only the buffers of the attention this input runs are planned (the others may be null).
+    const bool int8 = x.int8_attention && c.s >= kQd8AttentionMinTokens;
+    float* scores = int8 ? nullptr : x.scores + i * c.s;
+    float* scratch = int8 ? nullptr : x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
+    uint8_t* workspace =
+        int8 ? x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes : nullptr;
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
          h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
-      if (x.int8_attention && c.s >= kQd8AttentionMinTokens) {
+      if (int8) {
         qd8_f32_attention(*x.kernels, c.context, c.q, c.k, c.v, c.mask, workspace, c.s, heads,
                           head_dim, h);
       } else {
