@@ -128,7 +128,8 @@ TEST_CASE("Quantize: the int8 model follows the fp32 reference within the stated
     const std::string attention = c.attention == fb::DType::Int8 ? "int8" : "fp32";
     INFO("attention " << attention);
     fb::ModelT int8_spec = import_fixture("classifier");
-    const convert::QuantizeReport report = convert::quantize_model(int8_spec, 8, nullptr, c.attention);
+    const convert::QuantizeReport report =
+        convert::quantize_model(int8_spec, 8, nullptr, c.attention);
     CHECK(int8_spec.config->attention_products == c.attention);
     CHECK(report.dense == 2 * 6 + 2);
     CHECK(report.embeddings == 2);

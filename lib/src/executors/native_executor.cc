@@ -53,9 +53,10 @@ struct AttentionTasks {
     const AttentionCall& c = *t.call;
     const size_t heads = x.dims->num_heads, head_dim = x.dims->head_dim;
     // Only the buffers of the attention this input runs are planned (the others may be null).
-    const bool int8 = x.int8_attention && c.s >= kQd8AttentionMinTokens;
+    const bool int8 = runs_qd8_attention(x.int8_attention, c.s);
     float* scores = int8 ? nullptr : x.scores + i * c.s;
-    float* scratch = int8 ? nullptr : x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
+    float* scratch =
+        int8 ? nullptr : x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
     uint8_t* workspace =
         int8 ? x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes : nullptr;
     for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
@@ -104,7 +105,7 @@ void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t t
   // One head's workspace per attention task (a task runs its heads one after the other): int8
   // attention's from kQd8AttentionMinTokens tokens on, fp32 attention's and its softmax row
   // for the shorter inputs (all of them in fp32-attention models).
-  const bool int8_runs = model.int8_attention && S >= kQd8AttentionMinTokens;
+  const bool int8_runs = runs_qd8_attention(model.int8_attention, S);
   if (int8_runs) {
     r->request(B::Qd8AttentionWorkspace, qd8_attention_layout(S, d.head_dim).bytes * tasks,
                kStepAttention, kStepAttention);

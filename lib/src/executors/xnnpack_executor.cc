@@ -105,7 +105,7 @@ size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
 // Planned in every build: a model's stored plan must not depend on the converter's build.
 void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
                              BufferRequests* r) {
-  if (model.int8_attention) return;  // its attention is the native executor's int8 one
+  if (model.int8) return;  // int8 models: the native executor plans its attention's buffers
   const uint64_t tasks = attention_tasks(threads, model.dims.num_heads);
   r->request(fb::ArenaBuffer::Scores, uint64_t{max_seq} * sizeof(float) * tasks, kStepAttention,
              kStepAttention);

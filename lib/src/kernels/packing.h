@@ -43,12 +43,11 @@ inline void pack_k4n16(const int8_t* w, size_t n_rows, size_t k_cols, int8_t* ou
     for (size_t r = 0; r < kPackN; ++r) {
       const size_t n = nb * kPackN + r;
       int8_t* dst = block + r * kPackK;
-      const int8_t* row = w + n * k_cols;
       for (size_t quad = 0; quad < quads; ++quad) {
-        int8_t bytes[kPackK] = {};
+        int8_t bytes[kPackK] = {};  // padding rows and the last quad's padding k stay 0
         if (n < n_rows) {
           const size_t count = quad < full_quads ? kPackK : k_cols - quad * kPackK;
-          std::memcpy(bytes, row + quad * kPackK, count);
+          std::memcpy(bytes, w + n * k_cols + quad * kPackK, count);
         }
         std::memcpy(dst + quad * kPackBlockBytes, bytes, kPackK);
       }

@@ -19,9 +19,9 @@
 //
 // Every product is an exact int32 sum and every float step is either an entry that all sets
 // compute alike or this file's own code, so every set gives the same bits, as for the dense
-// layers. Against fp32 attention the error is the 8-bit rounding of Q, K, V and P (kernels test; SST-2 accuracy in bench/RESULTS.md).
-// Models choose it at quantize time (Config.attention_products = Int8); fp32 attention stays for
-// files that keep Float32.
+// layers. Against fp32 attention the error is the 8-bit rounding of Q, K, V and P (kernels
+// test; SST-2 accuracy in bench/RESULTS.md). Models choose it at quantize time
+// (Config.attention_products = Int8); fp32 attention stays for files that keep Float32.
 #ifndef EDGEBERT_SRC_KERNELS_QD8_ATTENTION_H_
 #define EDGEBERT_SRC_KERNELS_QD8_ATTENTION_H_
 
@@ -38,6 +38,11 @@ namespace edgebert {
 // 64, 76-88 vs 69 us at 32; avx2 breaks even only at ~128, bench/RESULTS.md). One threshold for
 // every set, so every set still computes the same bits.
 constexpr size_t kQd8AttentionMinTokens = 64;
+
+// Whether an input of `tokens` tokens runs qd8_f32_attention (the plan asks the same of max_seq).
+inline bool runs_qd8_attention(bool int8_attention_model, size_t tokens) {
+  return int8_attention_model && tokens >= kQd8AttentionMinTokens;
+}
 
 // Query rows per block: the score block (R, S) floats stays in L2 beside the head's packed keys
 // and values (32 x 384 x 4 = 48 KB at S = 384).
