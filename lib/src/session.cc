@@ -3,15 +3,12 @@
 #include <cstring>
 #include <new>
 
+#include "align.h"
 #include "error.h"
 #include "session_access.h"
 
 namespace edgebert {
 namespace {
-
-size_t align_up(size_t value, size_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
 
 // Reserves `bytes` at the running offset and returns where they start.
 size_t take(size_t* offset, size_t bytes) {

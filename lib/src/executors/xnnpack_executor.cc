@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "../align.h"
 #include "../error.h"
 #include "../kernels/packing.h"
 
@@ -15,10 +16,6 @@
 
 namespace edgebert {
 namespace {
-
-size_t align_up(size_t value, size_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
 
 constexpr size_t kRegionAlignment = 64;
 // XNNPACK reads up to this many bytes past an input row (XNN_EXTRA_BYTES in xnnpack.h).

@@ -3,12 +3,12 @@
 #include <cmath>
 
 #include "packing.h"
+#include "../align.h"
 
 namespace edgebert {
 
 namespace {
 
-size_t round64(size_t x) { return (x + 63) / 64 * 64; }
 size_t larger(size_t a, size_t b) { return a > b ? a : b; }
 
 }  // namespace
@@ -19,7 +19,7 @@ Qd8AttentionLayout qd8_attention_layout(size_t s, size_t d) {
   size_t offset = 0;
   auto take = [&offset](size_t bytes) {
     const size_t at = offset;
-    offset = round64(offset + bytes);
+    offset = align_up(offset + bytes, 64);
     return at;
   };
   l.keys = take(packed_bytes(s, d));
@@ -31,10 +31,10 @@ Qd8AttentionLayout qd8_attention_layout(size_t s, size_t d) {
   l.value_scales = take(d * f);
   l.zeros = take(larger(s, d) * f);
   l.block = take(larger(R, d) * s * f);
-  l.queries = take(R * round64(d));
+  l.queries = take(R * align_up(d, 64));
   l.query_scales = take(R * f);
   l.query_sums = take(R * i);
-  l.probs = take(R * round64(s));
+  l.probs = take(R * align_up(s, 64));
   l.prob_scales = take(R * f);
   l.prob_sums = take(R * i);
   l.products = take(R * d * i);
@@ -46,7 +46,7 @@ void qd8_f32_attention(const KernelSet& set, float* context, const float* q, con
                        const float* v, const int32_t* mask, uint8_t* workspace, size_t s,
                        size_t heads, size_t d, size_t h) {
   const Qd8AttentionLayout l = qd8_attention_layout(s, d);
-  const size_t a = heads * d, ldq = round64(d), ldp = round64(s);
+  const size_t a = heads * d, ldq = align_up(d, 64), ldp = align_up(s, 64);
   auto* keys = reinterpret_cast<int8_t*>(workspace + l.keys);
   auto* values = reinterpret_cast<int8_t*>(workspace + l.values);
   auto* rows = reinterpret_cast<int8_t*>(workspace + l.rows);

@@ -59,10 +59,10 @@ struct Qd8AttentionLayout {
   size_t value_scales;  // d floats             value channel scales
   size_t zeros;         // max(S, d) floats     the GEMMs' bias
   size_t block;         // max(R, d) x S floats the score block; first V_h^T in fp32
-  size_t queries;       // R x round64(d) int8  the block's query rows, quantized
+  size_t queries;       // R x align_up(d, 64) int8: the block's query rows, quantized
   size_t query_scales;  // R floats
   size_t query_sums;    // R int32
-  size_t probs;         // R x round64(S) int8  the block's probabilities, quantized
+  size_t probs;         // R x align_up(S, 64) int8: the block's probabilities, quantized
   size_t prob_scales;   // R floats
   size_t prob_sums;     // R int32
   size_t products;      // R x d int32          the block's P V_h sums
