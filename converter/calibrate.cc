@@ -60,13 +60,14 @@ struct ObservedDense {
 struct Recorder {
   NativeExecutor native;
   uint32_t layers;
-  // (layers * kDenseSlotsPerLayer) encoder slots, then the pooler and the classifier
+  // (layers * kDenseSlotsPerLayer) encoder slots, then one per head slot (Pooler onwards)
   std::vector<ObservedDense> ranges;
 
   ObservedDense& observed(DenseId id) {
-    if (id.slot == DenseSlot::Pooler) return ranges[layers * kDenseSlotsPerLayer];
-    if (id.slot == DenseSlot::Classifier) return ranges[layers * kDenseSlotsPerLayer + 1];
-    return ranges[id.layer * kDenseSlotsPerLayer + static_cast<size_t>(id.slot)];
+    const auto slot = static_cast<size_t>(id.slot);
+    constexpr auto first_head = static_cast<size_t>(DenseSlot::Pooler);
+    if (slot >= first_head) return ranges[layers * kDenseSlotsPerLayer + slot - first_head];
+    return ranges[id.layer * kDenseSlotsPerLayer + slot];
   }
 
   // out (rows, N) = in (rows, K) W^T + bias, recorded, then the epilogue.
@@ -119,7 +120,7 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   std::vector<float> attention_scratch(attention_scratch_floats(g.max_seq, d.head_dim) *
                                        attention_tasks(g.native.threads, d.num_heads));
   Recorder recorder{g.native, d.num_layers,
-                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + 2)};
+                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + kHeadSlots)};
   recorder.native.attention_scratch = attention_scratch.data();
   const Executor executor = executor_of(&recorder);
 
@@ -148,8 +149,8 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
       eb_session_tokens(session, &tokens);
       const GraphInput input{tokens.ids, tokens.token_type_ids, tokens.attention_mask,
                              tokens.count};
-      int32_t label;
-      if (bert_forward(executor, *g.model, *g.weights, g.buffers, input, {}, &label, &error) !=
+      HeadResults heads;
+      if (bert_forward(executor, *g.model, *g.weights, g.buffers, input, {}, &heads, &error) !=
           EB_OK) {
         throw std::runtime_error("calibration run: " + std::string(error.message));
       }
@@ -170,11 +171,11 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
       result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
     }
   }
-  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier}) {
-    const DenseId id{0, head};
-    if (dense_slot(*g.weights, d, id).weights->present()) {
-      result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
-    }
+  DenseSlot heads[kMaxHeadSlots];
+  const size_t head_count = head_dense_slots(d, g.model->has_pooler, heads);
+  for (size_t h = 0; h < head_count; ++h) {
+    const DenseId id{0, heads[h]};
+    result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
   }
   return result;
 }

@@ -123,13 +123,24 @@ std::unique_ptr<fb::ConfigT> read_config(const json& c, const fs::path& path) {
   return config;
 }
 
-// Class names in id order from id2label ({"0": "negative", ...}); default LABEL_i names.
-std::vector<std::string> read_labels(const json& c, const fs::path& path) {
-  if (c.contains("problem_type") && !c["problem_type"].is_null() &&
-      c["problem_type"] != "single_label_classification") {
-    throw std::runtime_error(path.string() + ": problem_type " + c["problem_type"].dump() +
-                             " is not supported (single-label classification only)");
+// config.problem_type of a sequence classifier; null: Hugging Face's own inference (one label:
+// regression, else single-label).
+fb::ProblemType read_problem_type(const json& c, size_t labels, const fs::path& path) {
+  if (!c.contains("problem_type") || c["problem_type"].is_null()) {
+    return labels == 1 ? fb::ProblemType::Regression : fb::ProblemType::SingleLabel;
   }
+  const std::string type = c["problem_type"].is_string() ? c["problem_type"].get<std::string>() : "";
+  if (type == "single_label_classification") return fb::ProblemType::SingleLabel;
+  if (type == "multi_label_classification") return fb::ProblemType::MultiLabel;
+  if (type == "regression") return fb::ProblemType::Regression;
+  throw std::runtime_error(path.string() + ": problem_type " + c["problem_type"].dump() +
+                           " is unknown (single_label_classification, "
+                           "multi_label_classification or regression)");
+}
+
+// Class names in id order from id2label ({"0": "negative", ...}); default LABEL_i names.
+// At least `least` of them (2 for softmax heads; 1 for a regression or cross-encoder score).
+std::vector<std::string> read_labels(const json& c, const fs::path& path, size_t least) {
   std::map<int64_t, std::string> by_id;
   if (c.contains("id2label") && c["id2label"].is_object()) {
     for (const auto& [key, value] : c["id2label"].items()) {
@@ -138,9 +149,9 @@ std::vector<std::string> read_labels(const json& c, const fs::path& path) {
   }
   size_t count = by_id.size();
   if (c.contains("num_labels")) count = c["num_labels"].get<size_t>();
-  if (count < 2) {
-    throw std::runtime_error(path.string() + ": " + std::to_string(count) +
-                             " label(s); regression heads are not supported (need >= 2 labels)");
+  if (count < least) {
+    throw std::runtime_error(path.string() + ": " + std::to_string(count) + " label(s); this head "
+                             "needs at least " + std::to_string(least));
   }
   std::vector<std::string> labels(count);
   for (size_t i = 0; i < count; ++i) {
@@ -175,6 +186,9 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
 }
 
 // Hugging Face name of tensor `name` (ours) in the checkpoint, accepting the old gamma/beta names.
+constexpr char kMlmDecoderWeight[] = "cls.predictions.decoder.weight";
+constexpr char kMlmDecoderBias[] = "cls.predictions.decoder.bias";
+
 std::string checkpoint_name(const SafetensorsFile& file, const std::string& prefix,
                             const std::string& name) {
   const std::string direct = prefix + name;
@@ -192,7 +206,11 @@ std::string checkpoint_name(const SafetensorsFile& file, const std::string& pref
 
 void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const std::string& prefix,
                  const std::string& name, std::vector<uint32_t> shape, bool optional) {
-  const std::string source = checkpoint_name(file, prefix, name);
+  std::string source = checkpoint_name(file, prefix, name);
+  // The MLM output bias is tied to the decoder's: a checkpoint may keep either name.
+  if (name == kMlmBiasName && !file.contains(source) && file.contains(kMlmDecoderBias)) {
+    source = kMlmDecoderBias;
+  }
   if (!file.contains(source)) {
     if (optional) return;
     throw std::runtime_error("model.safetensors: missing tensor " + source);
@@ -209,6 +227,18 @@ void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const std::stri
   add_tensor_f32(model, name, std::move(shape), file.read_f32(source));
 }
 
+// A masked LM's decoder is read as the word embedding table: a checkpoint that stores a
+// decoder weight of its own must hold the same values.
+void check_tied_decoder(const SafetensorsFile& file, const std::string& prefix,
+                        const std::string& words) {
+  if (!file.contains(kMlmDecoderWeight)) return;
+  if (file.read_f32(kMlmDecoderWeight) != file.read_f32(prefix + words)) {
+    throw std::runtime_error(std::string("model.safetensors: ") + kMlmDecoderWeight +
+                             " differs from the word embeddings; untied decoders are not "
+                             "supported (import with --encoder-only to drop the head)");
+  }
+}
+
 fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summary) {
   const fs::path dir(options.dir);
   if (!fs::is_directory(dir)) throw std::runtime_error(options.dir + ": not a directory");
@@ -222,13 +252,33 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
   if (c.contains("architectures") && c["architectures"].is_array() && !c["architectures"].empty()) {
     architecture = c["architectures"][0].get<std::string>();
   }
-  const bool classifier = architecture == "BertForSequenceClassification";
-  if (!classifier && architecture != "BertModel" && architecture != "BertForMaskedLM" &&
-      architecture != "BertForPreTraining") {
+  // Which head the checkpoint's architecture has, as a task of the model file.
+  const std::map<std::string, fb::TaskKind> heads = {
+      {"BertModel", fb::TaskKind::Encoder},
+      {"BertForSequenceClassification", fb::TaskKind::Classification},
+      {"BertForTokenClassification", fb::TaskKind::TokenClassification},
+      {"BertForQuestionAnswering", fb::TaskKind::QuestionAnswering},
+      {"BertForMaskedLM", fb::TaskKind::MaskedLM},
+      {"BertForPreTraining", fb::TaskKind::MaskedLM},  // the MLM head; NSP is left out
+  };
+  const auto head = heads.find(architecture);
+  if (head == heads.end()) {
+    std::string known;
+    for (const auto& [name, task] : heads) known += (known.empty() ? "" : ", ") + name;
     throw std::runtime_error(config_path.string() + ": architecture " + architecture +
-                             " is not supported (BertModel, BertForSequenceClassification, "
-                             "BertForMaskedLM, BertForPreTraining)");
+                             " is not supported (" + known + ")");
   }
+  fb::TaskKind task = head->second;
+  // A sentence-transformers folder is an embedder whatever pretraining head its transformer kept.
+  if (options.encoder_only || (sentence && task == fb::TaskKind::MaskedLM)) {
+    task = fb::TaskKind::Encoder;
+  }
+  if (task == fb::TaskKind::MaskedLM && !c.value("tie_word_embeddings", true)) {
+    throw std::runtime_error(config_path.string() + ": tie_word_embeddings is false; the masked "
+                             "LM head is read with its decoder tied to the word embeddings "
+                             "(import with --encoder-only to drop the head)");
+  }
+  const bool classifier = task == fb::TaskKind::Classification;
 
   const fs::path weights_path = model_dir / "model.safetensors";
   if (!fs::exists(weights_path)) {
@@ -258,11 +308,14 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
   model.tokenizer = read_tokenizer(model_dir, cfg.vocab_size, options);
 
   model.task = std::make_unique<fb::TaskT>();
-  if (classifier) {
-    model.task->kind = fb::TaskKind::Classification;
-    model.task->labels = read_labels(c, config_path);
-  } else {
-    model.task->kind = sentence ? fb::TaskKind::Embedding : fb::TaskKind::Encoder;
+  model.task->kind = task;
+  if (task == fb::TaskKind::Classification) {
+    model.task->labels = read_labels(c, config_path, 1);
+    model.task->problem_type = read_problem_type(c, model.task->labels.size(), config_path);
+  } else if (task == fb::TaskKind::TokenClassification) {
+    model.task->labels = read_labels(c, config_path, 2);
+  } else if (task == fb::TaskKind::Encoder && sentence) {
+    model.task->kind = fb::TaskKind::Embedding;
   }
   model.task->pooling = options.pooling.value_or(sentence ? sentence->pooling : fb::Pooling::Mean);
   model.task->normalize = options.normalize.value_or(sentence && sentence->normalize);
@@ -291,11 +344,11 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
     char name[96];
     std::vector<uint32_t> shape = {t.rows};
     if (t.cols != 0) shape.push_back(t.cols);
-    // The classification head sits beside "bert.", not under it.
-    const bool head = t.kind >= TensorKind::DenseWeight && t.slot == DenseSlot::Classifier;
-    copy_tensor(model, file, head ? "" : prefix, t.name(name, sizeof name), std::move(shape),
+    // The task heads sit beside "bert.", not under it.
+    copy_tensor(model, file, t.head ? "" : prefix, t.name(name, sizeof name), std::move(shape),
                 t.optional && !has_pooler);
   });
+  if (task == fb::TaskKind::MaskedLM) check_tied_decoder(file, prefix, words);
 
   auto add_extra = [&](const std::string& key, const std::string& value) {
     auto kv = std::make_unique<fb::KeyValueT>();

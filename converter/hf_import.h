@@ -1,6 +1,8 @@
 // Import of Hugging Face BERT checkpoints (config.json + model.safetensors + vocab.txt):
-// BertModel, BertForSequenceClassification (and BertForMaskedLM / BertForPreTraining encoders),
-// and sentence-transformers folders (modules.json, 1_Pooling, optional Normalize).
+// BertModel, BertForSequenceClassification (softmax, multi-label, or one output: regression /
+// cross-encoder), BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM and
+// BertForPreTraining (the MLM head, decoder tied to the word embeddings), and
+// sentence-transformers folders (modules.json, 1_Pooling, optional Normalize).
 #ifndef EDGEBERT_CONVERTER_HF_IMPORT_H_
 #define EDGEBERT_CONVERTER_HF_IMPORT_H_
 
@@ -18,6 +20,7 @@ struct ImportOptions {
   std::optional<fb::Pooling> pooling;   // default: sentence-transformers' or Mean
   std::optional<bool> normalize;        // default: sentence-transformers' Normalize module or off
   std::optional<bool> lowercase;        // default: tokenizer_config.json do_lower_case or true
+  bool encoder_only = false;            // drop the checkpoint's head: an Encoder model
 };
 
 // What was found, for the CLI to report.

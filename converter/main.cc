@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
   import->add_option("--pooling", pooling, "Sentence embedding pooling (default: checkpoint's or mean)")
       ->check(CLI::IsMember({"mean", "cls"}));
   import->add_flag("--normalize", normalize, "L2-normalize sentence embeddings");
+  import->add_flag("--encoder-only", import_options.encoder_only,
+                   "Drop the checkpoint's task head (question answering, token classification, "
+                   "masked LM, classifier): an encoder for run / embed");
   import->add_flag("--no-normalize", no_normalize, "Do not L2-normalize sentence embeddings");
   import->add_option("--lowercase", lowercase,
                      "Override tokenizer lowercasing (default: tokenizer_config.json)")

@@ -14,7 +14,7 @@ namespace edgebert::convert {
 
 fb::ModelT new_model(const std::string& source) {
   fb::ModelT model;
-  model.schema_version = EB_SCHEMA_VERSION;
+  model.schema_version = 1;  // pack_model() sets the lowest version that holds the file
   model.provenance = std::make_unique<fb::ProvenanceT>();
   model.provenance->producer = kProducer;
   model.provenance->source = source;
@@ -48,7 +48,9 @@ ModelDims layout_dims(const fb::ModelT& model) {
   d.max_positions = c.max_positions;
   d.type_vocab_size = c.type_vocab_size;
   d.max_seq = c.max_seq;
-  const bool classifier = model.task && model.task->kind == fb::TaskKind::Classification;
+  d.task = model.task ? model.task->kind : fb::TaskKind::Encoder;
+  const bool classifier = d.task == fb::TaskKind::Classification ||
+                          d.task == fb::TaskKind::TokenClassification;
   d.num_labels = classifier ? static_cast<uint32_t>(model.task->labels.size()) : 0;
   d.layer_norm_eps = c.layer_norm_eps;
   d.activation = c.activation;
@@ -98,6 +100,16 @@ void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
   }
 }
 
+uint32_t schema_version_for(const fb::ModelT& model) {
+  if (!model.task) return 1;
+  const fb::TaskKind task = model.task->kind;
+  const bool version2 = task == fb::TaskKind::QuestionAnswering ||
+                        task == fb::TaskKind::TokenClassification ||
+                        task == fb::TaskKind::MaskedLM ||
+                        model.task->problem_type != fb::ProblemType::SingleLabel;
+  return version2 ? 2 : 1;
+}
+
 AlignedBytes serialize_model(fb::ModelT& model) {
   std::sort(model.tensors.begin(), model.tensors.end(),
             [](const auto& a, const auto& b) { return a->name < b->name; });
@@ -140,6 +152,7 @@ void attach_memory_plan(fb::ModelT& model) {
 }
 
 AlignedBytes pack_model(fb::ModelT& model) {
+  model.schema_version = schema_version_for(model);
   attach_memory_plan(model);
   AlignedBytes bytes = serialize_model(model);
   check_model_bytes(bytes, "the runtime refuses the model");

@@ -16,11 +16,12 @@ namespace edgebert::convert {
 
 inline constexpr const char* kProducer = "edgebert-convert 0.1.0";
 
-// An empty model with the current schema version and provenance (producer, creation time).
+// An empty model with provenance (producer, creation time); pack_model() sets its schema
+// version.
 fb::ModelT new_model(const std::string& source);
 
 // The model's dimensions as the runtime's layout counts them (edgebert_internal/layout.h), from
-// its config and task: num_labels = the classifier's labels, 0 for other tasks.
+// its config and task: num_labels = the (token) classifier's labels, 0 for other tasks.
 ModelDims layout_dims(const fb::ModelT& model);
 
 // Appends an fp32 tensor; `values` must hold product(shape) floats.
@@ -31,6 +32,10 @@ void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint
 const fb::TensorT* find_tensor(const fb::ModelT& model, const std::string& name);
 std::vector<float> tensor_values_f32(const fb::TensorT& tensor);
 
+// The lowest schema version that holds the model: 2 for the task kinds and problem types of
+// schema 2 (lib/schema/edgebert.fbs), else 1, so older runtimes keep reading what they can run.
+uint32_t schema_version_for(const fb::ModelT& model);
+
 // Serializes (sorting tensors by name for LookupByKey) into 16-byte-aligned bytes, unchecked.
 AlignedBytes serialize_model(fb::ModelT& model);
 
@@ -38,7 +43,7 @@ AlignedBytes serialize_model(fb::ModelT& model);
 // (lib/src/memory_plan.h) and stores the plan in model.memory_plan.
 void attach_memory_plan(fb::ModelT& model);
 
-// attach_memory_plan + serialize_model, then checks the bytes with the runtime loader; throws std::runtime_error with
+// schema_version_for + attach_memory_plan + serialize_model, then checks the bytes with the runtime loader; throws std::runtime_error with
 // the runtime's message if it refuses them.
 AlignedBytes pack_model(fb::ModelT& model);
 

@@ -34,10 +34,17 @@ Param param_of(const BertTensor& t) {
     case TensorKind::NormBias:
       if (t.norm == NormSlot::Embeddings) return weight ? train::kEmbLnW : train::kEmbLnB;
       if (t.norm == NormSlot::Attention) return weight ? train::kLn1W : train::kLn1B;
+      if (t.norm == NormSlot::MlmTransform) return weight ? train::kMlmLnW : train::kMlmLnB;
       return weight ? train::kLn2W : train::kLn2B;
+    case TensorKind::Vector:
+      return train::kMlmBias;
     case TensorKind::DenseWeight:
     case TensorKind::DenseBias:
       break;
+  }
+  if (t.slot == DenseSlot::MlmTransform) return weight ? train::kMlmW : train::kMlmB;
+  if (t.slot == DenseSlot::QaOutputs) {
+    throw std::logic_error("the trainer has no question-answering head");
   }
   const Param by_slot[][2] = {{train::kQW, train::kQB},       {train::kKW, train::kKB},
                               {train::kVW, train::kVB},       {train::kOW, train::kOB},
@@ -60,6 +67,7 @@ std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   dims.max_positions = static_cast<uint32_t>(s.max_positions);
   dims.type_vocab_size = static_cast<uint32_t>(s.type_vocab);
   dims.num_labels = !s.pretraining_heads ? static_cast<uint32_t>(s.labels) : 0;
+  dims.task = dims.num_labels > 0 ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
   std::vector<NamedTensor> out;
   for_each_bert_tensor(dims, [&](const BertTensor& t) {
     char name[96];

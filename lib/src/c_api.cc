@@ -61,6 +61,7 @@ void eb_model_get_info(const eb_model* model, eb_model_info* info) {
   info->max_seq = d.max_seq;
   info->task = static_cast<eb_task_kind>(view->task);
   info->num_labels = d.num_labels;
+  info->problem_type = static_cast<eb_problem_type>(view->problem_type);
   info->has_pooler = view->has_pooler ? 1 : 0;
   info->has_tokenizer = view->tokenizer_word_chars > 0 ? 1 : 0;
 }

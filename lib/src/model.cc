@@ -362,13 +362,33 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool sca
   count(w.position_embeddings.quantized);
   count(w.pooler.packed);
   w.dynamic_int8_dense += w.pooler.packed != nullptr && !w.pooler.static_int8;
-  if (view.task == fb::TaskKind::Classification) {
-    if (!w.pooler.present()) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
+  const auto head_dense = [&](DenseSlot slot, DenseWeights* out) {
+    if ((s = find_slot(-1, slot, false, out)) != EB_OK) return s;
+    count(out->packed);
+    w.dynamic_int8_dense += out->packed != nullptr && !out->static_int8;
+    return EB_OK;
+  };
+  switch (view.task) {
+    case fb::TaskKind::Classification:
+      if (!w.pooler.present()) {
+        return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
+      }
+      return head_dense(DenseSlot::Classifier, &w.classifier);
+    case fb::TaskKind::TokenClassification:
+      return head_dense(DenseSlot::Classifier, &w.classifier);
+    case fb::TaskKind::QuestionAnswering:
+      return head_dense(DenseSlot::QaOutputs, &w.qa_outputs);
+    case fb::TaskKind::MaskedLM: {
+      if ((s = head_dense(DenseSlot::MlmTransform, &w.mlm_transform)) != EB_OK ||
+          (s = find_norm(view, norm(-1, NormSlot::MlmTransform), d.hidden, &w.mlm_norm, error)) !=
+              EB_OK) {
+        return s;
+      }
+      return find_fp32(view, kMlmBiasName, &d.vocab_size, 1, false, &w.mlm_bias, error);
     }
-    if ((s = find_slot(-1, DenseSlot::Classifier, false, &w.classifier)) != EB_OK) return s;
-    count(w.classifier.packed);
-    w.dynamic_int8_dense += w.classifier.packed != nullptr && !w.classifier.static_int8;
+    case fb::TaskKind::Encoder:
+    case fb::TaskKind::Embedding:
+      break;
   }
   return EB_OK;
 }
@@ -420,15 +440,31 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
       v.pooling > fb::Pooling::MAX) {
     return fail(error, EB_ERROR_UNSUPPORTED, "unknown task kind or pooling (newer model format?)");
   }
-  if (v.task == fb::TaskKind::Classification) {
+  v.problem_type = task == nullptr ? fb::ProblemType::SingleLabel : task->problem_type();
+  if (v.problem_type < fb::ProblemType::MIN || v.problem_type > fb::ProblemType::MAX) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "task.problem_type %d is unknown (newer model format?)",
+                static_cast<int>(v.problem_type));
+  }
+  v.dims.task = v.task;
+  if (v.task == fb::TaskKind::Classification || v.task == fb::TaskKind::TokenClassification) {
     const auto* labels = task->labels();
-    if (labels == nullptr || labels->size() < 2) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "classification model needs at least 2 labels");
+    // Token classification needs 2 labels (softmax per token); a sequence classifier may have
+    // one output (a regression or cross-encoder score).
+    const uint32_t least = v.task == fb::TaskKind::Classification ? 1 : 2;
+    if (labels == nullptr || labels->size() < least) {
+      return fail(error, EB_ERROR_INVALID_MODEL, "%s model needs at least %u label(s) in task.labels",
+                  v.task == fb::TaskKind::Classification ? "classification" : "token classification",
+                  least);
     }
     if (labels->size() > kMaxWidth) {
       return fail(error, EB_ERROR_INVALID_MODEL, "too many labels (%u)", labels->size());
     }
     v.dims.num_labels = labels->size();
+  }
+  v.mask_id = root->tokenizer() != nullptr ? root->tokenizer()->mask_id() : -1;
+  if (v.task == fb::TaskKind::MaskedLM && v.mask_id < 0) {
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "masked LM model has no tokenizer.mask_id: which token is [MASK]?");
   }
   const fb::Tokenizer* tokenizer = root->tokenizer();
   if (tokenizer != nullptr && (tokenizer->vocab_hash() != nullptr || tokenizer->unicode() != nullptr)) {

@@ -27,9 +27,10 @@ struct ModelDims {
   uint32_t max_positions;
   uint32_t type_vocab_size;
   uint32_t max_seq;
-  uint32_t num_labels;    // classifier rows, 0 if no classifier
+  uint32_t num_labels;    // classifier rows (sequence or token classification), else 0
   float layer_norm_eps;
   fb::Activation activation;
+  fb::TaskKind task;      // which head the model has (graph/bert_layout.h)
 };
 
 struct ModelView {
@@ -38,9 +39,11 @@ struct ModelView {
   size_t size;
   const fb::Model* root;
   ModelDims dims;
-  fb::TaskKind task;
+  fb::TaskKind task;              // = dims.task
+  fb::ProblemType problem_type;   // Classification: softmax, sigmoid or raw logits
   fb::Pooling pooling;
   bool normalize;
+  int32_t mask_id;                // tokenizer.mask_id, or -1 (no tokenizer); MaskedLM needs one
   bool has_pooler;
   uint32_t tokenizer_word_chars;  // max_input_chars_per_word; 0 = no tokenizer tables (ids only)
   bool int8;                      // some dense weights are int8: the kernel path runs the model
@@ -115,7 +118,11 @@ struct ModelWeights {
   LayerNormWeights embedding_norm;
   LayerWeights* layers;                // (num_layers), storage owned by the caller of resolve
   DenseWeights pooler;                 // H -> H; null if the model has no pooler
-  DenseWeights classifier;             // H -> num_labels; null if not a classifier
+  DenseWeights classifier;             // H -> num_labels; null if not a (token) classifier
+  DenseWeights qa_outputs;             // H -> 2; question answering only
+  DenseWeights mlm_transform;          // H -> H; masked LM only
+  LayerNormWeights mlm_norm;           // masked LM only
+  const float* mlm_bias;               // (vocab_size) masked LM only
   size_t int8_tensors;                 // int8 tensors found (0: an fp32 model)
   size_t dynamic_int8_dense;           // int8 dense weights without static quantization
 };

@@ -169,10 +169,15 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   eb_status status = resolve_weights(*view, &s->weights, false, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
   s->kernels = kernels;
-  s->buffers = GraphBuffers{floats(B::Hidden),    floats(B::Query),  floats(B::Key),
-                            floats(B::Value),     floats(B::Context), floats(B::Attention),
-                            floats(B::Ffn),       floats(B::Pooled), floats(B::Embedding),
-                            floats(B::Logits),    floats(B::Probabilities)};
+  s->buffers = GraphBuffers{floats(B::Hidden),      floats(B::Query),
+                            floats(B::Key),         floats(B::Value),
+                            floats(B::Context),     floats(B::Attention),
+                            floats(B::Ffn),         floats(B::Pooled),
+                            floats(B::Embedding),   floats(B::Logits),
+                            floats(B::Probabilities), floats(B::TokenLogits),
+                            floats(B::MlmHidden),
+                            reinterpret_cast<int32_t*>(at(B::MlmPositions))};
+  s->mlm_logits = floats(B::MlmLogits);
   s->oracle = OracleExecutor{&view->dims, floats(B::Scores)};
   s->native = NativeExecutor{kernels,
                              &view->dims,
@@ -194,7 +199,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->xnnpack = nullptr;
   if (s->provider == EB_PROVIDER_XNNPACK) {
     status = xnnpack_session_init(&s->xnnpack, base + plan.xnnpack, plan.xnnpack_bytes, *view,
-                                  s->weights, &s->native, s->buffers, max_seq,
+                                  s->weights, &s->native, max_seq,
                                   s->native.parallel.pool, error);
     if (status != EB_OK) return status;
     s->executor = executor_of(s->xnnpack);
@@ -205,6 +210,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   }
   s->last_tokens = 0;
   s->last_label = -1;
+  s->last_masks = 0;
   s->has_tokenizer = view->tokenizer_word_chars > 0;
   if (s->has_tokenizer) {
     status = tokenizer_tables_init(view->root->tokenizer(), view->dims.vocab_size, &s->tokenizer,
@@ -225,6 +231,7 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   }
   s->last_tokens = 0;
   s->last_label = -1;
+  s->last_masks = 0;
   const ModelDims& d = s->model->dims;
   const size_t S = input->num_tokens;
   if (S == 0 || S > s->max_seq) {
@@ -258,11 +265,12 @@ eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) 
   }
 
   const GraphInput graph_input{input->input_ids, input->token_type_ids, input->attention_mask, S};
-  int32_t label = -1;
+  HeadResults heads;
   const eb_status status = bert_forward(s->executor, *s->model, s->weights, s->buffers,
-                                        graph_input, s->observe, &label, error);
+                                        graph_input, s->observe, &heads, error);
   if (status != EB_OK) return status;
-  s->last_label = label;
+  s->last_label = heads.label;
+  s->last_masks = heads.masks;
   s->last_tokens = S;
   return edgebert::ok(error);
 }
@@ -276,8 +284,17 @@ const float* eb_session_output(const eb_session* s, eb_output which, size_t* cou
       case EB_OUTPUT_LAST_HIDDEN: data = s->buffers.hidden; n = s->last_tokens * d.hidden; break;
       case EB_OUTPUT_POOLED: data = s->buffers.pooled; n = d.hidden; break;
       case EB_OUTPUT_LOGITS: data = s->buffers.logits; n = d.num_labels; break;
-      case EB_OUTPUT_PROBABILITIES: data = s->buffers.probabilities; n = d.num_labels; break;
+      case EB_OUTPUT_PROBABILITIES:
+        data = s->buffers.probabilities;
+        n = d.task == edgebert::fb::TaskKind::TokenClassification ? s->last_tokens * d.num_labels
+                                                                  : d.num_labels;
+        break;
       case EB_OUTPUT_EMBEDDING: data = s->buffers.embedding; n = d.hidden; break;
+      case EB_OUTPUT_TOKEN_LOGITS:
+        data = s->buffers.token_logits;
+        n = s->last_tokens *
+            (d.task == edgebert::fb::TaskKind::QuestionAnswering ? 2 : d.num_labels);
+        break;
     }
   }
   if (data == nullptr) n = 0;
@@ -286,6 +303,19 @@ const float* eb_session_output(const eb_session* s, eb_output which, size_t* cou
 }
 
 int32_t eb_session_label(const eb_session* s) { return s == nullptr ? -1 : s->last_label; }
+
+size_t eb_session_mask_count(const eb_session* s) { return s == nullptr ? 0 : s->last_masks; }
+
+const float* eb_session_mask_logits(eb_session* s, size_t index, size_t* count) {
+  if (count != nullptr) *count = 0;
+  if (s == nullptr || index >= s->last_masks) return nullptr;
+  const edgebert::ModelDims& d = s->model->dims;
+  edgebert::mlm_decode(*s->model, s->weights, s->buffers.mlm_hidden + index * d.hidden,
+                       s->mlm_logits);
+  s->observe("mlm_decoder");
+  if (count != nullptr) *count = d.vocab_size;
+  return s->mlm_logits;
+}
 
 const char* eb_session_kernels(const eb_session* s) {
   if (s == nullptr) return "";

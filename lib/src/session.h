@@ -62,6 +62,8 @@ struct eb_session {
   eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
   size_t last_tokens;    // tokens of the last successful run, 0 before any
   int32_t last_label;
+  size_t last_masks;     // masked LM: mask tokens of the last run (rows of buffers.mlm_hidden)
+  float* mlm_logits;     // masked LM: (vocab_size) one masked row's decoder output
   bool has_tokenizer;
   edgebert::TokenizerTables tokenizer;
   edgebert::TokenizerScratch tokenizer_scratch;

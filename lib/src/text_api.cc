@@ -4,10 +4,11 @@
 #include "edgebert/edgebert.h"
 #include "error.h"
 #include "session.h"
+#include "text_input.h"
 
 using edgebert::fail;
 
-namespace {
+namespace edgebert {
 
 eb_status check_text(const eb_session* s, const char* text, size_t bytes, const char* text_b,
                      size_t bytes_b, eb_error* error) {
@@ -28,7 +29,9 @@ eb_status check_text(const eb_session* s, const char* text, size_t bytes, const 
   return EB_OK;
 }
 
-}  // namespace
+}  // namespace edgebert
+
+using edgebert::check_text;
 
 extern "C" {
 

@@ -155,16 +155,21 @@ TEST_CASE("Import: unsupported configurations are refused with a clear message")
   }
   SUBCASE("other architectures") {
     ScratchCheckpoint s("classifier");
-    s.edit_config([](json& c) { c["architectures"] = {"BertForTokenClassification"}; });
-    CHECK(contains(s.import_error(), "architecture BertForTokenClassification is not supported"));
+    s.edit_config([](json& c) { c["architectures"] = {"BertForMultipleChoice"}; });
+    CHECK(contains(s.import_error(), "architecture BertForMultipleChoice is not supported ("));
   }
-  SUBCASE("regression head") {
+  SUBCASE("unknown problem type") {
+    ScratchCheckpoint s("classifier");
+    s.edit_config([](json& c) { c["problem_type"] = "ordinal"; });
+    CHECK(contains(s.import_error(), "problem_type \"ordinal\" is unknown"));
+  }
+  SUBCASE("a head whose shape disagrees with the labels") {
     ScratchCheckpoint s("classifier");
     s.edit_config([](json& c) {
       c["id2label"] = {{"0", "score"}};
-      c["problem_type"] = "regression";
+      c["num_labels"] = 1;
     });
-    CHECK(contains(s.import_error(), "problem_type \"regression\" is not supported"));
+    CHECK(contains(s.import_error(), "tensor classifier.weight has shape (3,32), config.json implies (1,32)"));
   }
   SUBCASE("decoder") {
     ScratchCheckpoint s("base");

@@ -42,7 +42,7 @@ extern "C" {
 #define EB_VERSION_PATCH 0
 
 /// Highest model schema version this runtime reads.
-#define EB_SCHEMA_VERSION 1
+#define EB_SCHEMA_VERSION 2
 
 /// Model bytes and tensor data must start at this alignment (bytes).
 #define EB_MODEL_ALIGNMENT 16
@@ -72,9 +72,21 @@ typedef struct eb_model {
 
 typedef enum eb_task_kind {
   EB_TASK_ENCODER = 0,
-  EB_TASK_CLASSIFICATION = 1,
-  EB_TASK_EMBEDDING = 2,
+  EB_TASK_CLASSIFICATION = 1,        ///< eb_session_classify_text, eb_session_score
+  EB_TASK_EMBEDDING = 2,             ///< eb_session_embed_text
+  EB_TASK_QUESTION_ANSWERING = 3,    ///< eb_session_answer
+  EB_TASK_TOKEN_CLASSIFICATION = 4,  ///< eb_session_tag
+  EB_TASK_MASKED_LM = 5,             ///< eb_session_fill_mask
 } eb_task_kind;
+
+/// What a classifier's outputs mean (Hugging Face config.problem_type). Probabilities follow
+/// the text-classification pipeline: sigmoid per label for multi-label models and for models
+/// with one output, softmax otherwise.
+typedef enum eb_problem_type {
+  EB_PROBLEM_SINGLE_LABEL = 0,  ///< one label is true
+  EB_PROBLEM_MULTI_LABEL = 1,   ///< any number of labels may be true
+  EB_PROBLEM_REGRESSION = 2,    ///< the logits are the answer (e.g. a cross-encoder's score)
+} eb_problem_type;
 
 /// Shape and task of a loaded model.
 typedef struct eb_model_info {
@@ -89,9 +101,10 @@ typedef struct eb_model_info {
   uint32_t type_vocab_size;
   uint32_t max_seq;       ///< longest input the model runs at
   eb_task_kind task;
-  uint32_t num_labels;    ///< classification only, else 0
+  uint32_t num_labels;    ///< (token) classification only, else 0
   int has_pooler;         ///< pooled output available
   int has_tokenizer;      ///< text input available (eb_session_run_text and friends)
+  eb_problem_type problem_type;  ///< classification only (else EB_PROBLEM_SINGLE_LABEL)
 } eb_model_info;
 
 /// Verifies `size` bytes at `data` (FlatBuffers Verifier plus semantic checks of shapes, dtypes
@@ -114,7 +127,7 @@ EB_API eb_status eb_model_check_weights(const eb_model* model, eb_error* error);
 /// Fills `info`; `model` must have been initialised with EB_OK.
 EB_API void eb_model_get_info(const eb_model* model, eb_model_info* info);
 
-/// Name of classification label `index`, or NULL if out of range / not a classifier.
+/// Name of label `index` of a (token) classifier, or NULL if out of range / not a classifier.
 EB_API const char* eb_model_label(const eb_model* model, uint32_t index);
 
 /// Vocabulary piece of token `id` (e.g. "##ing"), or NULL if out of range / no tokenizer.
@@ -206,8 +219,12 @@ typedef enum eb_output {
   EB_OUTPUT_LAST_HIDDEN = 0,    ///< (num_tokens, hidden), row-major
   EB_OUTPUT_POOLED = 1,         ///< (hidden) tanh(dense(h[CLS])); needs a pooler
   EB_OUTPUT_LOGITS = 2,         ///< (num_labels); classification only
-  EB_OUTPUT_PROBABILITIES = 3,  ///< (num_labels) softmax of the logits
+  EB_OUTPUT_PROBABILITIES = 3,  ///< (num_labels) of the logits by the problem type (softmax or
+                                ///< sigmoid); token classification: (num_tokens, num_labels),
+                                ///< softmax per token
   EB_OUTPUT_EMBEDDING = 4,      ///< (hidden) sentence embedding with the model's pooling
+  EB_OUTPUT_TOKEN_LOGITS = 5,   ///< token classification: (num_tokens, num_labels); question
+                                ///< answering: (num_tokens, 2), start and end logit per token
 } eb_output;
 
 /// Pointer to an output of the last successful run (inside the arena, valid until the next run),
@@ -217,6 +234,15 @@ EB_API const float* eb_session_output(const eb_session* session, eb_output which
 
 /// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
 EB_API int32_t eb_session_label(const eb_session* session);
+
+/// Masked LM: how many tokens of the last run were the mask token (0 if none / not a masked LM).
+EB_API size_t eb_session_mask_count(const eb_session* session);
+
+/// Masked LM: the vocabulary logits (vocab_size, into `count`) of masked token `index` (in
+/// input order) of the last run, computed by this call (the decoder, tied to the word
+/// embeddings, runs only on demand); inside the arena, valid until the next run or call.
+/// NULL if index >= eb_session_mask_count() or the model is not a masked LM. Allocates nothing.
+EB_API const float* eb_session_mask_logits(eb_session* session, size_t index, size_t* count);
 
 /// What runs the model: the kernel set's name for int8 models ("avx2", "avx512vnni",
 /// "reference", ...), "fp32-reference" for fp32 models.
@@ -273,6 +299,109 @@ EB_API eb_status eb_session_classify_text(eb_session* session, const char* text,
 /// Sentence embedding of a text with the model's pooling; `*embedding` points into the arena.
 EB_API eb_status eb_session_embed_text(eb_session* session, const char* text, size_t text_bytes,
                                        const float** embedding, size_t* dimension, eb_error* error);
+
+/* ---- Tasks (models with a tokenizer) ---------------------------------------------------------
+ *
+ * Each call tokenizes, runs and decodes as the Hugging Face pipeline of its task does
+ * (transformers 4.40): question-answering, token-classification (ner), fill-mask, and
+ * text-classification for cross-encoder scores. Results go to caller-owned arrays: `capacity`
+ * entries at `out`; `*count` says how many results there are, of which the first
+ * min(count, capacity) are written. Offsets are byte spans [start, end) of the caller's text.
+ * Nothing here allocates.
+ */
+
+/// Question answering (EB_TASK_QUESTION_ANSWERING): as the question-answering pipeline.
+typedef struct eb_answer_options {
+  uint32_t top_k;           ///< answers wanted, >= 1 (default 1)
+  uint32_t max_answer_len;  ///< longest answer in tokens, >= 1 (default 15)
+  /// Tokens shared by consecutive windows of a context longer than one window (the window is
+  /// the session's max_seq: [CLS] question [SEP] context part [SEP]). Default
+  /// EB_DOC_STRIDE_AUTO: min(max_seq / 2, 128), the pipeline's. Must leave the window room to
+  /// move: stride < max_seq - 3 - question tokens.
+  uint32_t doc_stride;
+  int handle_impossible_answer;  ///< 1: rank the empty answer too (SQuAD 2.0 models); default 0
+  int align_to_words;            ///< 1 (default): widen a span to the whole words it touches
+} eb_answer_options;
+#define EB_DOC_STRIDE_AUTO UINT32_MAX
+EB_API eb_answer_options eb_answer_options_default(void);
+
+typedef struct eb_answer {
+  float score;         ///< p(start) x p(end) of its window; the empty answer: min over windows
+                       ///< of p(start = [CLS]) x p(end = [CLS])
+  uint32_t start, end;  ///< bytes of the context; the empty answer is 0, 0
+} eb_answer;
+
+/// The best answers to `question` in `context`, best first (ties in the order found, window
+/// by window). Windows: the context's tokens in steps of (room - doc_stride), room being what
+/// the question leaves of max_seq; each window scored on its own, as the pipeline does (the
+/// same span found in two windows is listed twice). Empty question or context:
+/// EB_ERROR_INVALID_INPUT; a question too long for a window: EB_ERROR_INVALID_INPUT.
+EB_API eb_status eb_session_answer(eb_session* session, const char* question,
+                                   size_t question_bytes, const char* context,
+                                   size_t context_bytes, const eb_answer_options* options,
+                                   eb_answer* answers, size_t capacity, size_t* count,
+                                   eb_error* error);
+
+/// Token classification (EB_TASK_TOKEN_CLASSIFICATION): as the token-classification pipeline's
+/// aggregation strategies. Words as the pipeline forms them (its is_subword rule): a token
+/// continues the word before it when its piece and its text differ in length in code points
+/// (the "##" of a continuation piece; also a piece whose text lowercasing or accent stripping
+/// changed in length); [UNK] never continues a word.
+typedef enum eb_aggregation {
+  EB_AGGREGATION_NONE = 0,     ///< one entity per token, its argmax label
+  EB_AGGREGATION_SIMPLE = 1,   ///< per token, then neighbours grouped (B-/I- rules)
+  EB_AGGREGATION_FIRST = 2,    ///< per word: its first token's label, then grouped
+  EB_AGGREGATION_AVERAGE = 3,  ///< per word: the argmax of its tokens' mean scores, then grouped
+  EB_AGGREGATION_MAX = 4,      ///< per word: the label of its most confident token, then grouped
+} eb_aggregation;
+
+typedef struct eb_tag_options {
+  eb_aggregation aggregation;  ///< default EB_AGGREGATION_NONE (the pipeline's default)
+  /// Entities with this label (NONE) or group (others) are left out; default "O". NULL keeps
+  /// every entity.
+  const char* ignore_label;
+} eb_tag_options;
+EB_API eb_tag_options eb_tag_options_default(void);
+
+typedef struct eb_entity {
+  /// NONE: the token's label ("B-PER"); other strategies: the group, the label without its
+  /// "B-" / "I-" prefix (the text after the first '-': "PER"). Points into the model.
+  const char* label;
+  int32_t label_index;  ///< index of the (first token's / word's) label
+  float score;          ///< NONE / SIMPLE: the token's; words: by the strategy; groups: the mean
+  uint32_t start, end;  ///< bytes of the text
+  uint32_t first_token;  ///< index of its first token in eb_session_tokens()
+  uint32_t tokens;       ///< tokens it spans
+} eb_entity;
+
+/// Tags `text` (truncated to max_seq - 2 tokens, as the pipeline truncates to the model's
+/// length): entities in text order.
+EB_API eb_status eb_session_tag(eb_session* session, const char* text, size_t text_bytes,
+                                const eb_tag_options* options, eb_entity* entities,
+                                size_t capacity, size_t* count, eb_error* error);
+
+/// Fill-mask (EB_TASK_MASKED_LM): for each mask token of `text` (the vocabulary's "[MASK]",
+/// typed as such), the top_k tokens by probability (softmax over the vocabulary), best first.
+typedef struct eb_token_score {
+  int32_t token;      ///< vocabulary id (eb_model_token() gives its piece)
+  float probability;
+  uint32_t position;  ///< index of the mask token in eb_session_tokens()
+} eb_token_score;
+
+/// `out` receives masks x top_k entries, mask by mask; `*count` = that product. No mask token
+/// within the first max_seq - 2 tokens: EB_ERROR_INVALID_INPUT. top_k in [1, vocab_size].
+EB_API eb_status eb_session_fill_mask(eb_session* session, const char* text, size_t text_bytes,
+                                      uint32_t top_k, eb_token_score* out, size_t capacity,
+                                      size_t* count, eb_error* error);
+
+/// Cross-encoder scores (EB_TASK_CLASSIFICATION with one output, e.g. ms-marco rerankers):
+/// one run of [CLS] query [SEP] passage [SEP] per passage. logits[i] (may be NULL) = the raw
+/// output, probabilities[i] (may be NULL) = its sigmoid. Models with more outputs:
+/// EB_ERROR_UNSUPPORTED (classify them with eb_session_classify_text).
+EB_API eb_status eb_session_score(eb_session* session, const char* query, size_t query_bytes,
+                                  const char* const* passages, const size_t* passage_bytes,
+                                  size_t count, float* logits, float* probabilities,
+                                  eb_error* error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -25,8 +25,8 @@ constexpr size_t kExtraBytes = 16;
 constexpr size_t kOperatorBytes = 8192;
 
 size_t op_count(const ModelView& m) {
-  return m.dims.num_layers * kDenseSlotsPerLayer + (m.has_pooler ? 1 : 0) +
-         (m.dims.num_labels > 0 ? 1 : 0);
+  DenseSlot heads[kMaxHeadSlots];
+  return m.dims.num_layers * kDenseSlotsPerLayer + head_dense_slots(m.dims, m.has_pooler, heads);
 }
 
 // Upper bound of XNNPACK's packed weights for an (n, k) fully connected operator: output channels
@@ -94,8 +94,9 @@ size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
   size_t per_layer = 0;
   for (size_t s = 0; s < kDenseSlotsPerLayer; ++s) per_layer += bound(static_cast<DenseSlot>(s));
   size_t bytes = layout.bump + d.num_layers * per_layer;
-  if (m.has_pooler) bytes += bound(DenseSlot::Pooler);
-  if (d.num_labels > 0) bytes += bound(DenseSlot::Classifier);
+  DenseSlot heads[kMaxHeadSlots];
+  const size_t head_count = head_dense_slots(d, m.has_pooler, heads);
+  for (size_t h = 0; h < head_count; ++h) bytes += bound(heads[h]);
   return bytes + layout.unpack_bytes;
 }
 
@@ -113,7 +114,7 @@ void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t 
 bool xnnpack_built() { return false; }
 
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t*, size_t, const ModelView&,
-                               const ModelWeights&, NativeExecutor*, const GraphBuffers&, uint32_t,
+                               const ModelWeights&, NativeExecutor*, uint32_t,
                                void*, eb_error* error) {
   *x = nullptr;
   return fail(error, EB_ERROR_UNSUPPORTED, "this library was built without XNNPACK "
@@ -262,8 +263,11 @@ eb_status run(const XnnpackSession& x, XnnpackDense& op, float* out, const float
 
 // The dense layer operator `index` of `x.ops` computes.
 DenseId dense_id_of(const XnnpackSession& x, size_t index) {
-  if (index == x.pooler && index < x.classifier) return {0, DenseSlot::Pooler};
-  if (index == x.classifier) return {0, DenseSlot::Classifier};
+  for (size_t h = 0; h < kHeadSlots; ++h) {
+    if (x.head_op[h] == index) {
+      return {0, static_cast<DenseSlot>(static_cast<size_t>(DenseSlot::Pooler) + h)};
+    }
+  }
   return {static_cast<uint32_t>(index / kDenseSlotsPerLayer),
           static_cast<DenseSlot>(index % kDenseSlotsPerLayer)};
 }
@@ -314,7 +318,7 @@ eb_status create(const DenseWeights& w, size_t n, size_t k, int8_t* unpack, Xnnp
 
 eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
-                               NativeExecutor* native, const GraphBuffers& buffers,
+                               NativeExecutor* native,
                                uint32_t max_seq, void* threadpool, eb_error* error) {
   *out = nullptr;
   const ModelDims& d = model.dims;
@@ -338,8 +342,13 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   x->threadpool = threadpool;
   x->native = native;
   x->region_bytes = region_bytes;
-  x->pooler = d.num_layers * kDenseSlotsPerLayer;
-  x->classifier = x->pooler + (model.has_pooler ? 1 : 0);
+  DenseSlot heads[kMaxHeadSlots];
+  const size_t head_count = head_dense_slots(d, model.has_pooler, heads);
+  for (size_t h = 0; h < kHeadSlots; ++h) x->head_op[h] = SIZE_MAX;
+  for (size_t h = 0; h < head_count; ++h) {
+    x->head_op[static_cast<size_t>(heads[h]) - static_cast<size_t>(DenseSlot::Pooler)] =
+        d.num_layers * kDenseSlotsPerLayer + h;
+  }
   if (model.int8) {
     x->q_in = reinterpret_cast<int8_t*>(region + layout.q_in);
     x->q_out = reinterpret_cast<int8_t*>(region + layout.q_out);
@@ -367,23 +376,15 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
                 "its own allocator; the XNNPACK provider only runs with its arena allocator");
   }
   x->used_bytes = static_cast<size_t>(bump.next - region) + unpack_bytes;
-  // The heads run one row at fixed buffers: set them up once here.
-  if (model.has_pooler &&
-      setup(*x, x->ops[x->pooler], 1, buffers.hidden, buffers.pooled) != xnn_status_success) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of pooler.dense failed");
-  }
-  if (d.num_labels > 0 &&
-      setup(*x, x->ops[x->classifier], 1, buffers.pooled, buffers.logits) != xnn_status_success) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "XNNPACK setup of classifier failed");
-  }
   *out = x;
   return EB_OK;
 }
 
 eb_status XnnpackSession::dense(const DenseCall& call, eb_error* error) {
-  size_t index = call.id.layer * kDenseSlotsPerLayer + static_cast<size_t>(call.id.slot);
-  if (call.id.slot == DenseSlot::Pooler) index = pooler;
-  if (call.id.slot == DenseSlot::Classifier) index = classifier;
+  const auto slot = static_cast<size_t>(call.id.slot);
+  constexpr auto first_head = static_cast<size_t>(DenseSlot::Pooler);
+  const size_t index = slot >= first_head ? head_op[slot - first_head]
+                                          : call.id.layer * kDenseSlotsPerLayer + slot;
   return run(*this, ops[index], call.out, call.in, call.rows, call.epilogue, call.residual,
              call.id, error);
 }

@@ -12,8 +12,8 @@
 // xnn_initialize(); ours bump-allocates from the region of the session being initialised on this
 // thread (a thread-local pointer set only inside xnnpack_session_init) and falls back to
 // malloc for anyone else's XNNPACK calls. Operators (and their packed weights) are created at
-// session init and set up (sizes and pointers only; nothing allocates) for the heads at init and
-// for each encoder operator at its first run with a new row count; they are never deleted: they
+// session init and set up (sizes and pointers only; nothing allocates) at each operator's
+// first run with a new row count or buffers; they are never deleted: they
 // die with the arena. Other runs call xnn_run_operator only. `unpack` is transient: int8 weights
 // are unpacked from K4N16 to row-major there for XNNPACK to pack them its own way.
 #ifndef EDGEBERT_SRC_EXECUTORS_XNNPACK_EXECUTOR_H_
@@ -41,9 +41,10 @@ struct XnnpackDense {
 };
 
 struct XnnpackSession {
-  XnnpackDense* ops;    // (num_layers * kDenseSlotsPerLayer) encoder slots, then pooler, classifier
+  XnnpackDense* ops;    // (num_layers * kDenseSlotsPerLayer) encoder slots, then the heads'
+                        // (head_dense_slots order)
   size_t count;
-  size_t pooler, classifier;  // their indices in `ops` (when the model has them)
+  size_t head_op[kHeadSlots];  // index in `ops` of each head slot (Pooler onwards), or SIZE_MAX
   void* threadpool;     // pthreadpool_t or NULL
   NativeExecutor* native;  // runs attention and LayerNorm
   float* attention_scratch;  // fp32 models: attention_scratch_floats(max_seq, d) per head (int8
@@ -73,12 +74,11 @@ void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t 
                              BufferRequests* requests);
 
 // Creates the session's operators inside `region` (xnnpack_region_bytes() bytes, 64-aligned)
-// and sets the heads' operators up on `buffers` (hidden row 0 -> pooled -> logits). `x` lives in
-// the region's first bytes; `weights` and `native` must stay valid (arena tail); native's
+// (set up for their rows and buffers at their first run). `x` lives in the region's first bytes; `weights` and `native` must stay valid (arena tail); native's
 // attention scratch is pointed at the region's when the plan has none (fp32 models).
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
-                               NativeExecutor* native, const GraphBuffers& buffers,
+                               NativeExecutor* native,
                                uint32_t max_seq, void* threadpool, eb_error* error);
 
 // Runs operator `index` of `x.ops` on `rows` rows of `in` into `out` (Bias epilogue), setting it

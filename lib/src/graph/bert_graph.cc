@@ -76,8 +76,19 @@ void request_graph_buffers(const ModelView& model, uint32_t max_seq, BufferReque
   r->request(B::Ffn, S * I * f, kStepIntermediate, kStepOutput);
   r->request(B::Pooled, model.has_pooler ? H * f : 0, kStepHeads, kLastStep);
   r->request(B::Embedding, H * f, kStepHeads, kLastStep);
-  r->request(B::Logits, d.num_labels * f, kStepHeads, kLastStep);
-  r->request(B::Probabilities, d.num_labels * f, kStepHeads, kLastStep);
+  const bool sequence = d.task == fb::TaskKind::Classification;
+  r->request(B::Logits, sequence ? d.num_labels * f : 0, kStepHeads, kLastStep);
+  const bool tagger = d.task == fb::TaskKind::TokenClassification;
+  r->request(B::Probabilities, (sequence ? 1 : tagger ? S : 0) * d.num_labels * f, kStepHeads,
+             kLastStep);
+  const uint64_t per_token = tagger ? d.num_labels
+                             : d.task == fb::TaskKind::QuestionAnswering ? 2 : 0;
+  r->request(B::TokenLogits, S * per_token * f, kStepHeads, kLastStep);
+  if (d.task == fb::TaskKind::MaskedLM) {
+    r->request(B::MlmHidden, S * H * f, kStepHeads, kLastStep);
+    r->request(B::MlmPositions, S * sizeof(int32_t), kStepHeads, kLastStep);
+    r->request(B::MlmLogits, uint64_t{d.vocab_size} * f, kLastStep, kLastStep);
+  }
 }
 
 eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWeights& w,
@@ -134,44 +145,125 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
   return status;
 }
 
+void classification_probabilities(const ModelView& model, const float* logits, size_t n,
+                                  float* probabilities) {
+  std::memcpy(probabilities, logits, n * sizeof(float));
+  if (model.problem_type == fb::ProblemType::MultiLabel || n == 1) {
+    oracle::activation_sigmoid(probabilities, n);
+  } else {
+    oracle::softmax_forward(probabilities, n);
+  }
+}
+
+void mlm_decode(const ModelView& model, const ModelWeights& w, const float* t, float* logits) {
+  const ModelDims& d = model.dims;
+  const size_t H = d.hidden;
+  const EmbeddingTable& e = w.word_embeddings;
+  constexpr size_t kLanes = 8;
+  for (size_t v = 0; v < d.vocab_size; ++v) {
+    float lane[kLanes] = {};
+    size_t i = 0;
+    if (e.values != nullptr) {
+      const float* row = e.values + v * H;
+      for (; i + kLanes <= H; i += kLanes) {
+        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * row[i + j];
+      }
+      for (; i < H; ++i) lane[i % kLanes] += t[i] * row[i];
+    } else {
+      const int8_t* row = e.quantized + v * H;
+      for (; i + kLanes <= H; i += kLanes) {
+        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * static_cast<float>(row[i + j]);
+      }
+      for (; i < H; ++i) lane[i % kLanes] += t[i] * static_cast<float>(row[i]);
+    }
+    float sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    if (e.values == nullptr) sum *= e.scales[v];
+    logits[v] = sum + w.mlm_bias[v];
+  }
+}
+
 eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeights& w,
                      const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
-                     int32_t* label, eb_error* error) {
+                     HeadResults* results, eb_error* error) {
   const ModelDims& d = model.dims;
   const Dense dense{x, w, d, error};
-  *label = -1;
+  *results = HeadResults{};
+  eb_status status = EB_OK;
   oracle::pooling_forward(b.embedding, b.hidden, in.mask, in.s, d.hidden, model.pooling,
                           model.normalize);
   observe("pooling");
   if (b.pooled != nullptr) {  // pooled (H) = tanh(hidden[0] W_p + b_p)
-    const eb_status status = dense({0, DenseSlot::Pooler}, b.pooled, b.hidden, 1, Epilogue::Bias);
+    status = dense({0, DenseSlot::Pooler}, b.pooled, b.hidden, 1, Epilogue::Bias);
     if (status != EB_OK) return status;
     oracle::activation_tanh(b.pooled, d.hidden);
     observe("pooler");
   }
-  if (b.logits != nullptr) {  // logits = pooled W_c + b_c; probabilities = softmax(logits)
-    const eb_status status =
-        dense({0, DenseSlot::Classifier}, b.logits, b.pooled, 1, Epilogue::Bias);
-    if (status != EB_OK) return status;
-    std::memcpy(b.probabilities, b.logits, d.num_labels * sizeof(float));
-    oracle::softmax_forward(b.probabilities, d.num_labels);
-    int32_t best = 0;
-    for (uint32_t i = 1; i < d.num_labels; ++i) {
-      if (b.logits[i] > b.logits[best]) best = static_cast<int32_t>(i);
+  switch (d.task) {
+    case fb::TaskKind::Classification: {
+      // logits = pooled W_c + b_c; probabilities by the problem type
+      status = dense({0, DenseSlot::Classifier}, b.logits, b.pooled, 1, Epilogue::Bias);
+      if (status != EB_OK) return status;
+      classification_probabilities(model, b.logits, d.num_labels, b.probabilities);
+      int32_t best = 0;
+      for (uint32_t i = 1; i < d.num_labels; ++i) {
+        if (b.logits[i] > b.logits[best]) best = static_cast<int32_t>(i);
+      }
+      results->label = best;
+      observe("classifier");
+      break;
     }
-    *label = best;
-    observe("classifier");
+    case fb::TaskKind::TokenClassification:  // token_logits (S, labels) = hidden W_c + b_c
+      status = dense({0, DenseSlot::Classifier}, b.token_logits, b.hidden, in.s, Epilogue::Bias);
+      if (status != EB_OK) return status;
+      std::memcpy(b.probabilities, b.token_logits, in.s * d.num_labels * sizeof(float));
+      for (size_t t = 0; t < in.s; ++t) {
+        oracle::softmax_forward(b.probabilities + t * d.num_labels, d.num_labels);
+      }
+      observe("token_classifier");
+      break;
+    case fb::TaskKind::QuestionAnswering:  // token_logits (S, 2) = hidden W_qa + b_qa
+      status = dense({0, DenseSlot::QaOutputs}, b.token_logits, b.hidden, in.s, Epilogue::Bias);
+      if (status != EB_OK) return status;
+      observe("qa_outputs");
+      break;
+    case fb::TaskKind::MaskedLM: {
+      // mlm_hidden (m, H) = LN(act(hidden[masked] W_t + b_t)) for the m masked rows.
+      size_t m = 0;
+      for (size_t t = 0; t < in.s; ++t) {
+        if (in.ids[t] != model.mask_id) continue;
+        b.mlm_positions[m] = static_cast<int32_t>(t);
+        std::memcpy(b.mlm_hidden + m * d.hidden, b.hidden + t * d.hidden, d.hidden * sizeof(float));
+        ++m;
+      }
+      results->masks = m;
+      if (m > 0) {
+        // The transform reads its input from the attention buffer (free after the encoder),
+        // so that input and output never alias.
+        std::memcpy(b.attention, b.mlm_hidden, m * d.hidden * sizeof(float));
+        const bool gelu_fused = d.activation == fb::Activation::GeluErf;
+        status = dense({0, DenseSlot::MlmTransform}, b.mlm_hidden, b.attention, m,
+                       gelu_fused ? Epilogue::BiasGelu : Epilogue::Bias);
+        if (status != EB_OK) return status;
+        if (!gelu_fused) oracle::activation_forward(b.mlm_hidden, m * d.hidden, d.activation);
+        x.layer_norm(x.self, b.mlm_hidden, w.mlm_norm, m);
+      }
+      observe("mlm_transform");
+      break;
+    }
+    case fb::TaskKind::Encoder:
+    case fb::TaskKind::Embedding:
+      break;
   }
   return EB_OK;
 }
 
 eb_status bert_forward(const Executor& x, const ModelView& model, const ModelWeights& w,
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
-                       int32_t* label, eb_error* error) {
-  *label = -1;
+                       HeadResults* results, eb_error* error) {
+  *results = HeadResults{};
   const eb_status status = bert_encoder(x, model, w, b, in, observe, error);
   if (status != EB_OK) return status;
-  return bert_heads(x, model, w, b, in, observe, label, error);
+  return bert_heads(x, model, w, b, in, observe, results, error);
 }
 
 }  // namespace edgebert

@@ -31,6 +31,10 @@ struct GraphBuffers {
   float* embedding;      // (H) the sentence embedding (the model's pooling)
   float* logits;         // (num_labels), or null unless a classifier
   float* probabilities;  // (num_labels), or null unless a classifier
+  float* token_logits;   // (S, num_labels) token classification, (S, 2) start and end logits
+                         // of question answering; null for other tasks
+  float* mlm_hidden;     // (S, H) masked LM: the masked positions' rows through the transform
+  int32_t* mlm_positions;  // (S) masked LM: token index of each masked position
 };
 
 // Declares the GraphBuffers a model needs for up to max_seq tokens, with their lifetimes.
@@ -48,16 +52,36 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
                        eb_error* error);
 
+// What the heads found besides their buffers.
+struct HeadResults {
+  int32_t label = -1;  // argmax of the logits (-1 without a sequence classifier)
+  size_t masks = 0;    // masked LM: rows of mlm_hidden / mlm_positions (tokens == mask_id)
+};
+
 // The heads over buffers.hidden: embedding, and pooled / logits / probabilities where the model
-// has them; *label = the argmax of the logits (-1 without a classifier).
+// has them ("pooling", "pooler", "classifier"); token_logits over every token for token
+// classification and question answering ("token_classifier", "qa_outputs"); for a masked LM the
+// transform (dense, activation, LayerNorm) of the rows whose id is the mask token
+// ("mlm_transform"), whose vocabulary logits mlm_decode() computes one row at a time.
 eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeights& w,
                      const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
-                     int32_t* label, eb_error* error);
+                     HeadResults* results, eb_error* error);
 
 // bert_encoder, then bert_heads.
 eb_status bert_forward(const Executor& x, const ModelView& model, const ModelWeights& w,
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
-                       int32_t* label, eb_error* error);
+                       HeadResults* results, eb_error* error);
+
+// logits (V) = transformed (H) E^T + cls.predictions.bias: the masked LM decoder of one row
+// (E the word embedding table, int8 rows dequantized by their scales). Float sums in 8 lanes
+// in a fixed order, so every executor gives the same bits.
+void mlm_decode(const ModelView& model, const ModelWeights& w, const float* transformed,
+                float* logits);
+
+// Classification probabilities from logits (n): sigmoid per label for multi-label models and
+// single outputs, softmax otherwise (Hugging Face's text-classification pipeline rule).
+void classification_probabilities(const ModelView& model, const float* logits, size_t n,
+                                  float* probabilities);
 
 }  // namespace edgebert
 

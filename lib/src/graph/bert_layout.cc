@@ -14,6 +14,8 @@ const char* dense_slot_name(DenseSlot slot) {
     case DenseSlot::Output: return "output.dense";
     case DenseSlot::Pooler: return "pooler.dense";
     case DenseSlot::Classifier: return "classifier";
+    case DenseSlot::QaOutputs: return "qa_outputs";
+    case DenseSlot::MlmTransform: return "cls.predictions.transform.dense";
   }
   return "";
 }
@@ -32,6 +34,7 @@ const char* norm_slot_name(NormSlot slot) {
     case NormSlot::Embeddings: return "embeddings.LayerNorm";
     case NormSlot::Attention: return "attention.output.LayerNorm";
     case NormSlot::Output: return "output.LayerNorm";
+    case NormSlot::MlmTransform: return "cls.predictions.transform.LayerNorm";
   }
   return "";
 }
@@ -65,6 +68,8 @@ void dense_slot_shape(const ModelDims& d, DenseSlot slot, uint32_t* n, uint32_t*
     case DenseSlot::Output: shape[1] = I; break;
     case DenseSlot::Pooler: break;
     case DenseSlot::Classifier: shape[0] = d.num_labels; break;
+    case DenseSlot::QaOutputs: shape[0] = 2; break;
+    case DenseSlot::MlmTransform: break;
   }
   *n = shape[0];
   *k = shape[1];
@@ -76,10 +81,26 @@ DenseSlotInfo dense_slot(const ModelWeights& w, const ModelDims& d, DenseId id) 
   const char* name = dense_slot_name(id.slot);
   if (id.slot == DenseSlot::Pooler) return {&w.pooler, n, k, name};
   if (id.slot == DenseSlot::Classifier) return {&w.classifier, n, k, name};
+  if (id.slot == DenseSlot::QaOutputs) return {&w.qa_outputs, n, k, name};
+  if (id.slot == DenseSlot::MlmTransform) return {&w.mlm_transform, n, k, name};
   const LayerWeights& l = w.layers[id.layer];
   const DenseWeights* const per_layer[kDenseSlotsPerLayer] = {
       &l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output};
   return {per_layer[static_cast<size_t>(id.slot)], n, k, name};
+}
+
+size_t head_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxHeadSlots]) {
+  size_t count = 0;
+  if (has_pooler) out[count++] = DenseSlot::Pooler;
+  switch (d.task) {
+    case fb::TaskKind::Classification:
+    case fb::TaskKind::TokenClassification: out[count++] = DenseSlot::Classifier; break;
+    case fb::TaskKind::QuestionAnswering: out[count++] = DenseSlot::QaOutputs; break;
+    case fb::TaskKind::MaskedLM: out[count++] = DenseSlot::MlmTransform; break;
+    case fb::TaskKind::Encoder:
+    case fb::TaskKind::Embedding: break;
+  }
+  return count;
 }
 
 char* dense_tensor_name(DenseId id, char* out, size_t size) {
@@ -89,7 +110,8 @@ char* dense_tensor_name(DenseId id, char* out, size_t size) {
 
 bool is_dense_weight_name(const char* name) {
   char want[96];
-  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier}) {
+  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier, DenseSlot::QaOutputs,
+                               DenseSlot::MlmTransform}) {
     if (std::strcmp(name, dense_tensor_name(DenseId{0, head}, want, sizeof want)) == 0) {
       return true;
     }

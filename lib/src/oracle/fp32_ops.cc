@@ -99,6 +99,10 @@ void activation_tanh(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
 }
 
+void activation_sigmoid(float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+
 void softmax_forward(float* x, size_t n) {
   double max_value = x[0];
   for (size_t i = 1; i < n; ++i) max_value = x[i] > max_value ? x[i] : max_value;

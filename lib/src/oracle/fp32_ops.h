@@ -40,6 +40,9 @@ void activation_forward(float* x, size_t n, fb::Activation activation);
 // x (n) <- tanh(x) (pooler activation).
 void activation_tanh(float* x, size_t n);
 
+// x (n) <- 1 / (1 + exp(-x)) (multi-label and single-output classifiers).
+void activation_sigmoid(float* x, size_t n);
+
 // x (n) <- softmax(x), max-subtracted.
 void softmax_forward(float* x, size_t n);
 

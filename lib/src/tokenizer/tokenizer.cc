@@ -61,12 +61,12 @@ Encoding carve_encoding(Carver& c, uint32_t max_seq) {
 // Builds one word at a time and turns it into WordPiece tokens.
 class WordBuilder {
  public:
-  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, Token* out, size_t capacity,
-              bool count_all)
-      : t_(t), s_(s), out_(out), capacity_(capacity), count_all_(count_all) {}
+  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, size_t skip, Token* out,
+              size_t capacity, bool count_all)
+      : t_(t), s_(s), out_(out), skip_(skip), capacity_(capacity), count_all_(count_all) {}
 
-  // WordSink (see scan_words): stop once capacity is reached unless counting everything.
-  bool stop() const { return !count_all_ && count_ >= capacity_; }
+  // WordSink (see scan_words): stop once the window is full unless counting everything.
+  bool stop() const { return !count_all_ && count_ >= skip_ + capacity_; }
   void special(int32_t id, uint32_t begin, uint32_t end) { emit(Token{id, begin, end}); }
 
   // Tokens emitted so far, including those past capacity (counted, not stored).
@@ -96,7 +96,7 @@ class WordBuilder {
 
  private:
   void emit(const Token& token) {
-    if (count_ < capacity_) out_[count_] = token;
+    if (count_ >= skip_ && count_ - skip_ < capacity_) out_[count_ - skip_] = token;
     ++count_;
   }
 
@@ -129,6 +129,7 @@ class WordBuilder {
   const TokenizerTables& t_;
   const TokenizerScratch& s_;
   Token* out_;
+  size_t skip_;
   size_t capacity_;
   bool count_all_;
   size_t count_ = 0;
@@ -300,11 +301,35 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
 
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
-                     bool count_all) {
-  WordBuilder word(t, scratch, out, capacity, count_all);
+                     bool count_all, size_t skip) {
+  WordBuilder word(t, scratch, skip, out, capacity, count_all);
   scan_words(t, text, size, word);
   if (!word.stop()) word.flush();
-  return count_all ? word.count() : std::min(word.count(), capacity);
+  if (count_all) return word.count();
+  const size_t n = word.count() > skip ? word.count() - skip : 0;
+  return std::min(n, capacity);
+}
+
+void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Token* second,
+              size_t n2, bool pair, Encoding* out) {
+  size_t k = 0;
+  auto put = [&](int32_t id, int32_t type, int8_t sequence, uint32_t begin, uint32_t end) {
+    out->ids[k] = id;
+    out->type_ids[k] = type;
+    out->mask[k] = 1;
+    out->offsets[2 * k] = begin;
+    out->offsets[2 * k + 1] = end;
+    out->sequence[k] = sequence;
+    ++k;
+  };
+  put(t.cls_id, 0, -1, 0, 0);
+  for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end);
+  put(t.sep_id, 0, -1, 0, 0);
+  if (pair) {
+    for (size_t i = 0; i < n2; ++i) put(second[i].id, 1, 1, second[i].begin, second[i].end);
+    put(t.sep_id, 1, -1, 0, 0);
+  }
+  out->count = k;
 }
 
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
@@ -327,24 +352,25 @@ void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uin
     n1 = swapped ? l : s;
     n2 = swapped ? s : l;
   }
-  size_t k = 0;
-  auto put = [&](int32_t id, int32_t type, int8_t sequence, uint32_t begin, uint32_t end) {
-    out->ids[k] = id;
-    out->type_ids[k] = type;
-    out->mask[k] = 1;
-    out->offsets[2 * k] = begin;
-    out->offsets[2 * k + 1] = end;
-    out->sequence[k] = sequence;
-    ++k;
-  };
-  put(t.cls_id, 0, -1, 0, 0);
-  for (size_t i = 0; i < n1; ++i) put(scratch.first[i].id, 0, 0, scratch.first[i].begin, scratch.first[i].end);
-  put(t.sep_id, 0, -1, 0, 0);
-  if (pair) {
-    for (size_t i = 0; i < n2; ++i) put(scratch.second[i].id, 1, 1, scratch.second[i].begin, scratch.second[i].end);
-    put(t.sep_id, 1, -1, 0, 0);
+  assemble(t, scratch.first, n1, scratch.second, n2, pair, out);
+}
+
+bool continues_word(const TokenizerTables& t, int32_t id) {
+  const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(id));
+  return piece->size() > 2 && piece->data()[0] == '#' && piece->data()[1] == '#';
+}
+
+bool matched_special(const TokenizerTables& t, const Encoding& e, size_t i, const uint8_t* text) {
+  if (e.sequence[i] < 0) return false;
+  const uint32_t begin = e.offsets[2 * i], size = e.offsets[2 * i + 1] - begin;
+  for (size_t k = 0; k < t.special_count; ++k) {
+    const flatbuffers::String* special = t.special_text[k];
+    if (t.special_id[k] == e.ids[i] && special->size() == size &&
+        std::memcmp(special->data(), text + begin, size) == 0) {
+      return true;
+    }
   }
-  out->count = k;
+  return false;
 }
 
 }  // namespace edgebert

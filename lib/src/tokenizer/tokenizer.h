@@ -170,13 +170,14 @@ void scan_words(const TokenizerTables& t, const uint8_t* text, size_t size, Word
 // Vocabulary id of a piece (UTF-8 bytes, "##" prepended when `continuation`), or -1.
 int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, bool continuation);
 
-// Tokens of `text` without special tokens; the first `capacity` are stored in `out`. Returns the
-// number of tokens: with `count_all` false it stops at `capacity` (work bounded by capacity, not
-// by the text), with `count_all` true it reads the whole text and returns the full count (what
-// pair truncation needs), still storing at most `capacity`.
+// Tokens of `text` without special tokens; tokens [skip, skip + capacity) are stored in `out`
+// (a window of a long text: question answering reads its context window by window). Returns
+// the number of tokens stored: with `count_all` false it stops once the window is full (work
+// bounded by skip + capacity, not by the text); with `count_all` true it reads the whole text
+// and returns the full count instead (what pair truncation and windows need).
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
-                     bool count_all);
+                     bool count_all, size_t skip = 0);
 
 // Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP], truncated to max_seq tokens:
 // a single text keeps its first max_seq - 2 tokens; a pair is truncated longest-first as
@@ -196,6 +197,21 @@ Encoding encoding_at(void* base, uint32_t max_seq);
 // text_b may be NULL (single text). max_seq >= 2 (single) or >= 3 (pair), checked by the caller.
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
             size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out);
+
+// out <- [CLS] first[0, n1) [SEP] (second[0, n2) [SEP] when `pair`), no truncation (the caller
+// made the parts fit the encoding's max_seq).
+void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Token* second,
+              size_t n2, bool pair, Encoding* out);
+
+// Whether token `id` continues the word of the token before it: WordPiece's "##" pieces. The
+// first piece of a word never starts with "##" ('#' is punctuation, a word of its own), so
+// words (Hugging Face's word_ids) follow from the ids alone.
+bool continues_word(const TokenizerTables& t, int32_t id);
+
+// Whether token i of `e`, from `text` (the text its offsets index), is a special token matched
+// in the raw text ("[MASK]" typed by the user; Hugging Face's special_tokens_mask marks those
+// too) rather than a word's piece ([UNK] for a word has the word's bytes).
+bool matched_special(const TokenizerTables& t, const Encoding& e, size_t i, const uint8_t* text);
 
 }  // namespace edgebert
 
