@@ -126,12 +126,20 @@ void score_window(eb_session* s, const eb_answer_options& o, AnswerList* list,
     if (null_score < *min_null_score) *min_null_score = null_score;
   }
   logits[0] = logits[1] = 0.0f;
+  // decode_spans takes the top_k of all (start, end) pairs, then drops those with a token that
+  // may not hold the answer: spans of score 0 (a [CLS] end, a masked token) only fill the list
+  // when fewer than top_k spans score above 0, and then which of them it takes is unspecified
+  // (argpartition); the one case it specifies is top_k 1 with no span above 0: argmax is
+  // (0, 0), [CLS] to [CLS], an empty answer at offset 0.
+  bool found = false;
   for (size_t start = 0; start < S; ++start) {
     if (!allowed(start)) continue;
     const size_t stop = start + o.max_answer_len < S ? start + o.max_answer_len : S;
     for (size_t end = start; end < stop; ++end) {
       if (!allowed(end)) continue;
       eb_answer a{logits[2 * start] * logits[2 * end + 1], 0, 0};
+      if (!(a.score > 0.0f)) continue;
+      found = true;
       if (list->count == list->capacity &&
           (list->capacity == 0 || !(a.score > list->items[list->capacity - 1].score))) {
         ++list->seen;  // cannot enter the list; only counted
@@ -141,6 +149,7 @@ void score_window(eb_session* s, const eb_answer_options& o, AnswerList* list,
       list->offer(a);
     }
   }
+  if (!found && o.top_k == 1) list->offer(eb_answer{0.0f, 0, 0});
 }
 
 // ---- token classification ----
@@ -299,6 +308,8 @@ eb_status eb_session_answer(eb_session* s, const char* question, size_t question
   float min_null_score = 1000000.0f;  // the pipeline's start value
   for (size_t begin = 0;; begin += step) {
     const size_t length = n2 - begin < room ? n2 - begin : room;
+    // The scratch lives only while tokenizing (a run reuses its bytes): both parts again.
+    tokenize_text(t, scratch, q, question_bytes, scratch.first, n1, false);
     tokenize_text(t, scratch, c, context_bytes, scratch.second, length, false, begin);
     assemble(t, scratch.first, n1, scratch.second, length, true, &s->encoding);
     if ((status = run_encoding(s, error)) != EB_OK) return status;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "edgebert/edgebert.h"
 
@@ -70,6 +71,35 @@ class Session {
     return OutputView{data, count};
   }
   int32_t label() const { return eb_session_label(session_); }
+
+  /// Text calls (see edgebert.h "Tasks"): results into caller arrays, `*count` = how many exist.
+  eb_status classify(std::string_view text, eb_classification* result, eb_error* error = nullptr) {
+    return eb_session_classify_text(session_, text.data(), text.size(), nullptr, 0, result, error);
+  }
+  eb_status answer(std::string_view question, std::string_view context, eb_answer* answers,
+                   size_t capacity, size_t* count,
+                   const eb_answer_options& options = eb_answer_options_default(),
+                   eb_error* error = nullptr) {
+    return eb_session_answer(session_, question.data(), question.size(), context.data(),
+                             context.size(), &options, answers, capacity, count, error);
+  }
+  eb_status tag(std::string_view text, eb_entity* entities, size_t capacity, size_t* count,
+                const eb_tag_options& options = eb_tag_options_default(),
+                eb_error* error = nullptr) {
+    return eb_session_tag(session_, text.data(), text.size(), &options, entities, capacity, count,
+                          error);
+  }
+  eb_status fill_mask(std::string_view text, uint32_t top_k, eb_token_score* out, size_t capacity,
+                      size_t* count, eb_error* error = nullptr) {
+    return eb_session_fill_mask(session_, text.data(), text.size(), top_k, out, capacity, count,
+                                error);
+  }
+  eb_status score(std::string_view query, const char* const* passages,
+                  const size_t* passage_bytes, size_t count, float* logits,
+                  float* probabilities = nullptr, eb_error* error = nullptr) {
+    return eb_session_score(session_, query.data(), query.size(), passages, passage_bytes, count,
+                            logits, probabilities, error);
+  }
   eb_session* get() const { return session_; }
 
  private:
