@@ -147,8 +147,9 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
       }
       eb_tokens tokens;
       eb_session_tokens(session, &tokens);
-      const GraphInput input{tokens.ids, tokens.token_type_ids, tokens.attention_mask,
-                             tokens.count};
+      const GraphSequence sequence{tokens.ids, tokens.token_type_ids, tokens.attention_mask,
+                                   tokens.count};
+      const GraphInput input{&sequence, 1, tokens.count};
       HeadResults heads;
       if (bert_forward(executor, *g.model, *g.weights, g.buffers, input, {}, &heads, &error) !=
           EB_OK) {

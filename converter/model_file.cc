@@ -137,7 +137,7 @@ void attach_memory_plan(fb::ModelT& model) {
   }
   const ModelView& view = *as_view(&loaded);
   MemoryPlan plan;
-  plan.count = required_buffers(view, view.dims.max_seq, 1, plan.buffers);
+  plan.count = required_buffers(view, view.dims.max_seq, 1, 1, plan.buffers);
   plan_greedy(&plan);
   auto stored = std::make_unique<fb::MemoryPlanT>();
   stored->max_seq = view.dims.max_seq;

@@ -23,14 +23,17 @@ SessionGraph session_graph(const eb_session* s) {
   return SessionGraph{s->model, &s->weights, s->buffers, s->native, s->max_seq, s->has_tokenizer};
 }
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads,
-                     eb_provider provider) {
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                     uint32_t threads, eb_provider provider) {
   ArenaPlan p;
-  session_plan(model, max_seq, threads, &p.head);
+  session_plan(model, max_seq, max_batch, threads, &p.head);
   size_t offset = align_up(static_cast<size_t>(p.head.head_bytes), kArenaAlignment);
   p.session = take(&offset, sizeof(eb_session));
   p.layers = take(&offset, model.dims.num_layers * sizeof(LayerWeights));
-  p.xnnpack_bytes = provider == EB_PROVIDER_XNNPACK ? xnnpack_region_bytes(model, max_seq) : 0;
+  p.sequences = take(&offset, max_batch * sizeof(GraphSequence));
+  p.batch_inputs = take(&offset, max_batch * sizeof(eb_input));
+  p.xnnpack_bytes =
+      provider == EB_PROVIDER_XNNPACK ? xnnpack_region_bytes(model, max_seq, max_batch) : 0;
   p.xnnpack = take(&offset, p.xnnpack_bytes);
   p.total_bytes = offset + kArenaAlignment - 1;
   return p;
@@ -95,7 +98,9 @@ size_t eb_session_arena_size(const eb_model* model, const eb_session_options* op
   if (max_seq > view->dims.max_seq) return 0;
   const int provider = edgebert::resolve_provider(*view, options->provider, nullptr);
   if (provider < 0) return 0;
-  return edgebert::plan_arena(*view, max_seq, options->threads == 0 ? 1 : options->threads,
+  if (options->max_batch > edgebert::kMaxBatch) return 0;
+  return edgebert::plan_arena(*view, max_seq, options->max_batch == 0 ? 1 : options->max_batch,
+                              options->threads == 0 ? 1 : options->threads,
                               static_cast<eb_provider>(provider))
       .total_bytes;
 }
@@ -109,6 +114,7 @@ eb_session_options eb_session_options_default(void) {
   options.op_observer_user = nullptr;
   options.provider = EB_PROVIDER_AUTO;
   options.threadpool = nullptr;
+  options.max_batch = 1;
   return options;
 }
 
@@ -131,6 +137,10 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                 max_seq, view->dims.max_seq);
   }
   const uint32_t threads = options->threads == 0 ? 1 : options->threads;
+  const uint32_t max_batch = options->max_batch == 0 ? 1 : options->max_batch;
+  if (max_batch > kMaxBatch) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_batch %u exceeds %u", max_batch, kMaxBatch);
+  }
   if (threads > 1 && !parallel_built()) {
     return fail(error, EB_ERROR_UNSUPPORTED, "threads = %u: this library was built without "
                 "pthreadpool (cmake -DEDGEBERT_WITH_XNNPACK=ON)", threads);
@@ -147,7 +157,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   const char* why = "";
   const int provider = resolve_provider(*view, options->provider, &why);
   if (provider < 0) return fail(error, EB_ERROR_UNSUPPORTED, "provider %d: %s", options->provider, why);
-  const ArenaPlan plan = plan_arena(*view, max_seq, threads, static_cast<eb_provider>(provider));
+  const ArenaPlan plan =
+      plan_arena(*view, max_seq, max_batch, threads, static_cast<eb_provider>(provider));
   if (arena_bytes < plan.total_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL,
                 "arena has %zu bytes, needs %zu (%zu missing); use eb_arena_size()", arena_bytes,
@@ -193,13 +204,18 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
                              false,
                              view->int8_attention};
   s->max_seq = max_seq;
+  s->max_batch = max_batch;
   s->threads = threads;
+  s->sequences = reinterpret_cast<GraphSequence*>(base + plan.sequences);
+  s->batch_inputs = reinterpret_cast<eb_input*>(base + plan.batch_inputs);
+  s->batch_ids = reinterpret_cast<int32_t*>(at(B::BatchEncoding));
+  s->batch_types = s->batch_ids != nullptr ? s->batch_ids + size_t{max_batch} * max_seq : nullptr;
   s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};
   s->provider = static_cast<eb_provider>(provider);
   s->xnnpack = nullptr;
   if (s->provider == EB_PROVIDER_XNNPACK) {
     status = xnnpack_session_init(&s->xnnpack, base + plan.xnnpack, plan.xnnpack_bytes, *view,
-                                  s->weights, &s->native, max_seq,
+                                  s->weights, &s->native, max_seq, max_batch,
                                   s->native.parallel.pool, error);
     if (status != EB_OK) return status;
     s->executor = executor_of(s->xnnpack);
@@ -209,6 +225,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     s->executor = executor_of(&s->oracle);
   }
   s->last_tokens = 0;
+  s->last_sequences = 0;
   s->last_label = -1;
   s->last_masks = 0;
   s->has_tokenizer = view->tokenizer_word_chars > 0;
@@ -225,53 +242,80 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
 }
 
 eb_status eb_session_run(eb_session* s, const eb_input* input, eb_error* error) {
+  return eb_session_run_batch(s, input, 1, error);
+}
+
+eb_status eb_session_run_batch(eb_session* s, const eb_input* inputs, size_t count,
+                               eb_error* error) {
   using namespace edgebert;
-  if (s == nullptr || input == nullptr || input->input_ids == nullptr) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "session, input or input_ids is NULL");
+  if (s == nullptr || inputs == nullptr) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "session or inputs is NULL");
   }
   s->last_tokens = 0;
+  s->last_sequences = 0;
   s->last_label = -1;
   s->last_masks = 0;
+  if (count == 0 || count > s->max_batch) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "%zu sequences; this session takes 1 to %u "
+                "(eb_session_options.max_batch)", count, s->max_batch);
+  }
   const ModelDims& d = s->model->dims;
-  const size_t S = input->num_tokens;
-  if (S == 0 || S > s->max_seq) {
-    return fail(error, EB_ERROR_INVALID_INPUT, "%zu tokens; this session takes 1 to %u", S,
-                s->max_seq);
-  }
-  size_t attended = 0;
-  for (size_t i = 0; i < S; ++i) {
-    const int32_t id = input->input_ids[i];
-    if (id < 0 || static_cast<uint32_t>(id) >= d.vocab_size) {
-      return fail(error, EB_ERROR_INVALID_INPUT, "input_ids[%zu] = %d is outside [0, %u)", i, id,
-                  d.vocab_size);
+  GraphSequence* sequences = s->sequences;
+  size_t rows = 0;
+  for (size_t q = 0; q < count; ++q) {
+    const eb_input* input = &inputs[q];
+    const char* which = count > 1 ? "inputs" : "input";
+    const size_t at = count > 1 ? q : 0;
+    if (input->input_ids == nullptr) {
+      return fail(error, EB_ERROR_INVALID_ARGUMENT, "%s[%zu].input_ids is NULL", which, at);
     }
-    if (input->token_type_ids != nullptr) {
-      const int32_t type = input->token_type_ids[i];
-      if (type < 0 || static_cast<uint32_t>(type) >= d.type_vocab_size) {
-        return fail(error, EB_ERROR_INVALID_INPUT, "token_type_ids[%zu] = %d is outside [0, %u)",
-                    i, type, d.type_vocab_size);
+    const size_t S = input->num_tokens;
+    if (S == 0 || S > s->max_seq) {
+      return count > 1 ? fail(error, EB_ERROR_INVALID_INPUT, "inputs[%zu]: %zu tokens; this "
+                              "session takes 1 to %u", q, S, s->max_seq)
+                       : fail(error, EB_ERROR_INVALID_INPUT, "%zu tokens; this session takes 1 "
+                              "to %u", S, s->max_seq);
+    }
+    size_t attended = 0;
+    for (size_t i = 0; i < S; ++i) {
+      const int32_t id = input->input_ids[i];
+      if (id < 0 || static_cast<uint32_t>(id) >= d.vocab_size) {
+        return fail(error, EB_ERROR_INVALID_INPUT, "%sinput_ids[%zu] = %d is outside [0, %u)",
+                    count > 1 ? "inputs[]." : "", i, id, d.vocab_size);
+      }
+      if (input->token_type_ids != nullptr) {
+        const int32_t type = input->token_type_ids[i];
+        if (type < 0 || static_cast<uint32_t>(type) >= d.type_vocab_size) {
+          return fail(error, EB_ERROR_INVALID_INPUT, "%stoken_type_ids[%zu] = %d is outside "
+                      "[0, %u)", count > 1 ? "inputs[]." : "", i, type, d.type_vocab_size);
+        }
+      }
+      if (input->attention_mask != nullptr) {
+        const int32_t m = input->attention_mask[i];
+        if (m != 0 && m != 1) {
+          return fail(error, EB_ERROR_INVALID_INPUT, "%sattention_mask[%zu] = %d is not 0 or 1",
+                      count > 1 ? "inputs[]." : "", i, m);
+        }
+        attended += static_cast<size_t>(m);
       }
     }
-    if (input->attention_mask != nullptr) {
-      const int32_t m = input->attention_mask[i];
-      if (m != 0 && m != 1) {
-        return fail(error, EB_ERROR_INVALID_INPUT, "attention_mask[%zu] = %d is not 0 or 1", i, m);
-      }
-      attended += static_cast<size_t>(m);
+    if (input->attention_mask != nullptr && attended == 0) {
+      return fail(error, EB_ERROR_INVALID_INPUT, "%sattention_mask has no token set to 1",
+                  count > 1 ? "an input's " : "");
     }
-  }
-  if (input->attention_mask != nullptr && attended == 0) {
-    return fail(error, EB_ERROR_INVALID_INPUT, "attention_mask has no token set to 1");
+    sequences[q] = GraphSequence{input->input_ids, input->token_type_ids, input->attention_mask, S};
+    rows += S;
   }
 
-  const GraphInput graph_input{input->input_ids, input->token_type_ids, input->attention_mask, S};
+  const GraphInput graph_input{sequences, count, rows};
   HeadResults heads;
   const eb_status status = bert_forward(s->executor, *s->model, s->weights, s->buffers,
                                         graph_input, s->observe, &heads, error);
   if (status != EB_OK) return status;
   s->last_label = heads.label;
   s->last_masks = heads.masks;
-  s->last_tokens = S;
+  s->last_tokens = rows;
+  s->last_sequences = count;
   return edgebert::ok(error);
 }
 
@@ -282,14 +326,18 @@ const float* eb_session_output(const eb_session* s, eb_output which, size_t* cou
     const edgebert::ModelDims& d = s->model->dims;
     switch (which) {
       case EB_OUTPUT_LAST_HIDDEN: data = s->buffers.hidden; n = s->last_tokens * d.hidden; break;
-      case EB_OUTPUT_POOLED: data = s->buffers.pooled; n = d.hidden; break;
-      case EB_OUTPUT_LOGITS: data = s->buffers.logits; n = d.num_labels; break;
+      case EB_OUTPUT_POOLED: data = s->buffers.pooled; n = s->last_sequences * d.hidden; break;
+      case EB_OUTPUT_LOGITS:
+        data = s->buffers.logits;
+        n = s->last_sequences * d.num_labels;
+        break;
       case EB_OUTPUT_PROBABILITIES:
         data = s->buffers.probabilities;
-        n = d.task == edgebert::fb::TaskKind::TokenClassification ? s->last_tokens * d.num_labels
-                                                                  : d.num_labels;
+        n = (d.task == edgebert::fb::TaskKind::TokenClassification ? s->last_tokens
+                                                                   : s->last_sequences) *
+            d.num_labels;
         break;
-      case EB_OUTPUT_EMBEDDING: data = s->buffers.embedding; n = d.hidden; break;
+      case EB_OUTPUT_EMBEDDING: data = s->buffers.embedding; n = s->last_sequences * d.hidden; break;
       case EB_OUTPUT_TOKEN_LOGITS:
         data = s->buffers.token_logits;
         n = s->last_tokens *

@@ -5,7 +5,9 @@
 //   arena ─► | pad <64 B | head: planned activations and scratch      | tail: persistent       |
 //            |           | buffers at the memory plan's offsets; two  | eb_session             |
 //            |           | buffers share bytes when their lifetimes   | LayerWeights[layers]   |
-//            |           | are disjoint (memory_plan.h)               | XNNPACK region (if so) |
+//            |           | are disjoint (memory_plan.h)               | GraphSequence[batch]   |
+//            |           |                                            | eb_input[batch]        |
+//            |           |                                            | XNNPACK region (if so) |
 //
 // Every block starts on a 64-byte boundary (cache line, widest SIMD load). The plan is made for
 // the session's max_seq; runs at S < max_seq use the same blocks.
@@ -28,17 +30,20 @@
 namespace edgebert {
 
 constexpr size_t kArenaAlignment = 64;
+constexpr uint32_t kMaxBatch = 256;  // sequences of one run (eb_session_options.max_batch)
 
 // Byte offsets relative to the aligned arena base, and the total to request.
 struct ArenaPlan {
   MemoryPlan head;         // activations and scratch, offsets from the base
   size_t session, layers;  // tail: persistent
+  size_t sequences;        // tail: GraphSequence[max_batch], a run's inputs
+  size_t batch_inputs;     // tail: eb_input[max_batch], the batches eb_session_score forms
   size_t xnnpack, xnnpack_bytes;  // tail: the XNNPACK provider's region (0 bytes: native)
   size_t total_bytes;      // includes kArenaAlignment - 1 bytes of slack for any arena alignment
 };
 
-ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t threads,
-                     eb_provider provider);
+ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                     uint32_t threads, eb_provider provider);
 
 // The provider `requested` resolves to for `model` (AUTO decided here), or -1 if it cannot run
 // the model in this build; `why` (may be null) then says why.
@@ -57,10 +62,16 @@ struct eb_session {
   edgebert::XnnpackSession* xnnpack;   // the XNNPACK executor's state, or nullptr
   edgebert::Executor executor;         // what runs the graph: one of the three above
   uint32_t max_seq;
+  uint32_t max_batch;    // sequences one run takes (eb_session_run_batch)
   uint32_t threads;
+  int32_t* batch_ids;    // (max_batch, max_seq) with max_batch > 1 and a tokenizer: the
+  int32_t* batch_types;  // tokenizations eb_session_score gathers for one run; else null
+  edgebert::GraphSequence* sequences;  // (max_batch) the inputs of the run in progress
+  eb_input* batch_inputs;              // (max_batch) a batch eb_session_score hands to a run
   edgebert::OpObserver observe;  // profiling hook, off unless the options set one
   eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
-  size_t last_tokens;    // tokens of the last successful run, 0 before any
+  size_t last_tokens;    // tokens (rows of all sequences) of the last successful run, 0 before any
+  size_t last_sequences;  // sequences of the last successful run
   int32_t last_label;
   size_t last_masks;     // masked LM: mask tokens of the last run (rows of buffers.mlm_hidden)
   float* mlm_logits;     // masked LM: (vocab_size) one masked row's decoder output

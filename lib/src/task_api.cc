@@ -481,14 +481,35 @@ eb_status eb_session_score(eb_session* s, const char* query, size_t query_bytes,
       return fail(error, EB_ERROR_INVALID_ARGUMENT, "passage %zu is NULL but its length is %zu", i,
                   passage_bytes[i]);
     }
-    static const char kEmpty[1] = {0};
-    const char* passage = passages[i] != nullptr ? passages[i] : kEmpty;
-    if ((status = eb_session_run_text(s, query, query_bytes, passage, passage_bytes[i], error)) !=
-        EB_OK) {
-      return status;
+  }
+  // max_batch passages per run: each tokenized into its row of the batch encodings.
+  static const char kEmpty[1] = {0};
+  const size_t max_seq = s->max_seq;
+  eb_input* batch = s->batch_inputs;
+  for (size_t first = 0; first < count; first += s->max_batch) {
+    const size_t n = count - first < s->max_batch ? count - first : s->max_batch;
+    for (size_t j = 0; j < n; ++j) {
+      const size_t i = first + j;
+      const char* passage = passages[i] != nullptr ? passages[i] : kEmpty;
+      if ((status = eb_session_tokenize(s, query, query_bytes, passage, passage_bytes[i],
+                                        error)) != EB_OK) {
+        return status;
+      }
+      const Encoding& e = s->encoding;
+      if (s->max_batch > 1) {
+        std::memcpy(s->batch_ids + j * max_seq, e.ids, e.count * sizeof(int32_t));
+        std::memcpy(s->batch_types + j * max_seq, e.type_ids, e.count * sizeof(int32_t));
+        batch[j] = eb_input{s->batch_ids + j * max_seq, s->batch_types + j * max_seq, nullptr,
+                            e.count};
+      } else {
+        batch[j] = eb_input{e.ids, e.type_ids, nullptr, e.count};
+      }
     }
-    if (logits != nullptr) logits[i] = s->buffers.logits[0];
-    if (probabilities != nullptr) probabilities[i] = s->buffers.probabilities[0];
+    if ((status = eb_session_run_batch(s, batch, n, error)) != EB_OK) return status;
+    for (size_t j = 0; j < n; ++j) {
+      if (logits != nullptr) logits[first + j] = s->buffers.logits[j];
+      if (probabilities != nullptr) probabilities[first + j] = s->buffers.probabilities[j];
+    }
   }
   return ok(error);
 }

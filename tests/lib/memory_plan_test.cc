@@ -52,7 +52,7 @@ TEST_CASE("Memory plan: greedy placement never overlaps live buffers and meets B
     const ModelView& view = *as_view(model.get());
     for (uint32_t max_seq : {1u, 7u, shape.max_positions}) {
       MemoryPlan plan;
-      plan.count = required_buffers(view, max_seq, 1, plan.buffers);
+      plan.count = required_buffers(view, max_seq, 1, 1, plan.buffers);
       plan_greedy(&plan);
       check_no_live_overlap(plan);
       CHECK(plan.head_bytes >= plan.lower_bound);

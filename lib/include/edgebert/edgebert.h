@@ -183,6 +183,9 @@ typedef struct eb_session_options {
   /// With threads > 1: a caller-owned pthreadpool_t (pthreadpool_create(threads)) that must
   /// outlive the session; runs allocate nothing. Ignored when threads <= 1.
   void* threadpool;
+  /// Sequences one run may take (eb_session_run_batch, eb_session_score): the arena is planned
+  /// for max_batch x max_seq rows. 0 = 1; at most 256.
+  uint32_t max_batch;
 } eb_session_options;
 
 /// 1 if this library was built with `provider` (AUTO and NATIVE always are), else 0.
@@ -214,6 +217,15 @@ typedef struct eb_input {
 /// Runs the encoder and the task head on `input`. Allocates nothing. On error the outputs are
 /// unspecified.
 EB_API eb_status eb_session_run(eb_session* session, const eb_input* input, eb_error* error);
+
+/// Runs `count` (1 .. max_batch) sequences in one pass: their rows back to back through every
+/// dense layer (no padding), attention per sequence, so each gets exactly the outputs it gets
+/// alone (bit for bit, on every provider and kernel set) while the layers run on bigger
+/// matrices. Outputs: LAST_HIDDEN and the token outputs are the sequences' rows back to back
+/// (sum of num_tokens rows); POOLED, EMBEDDING, LOGITS and PROBABILITIES are (count, width);
+/// eb_session_label is the first sequence's. Allocates nothing.
+EB_API eb_status eb_session_run_batch(eb_session* session, const eb_input* inputs, size_t count,
+                                      eb_error* error);
 
 typedef enum eb_output {
   EB_OUTPUT_LAST_HIDDEN = 0,    ///< (num_tokens, hidden), row-major
@@ -395,9 +407,11 @@ EB_API eb_status eb_session_fill_mask(eb_session* session, const char* text, siz
                                       size_t* count, eb_error* error);
 
 /// Cross-encoder scores (EB_TASK_CLASSIFICATION with one output, e.g. ms-marco rerankers):
-/// one run of [CLS] query [SEP] passage [SEP] per passage. logits[i] (may be NULL) = the raw
-/// output, probabilities[i] (may be NULL) = its sigmoid. Models with more outputs:
-/// EB_ERROR_UNSUPPORTED (classify them with eb_session_classify_text).
+/// [CLS] query [SEP] passage [SEP] per passage (truncated longest-first to max_seq), run
+/// max_batch passages at a time (eb_session_run_batch: the same scores as one by one, faster).
+/// logits[i] (may be NULL) = the raw output, probabilities[i] (may be NULL) = its sigmoid.
+/// Models with more outputs: EB_ERROR_UNSUPPORTED (classify them with
+/// eb_session_classify_text).
 EB_API eb_status eb_session_score(eb_session* session, const char* query, size_t query_bytes,
                                   const char* const* passages, const size_t* passage_bytes,
                                   size_t count, float* logits, float* probabilities,

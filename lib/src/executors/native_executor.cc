@@ -97,8 +97,8 @@ size_t quantized_input_stride(const ModelDims& d) {
   return (size_t{widest_features(d)} + 63) / 64 * 64;
 }
 
-void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
-                            BufferRequests* r) {
+void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                            uint32_t threads, BufferRequests* r) {
   const ModelDims& d = model.dims;
   const uint64_t S = max_seq, f = sizeof(float), tasks = attention_tasks(threads, d.num_heads);
   using B = fb::ArenaBuffer;
@@ -114,10 +114,11 @@ void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t t
   r->request(B::Scores, fp32_rows * f * tasks, kStepAttention, kStepAttention);
   r->request(B::AttentionWorkspace, attention_scratch_floats(fp32_rows, d.head_dim) * f * tasks,
              kStepAttention, kStepAttention);
-  // Each dense layer's input, quantized per token (the heads' too).
-  r->request(B::QuantizedInput, S * quantized_input_stride(d), kStepQkv, kStepHeads);
-  r->request(B::InputScales, S * f, kStepQkv, kStepHeads);
-  r->request(B::InputSums, S * sizeof(int32_t), kStepQkv, kStepHeads);
+  // Each dense layer's input, quantized per token (the heads' too), for every row of a batch.
+  const uint64_t rows = S * max_batch;
+  r->request(B::QuantizedInput, rows * quantized_input_stride(d), kStepQkv, kStepHeads);
+  r->request(B::InputScales, rows * f, kStepQkv, kStepHeads);
+  r->request(B::InputSums, rows * sizeof(int32_t), kStepQkv, kStepHeads);
 }
 
 eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {

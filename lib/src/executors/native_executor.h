@@ -29,7 +29,8 @@ inline size_t attention_tasks(size_t threads, size_t heads) {
 size_t quantized_input_stride(const ModelDims& dims);
 
 // Declares the scratch below for up to max_seq tokens on `threads` threads.
-void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t threads,
+void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                            uint32_t threads,
                             BufferRequests* requests);
 
 struct NativeExecutor {

@@ -56,7 +56,7 @@ struct RegionLayout {
   size_t unpack_bytes = 0;  // int8 models: at the region's end
 };
 
-RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
+RegionLayout region_layout(const ModelView& m, uint32_t max_seq, uint32_t max_batch) {
   const ModelDims& d = m.dims;
   RegionLayout r;
   size_t offset = 0;
@@ -68,7 +68,7 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
   take(sizeof(XnnpackSession));
   r.ops = take(op_count(m) * sizeof(XnnpackDense));
   if (m.int8) {
-    const size_t io_bytes = size_t{max_seq} * widest_features(d) + kExtraBytes;
+    const size_t io_bytes = size_t{max_seq} * max_batch * widest_features(d) + kExtraBytes;
     r.q_in = take(io_bytes);
     r.q_out = take(io_bytes);
     r.unpack_bytes = unpack_scratch_bytes(d);
@@ -82,9 +82,9 @@ RegionLayout region_layout(const ModelView& m, uint32_t max_seq) {
 
 }  // namespace
 
-size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq) {
+size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq, uint32_t max_batch) {
   const ModelDims& d = m.dims;
-  const RegionLayout layout = region_layout(m, max_seq);
+  const RegionLayout layout = region_layout(m, max_seq, max_batch);
   // One operator per dense layer, at the layout's shapes.
   const auto bound = [&](DenseSlot slot) {
     uint32_t n, k;
@@ -114,7 +114,7 @@ void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t 
 bool xnnpack_built() { return false; }
 
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t*, size_t, const ModelView&,
-                               const ModelWeights&, NativeExecutor*, uint32_t,
+                               const ModelWeights&, NativeExecutor*, uint32_t, uint32_t,
                                void*, eb_error* error) {
   *x = nullptr;
   return fail(error, EB_ERROR_UNSUPPORTED, "this library was built without XNNPACK "
@@ -319,7 +319,8 @@ eb_status create(const DenseWeights& w, size_t n, size_t k, int8_t* unpack, Xnnp
 eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
                                NativeExecutor* native,
-                               uint32_t max_seq, void* threadpool, eb_error* error) {
+                               uint32_t max_seq, uint32_t max_batch, void* threadpool,
+                               eb_error* error) {
   *out = nullptr;
   const ModelDims& d = model.dims;
   if (!model.all_dense_static) {
@@ -331,7 +332,7 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   if (init != xnn_status_success) {
     return fail(error, EB_ERROR_UNSUPPORTED, "xnn_initialize failed: %s", xnn_status_name(init));
   }
-  const RegionLayout layout = region_layout(model, max_seq);
+  const RegionLayout layout = region_layout(model, max_seq, max_batch);
   if (layout.bump + layout.unpack_bytes > region_bytes) {
     return fail(error, EB_ERROR_ARENA_TOO_SMALL, "XNNPACK region of %zu bytes is too small",
                 region_bytes);

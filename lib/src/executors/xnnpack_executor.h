@@ -49,8 +49,8 @@ struct XnnpackSession {
   NativeExecutor* native;  // runs attention and LayerNorm
   float* attention_scratch;  // fp32 models: attention_scratch_floats(max_seq, d) per head (int8
                              // ones plan it in the head); the native executor points at it
-  int8_t* q_in;         // (max_seq, widest input) + XNN_EXTRA_BYTES: qs8 input
-  int8_t* q_out;        // (max_seq, widest output) + XNN_EXTRA_BYTES: qs8 output
+  int8_t* q_in;         // (max_batch x max_seq, widest input) + XNN_EXTRA_BYTES: qs8 input
+  int8_t* q_out;        // (max_batch x max_seq, widest output) + XNN_EXTRA_BYTES: qs8 output
   size_t region_bytes;  // planned
   size_t used_bytes;    // taken by init, unpack scratch included (tests compare with the plan)
 
@@ -66,7 +66,7 @@ bool xnnpack_built();
 
 // Bytes of the provider's arena region for `model` at `max_seq` tokens (an upper bound for
 // XNNPACK's own allocations, checked by the tests against used_bytes).
-size_t xnnpack_region_bytes(const ModelView& model, uint32_t max_seq);
+size_t xnnpack_region_bytes(const ModelView& model, uint32_t max_seq, uint32_t max_batch);
 
 // Declares the head scratch the executor uses for up to max_seq tokens on `threads` threads:
 // the scores rows of its attention (the native kernels'); everything else is in its region.
@@ -79,7 +79,8 @@ void request_xnnpack_scratch(const ModelView& model, uint32_t max_seq, uint32_t 
 eb_status xnnpack_session_init(XnnpackSession** x, uint8_t* region, size_t region_bytes,
                                const ModelView& model, const ModelWeights& weights,
                                NativeExecutor* native,
-                               uint32_t max_seq, void* threadpool, eb_error* error);
+                               uint32_t max_seq, uint32_t max_batch, void* threadpool,
+                               eb_error* error);
 
 // Runs operator `index` of `x.ops` on `rows` rows of `in` into `out` (Bias epilogue), setting it
 // up for them first if need be. For tests.

@@ -31,17 +31,20 @@ void add_embedding_row(const EmbeddingTable& table, size_t row, size_t h, const 
   }
 }
 
-// out (S, H) = (word[ids] + token_type[types]) + position[0..S), the order Hugging Face sums
-// them in (the embeddings' LayerNorm follows as an executor op).
+// out (S, H) = (word[ids] + token_type[types]) + position[0..S) per sequence, the order
+// Hugging Face sums them in (the embeddings' LayerNorm follows as an executor op).
 void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
                        const GraphInput& in) {
   const size_t H = d.hidden;
-  for (size_t t = 0; t < in.s; ++t) {
-    const float* type =
-        w.token_type_embeddings + static_cast<size_t>(in.types != nullptr ? in.types[t] : 0) * H;
-    float* row = out + t * H;
-    embedding_row(w.word_embeddings, static_cast<size_t>(in.ids[t]), H, row);
-    add_embedding_row(w.position_embeddings, t, H, type, row);
+  for (size_t q = 0; q < in.count; ++q) {
+    const GraphSequence& seq = in.sequences[q];
+    for (size_t t = 0; t < seq.s; ++t) {
+      const float* type = w.token_type_embeddings +
+                          static_cast<size_t>(seq.types != nullptr ? seq.types[t] : 0) * H;
+      embedding_row(w.word_embeddings, static_cast<size_t>(seq.ids[t]), H, out);
+      add_embedding_row(w.position_embeddings, t, H, type, out);
+      out += H;
+    }
   }
 }
 
@@ -63,24 +66,30 @@ struct Dense {
 
 }  // namespace
 
-void request_graph_buffers(const ModelView& model, uint32_t max_seq, BufferRequests* r) {
+void request_graph_buffers(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                           BufferRequests* r) {
   const ModelDims& d = model.dims;
-  const uint64_t S = max_seq, H = d.hidden, A = d.attention, I = d.intermediate, f = sizeof(float);
+  // S: rows of all sequences; per-sequence outputs take `batch` rows.
+  const uint64_t S = uint64_t{max_seq} * max_batch, batch = max_batch, H = d.hidden,
+                 A = d.attention, I = d.intermediate, f = sizeof(float);
   using B = fb::ArenaBuffer;
   r->request(B::Hidden, S * H * f, kStepEmbeddings, kLastStep);
   r->request(B::Query, S * A * f, kStepQkv, kStepAttention);
   r->request(B::Key, S * A * f, kStepQkv, kStepAttention);
   r->request(B::Value, S * A * f, kStepQkv, kStepAttention);
   r->request(B::Context, S * A * f, kStepAttention, kStepAttentionOutput);
-  r->request(B::Attention, S * H * f, kStepAttentionOutput, kStepOutput);
+  // The heads use the attention output's bytes as scratch where they gather rows: the masked
+  // LM's rows, a batch's first rows for the pooler.
+  const bool heads_gather = d.task == fb::TaskKind::MaskedLM || (max_batch > 1 && model.has_pooler);
+  r->request(B::Attention, S * H * f, kStepAttentionOutput, heads_gather ? kStepHeads : kStepOutput);
   r->request(B::Ffn, S * I * f, kStepIntermediate, kStepOutput);
-  r->request(B::Pooled, model.has_pooler ? H * f : 0, kStepHeads, kLastStep);
-  r->request(B::Embedding, H * f, kStepHeads, kLastStep);
+  r->request(B::Pooled, model.has_pooler ? batch * H * f : 0, kStepHeads, kLastStep);
+  r->request(B::Embedding, batch * H * f, kStepHeads, kLastStep);
   const bool sequence = d.task == fb::TaskKind::Classification;
-  r->request(B::Logits, sequence ? d.num_labels * f : 0, kStepHeads, kLastStep);
   const bool tagger = d.task == fb::TaskKind::TokenClassification;
-  r->request(B::Probabilities, (sequence ? 1 : tagger ? S : 0) * d.num_labels * f, kStepHeads,
-             kLastStep);
+  r->request(B::Logits, sequence ? batch * d.num_labels * f : 0, kStepHeads, kLastStep);
+  r->request(B::Probabilities, (sequence ? batch : tagger ? S : 0) * d.num_labels * f,
+             kStepHeads, kLastStep);
   const uint64_t per_token = tagger ? d.num_labels
                              : d.task == fb::TaskKind::QuestionAnswering ? 2 : 0;
   r->request(B::TokenLogits, S * per_token * f, kStepHeads, kLastStep);
@@ -95,7 +104,7 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
                        eb_error* error) {
   const ModelDims& d = model.dims;
-  const size_t S = in.s, I = d.intermediate;
+  const size_t S = in.rows, I = d.intermediate, A = d.attention;
   gather_embeddings(b.hidden, w, d, in);
   x.layer_norm(x.self, b.hidden, w.embedding_norm, S);
   observe("embeddings");
@@ -116,7 +125,11 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
       break;
     }
     observe("qkv", at);
-    x.attention(x.self, AttentionCall{b.context, b.query, b.key, b.value, in.mask, S});
+    for (size_t q = 0, row = 0; q < in.count; row += in.sequences[q++].s) {
+      const size_t off = row * A;
+      x.attention(x.self, AttentionCall{b.context + off, b.query + off, b.key + off,
+                                        b.value + off, in.sequences[q].mask, in.sequences[q].s});
+    }
     observe("attention", at);
     // attention (S, H) = LN(context W_o + b_o + hidden)
     if ((status = dense({l, Slot::AttentionOutput}, b.attention, b.context, S,
@@ -186,26 +199,39 @@ eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeigh
                      const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
                      HeadResults* results, eb_error* error) {
   const ModelDims& d = model.dims;
+  const size_t H = d.hidden, L = d.num_labels, batch = in.count;
   const Dense dense{x, w, d, error};
   *results = HeadResults{};
   eb_status status = EB_OK;
-  oracle::pooling_forward(b.embedding, b.hidden, in.mask, in.s, d.hidden, model.pooling,
-                          model.normalize);
+  for (size_t q = 0, row = 0; q < batch; row += in.sequences[q++].s) {
+    oracle::pooling_forward(b.embedding + q * H, b.hidden + row * H, in.sequences[q].mask,
+                            in.sequences[q].s, H, model.pooling, model.normalize);
+  }
   observe("pooling");
-  if (b.pooled != nullptr) {  // pooled (H) = tanh(hidden[0] W_p + b_p)
-    status = dense({0, DenseSlot::Pooler}, b.pooled, b.hidden, 1, Epilogue::Bias);
+  if (b.pooled != nullptr) {  // pooled (B, H) = tanh(hidden[first rows] W_p + b_p)
+    // The first row of each sequence, gathered where the encoder's attention output was.
+    const float* first_rows = b.hidden;
+    if (batch > 1) {
+      for (size_t q = 0, row = 0; q < batch; row += in.sequences[q++].s) {
+        std::memcpy(b.attention + q * H, b.hidden + row * H, H * sizeof(float));
+      }
+      first_rows = b.attention;
+    }
+    status = dense({0, DenseSlot::Pooler}, b.pooled, first_rows, batch, Epilogue::Bias);
     if (status != EB_OK) return status;
-    oracle::activation_tanh(b.pooled, d.hidden);
+    oracle::activation_tanh(b.pooled, batch * H);
     observe("pooler");
   }
   switch (d.task) {
     case fb::TaskKind::Classification: {
-      // logits = pooled W_c + b_c; probabilities by the problem type
-      status = dense({0, DenseSlot::Classifier}, b.logits, b.pooled, 1, Epilogue::Bias);
+      // logits (B, labels) = pooled W_c + b_c; probabilities by the problem type
+      status = dense({0, DenseSlot::Classifier}, b.logits, b.pooled, batch, Epilogue::Bias);
       if (status != EB_OK) return status;
-      classification_probabilities(model, b.logits, d.num_labels, b.probabilities);
+      for (size_t q = 0; q < batch; ++q) {
+        classification_probabilities(model, b.logits + q * L, L, b.probabilities + q * L);
+      }
       int32_t best = 0;
-      for (uint32_t i = 1; i < d.num_labels; ++i) {
+      for (uint32_t i = 1; i < L; ++i) {
         if (b.logits[i] > b.logits[best]) best = static_cast<int32_t>(i);
       }
       results->label = best;
@@ -213,38 +239,38 @@ eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeigh
       break;
     }
     case fb::TaskKind::TokenClassification:  // token_logits (S, labels) = hidden W_c + b_c
-      status = dense({0, DenseSlot::Classifier}, b.token_logits, b.hidden, in.s, Epilogue::Bias);
+      status = dense({0, DenseSlot::Classifier}, b.token_logits, b.hidden, in.rows, Epilogue::Bias);
       if (status != EB_OK) return status;
-      std::memcpy(b.probabilities, b.token_logits, in.s * d.num_labels * sizeof(float));
-      for (size_t t = 0; t < in.s; ++t) {
-        oracle::softmax_forward(b.probabilities + t * d.num_labels, d.num_labels);
-      }
+      std::memcpy(b.probabilities, b.token_logits, in.rows * L * sizeof(float));
+      for (size_t t = 0; t < in.rows; ++t) oracle::softmax_forward(b.probabilities + t * L, L);
       observe("token_classifier");
       break;
     case fb::TaskKind::QuestionAnswering:  // token_logits (S, 2) = hidden W_qa + b_qa
-      status = dense({0, DenseSlot::QaOutputs}, b.token_logits, b.hidden, in.s, Epilogue::Bias);
+      status = dense({0, DenseSlot::QaOutputs}, b.token_logits, b.hidden, in.rows, Epilogue::Bias);
       if (status != EB_OK) return status;
       observe("qa_outputs");
       break;
     case fb::TaskKind::MaskedLM: {
       // mlm_hidden (m, H) = LN(act(hidden[masked] W_t + b_t)) for the m masked rows.
       size_t m = 0;
-      for (size_t t = 0; t < in.s; ++t) {
-        if (in.ids[t] != model.mask_id) continue;
-        b.mlm_positions[m] = static_cast<int32_t>(t);
-        std::memcpy(b.mlm_hidden + m * d.hidden, b.hidden + t * d.hidden, d.hidden * sizeof(float));
-        ++m;
+      for (size_t q = 0, row = 0; q < batch; row += in.sequences[q++].s) {
+        for (size_t t = 0; t < in.sequences[q].s; ++t) {
+          if (in.sequences[q].ids[t] != model.mask_id) continue;
+          b.mlm_positions[m] = static_cast<int32_t>(row + t);
+          std::memcpy(b.mlm_hidden + m * H, b.hidden + (row + t) * H, H * sizeof(float));
+          ++m;
+        }
       }
       results->masks = m;
       if (m > 0) {
         // The transform reads its input from the attention buffer (free after the encoder),
         // so that input and output never alias.
-        std::memcpy(b.attention, b.mlm_hidden, m * d.hidden * sizeof(float));
+        std::memcpy(b.attention, b.mlm_hidden, m * H * sizeof(float));
         const bool gelu_fused = d.activation == fb::Activation::GeluErf;
         status = dense({0, DenseSlot::MlmTransform}, b.mlm_hidden, b.attention, m,
                        gelu_fused ? Epilogue::BiasGelu : Epilogue::Bias);
         if (status != EB_OK) return status;
-        if (!gelu_fused) oracle::activation_forward(b.mlm_hidden, m * d.hidden, d.activation);
+        if (!gelu_fused) oracle::activation_forward(b.mlm_hidden, m * H, d.activation);
         x.layer_norm(x.self, b.mlm_hidden, w.mlm_norm, m);
       }
       observe("mlm_transform");

@@ -4,7 +4,8 @@
 // step. It matches Hugging Face's BertModel / BertForSequenceClassification (post-LayerNorm
 // encoder, additive padding mask). Every executor (graph/executor.h) runs this one function.
 //
-// Shapes: S = tokens, H = hidden, A = heads * head_dim, I = intermediate; row-major.
+// Shapes: S = tokens (rows of all sequences of a batch), B = sequences, H = hidden,
+// A = heads * head_dim, I = intermediate; row-major.
 #ifndef EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
 #define EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
 
@@ -27,24 +28,38 @@ struct GraphBuffers {
   float* context;        // (S, A)
   float* attention;      // (S, H) attention output, then residual + LayerNorm
   float* ffn;            // (S, I)
-  float* pooled;         // (H) tanh(pooler(hidden[0])), or null without a pooler
-  float* embedding;      // (H) the sentence embedding (the model's pooling)
-  float* logits;         // (num_labels), or null unless a classifier
-  float* probabilities;  // (num_labels), or null unless a classifier
+  float* pooled;         // (B, H) tanh(pooler(hidden[first row])), or null without a pooler
+  float* embedding;      // (B, H) the sentence embedding (the model's pooling)
+  float* logits;         // (B, num_labels), or null unless a classifier
+  float* probabilities;  // (B, num_labels), or null unless a classifier; token
+                         // classification: (S, num_labels) softmax per token
   float* token_logits;   // (S, num_labels) token classification, (S, 2) start and end logits
                          // of question answering; null for other tasks
   float* mlm_hidden;     // (S, H) masked LM: the masked positions' rows through the transform
   int32_t* mlm_positions;  // (S) masked LM: token index of each masked position
 };
 
-// Declares the GraphBuffers a model needs for up to max_seq tokens, with their lifetimes.
-void request_graph_buffers(const ModelView& model, uint32_t max_seq, BufferRequests* requests);
+// Declares the GraphBuffers a model needs for up to max_batch sequences of up to max_seq
+// tokens, with their lifetimes.
+void request_graph_buffers(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
+                           BufferRequests* requests);
 
-struct GraphInput {
+// One input sequence.
+struct GraphSequence {
   const int32_t* ids;    // (S) in [0, vocab_size)
   const int32_t* types;  // (S) in [0, type_vocab_size), or null (all 0)
   const int32_t* mask;   // (S) 0 or 1, at least one 1; or null (all attend)
   size_t s;
+};
+
+// A run: `count` sequences whose rows lie back to back in the activations (no padding: every
+// op but attention works row by row, and attention runs per sequence, so each sequence gets
+// exactly the numbers it gets alone). Per-sequence head outputs (pooled, embedding, logits,
+// probabilities) are (count, width).
+struct GraphInput {
+  const GraphSequence* sequences;
+  size_t count;
+  size_t rows;  // sum of their s
 };
 
 // buffers.hidden (S, H) <- the encoder's last hidden states for `in`.
@@ -54,8 +69,9 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
 
 // What the heads found besides their buffers.
 struct HeadResults {
-  int32_t label = -1;  // argmax of the logits (-1 without a sequence classifier)
-  size_t masks = 0;    // masked LM: rows of mlm_hidden / mlm_positions (tokens == mask_id)
+  int32_t label = -1;  // argmax of the first sequence's logits (-1 without a sequence classifier)
+  size_t masks = 0;    // masked LM: rows of mlm_hidden / mlm_positions (tokens == mask_id;
+                       // positions count rows of all sequences)
 };
 
 // The heads over buffers.hidden: embedding, and pooled / logits / probabilities where the model
