@@ -1,14 +1,16 @@
 // edgebert-bench: end-to-end latency of a model through the public C API.
 //   edgebert-bench model.ebm [--seq 16,32,64,128] [--threads 1] [--warmup N] [--runs N]
 //                  [--text "..."] [--kernels NAME] [--provider auto,native,xnnpack] [--per-op]
-//                  [--json]
+//                  [--batch B [--one-by-one]] [--json]
 // Threads: a pthreadpool of that many threads (made here, passed in the session options) runs
 // the int8 kernels' GEMM column blocks and attention heads, or XNNPACK's operators.
 // Input: random token ids ([CLS] ... [SEP]) of exactly each sequence length, or --text repeated
 // until it fills the length (tokenization then counts in the latency). Reports p50/p90/p99, mean,
 // tokens/s, arena bytes, peak RSS, model bytes and the kernel set in use. --per-op adds a second
 // pass of the same runs with the session's op observer on: mean time per run of each step
-// (summed over layers) and its share.
+// (summed over layers) and its share. --batch B: each timed run is B sequences (different random
+// ids) in one eb_session_run_batch, or with --one-by-one B eb_session_run calls: the latency of
+// reranking B passages either way.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
   std::string path, seq_list = "16,32,64,128", thread_list = "1", text, kernels,
       provider_list = "auto";
   int warmup = 5, runs = 50;
-  bool as_json = false, per_op = false;
+  uint32_t batch = 1;
+  bool as_json = false, per_op = false, one_by_one = false;
   app.add_option("model", path, ".ebm file")->required()->check(CLI::ExistingFile);
   app.add_option("--seq", seq_list, "Sequence lengths, comma separated")->capture_default_str();
   app.add_option("--threads", thread_list, "Thread counts, comma separated")->capture_default_str();
@@ -108,6 +111,9 @@ int main(int argc, char** argv) {
                  "Providers, comma separated: auto, native (our kernels / fp32 reference), xnnpack")
       ->capture_default_str();
   app.add_flag("--per-op", per_op, "Also time each step (embeddings, qkv, attention, ...) per run");
+  app.add_option("--batch", batch, "Sequences per timed run (one eb_session_run_batch)")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_flag("--one-by-one", one_by_one, "With --batch: run the sequences one eb_session_run each");
   app.add_flag("--json", as_json, "One JSON object on stdout");
   CLI11_PARSE(app, argc, argv);
 
@@ -173,6 +179,7 @@ int main(int argc, char** argv) {
       }
       eb_session_options options = eb_session_options_default();
       options.max_seq = seq;
+      options.max_batch = one_by_one ? 1 : batch;
       options.kernels = kernels.empty() ? nullptr : kernels.c_str();
       options.provider = provider;
       ThreadPool pool(thread_count);
@@ -198,17 +205,30 @@ int main(int argc, char** argv) {
                      "single-threaded\n", thread_count);
         continue;
       }
-      std::vector<int32_t> ids(seq);
+      std::vector<int32_t> ids(size_t{seq} * batch);
       std::uniform_int_distribution<int32_t> token(999 < static_cast<int32_t>(info.vocab_size) ? 999 : 5,
                                                    static_cast<int32_t>(info.vocab_size) - 1);
       for (int32_t& id : ids) id = token(rng);
-      ids.front() = 101 % static_cast<int32_t>(info.vocab_size);  // [CLS] in BERT vocabularies
+      std::vector<eb_input> inputs;
+      for (uint32_t b = 0; b < batch; ++b) {
+        ids[size_t{b} * seq] = 101 % static_cast<int32_t>(info.vocab_size);  // [CLS] in BERT vocabularies
+        inputs.push_back(eb_input{ids.data() + size_t{b} * seq, nullptr, nullptr, seq});
+      }
       std::string filled;
       while (!text.empty() && filled.size() < seq * 16) filled += text + " ";
       auto run_once = [&]() {
-        const eb_status status =
-            text.empty() ? session.run(ids.data(), ids.size(), nullptr, nullptr, &error)
-                         : eb_session_run_text(session.get(), filled.data(), filled.size(), nullptr, 0, &error);
+        eb_status status = EB_OK;
+        if (!text.empty()) {
+          for (uint32_t b = 0; b < batch && status == EB_OK; ++b) {
+            status = eb_session_run_text(session.get(), filled.data(), filled.size(), nullptr, 0, &error);
+          }
+        } else if (batch > 1 && !one_by_one) {
+          status = eb_session_run_batch(session.get(), inputs.data(), inputs.size(), &error);
+        } else {
+          for (uint32_t b = 0; b < batch && status == EB_OK; ++b) {
+            status = eb_session_run(session.get(), &inputs[b], &error);
+          }
+        }
         if (status != EB_OK) throw std::runtime_error(error.message);
       };
       // Cold start: model init + session init + the first run (the first configuration run pays
@@ -253,14 +273,17 @@ int main(int argc, char** argv) {
         }
       }
       report["results"].push_back({{"seq", seq},
+                                   {"batch", batch},
+                                   {"batched", batch > 1 && !one_by_one},
                                    {"threads", thread_count},
                                    {"provider", provider_name},
                                    {"kernels", eb_session_kernels(session.get())},
+                                   {"min_ms", *std::min_element(ms.begin(), ms.end())},
                                    {"p50_ms", p50},
                                    {"p90_ms", percentile(ms, 0.9)},
                                    {"p99_ms", percentile(ms, 0.99)},
                                    {"mean_ms", mean},
-                                   {"tokens_per_s", seq / p50 * 1e3},
+                                   {"tokens_per_s", static_cast<double>(seq) * batch / p50 * 1e3},
                                    {"arena_bytes", arena.size()},
                                    {"session_init_ms", session_init_ms},
                                    {"first_run_ms", first_run_ms},
