@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_hf_import fuzz_labelled_data)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_tasks fuzz_hf_import fuzz_labelled_data)
 
 if [ ! -f "$root/build-sanitize/CMakeCache.txt" ]; then
   "$root/scripts/sanitize_configure.sh" build-sanitize address,undefined -DEDGEBERT_BUILD_FUZZERS=ON

@@ -151,6 +151,104 @@ TEST_CASE("No heap: XNNPACK provider, static int8 model: init, tokenize and run 
 }
 #endif  // EB_TEST_XNNPACK: the provider's cases exist only in builds with it
 
+// The task calls (answer with windows, tag with every aggregation, fill-mask, score in batches,
+// batch runs) on the task fixtures, fp32 and int8, native and XNNPACK: init and every call
+// allocate nothing, errors included.
+void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provider) {
+  CAPTURE(task);
+  CAPTURE(int8);
+  CAPTURE(provider);
+  convert::ImportOptions import;
+  import.dir = fixture_path("tasks/" + task);
+  fb::ModelT spec = convert::import_hf(import);
+  if (int8) convert::quantize_model(spec);
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  eb_session_options options = eb_session_options_default();
+  options.max_seq = 48;
+  options.max_batch = 4;
+  options.provider = provider;
+  eb_error error;
+  if (provider == EB_PROVIDER_XNNPACK) {  // XNNPACK's one-time CPU tables, uncounted (above)
+    eb_model first;
+    REQUIRE(eb_model_init(&first, bytes.data(), bytes.size(), &error) == EB_OK);
+    std::vector<uint8_t> first_arena(eb_session_arena_size(&first, &options));
+    eb_session* warm = nullptr;
+    REQUIRE(eb_session_init(&warm, &first, &options, first_arena.data(), first_arena.size(),
+                            &error) == EB_OK);
+  }
+  const std::vector<Text> inputs = texts();
+  // Made before counting: contexts of several windows, texts with masks.
+  std::vector<std::string> contexts, masked;
+  for (size_t i = 0; i + 1 < inputs.size() && i < 400; i += 2) {
+    contexts.push_back(inputs[i + 1].a + " " + inputs[i].a + " " + inputs[i + 1].a);
+    masked.push_back("[MASK] " + inputs[i].a + " [MASK]");
+  }
+  std::vector<uint8_t> arena(1 << 23);
+  eb_answer answers[8];
+  eb_entity entities[64];
+  eb_token_score tokens[16];
+  float scores[6];
+  size_t failures = 0;
+  HeapCalls calls;
+  {
+    CountingScope scope;
+    eb_model model;
+    eb_session* s = nullptr;
+    failures += eb_model_init(&model, bytes.data(), bytes.size(), &error) != EB_OK;
+    failures += eb_session_init(&s, &model, &options, arena.data(), arena.size(), &error) != EB_OK;
+    for (size_t i = 0; s != nullptr && i + 1 < inputs.size() && i < 400; i += 2) {
+      const std::string& a = inputs[i].a;
+      const std::string& b = inputs[i + 1].a;
+      size_t count = 0;
+      if (task == "qa") {
+        eb_answer_options o = eb_answer_options_default();
+        o.top_k = 1 + i % 8;
+        o.doc_stride = 8;
+        o.handle_impossible_answer = static_cast<int>(i % 2);
+        const std::string& context = contexts[i / 2];
+        const eb_status status = eb_session_answer(s, a.data(), a.size(), context.data(),
+                                                   context.size(), &o, answers, 8, &count, &error);
+        failures += status != EB_OK && status != EB_ERROR_INVALID_INPUT;  // long questions
+      } else if (task == "tagger") {
+        eb_tag_options o = eb_tag_options_default();
+        o.aggregation = static_cast<eb_aggregation>(i % 5);
+        failures += eb_session_tag(s, a.data(), a.size(), &o, entities, 64, &count, &error) != EB_OK;
+      } else if (task == "mlm") {
+        const std::string& text = masked[i / 2];
+        failures += eb_session_fill_mask(s, text.data(), text.size(), 5, tokens, 16, &count,
+                                         &error) != EB_OK;
+        failures += eb_session_fill_mask(s, b.data(), b.size(), 5, tokens, 16, &count, &error) !=
+                    EB_ERROR_INVALID_INPUT;  // no mask
+      } else {
+        const char* passages[6];
+        size_t lengths[6];
+        for (size_t j = 0; j < 6; ++j) {
+          passages[j] = inputs[(i + j) % inputs.size()].a.data();
+          lengths[j] = inputs[(i + j) % inputs.size()].a.size();
+        }
+        failures += eb_session_score(s, a.data(), a.size(), passages, lengths, 6, scores, scores,
+                                     &error) != EB_OK;
+      }
+    }
+    calls = scope.calls();
+  }
+  MESSAGE(task << (int8 ? " int8" : " fp32") << ": " << calls.allocations << " allocations, "
+               << calls.frees << " frees");
+  CHECK(failures == 0);
+  CHECK(calls.total() == 0);
+}
+
+TEST_CASE("No heap: the task calls (answer, tag, fill-mask, score in batches) allocate nothing") {
+  for (const char* task : {"qa", "tagger", "mlm", "reranker"}) {
+    for (const bool int8 : {false, true}) {
+      check_tasks_no_heap(task, int8, EB_PROVIDER_NATIVE);
+#if EB_TEST_XNNPACK
+      if (!int8) check_tasks_no_heap(task, int8, EB_PROVIDER_XNNPACK);
+#endif
+    }
+  }
+}
+
 TEST_CASE("No heap: the counter itself sees allocations (guards the guard)") {
   HeapCalls calls;
   {
