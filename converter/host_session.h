@@ -15,9 +15,11 @@ namespace edgebert::convert {
 
 class HostSession {
  public:
-  // max_seq 0 = the model's; kernels "" = the best set of this CPU; provider AUTO = the default.
+  // max_seq 0 = the model's; kernels "" = the best set of this CPU; provider AUTO = the default;
+  // max_batch: sequences per run (eb_session_run_batch, eb_session_score).
   HostSession(AlignedBytes bytes, const std::string& what, uint32_t max_seq,
-              const std::string& kernels = "", eb_provider provider = EB_PROVIDER_AUTO);
+              const std::string& kernels = "", eb_provider provider = EB_PROVIDER_AUTO,
+              uint32_t max_batch = 1);
   HostSession(const HostSession&) = delete;
   HostSession& operator=(const HostSession&) = delete;
 

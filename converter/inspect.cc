@@ -20,6 +20,29 @@ std::string lower_name(const char* name) {
   return s;
 }
 
+// The task's name as the CLI and reports spell it ("question_answering", "masked_lm", ...).
+std::string task_name(fb::TaskKind kind) {
+  switch (kind) {
+    case fb::TaskKind::Encoder: return "encoder";
+    case fb::TaskKind::Classification: return "classification";
+    case fb::TaskKind::Embedding: return "embedding";
+    case fb::TaskKind::QuestionAnswering: return "question_answering";
+    case fb::TaskKind::TokenClassification: return "token_classification";
+    case fb::TaskKind::MaskedLM: return "masked_lm";
+  }
+  return "unknown";
+}
+
+// Hugging Face's problem_type names ("single_label_classification" without the suffix).
+std::string problem_name(fb::ProblemType type) {
+  switch (type) {
+    case fb::ProblemType::SingleLabel: return "single_label";
+    case fb::ProblemType::MultiLabel: return "multi_label";
+    case fb::ProblemType::Regression: return "regression";
+  }
+  return "unknown";
+}
+
 // Hugging Face's names for the activations (hidden_act), which users know.
 std::string activation_name(fb::Activation activation) {
   switch (activation) {
@@ -86,10 +109,13 @@ json inspect_model(const AlignedBytes& bytes) {
     if (t->labels()) {
       for (const auto* label : *t->labels()) labels.push_back(label->str());
     }
-    report["task"] = {{"kind", lower_name(fb::EnumNameTaskKind(t->kind()))},
+    report["task"] = {{"kind", task_name(t->kind())},
                       {"labels", labels},
                       {"pooling", lower_name(fb::EnumNamePooling(t->pooling()))},
                       {"normalize", t->normalize()}};
+    if (t->kind() == fb::TaskKind::Classification) {
+      report["task"]["problem_type"] = problem_name(t->problem_type());
+    }
   }
   if (const fb::Tokenizer* t = m->tokenizer()) {
     report["tokenizer"] = {{"vocab_size", t->vocab() ? t->vocab()->size() : 0},
@@ -218,7 +244,11 @@ std::string inspect_text(const json& r) {
     const json& t = r["task"];
     std::string labels;
     for (const auto& label : t["labels"]) labels += (labels.empty() ? "" : ", ") + label.get<std::string>();
-    line(fmt::format("task: {}{}; embedding pooling {}{}", t["kind"].get<std::string>(),
+    const std::string problem =
+        t.contains("problem_type") && t["problem_type"] != "single_label"
+            ? " (" + t["problem_type"].get<std::string>() + ")"
+            : "";
+    line(fmt::format("task: {}{}{}; embedding pooling {}{}", t["kind"].get<std::string>(), problem,
                      labels.empty() ? "" : " [" + labels + "]", t["pooling"].get<std::string>(),
                      t["normalize"].get<bool>() ? " + L2 normalize" : ""));
   }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include "eval_command.h"
 #include "file_io.h"
 #include "hf_import.h"
+#include "run_command.h"
 #include "inspect.h"
 #include "labelled_data.h"
 #include "model_file.h"
@@ -324,8 +326,49 @@ int main(int argc, char** argv) {
                        "Seed of initialisation, pairs, masks and dropout",
                        "Evaluate every N steps (default: 1000)");
 
+  RunOptions run_options;
+  bool run_json = false, run_stdin = false;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run a model's task on text: classify, score passages, embed, answer a question, "
+             "tag entities, fill [MASK]s");
+  run_cmd->add_option("model", run_options.model, ".ebm file with a tokenizer")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("text", run_options.text,
+                      "UTF-8 text (question answering: the question; a cross-encoder: the query)");
+  run_cmd->add_flag("--stdin", run_stdin, "Read the text from standard input instead");
+  run_cmd->add_option("--pair", run_options.pair, "Second text of a pair (classifiers)");
+  run_cmd->add_option("--context", run_options.context, "Question answering: the text to read");
+  run_cmd->add_option("--passage", run_options.passages,
+                      "Cross-encoders: a passage to score against the text (repeatable)");
+  run_cmd->add_option("--top-k", run_options.top_k,
+                      "Answers (default 1) or fill-mask tokens per mask (default 5)");
+  run_cmd->add_option("--aggregation", run_options.aggregation,
+                      "Tagging: none, simple, first, average, max")->capture_default_str();
+  run_cmd->add_option("--max-answer-len", run_options.max_answer_len,
+                      "Question answering: longest answer in tokens")->capture_default_str();
+  run_cmd->add_option("--doc-stride", run_options.doc_stride,
+                      "Question answering: tokens shared by consecutive windows "
+                      "(default min(max_seq / 2, 128))");
+  run_cmd->add_flag("--impossible", run_options.impossible,
+                    "Question answering: rank the empty answer too (SQuAD 2.0 models)");
+  run_cmd->add_option("--max-seq", run_options.max_seq, "Window / truncation length (default: the model's)");
+  run_cmd->add_option("--batch", run_options.batch, "Passages per run when scoring")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  run_cmd->add_option("--kernels", run_options.kernels, "Force a kernel set (reference, avx2, ...)");
+  run_cmd->add_flag("--json", run_json, "One JSON object on stdout");
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (*run_cmd) {
+      if (run_stdin) {
+        if (!run_options.text.empty()) throw CLI::ValidationError("give the text or --stdin, not both");
+        run_options.text.assign(std::istreambuf_iterator<char>(std::cin), {});
+      }
+      const nlohmann::json report = run_report(run_options);
+      std::cout << (run_json ? report.dump() + "\n" : run_text(report));
+      return 0;
+    }
     if (*import) {
       if (normalize && no_normalize) throw CLI::ValidationError("--normalize and --no-normalize");
       if (!pooling.empty()) {

@@ -116,6 +116,28 @@ expect_refused "classify bit-flipped" eb_classify "$work/flipped.ebm" --ids "2 3
 expect_refused "import missing dir" eb_convert import --hf "$work/nope" -o "$work/x.ebm"
 expect_refused "classify bad id" eb_classify "$work/model.ebm" --ids "2 999 3"
 
+# `run` serves every task: each task fixture imported, then one call per task, text and --json.
+for task in qa tagger mlm reranker; do
+  eb_convert import --hf "$fixtures/tasks/$task" -o "$work/$task.ebm" >/dev/null || fail "import $task"
+done
+grep -q "task: question_answering" <<<"$(run eb_convert inspect "$work/qa.ebm")" || fail "inspect qa task"
+grep -q "task: classification (regression)" <<<"$(run eb_convert inspect "$work/reranker.ebm")" ||
+  fail "inspect reranker problem type"
+out=$(run eb_convert run "$work/qa.ebm" "who wrote it?" --context "The film was written by a man." --top-k 2 --json)
+grep -q '"task":"question_answering"' <<<"$out" || fail "run qa: $out"
+[ "$(grep -o '"answer":' <<<"$out" | wc -l)" -eq 2 ] || fail "run qa top 2: $out"
+out=$(run eb_convert run "$work/tagger.ebm" "John Smith went to New York" --aggregation first --json)
+grep -q '"aggregation":"first"' <<<"$out" || fail "run tagger: $out"
+out=$(run eb_convert run "$work/mlm.ebm" "the movie was [MASK] good" --top-k 3)
+grep -q "^mask 0:" <<<"$out" || fail "run fill-mask: $out"
+out=$(printf 'best film?' | "${emulator[@]}" "$convert" run "$work/reranker.ebm" --stdin --passage "a good film" --passage "a bad one" --json 2>&1)
+[ "$(grep -o '"logit":' <<<"$out" | wc -l)" -eq 2 ] || fail "run scores: $out"
+expect_refused "run qa without context" eb_convert run "$work/qa.ebm" "who?"
+grep -q "needs --context" "$work/err" || fail "run qa without context: $(cat "$work/err")"
+expect_refused "run fill-mask without a mask" eb_convert run "$work/mlm.ebm" "no mask"
+grep -q "no mask token (\[MASK\])" "$work/err" || fail "run fill-mask without a mask: $(cat "$work/err")"
+expect_refused "run tagger with --context" eb_convert run "$work/tagger.ebm" "x" --context "y"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1
