@@ -32,6 +32,8 @@ ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t max_batc
   p.layers = take(&offset, model.dims.num_layers * sizeof(LayerWeights));
   p.sequences = take(&offset, max_batch * sizeof(GraphSequence));
   p.batch_inputs = take(&offset, max_batch * sizeof(eb_input));
+  p.window_sums =
+      take(&offset, (model.dims.hidden + 2 * size_t{model.dims.num_labels}) * sizeof(float));
   p.xnnpack_bytes =
       provider == EB_PROVIDER_XNNPACK ? xnnpack_region_bytes(model, max_seq, max_batch) : 0;
   p.xnnpack = take(&offset, p.xnnpack_bytes);
@@ -208,6 +210,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->threads = threads;
   s->sequences = reinterpret_cast<GraphSequence*>(base + plan.sequences);
   s->batch_inputs = reinterpret_cast<eb_input*>(base + plan.batch_inputs);
+  s->window_sums = reinterpret_cast<float*>(base + plan.window_sums);
   s->batch_ids = reinterpret_cast<int32_t*>(at(B::BatchEncoding));
   s->batch_types = s->batch_ids != nullptr ? s->batch_ids + size_t{max_batch} * max_seq : nullptr;
   s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};

@@ -7,6 +7,7 @@
 //            |           | buffers share bytes when their lifetimes   | LayerWeights[layers]   |
 //            |           | are disjoint (memory_plan.h)               | GraphSequence[batch]   |
 //            |           |                                            | eb_input[batch]        |
+//            |           |                                            | window sums            |
 //            |           |                                            | XNNPACK region (if so) |
 //
 // Every block starts on a 64-byte boundary (cache line, widest SIMD load). The plan is made for
@@ -38,6 +39,7 @@ struct ArenaPlan {
   size_t session, layers;  // tail: persistent
   size_t sequences;        // tail: GraphSequence[max_batch], a run's inputs
   size_t batch_inputs;     // tail: eb_input[max_batch], the batches eb_session_score forms
+  size_t window_sums;      // tail: (hidden + 2 num_labels) floats, long texts' window means
   size_t xnnpack, xnnpack_bytes;  // tail: the XNNPACK provider's region (0 bytes: native)
   size_t total_bytes;      // includes kArenaAlignment - 1 bytes of slack for any arena alignment
 };
@@ -68,6 +70,8 @@ struct eb_session {
   int32_t* batch_types;  // tokenizations eb_session_score gathers for one run; else null
   edgebert::GraphSequence* sequences;  // (max_batch) the inputs of the run in progress
   eb_input* batch_inputs;              // (max_batch) a batch eb_session_score hands to a run
+  float* window_sums;  // (hidden + 2 num_labels): sums, then means, of a long text's windows
+                       // (embedding, then logits and their probabilities)
   edgebert::OpObserver observe;  // profiling hook, off unless the options set one
   eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
   size_t last_tokens;    // tokens (rows of all sequences) of the last successful run, 0 before any

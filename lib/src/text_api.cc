@@ -1,5 +1,7 @@
 // C API for text input: tokenize, run, classify, embed (see edgebert.h).
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "edgebert/edgebert.h"
 #include "error.h"
@@ -32,6 +34,60 @@ eb_status check_text(const eb_session* s, const char* text, size_t bytes, const 
 }  // namespace edgebert
 
 using edgebert::check_text;
+
+namespace {
+
+// Reads `text` window by window (room = max_seq - 2 tokens, windows starting every
+// room - stride tokens until one reaches the end), max_batch windows per run, and calls
+// add(j) for window j of each run's batch once it ran. *windows = the windows read.
+template <typename Add>
+eb_status run_windows(eb_session* s, const char* text, size_t bytes, uint32_t stride,
+                      size_t* windows, Add add, eb_error* error) {
+  using namespace edgebert;
+  eb_status status = check_text(s, text, bytes, nullptr, 0, error);
+  if (status != EB_OK) return status;
+  static const char kEmpty[1] = {0};
+  const auto* data = reinterpret_cast<const uint8_t*>(text != nullptr ? text : kEmpty);
+  const TokenizerTables& t = s->tokenizer;
+  const TokenizerScratch& scratch = s->tokenizer_scratch;
+  const size_t n = tokenize_text(t, scratch, data, bytes, scratch.first, 0, true);
+  const size_t room = s->max_seq - 2;
+  if (n > room && stride >= room) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "stride %u must be less than the %zu tokens a "
+                "window holds (max_seq - 2)", stride, room);
+  }
+  const size_t step = n > room ? room - stride : (room > 0 ? room : 1);
+  size_t count = 0, in_batch = 0;
+  eb_input* batch = s->batch_inputs;
+  for (size_t begin = 0;; begin += step) {
+    const size_t length = n - begin < room ? n - begin : room;
+    tokenize_text(t, scratch, data, bytes, scratch.first, length, false, begin);
+    assemble(t, scratch.first, length, nullptr, 0, false, &s->encoding);
+    s->observe("tokenize");
+    const Encoding& e = s->encoding;
+    if (s->max_batch > 1) {
+      std::memcpy(s->batch_ids + in_batch * s->max_seq, e.ids, e.count * sizeof(int32_t));
+      std::memcpy(s->batch_types + in_batch * s->max_seq, e.type_ids, e.count * sizeof(int32_t));
+      batch[in_batch] = eb_input{s->batch_ids + in_batch * s->max_seq,
+                                 s->batch_types + in_batch * s->max_seq, nullptr, e.count};
+    } else {
+      batch[in_batch] = eb_input{e.ids, e.type_ids, nullptr, e.count};
+    }
+    ++in_batch;
+    ++count;
+    const bool last = begin + length >= n;
+    if (in_batch == s->max_batch || last) {
+      if ((status = eb_session_run_batch(s, batch, in_batch, error)) != EB_OK) return status;
+      for (size_t j = 0; j < in_batch; ++j) add(j);
+      in_batch = 0;
+    }
+    if (last) break;
+  }
+  if (windows != nullptr) *windows = count;
+  return EB_OK;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -78,6 +134,65 @@ eb_status eb_session_classify_text(eb_session* s, const char* text, size_t text_
   result->label_name = s->model->root->task()->labels()->Get(static_cast<uint32_t>(s->last_label))->c_str();
   result->probabilities = s->buffers.probabilities;
   result->num_labels = s->model->dims.num_labels;
+  return EB_OK;
+}
+
+eb_status eb_session_classify_long(eb_session* s, const char* text, size_t text_bytes,
+                                   uint32_t stride, eb_classification* result, size_t* windows,
+                                   eb_error* error) {
+  if (result == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "result is NULL");
+  *result = eb_classification{-1, nullptr, nullptr, 0};
+  if (windows != nullptr) *windows = 0;
+  if (s == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "session is NULL");
+  if (s->buffers.logits == nullptr) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "model is not a classifier");
+  }
+  const size_t L = s->model->dims.num_labels;
+  float* mean = s->window_sums + s->model->dims.hidden;  // (L)
+  float* probabilities = mean + L;                        // (L)
+  size_t count = 0;
+  for (size_t i = 0; i < L; ++i) mean[i] = 0.0f;
+  const eb_status status = run_windows(s, text, text_bytes, stride, &count, [&](size_t j) {
+    for (size_t i = 0; i < L; ++i) mean[i] += s->buffers.logits[j * L + i];
+  }, error);
+  if (status != EB_OK) return status;
+  for (size_t i = 0; i < L; ++i) mean[i] /= static_cast<float>(count);
+  edgebert::classification_probabilities(*s->model, mean, L, probabilities);
+  int32_t best = 0;
+  for (size_t i = 1; i < L; ++i) best = mean[i] > mean[best] ? static_cast<int32_t>(i) : best;
+  result->label = best;
+  result->label_name = s->model->root->task()->labels()->Get(static_cast<uint32_t>(best))->c_str();
+  result->probabilities = probabilities;
+  result->num_labels = L;
+  if (windows != nullptr) *windows = count;
+  return EB_OK;
+}
+
+eb_status eb_session_embed_long(eb_session* s, const char* text, size_t text_bytes,
+                                uint32_t stride, const float** embedding, size_t* dimension,
+                                size_t* windows, eb_error* error) {
+  if (embedding == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "embedding is NULL");
+  *embedding = nullptr;
+  if (windows != nullptr) *windows = 0;
+  if (s == nullptr) return fail(error, EB_ERROR_INVALID_ARGUMENT, "session is NULL");
+  const size_t H = s->model->dims.hidden;
+  float* mean = s->window_sums;  // (H)
+  for (size_t i = 0; i < H; ++i) mean[i] = 0.0f;
+  size_t count = 0;
+  const eb_status status = run_windows(s, text, text_bytes, stride, &count, [&](size_t j) {
+    for (size_t i = 0; i < H; ++i) mean[i] += s->buffers.embedding[j * H + i];
+  }, error);
+  if (status != EB_OK) return status;
+  for (size_t i = 0; i < H; ++i) mean[i] /= static_cast<float>(count);
+  if (count > 1 && s->model->normalize) {
+    double norm = 0.0;
+    for (size_t i = 0; i < H; ++i) norm += static_cast<double>(mean[i]) * mean[i];
+    const float inv = norm > 0.0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+    for (size_t i = 0; i < H; ++i) mean[i] *= inv;
+  }
+  *embedding = mean;
+  if (dimension != nullptr) *dimension = H;
+  if (windows != nullptr) *windows = count;
   return EB_OK;
 }
 

@@ -204,3 +204,98 @@ TEST_CASE("Batch: the arena grows with max_batch; bad batches are refused") {
 
 }  // namespace
 }  // namespace edgebert::test
+
+namespace edgebert::test {
+namespace {
+
+// Logits (or embeddings) of each window of `ids` (the text's tokens without specials), run one
+// by one at window length `room` + 2 with the given stride: what the long-text calls average.
+std::vector<std::vector<float>> window_outputs(Session& s, const std::vector<int32_t>& ids,
+                                               size_t room, size_t stride, eb_output which) {
+  std::vector<std::vector<float>> out;
+  for (size_t begin = 0;; begin += room - stride) {
+    const size_t length = std::min(room, ids.size() - begin);
+    std::vector<int32_t> window = {2};  // [CLS]
+    window.insert(window.end(), ids.begin() + begin, ids.begin() + begin + length);
+    window.push_back(3);  // [SEP]
+    REQUIRE(s.run(window.data(), window.size()) == EB_OK);
+    const OutputView v = s.output(which);
+    out.emplace_back(v.begin(), v.end());
+    if (begin + length >= ids.size()) break;
+  }
+  return out;
+}
+
+TEST_CASE("Long texts: classify and embed read every window and average them") {
+  const convert::AlignedBytes bytes = packed_fixture("classifier");
+  Model model;
+  REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+  std::string text;
+  for (int i = 0; i < 9; ++i) text += "the movie was good and the plot was fun but the acting was dull . ";
+  const std::string long_text = text.substr(0, 300);
+  // Its tokens, word by word (one tokenization would stop at the session's max_seq).
+  BatchSession whole(model, 64, 1, Setup{EB_PROVIDER_NATIVE});
+  eb_error error;
+  eb_tokens tokens;
+  std::vector<int32_t> long_ids;
+  for (size_t start = 0; start < long_text.size();) {
+    const size_t end = std::min(long_text.find(' ', start), long_text.size());
+    const std::string word = long_text.substr(start, end - start);
+    REQUIRE(eb_session_tokenize(whole.session.get(), word.data(), word.size(), nullptr, 0,
+                                &error) == EB_OK);
+    eb_session_tokens(whole.session.get(), &tokens);
+    long_ids.insert(long_ids.end(), tokens.ids + 1, tokens.ids + tokens.count - 1);
+    start = end + 1;
+  }
+  REQUIRE(long_ids.size() > 62);
+  for (const uint32_t max_batch : {1u, 3u}) {
+    CAPTURE(max_batch);
+    BatchSession s(model, 16, max_batch, Setup{EB_PROVIDER_NATIVE});
+    BatchSession one(model, 16, 1, Setup{EB_PROVIDER_NATIVE});
+    // A text that fits one window is exactly the ordinary call.
+    eb_classification result, plain;
+    size_t windows = 0;
+    const std::string fits = "the movie was good";
+    REQUIRE(eb_session_classify_long(s.session.get(), fits.data(), fits.size(), 4, &result,
+                                     &windows, &error) == EB_OK);
+    CHECK(windows == 1);
+    std::vector<float> first(result.probabilities, result.probabilities + result.num_labels);
+    REQUIRE(eb_session_classify_text(one.session.get(), fits.data(), fits.size(), nullptr, 0,
+                                     &plain, &error) == EB_OK);
+    CHECK(first == std::vector<float>(plain.probabilities, plain.probabilities + 3));
+    // A long one: the mean of the windows' logits (14 tokens a window, 4 shared).
+    REQUIRE(eb_session_classify_long(s.session.get(), long_text.data(), long_text.size(), 4,
+                                     &result, &windows, &error) == EB_OK);
+    const auto logits = window_outputs(one.session, long_ids, 14, 4, EB_OUTPUT_LOGITS);
+    CHECK(windows == logits.size());
+    CHECK(windows == (long_ids.size() - 14 + 9) / 10 + 1);
+    std::vector<float> mean(3, 0.0f);
+    for (const auto& w : logits) {
+      for (size_t i = 0; i < 3; ++i) mean[i] += w[i];
+    }
+    double softmax_sum = 0;
+    for (size_t i = 0; i < 3; ++i) softmax_sum += std::exp(mean[i] / windows);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(result.probabilities[i] ==
+            doctest::Approx(std::exp(mean[i] / windows) / softmax_sum).epsilon(1e-5));
+    }
+    const float* embedding = nullptr;
+    size_t dimension = 0;
+    REQUIRE(eb_session_embed_long(s.session.get(), long_text.data(), long_text.size(), 4,
+                                  &embedding, &dimension, &windows, &error) == EB_OK);
+    CHECK(dimension == 32);
+    const auto embeddings = window_outputs(one.session, long_ids, 14, 4, EB_OUTPUT_EMBEDDING);
+    for (size_t i = 0; i < 32; ++i) {
+      double sum = 0;
+      for (const auto& w : embeddings) sum += w[i];
+      CHECK(embedding[i] == doctest::Approx(sum / windows).epsilon(1e-5));
+    }
+    CHECK(eb_session_classify_long(s.session.get(), long_text.data(), long_text.size(), 14,
+                                   &result, &windows, &error) == EB_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(error.message) ==
+          "stride 14 must be less than the 14 tokens a window holds (max_seq - 2)");
+  }
+}
+
+}  // namespace
+}  // namespace edgebert::test

@@ -312,6 +312,21 @@ EB_API eb_status eb_session_classify_text(eb_session* session, const char* text,
 EB_API eb_status eb_session_embed_text(eb_session* session, const char* text, size_t text_bytes,
                                        const float** embedding, size_t* dimension, eb_error* error);
 
+/// Long texts, opt-in: the whole text read in windows of max_seq - 2 tokens ([CLS] part [SEP]),
+/// consecutive windows sharing `stride` tokens (< max_seq - 2), each run on its own (max_batch
+/// windows per run); a text that fits is one window, exactly as eb_session_classify_text /
+/// eb_session_embed_text. `*windows` (may be NULL) says how many were read.
+/// Classify: the mean of the windows' logits, then probabilities and label from that mean
+/// (result->probabilities points at it, in the arena until the next call).
+EB_API eb_status eb_session_classify_long(eb_session* session, const char* text,
+                                          size_t text_bytes, uint32_t stride,
+                                          eb_classification* result, size_t* windows,
+                                          eb_error* error);
+/// Embed: the mean of the windows' embeddings, L2-normalized again when the model normalizes.
+EB_API eb_status eb_session_embed_long(eb_session* session, const char* text, size_t text_bytes,
+                                       uint32_t stride, const float** embedding,
+                                       size_t* dimension, size_t* windows, eb_error* error);
+
 /* ---- Tasks (models with a tokenizer) ---------------------------------------------------------
  *
  * Each call tokenizes, runs and decodes as the Hugging Face pipeline of its task does
