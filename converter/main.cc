@@ -352,6 +352,9 @@ int main(int argc, char** argv) {
                       "(default min(max_seq / 2, 128))");
   run_cmd->add_flag("--impossible", run_options.impossible,
                     "Question answering: rank the empty answer too (SQuAD 2.0 models)");
+  run_cmd->add_option("--stride", run_options.stride,
+                      "Classify / embed a long text in windows sharing this many tokens, "
+                      "averaging them (default: truncate to max_seq)");
   run_cmd->add_option("--max-seq", run_options.max_seq, "Window / truncation length (default: the model's)");
   run_cmd->add_option("--batch", run_options.batch, "Passages per run when scoring")
       ->capture_default_str()->check(CLI::Range(1, 256));

@@ -35,7 +35,7 @@ void refuse(bool given, const char* option, const char* task) {
 
 nlohmann::json run_report(const RunOptions& o) {
   HostSession loaded(read_file_aligned(o.model), o.model, o.max_seq, o.kernels, EB_PROVIDER_AUTO,
-                     o.passages.empty() ? 1 : o.batch);
+                     o.passages.empty() && !o.stride ? 1 : o.batch);
   const eb_model* model = loaded.model().get();
   eb_session* s = loaded.session().get();
   const eb_model_info info = loaded.model().info();
@@ -45,6 +45,12 @@ nlohmann::json run_report(const RunOptions& o) {
   const bool qa = info.task == EB_TASK_QUESTION_ANSWERING;
   refuse(o.context.has_value() && !qa, "--context", "non-question-answering");
   refuse(!o.passages.empty() && info.task != EB_TASK_CLASSIFICATION, "--passage", "non-classifier");
+  const bool windows = o.stride.has_value();
+  refuse(windows && (info.task == EB_TASK_QUESTION_ANSWERING || info.task == EB_TASK_MASKED_LM ||
+                     info.task == EB_TASK_TOKEN_CLASSIFICATION),
+         "--stride", "question answering (use --doc-stride), tagging or masked LM");
+  refuse(windows && (o.pair.has_value() || !o.passages.empty()), "--stride with a pair",
+         "classification");
   switch (info.task) {
     case EB_TASK_CLASSIFICATION: {
       report["task"] = "classification";
@@ -73,11 +79,15 @@ nlohmann::json run_report(const RunOptions& o) {
         break;
       }
       eb_classification result;
-      if (eb_session_classify_text(s, o.text.data(), o.text.size(),
-                                   o.pair ? o.pair->data() : nullptr, o.pair ? o.pair->size() : 0,
-                                   &result, &error) != EB_OK) {
-        fail(error);
-      }
+      size_t read = 1;
+      const eb_status status =
+          windows ? eb_session_classify_long(s, o.text.data(), o.text.size(), *o.stride, &result,
+                                             &read, &error)
+                  : eb_session_classify_text(s, o.text.data(), o.text.size(),
+                                             o.pair ? o.pair->data() : nullptr,
+                                             o.pair ? o.pair->size() : 0, &result, &error);
+      if (status != EB_OK) fail(error);
+      if (windows) report["windows"] = read;
       report["label"] = result.label_name;
       report["label_index"] = result.label;
       report["probabilities"] = nlohmann::json::object();
@@ -159,11 +169,14 @@ nlohmann::json run_report(const RunOptions& o) {
       report["task"] = info.task == EB_TASK_EMBEDDING ? "embedding" : "encoder";
       refuse(o.pair.has_value(), "--pair", "sentence embedding");
       const float* embedding = nullptr;
-      size_t dimension = 0;
-      if (eb_session_embed_text(s, o.text.data(), o.text.size(), &embedding, &dimension,
-                                &error) != EB_OK) {
-        fail(error);
-      }
+      size_t dimension = 0, read = 1;
+      const eb_status status =
+          windows ? eb_session_embed_long(s, o.text.data(), o.text.size(), *o.stride, &embedding,
+                                          &dimension, &read, &error)
+                  : eb_session_embed_text(s, o.text.data(), o.text.size(), &embedding, &dimension,
+                                          &error);
+      if (status != EB_OK) fail(error);
+      if (windows) report["windows"] = read;
       report["embedding"] = std::vector<float>(embedding, embedding + dimension);
       break;
     }

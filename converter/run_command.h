@@ -24,7 +24,9 @@ struct RunOptions {
   std::optional<uint32_t> doc_stride;  // default: min(max_seq / 2, 128)
   bool impossible = false;             // question answering: rank the empty answer too
   uint32_t max_seq = 0;                // 0: the model's
-  uint32_t batch = 8;                  // passages per run when scoring
+  uint32_t batch = 8;                  // passages (or long-text windows) per run
+  std::optional<uint32_t> stride;      // classify / embed: read a long text in windows sharing
+                                       // this many tokens (default: truncate to max_seq)
   std::string kernels;                 // "" = the best set of this CPU
 };
 

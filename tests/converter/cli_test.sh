@@ -136,6 +136,9 @@ expect_refused "run qa without context" eb_convert run "$work/qa.ebm" "who?"
 grep -q "needs --context" "$work/err" || fail "run qa without context: $(cat "$work/err")"
 expect_refused "run fill-mask without a mask" eb_convert run "$work/mlm.ebm" "no mask"
 grep -q "no mask token (\[MASK\])" "$work/err" || fail "run fill-mask without a mask: $(cat "$work/err")"
+long=$(printf 'the movie was good and the plot was fun %.0s' $(seq 20))
+out=$(run eb_convert run "$work/model.ebm" "$long" --stride 8 --max-seq 16 --json)
+grep -q '"windows":' <<<"$out" || fail "run classify --stride: $out"
 expect_refused "run tagger with --context" eb_convert run "$work/tagger.ebm" "x" --context "y"
 
 if [ "$failures" -ne 0 ]; then
