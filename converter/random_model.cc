@@ -25,9 +25,17 @@ fb::ModelT random_bert(const BertShape& s, uint64_t seed) {
   c.type_vocab_size = s.type_vocab_size;
   c.max_seq = s.max_positions;
   model.task = std::make_unique<fb::TaskT>();
-  model.task->kind = s.num_labels >= 2 ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
-  for (uint32_t i = 0; i < s.num_labels && s.num_labels >= 2; ++i) {
+  model.task->kind = s.task;
+  if (s.task == fb::TaskKind::Classification && s.num_labels == 0) {
+    model.task->kind = fb::TaskKind::Encoder;
+  }
+  const bool labelled = model.task->kind == fb::TaskKind::Classification ||
+                        model.task->kind == fb::TaskKind::TokenClassification;
+  for (uint32_t i = 0; labelled && i < s.num_labels; ++i) {
     model.task->labels.push_back("LABEL_" + std::to_string(i));
+  }
+  if (model.task->kind == fb::TaskKind::Classification && s.num_labels == 1) {
+    model.task->problem_type = fb::ProblemType::Regression;
   }
 
   // Every tensor of the layout: tables and dense weights N(0, 0.02), LayerNorm gains 1, biases 0.

@@ -19,10 +19,14 @@ struct BertShape {
   uint32_t max_positions = 512;
   uint32_t type_vocab_size = 2;
   uint32_t num_labels = 2;  // 0: encoder only
+  // The head: Classification (pooler + classifier of num_labels outputs; 1 output is a
+  // regression / cross-encoder score; 0 labels: an encoder with pooler), TokenClassification
+  // (num_labels >= 2), QuestionAnswering, MaskedLM (needs a tokenizer with a mask token before
+  // packing), Encoder, Embedding.
+  fb::TaskKind task = fb::TaskKind::Classification;
 };
 
-// Classification model (pooler + classifier) when num_labels >= 2, else an encoder with pooler.
-// No tokenizer (token-id input).
+// A model of that shape and head with N(0, 0.02) weights. No tokenizer (token-id input).
 fb::ModelT random_bert(const BertShape& shape, uint64_t seed);
 
 }  // namespace edgebert::convert
