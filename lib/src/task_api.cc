@@ -333,9 +333,12 @@ eb_status eb_session_tag(eb_session* s, const char* text, size_t text_bytes,
     return status;
   }
   const eb_tag_options o = options != nullptr ? *options : eb_tag_options_default();
-  if (o.aggregation < EB_AGGREGATION_NONE || o.aggregation > EB_AGGREGATION_MAX) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "aggregation %d is unknown",
-                static_cast<int>(o.aggregation));
+  // A C caller may pass any int: read it as one (in C++ an enum load out of range is undefined).
+  int aggregation;
+  static_assert(sizeof aggregation == sizeof o.aggregation, "eb_aggregation is an int");
+  std::memcpy(&aggregation, &o.aggregation, sizeof aggregation);
+  if (aggregation < EB_AGGREGATION_NONE || aggregation > EB_AGGREGATION_MAX) {
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "aggregation %d is unknown", aggregation);
   }
   if ((status = eb_session_run_text(s, text, text_bytes, nullptr, 0, error)) != EB_OK) {
     return status;

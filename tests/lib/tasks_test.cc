@@ -475,7 +475,8 @@ TEST_CASE("Tasks: bad calls are refused with the reason") {
   }
   SUBCASE("tagging") {
     eb_tag_options o = eb_tag_options_default();
-    o.aggregation = static_cast<eb_aggregation>(9);
+    const int unknown = 9;  // what a C caller could pass
+    std::memcpy(&o.aggregation, &unknown, sizeof unknown);
     CHECK(tagger.session.tag("text", entities, 8, &count, o, &error) == EB_ERROR_INVALID_ARGUMENT);
     // Everything kept (no ignored label), capacity 2 of more: the count says how many.
     o = eb_tag_options_default();
