@@ -64,6 +64,14 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     ImportOptions import;
     import.dir = o.init;
     base = import_hf(import);
+    // A checkpoint with another task's head (question answering, tagging, masked LM): its
+    // encoder only; a classifier's own head is kept to continue from.
+    const fb::TaskKind task = base.task ? base.task->kind : fb::TaskKind::Encoder;
+    if (task != fb::TaskKind::Classification && task != fb::TaskKind::Encoder &&
+        task != fb::TaskKind::Embedding) {
+      import.encoder_only = true;
+      base = import_hf(import);
+    }
   } else {
     const AlignedBytes bytes = read_file_aligned(o.init);
     check_model_bytes(bytes, o.init);

@@ -156,7 +156,8 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   const auto w = trainer.weights();
   const train::BertShape& shape = trainer.shape();
   const bool classifier = !shape.pretraining_heads && shape.labels > 0;
-  // Drop the tensors the trainer writes, and a stale classifier of another head.
+  // Drop the tensors the trainer writes, and any task head's (a stale classifier, another
+  // task's qa_outputs or cls.* heads): the file gets the trainer's head only.
   std::vector<std::unique_ptr<fb::TensorT>> kept;
   std::vector<NamedTensor> names = trainer_tensors(shape);
   names.erase(std::remove_if(names.begin(), names.end(), [](const NamedTensor& t) { return !in_ebm(t); }),
@@ -164,9 +165,11 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   for (auto& tensor : model.tensors) {
     const bool ours = std::any_of(names.begin(), names.end(),
                                   [&](const NamedTensor& t) { return t.name == tensor->name; });
-    const bool classifier_tensor =
-        tensor->name.rfind(std::string(dense_slot_name(DenseSlot::Classifier)) + ".", 0) == 0;
-    if (!ours && !classifier_tensor) kept.push_back(std::move(tensor));
+    bool head_tensor = tensor->name.rfind("cls.", 0) == 0;
+    for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
+      head_tensor |= tensor->name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0;
+    }
+    if (!ours && !head_tensor) kept.push_back(std::move(tensor));
   }
   model.tensors = std::move(kept);
   for (const NamedTensor& t : names) {
@@ -176,6 +179,7 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   }
   if (!model.task) model.task = std::make_unique<fb::TaskT>();
   model.task->kind = classifier ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
+  model.task->problem_type = fb::ProblemType::SingleLabel;  // the trainer's cross-entropy head
   model.task->labels = classifier ? labels : std::vector<std::string>{};
 }
 

@@ -64,6 +64,14 @@ out=$(run eb_convert finetune --init "$hf" --train "$data" -o "$work/hf/model.eb
   --batch 16 --resume "$work/hf/model.ebm.ckpt" -q)
 grep -q "other --steps" <<<"$out" || fail "resume with other settings must be refused: $out"
 
+# finetune from another task's checkpoint (question answering): its encoder, a fresh classifier
+out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$data" -o "$work/hf/from_qa.ebm" \
+  --steps 2 --batch 8 -q)
+grep -q "fine-tuned 2 steps" <<<"$out" || fail "finetune from a QA checkpoint: $out"
+out=$(run eb_convert inspect "$work/hf/from_qa.ebm")
+grep -q "task: classification" <<<"$out" || fail "finetuned QA checkpoint is not a classifier: $out"
+grep -q "qa_outputs" <<<"$out" && fail "the QA head must not stay in a classifier: $out"
+
 # Ctrl-C: a checkpoint is written and the run can be resumed
 # (the binary itself in the background, not a shell function: the signal must reach it)
 "${emulator[@]}" "$convert" finetune --init "$hf" --train "$data" -o "$work/int/model.ebm" \
