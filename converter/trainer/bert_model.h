@@ -1,6 +1,11 @@
 // The trainer's BERT: parameters, gradients and activations each in one contiguous buffer carved
 // by a size table (llm.c style); forward and backward of the encoder with either
-//   - a classification head (BertForSequenceClassification: pooler, dropout, classifier), or
+//   - a classification head (BertForSequenceClassification: pooler, dropout, classifier) whose
+//     loss is the objective's: cross-entropy (single label), binary cross-entropy with logits
+//     averaged over every (sequence, label) (multi-label), mean squared error of one output
+//     (regression), as Hugging Face computes them,
+//   - a token classification head (BertForTokenClassification: dropout, classifier on every
+//     token, no pooler; cross-entropy over the labelled tokens), or
 //   - the pretraining heads (BertForPreTraining: MLM transform + decoder tied to the word
 //     embeddings + bias; NSP classifier on the pooled [CLS]); loss = MLM mean + NSP mean.
 // Templated on the scalar (float to train, double for gradient checks). Dense layers and attention
@@ -19,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -31,12 +37,16 @@
 namespace edgebert {
 namespace train {
 
+// What the classification head is trained for (Hugging Face problem_type / head class).
+enum class Objective { SingleLabel, MultiLabel, Regression, Tokens };
+
 struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
   size_t hidden = 0, heads = 0, layers = 0, intermediate = 0;
   size_t attention = 0;            // A = heads x head_dim, the width of Q, K, V (0: = hidden)
   size_t labels = 2;               // classification head with this many classes (0: none)
   bool pretraining_heads = false;  // MLM + NSP heads instead of the classifier
+  Objective objective = Objective::SingleLabel;  // of the classifier (Tokens: no pooler)
   double layer_norm_eps = 1e-12;
 };
 
@@ -57,10 +67,11 @@ inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
   const size_t A = attention_width(s);
   const size_t K = s.pretraining_heads ? 0 : s.labels;
   const size_t P = s.pretraining_heads ? 1 : 0;  // pretraining heads present
+  const size_t pool = s.objective == Objective::Tokens && !s.pretraining_heads ? 0 : 1;
   return {V * C, s.max_positions * C, s.type_vocab * C, C, C,
           L * A * C, L * A, L * A * C, L * A, L * A * C, L * A, L * C * A, L * C, L * C, L * C,
           L * F * C, L * F, L * C * F, L * C, L * C, L * C,
-          C * C, C, K * C, K,
+          pool * C * C, pool * C, K * C, K,
           P * C * C, P * C, P * C, P * C, P * V, P * 2 * C, P * 2};
 }
 
@@ -99,6 +110,8 @@ struct Batch {
   std::vector<int32_t> ids, types, mask;  // (B, T)
   std::vector<int32_t> labels;            // (B): class, or NSP label (0 = is next, 1 = random)
   std::vector<int32_t> mlm_targets;       // (B, T): original id at masked positions, else -1
+  std::vector<float> targets;             // (B, K): regression values or multi-hot labels
+  std::vector<int32_t> token_labels;      // (B, T): Tokens objective's labels, -1 = none
 };
 
 // Dropout probabilities and the stream the masks are drawn from (see ops.h: mix64); all 0 = off.
@@ -110,9 +123,11 @@ struct DropoutConfig {
 // What the last forward pass measured.
 struct Metrics {
   double loss = 0;                           // the loss backward() differentiates
-  double mlm_loss = 0, seq_loss = 0;         // MLM mean; classification or NSP mean
+  double mlm_loss = 0, seq_loss = 0;         // MLM mean; classification (the objective's) or NSP
   size_t mlm_correct = 0, mlm_count = 0;     // masked tokens predicted right / masked tokens
-  size_t seq_correct = 0, seq_count = 0;     // sequences classified right (or NSP) / labelled
+  // Sequences classified right (or NSP) / labelled; multi-label: every label right; Tokens:
+  // labelled tokens right / labelled tokens; regression: none right (seq_loss is the MSE).
+  size_t seq_correct = 0, seq_count = 0;
 };
 
 // Bump allocator over one buffer; with a null base it only measures.
@@ -161,6 +176,11 @@ class BertModel {
   const Metrics& metrics() const { return metrics_; }
   const T* probs() const { return a_.probs; }
   size_t seq_classes() const { return shape_.pretraining_heads ? 2 : shape_.labels; }
+  bool tokens_head() const {
+    return !shape_.pretraining_heads && shape_.objective == Objective::Tokens;
+  }
+  // Tokens: (B T, K) per-token probabilities of the last forward pass.
+  const T* token_probs() const { return a_.tok_probs; }
 
  private:
   struct LayerActs {
@@ -171,11 +191,13 @@ class BertModel {
     T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;
     std::vector<LayerActs> layers;
     T *cls, *pool_pre, *pooled, *pool_drop, *pooled_out, *logits, *probs;
+    T *tok_drop, *tok_in, *tok_logits, *tok_probs;  // Tokens: (N, C) dropped rows, (N, K)
     T *mlm_in, *mlm_fc, *mlm_gelu, *mlm_ln, *mlm_mean, *mlm_rstd, *mlm_logits, *mlm_probs;
   };
   struct Grads {
     T *dx, *dinp, *dres, *dln1, *dbranch, *dgelu, *dfc, *dctx, *dq, *dk, *dv, *datt;
     T *dlogits, *dpooled, *dpool_pre, *dcls;
+    T *dtok_logits, *dtok_in;
     T *dmlm_logits, *dmlm_ln, *dmlm_gelu, *dmlm_fc, *dmlm_in;
   };
 
@@ -230,7 +252,12 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
     l.ln2_mean = c.take(N);
     l.ln2_rstd = c.take(N);
   }
+  const bool tokens = tokens_head();
   const bool cls_drop = !shape_.pretraining_heads && dropout_.classifier > 0;
+  a_.tok_drop = c.take(tokens && cls_drop ? N * C : 0);
+  a_.tok_in = c.take(tokens && cls_drop ? N * C : 0);
+  a_.tok_logits = c.take(tokens ? N * K : 0);
+  a_.tok_probs = c.take(tokens ? N * K : 0);
   a_.cls = c.take(B * C);
   a_.pool_pre = c.take(B * C);
   a_.pooled = c.take(B * C);
@@ -261,6 +288,8 @@ void BertModel<T>::carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   d_.datt = c.take(B * shape_.heads * Tk * Tk);
   d_.dlogits = c.take(B * K);
   for (T** p : {&d_.dpooled, &d_.dpool_pre, &d_.dcls}) *p = c.take(B * C);
+  d_.dtok_logits = c.take(tokens_head() ? N * K : 0);
+  d_.dtok_in = c.take(tokens_head() ? N * C : 0);
   d_.dmlm_logits = c.take(M * V);
   for (T** p : {&d_.dmlm_ln, &d_.dmlm_gelu, &d_.dmlm_fc, &d_.dmlm_in}) *p = c.take(M * C);
 }
@@ -340,31 +369,87 @@ T BertModel<T>::forward(const Batch& batch) {
     x = a.ln2;
   }
 
-  // Pooler on each sequence's first token ([CLS]), then the classifier or the NSP head.
-  for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
-  dense_forward(a_.pool_pre, a_.cls, w[kPoolW], w[kPoolB], B, C, C);
-  tanh_forward(a_.pooled, a_.pool_pre, B * C);
-  if (a_.pool_drop != nullptr) {
-    dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
-    std::copy(a_.pooled, a_.pooled + B * C, a_.pooled_out);
-    apply_mask(a_.pooled_out, a_.pool_drop, B * C);
-  }
-  const T* head_w = shape_.pretraining_heads ? w[kNspW] : w[kClsW];
-  const T* head_b = shape_.pretraining_heads ? w[kNspB] : w[kClsB];
-  dense_forward(a_.logits, a_.pooled_out, head_w, head_b, B, C, K);
   metrics_ = Metrics{};
-  size_t count = 0;
-  const T seq_sum = crossentropy_forward(a_.probs, a_.logits, batch.labels.data(), B, K, &count);
-  metrics_.seq_count = count;
-  metrics_.seq_loss = count > 0 ? static_cast<double>(seq_sum) / static_cast<double>(count) : 0.0;
-  for (size_t b = 0; b < B; ++b) {
-    if (batch.labels[b] < 0) continue;
-    const T* p = a_.probs + b * K;
-    const size_t best = static_cast<size_t>(std::max_element(p, p + K) - p);
-    metrics_.seq_correct += best == static_cast<size_t>(batch.labels[b]) ? 1 : 0;
+  T loss = T(0);
+  if (tokens_head()) {
+    // Token classifier on every row (dropout first), cross-entropy over the labelled tokens.
+    const T* rows = x;
+    if (a_.tok_drop != nullptr) {
+      dropout_mask(a_.tok_drop, N * C, dropout_.classifier, site(3 * shape_.layers + 1));
+      std::copy(x, x + N * C, a_.tok_in);
+      apply_mask(a_.tok_in, a_.tok_drop, N * C);
+      rows = a_.tok_in;
+    }
+    dense_forward(a_.tok_logits, rows, w[kClsW], w[kClsB], N, C, K);
+    size_t count = 0;
+    const T sum = crossentropy_forward(a_.tok_probs, a_.tok_logits, batch.token_labels.data(), N,
+                                       K, &count);
+    metrics_.seq_count = count;
+    metrics_.seq_loss = count > 0 ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
+    for (size_t n = 0; n < N; ++n) {
+      if (batch.token_labels[n] < 0) continue;
+      const T* p = a_.tok_probs + n * K;
+      const size_t best = static_cast<size_t>(std::max_element(p, p + K) - p);
+      metrics_.seq_correct += best == static_cast<size_t>(batch.token_labels[n]) ? 1 : 0;
+    }
+    metrics_.loss = metrics_.seq_loss;
+    loss = count > 0 ? sum / static_cast<T>(count) : T(0);
+  } else {
+    // Pooler on each sequence's first token ([CLS]), then the classifier or the NSP head.
+    for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
+    dense_forward(a_.pool_pre, a_.cls, w[kPoolW], w[kPoolB], B, C, C);
+    tanh_forward(a_.pooled, a_.pool_pre, B * C);
+    if (a_.pool_drop != nullptr) {
+      dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
+      std::copy(a_.pooled, a_.pooled + B * C, a_.pooled_out);
+      apply_mask(a_.pooled_out, a_.pool_drop, B * C);
+    }
+    const T* head_w = shape_.pretraining_heads ? w[kNspW] : w[kClsW];
+    const T* head_b = shape_.pretraining_heads ? w[kNspB] : w[kClsB];
+    dense_forward(a_.logits, a_.pooled_out, head_w, head_b, B, C, K);
+    const Objective objective =
+        shape_.pretraining_heads ? Objective::SingleLabel : shape_.objective;
+    if (objective == Objective::Regression) {
+      // MSELoss: mean over the batch of (logit - target)^2 (one output).
+      T sum = T(0);
+      for (size_t b = 0; b < B; ++b) {
+        const T e = a_.logits[b] - static_cast<T>(batch.targets[b]);
+        sum += e * e;
+        a_.probs[b] = a_.logits[b];
+      }
+      metrics_.seq_count = B;
+      loss = sum / static_cast<T>(B);
+    } else if (objective == Objective::MultiLabel) {
+      // BCEWithLogitsLoss: mean over every (sequence, label) of
+      // max(x, 0) - x y + log(1 + exp(-|x|)); probabilities are sigmoids.
+      T sum = T(0);
+      for (size_t b = 0; b < B; ++b) {
+        bool all_right = true;
+        for (size_t k = 0; k < K; ++k) {
+          const T z = a_.logits[b * K + k], y = static_cast<T>(batch.targets[b * K + k]);
+          sum += std::max(z, T(0)) - z * y + std::log1p(std::exp(-std::fabs(z)));
+          a_.probs[b * K + k] = T(1) / (T(1) + std::exp(-z));
+          all_right &= (z > T(0)) == (y > T(0.5));
+        }
+        metrics_.seq_correct += all_right ? 1 : 0;
+      }
+      metrics_.seq_count = B;
+      loss = sum / static_cast<T>(B * K);
+    } else {
+      size_t count = 0;
+      const T sum = crossentropy_forward(a_.probs, a_.logits, batch.labels.data(), B, K, &count);
+      metrics_.seq_count = count;
+      for (size_t b = 0; b < B; ++b) {
+        if (batch.labels[b] < 0) continue;
+        const T* p = a_.probs + b * K;
+        const size_t best = static_cast<size_t>(std::max_element(p, p + K) - p);
+        metrics_.seq_correct += best == static_cast<size_t>(batch.labels[b]) ? 1 : 0;
+      }
+      loss = count > 0 ? sum / static_cast<T>(count) : T(0);
+    }
+    metrics_.seq_loss = static_cast<double>(loss);
+    metrics_.loss = metrics_.seq_loss;
   }
-  metrics_.loss = metrics_.seq_loss;
-  T loss = count > 0 ? seq_sum / static_cast<T>(count) : T(0);
 
   if (M > 0) {
     // MLM head on the masked positions only: transform (dense, GELU, LayerNorm), then the
@@ -411,10 +496,31 @@ void BertModel<T>::backward(const Batch& batch) {
   Carver<T> carver{grad_buffer_.data(), 0};
   carve_grads(carver, B, Tk, M);
 
-  // Sequence head (classifier or NSP) -> pooled -> [CLS] rows of the last layer's output.
-  if (metrics_.seq_count > 0) {
-    crossentropy_backward(d_.dlogits, a_.probs, batch.labels.data(), B, K,
+  if (tokens_head() && metrics_.seq_count > 0) {
+    // Token classifier -> every row of the last layer's output (through its dropout).
+    crossentropy_backward(d_.dtok_logits, a_.tok_probs, batch.token_labels.data(), N, K,
                           T(1) / static_cast<T>(metrics_.seq_count));
+    const T* rows = a_.tok_in != nullptr ? a_.tok_in : a_.layers.back().ln2;
+    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, rows, w[kClsW], N, C, K);
+    if (a_.tok_drop != nullptr) apply_mask(d_.dtok_in, a_.tok_drop, N * C);
+    for (size_t i = 0; i < N * C; ++i) d_.dx[i] += d_.dtok_in[i];
+  }
+  // Sequence head (classifier or NSP) -> pooled -> [CLS] rows of the last layer's output.
+  if (!tokens_head() && metrics_.seq_count > 0) {
+    const Objective objective =
+        shape_.pretraining_heads ? Objective::SingleLabel : shape_.objective;
+    if (objective == Objective::Regression) {
+      for (size_t b = 0; b < B; ++b) {
+        d_.dlogits[b] = T(2) * (a_.logits[b] - static_cast<T>(batch.targets[b])) / static_cast<T>(B);
+      }
+    } else if (objective == Objective::MultiLabel) {
+      for (size_t i = 0; i < B * K; ++i) {
+        d_.dlogits[i] = (a_.probs[i] - static_cast<T>(batch.targets[i])) / static_cast<T>(B * K);
+      }
+    } else {
+      crossentropy_backward(d_.dlogits, a_.probs, batch.labels.data(), B, K,
+                            T(1) / static_cast<T>(metrics_.seq_count));
+    }
     const Param head_w = shape_.pretraining_heads ? kNspW : kClsW;
     const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;
     dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.pooled_out, w[head_w], B, C,

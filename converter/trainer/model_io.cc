@@ -67,9 +67,13 @@ std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   dims.max_positions = static_cast<uint32_t>(s.max_positions);
   dims.type_vocab_size = static_cast<uint32_t>(s.type_vocab);
   dims.num_labels = !s.pretraining_heads ? static_cast<uint32_t>(s.labels) : 0;
-  dims.task = dims.num_labels > 0 ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
+  const bool tokens = !s.pretraining_heads && s.objective == train::Objective::Tokens;
+  dims.task = tokens ? fb::TaskKind::TokenClassification
+              : dims.num_labels > 0 ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
   std::vector<NamedTensor> out;
   for_each_bert_tensor(dims, [&](const BertTensor& t) {
+    // A token classifier has no pooler (BertForTokenClassification), nor a trainer buffer for it.
+    if (tokens && t.kind >= TensorKind::DenseWeight && t.slot == DenseSlot::Pooler) return;
     char name[96];
     std::vector<uint32_t> shape = {t.rows};
     if (t.cols != 0) shape.push_back(t.cols);

@@ -16,8 +16,10 @@ namespace train {
 namespace {
 
 // attention: heads x head_dim when it differs from hidden (0: = hidden).
-BertShape tiny_shape(bool pretraining, size_t attention = 0) {
+BertShape tiny_shape(bool pretraining, size_t attention = 0,
+                     Objective objective = Objective::SingleLabel) {
   BertShape shape;
+  shape.objective = objective;
   shape.attention = attention;
   shape.vocab = 13;
   shape.max_positions = 8;
@@ -26,7 +28,7 @@ BertShape tiny_shape(bool pretraining, size_t attention = 0) {
   shape.heads = 2;
   shape.layers = 2;
   shape.intermediate = 12;
-  shape.labels = 3;
+  shape.labels = objective == Objective::Regression ? 1 : 3;
   shape.pretraining_heads = pretraining;
   return shape;
 }
@@ -54,11 +56,16 @@ Batch tiny_batch(bool pretraining) {
   batch.mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   batch.labels = pretraining ? std::vector<int32_t>{1, 0} : std::vector<int32_t>{2, 0};
   if (pretraining) batch.mlm_targets = {-1, 6, -1, -1, 12, -1, 4, -1, -1, -1};
+  // Regression values (one output), multi-hot labels (3), per-token labels (-1: [CLS], [SEP],
+  // a subword without a label, padding).
+  batch.targets = {0.7f, 0.0f, 1.0f, 1.0f, 0.0f, 0.0f};
+  batch.token_labels = {-1, 2, 0, -1, 1, -1, 1, -1, -1, -1};
   return batch;
 }
 
-void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0) {
-  const BertShape shape = tiny_shape(pretraining, attention);
+void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0,
+                     Objective objective = Objective::SingleLabel) {
+  const BertShape shape = tiny_shape(pretraining, attention, objective);
   BertModel<double> model(shape);
   randomize(model, 7);
   model.set_dropout(dropout);
@@ -96,7 +103,8 @@ void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t atte
     // true gradient is 0, so the analytic value (~1e-17) and the numeric one (rounding noise)
     // are compared in absolute terms. Every other tensor has a gradient of order 1e-3 or more.
     const double denom = std::sqrt(std::max(a2, n2));
-    INFO("pretraining " << pretraining << ", dropout " << dropout.hidden << ", parameter tensor "
+    INFO("pretraining " << pretraining << ", objective " << static_cast<int>(objective)
+                        << ", dropout " << dropout.hidden << ", parameter tensor "
                         << t << ": |grad| " << std::sqrt(a2) << ", |diff| " << std::sqrt(diff2));
     if (t == kKB) {
       CHECK(std::sqrt(a2) <= 1e-12);
@@ -133,6 +141,15 @@ TEST_CASE("Trainer gradients: BertForSequenceClassification, every parameter") {
 
 TEST_CASE("Trainer gradients: classification with dropout (fixed masks)") {
   check_gradients(false, some_dropout());
+}
+
+TEST_CASE("Trainer gradients: regression, multi-label and token classification heads") {
+  for (const Objective objective :
+       {Objective::Regression, Objective::MultiLabel, Objective::Tokens}) {
+    CAPTURE(static_cast<int>(objective));
+    check_gradients(false, DropoutConfig{}, 0, objective);
+    check_gradients(false, some_dropout(), 0, objective);
+  }
 }
 
 TEST_CASE("Trainer gradients: heads x head_dim != hidden (2 heads of 6 on hidden 8), with dropout") {

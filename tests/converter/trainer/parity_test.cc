@@ -3,7 +3,10 @@
 //   - one pretraining step (BertForPreTraining: MLM + NSP): loss within 1e-5, every parameter
 //     gradient within 1e-4 relative (L2 over the tensor);
 //   - one fine-tuning step (BertForSequenceClassification): the same bounds;
-//   - five steps of AdamW with warmup/decay and clipping: every loss within 1e-4.
+//   - five steps of AdamW with warmup/decay and clipping: every loss within 1e-4;
+//   - the regression, multi-label and token classification heads (BertForSequenceClassification
+//     with problem_type regression / multi_label_classification, BertForTokenClassification):
+//     loss and every gradient within the same bounds.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -34,7 +37,8 @@ const json& fixture() {
   return j;
 }
 
-train::BertShape fixture_shape(bool pretraining) {
+train::BertShape fixture_shape(bool pretraining,
+                               train::Objective objective = train::Objective::SingleLabel) {
   const json& c = fixture()["config"];
   train::BertShape s;
   s.vocab = c["vocab"];
@@ -44,8 +48,9 @@ train::BertShape fixture_shape(bool pretraining) {
   s.intermediate = c["intermediate"];
   s.max_positions = c["max_positions"];
   s.type_vocab = c["type_vocab"];
-  s.labels = c["labels"];
+  s.labels = objective == train::Objective::Regression ? 1 : c["labels"].get<size_t>();
   s.pretraining_heads = pretraining;
+  s.objective = objective;
   return s;
 }
 
@@ -83,11 +88,19 @@ train::Batch fixture_batch(bool pretraining) {
   return batch;
 }
 
-void check_step(bool pretraining) {
-  const json& ref = fixture()[pretraining ? "pretrain" : "finetune"];
-  train::BertModel<float> model(fixture_shape(pretraining));
+// One step of `ref` (a fixture section): loss within 1e-5, every gradient within 1e-4 relative.
+void check_step(bool pretraining, const json& ref,
+                train::Objective objective = train::Objective::SingleLabel) {
+  train::BertModel<float> model(fixture_shape(pretraining, objective));
   set_params(model, ref["params"]);
-  const train::Batch batch = fixture_batch(pretraining);
+  train::Batch batch = fixture_batch(pretraining);
+  if (objective == train::Objective::Tokens) {
+    for (const double v : ref["targets"]) {
+      batch.token_labels.push_back(v == -100 ? -1 : static_cast<int32_t>(v));
+    }
+  } else if (objective != train::Objective::SingleLabel) {
+    batch.targets = ref["targets"].get<std::vector<float>>();
+  }
   const double loss = model.forward(batch);
   CHECK(std::fabs(loss - ref["loss"].get<double>()) <= 1e-5);
   model.zero_grad();
@@ -117,11 +130,18 @@ void check_step(bool pretraining) {
 }
 
 TEST_CASE("Trainer parity with PyTorch: one pretraining step (MLM + NSP), loss and gradients") {
-  check_step(true);
+  check_step(true, fixture()["pretrain"]);
 }
 
 TEST_CASE("Trainer parity with PyTorch: one fine-tuning step, loss and gradients") {
-  check_step(false);
+  check_step(false, fixture()["finetune"]);
+}
+
+TEST_CASE("Trainer parity with PyTorch: regression, multi-label and token classification heads") {
+  const json& heads = fixture()["heads"];
+  SUBCASE("regression") { check_step(false, heads["regression"], train::Objective::Regression); }
+  SUBCASE("multi-label") { check_step(false, heads["multi_label"], train::Objective::MultiLabel); }
+  SUBCASE("tokens") { check_step(false, heads["tokens"], train::Objective::Tokens); }
 }
 
 TEST_CASE("Trainer parity with PyTorch: five AdamW steps with schedule and clipping") {
