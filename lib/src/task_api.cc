@@ -107,9 +107,10 @@ void score_window(eb_session* s, const eb_answer_options& o, AnswerList* list,
   const Encoding& e = s->encoding;
   const size_t S = e.count;
   float* logits = s->buffers.token_logits;  // (S, 2) -> probabilities in place
-  const auto allowed = [&](size_t i) {
-    return e.sequence[i] == 1 || e.ids[i] == s->tokenizer.cls_id;
-  };
+  // The pipeline allows every token whose id is [CLS]; one typed in the question would give an
+  // answer outside the context (Hugging Face returns nonsense offsets then), so the [CLS] that
+  // starts the window and the context's own tokens (a typed [CLS] among them too).
+  const auto allowed = [&](size_t i) { return e.sequence[i] == 1 || i == 0; };
   for (size_t column = 0; column < 2; ++column) {
     float max = -INFINITY;
     for (size_t i = 0; i < S; ++i) {
