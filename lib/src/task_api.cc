@@ -488,8 +488,6 @@ eb_status eb_session_score(eb_session* s, const char* query, size_t query_bytes,
   }
   // max_batch passages per run: each tokenized into its row of the batch encodings.
   static const char kEmpty[1] = {0};
-  const size_t max_seq = s->max_seq;
-  eb_input* batch = s->batch_inputs;
   for (size_t first = 0; first < count; first += s->max_batch) {
     const size_t n = count - first < s->max_batch ? count - first : s->max_batch;
     for (size_t j = 0; j < n; ++j) {
@@ -499,17 +497,9 @@ eb_status eb_session_score(eb_session* s, const char* query, size_t query_bytes,
                                         error)) != EB_OK) {
         return status;
       }
-      const Encoding& e = s->encoding;
-      if (s->max_batch > 1) {
-        std::memcpy(s->batch_ids + j * max_seq, e.ids, e.count * sizeof(int32_t));
-        std::memcpy(s->batch_types + j * max_seq, e.type_ids, e.count * sizeof(int32_t));
-        batch[j] = eb_input{s->batch_ids + j * max_seq, s->batch_types + j * max_seq, nullptr,
-                            e.count};
-      } else {
-        batch[j] = eb_input{e.ids, e.type_ids, nullptr, e.count};
-      }
+      batch_slot(s, j);
     }
-    if ((status = eb_session_run_batch(s, batch, n, error)) != EB_OK) return status;
+    if ((status = eb_session_run_batch(s, s->batch_inputs, n, error)) != EB_OK) return status;
     for (size_t j = 0; j < n; ++j) {
       if (logits != nullptr) logits[first + j] = s->buffers.logits[j];
       if (probabilities != nullptr) probabilities[first + j] = s->buffers.probabilities[j];

@@ -31,8 +31,24 @@ eb_status check_text(const eb_session* s, const char* text, size_t bytes, const 
   return EB_OK;
 }
 
+const eb_input& batch_slot(eb_session* s, size_t j) {
+  const Encoding& e = s->encoding;
+  eb_input& input = s->batch_inputs[j];
+  if (s->max_batch > 1) {
+    int32_t* ids = s->batch_ids + j * s->max_seq;
+    int32_t* types = s->batch_types + j * s->max_seq;
+    std::memcpy(ids, e.ids, e.count * sizeof(int32_t));
+    std::memcpy(types, e.type_ids, e.count * sizeof(int32_t));
+    input = eb_input{ids, types, nullptr, e.count};
+  } else {
+    input = eb_input{e.ids, e.type_ids, nullptr, e.count};
+  }
+  return input;
+}
+
 }  // namespace edgebert
 
+using edgebert::batch_slot;
 using edgebert::check_text;
 
 namespace {
@@ -58,26 +74,19 @@ eb_status run_windows(eb_session* s, const char* text, size_t bytes, uint32_t st
   }
   const size_t step = n > room ? room - stride : (room > 0 ? room : 1);
   size_t count = 0, in_batch = 0;
-  eb_input* batch = s->batch_inputs;
   for (size_t begin = 0;; begin += step) {
     const size_t length = n - begin < room ? n - begin : room;
     tokenize_text(t, scratch, data, bytes, scratch.first, length, false, begin);
     assemble(t, scratch.first, length, nullptr, 0, false, &s->encoding);
     s->observe("tokenize");
-    const Encoding& e = s->encoding;
-    if (s->max_batch > 1) {
-      std::memcpy(s->batch_ids + in_batch * s->max_seq, e.ids, e.count * sizeof(int32_t));
-      std::memcpy(s->batch_types + in_batch * s->max_seq, e.type_ids, e.count * sizeof(int32_t));
-      batch[in_batch] = eb_input{s->batch_ids + in_batch * s->max_seq,
-                                 s->batch_types + in_batch * s->max_seq, nullptr, e.count};
-    } else {
-      batch[in_batch] = eb_input{e.ids, e.type_ids, nullptr, e.count};
-    }
+    batch_slot(s, in_batch);
     ++in_batch;
     ++count;
     const bool last = begin + length >= n;
     if (in_batch == s->max_batch || last) {
-      if ((status = eb_session_run_batch(s, batch, in_batch, error)) != EB_OK) return status;
+      if ((status = eb_session_run_batch(s, s->batch_inputs, in_batch, error)) != EB_OK) {
+        return status;
+      }
       for (size_t j = 0; j < in_batch; ++j) add(j);
       in_batch = 0;
     }

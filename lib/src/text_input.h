@@ -13,6 +13,11 @@ namespace edgebert {
 eb_status check_text(const eb_session* s, const char* text, size_t bytes, const char* text_b,
                      size_t bytes_b, eb_error* error);
 
+// The session's current tokenization as sequence `j` of a batch: copied into row j of the batch
+// encodings when the session batches (the next tokenization overwrites the encoding), else the
+// encoding itself. Fills s->batch_inputs[j] and returns it.
+const eb_input& batch_slot(eb_session* s, size_t j);
+
 }  // namespace edgebert
 
 #endif  // EDGEBERT_SRC_TEXT_INPUT_H_

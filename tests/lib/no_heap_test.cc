@@ -55,6 +55,18 @@ convert::AlignedBytes text_model(bool int8, bool static_int8 = false) {
   return convert::pack_model(spec);
 }
 
+// XNNPACK's first initialisation in a process allocates its CPU tables (cpuinfo), once: a first
+// session takes that, uncounted; every later session init and every run is counted.
+void warm_up_xnnpack(const convert::AlignedBytes& bytes, const eb_session_options& options) {
+  eb_model first;
+  eb_error error;
+  REQUIRE(eb_model_init(&first, bytes.data(), bytes.size(), &error) == EB_OK);
+  std::vector<uint8_t> first_arena(eb_session_arena_size(&first, &options));
+  eb_session* warm = nullptr;
+  REQUIRE(eb_session_init(&warm, &first, &options, first_arena.data(), first_arena.size(),
+                          &error) == EB_OK);
+}
+
 void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider,
                    void* threadpool = nullptr, uint32_t threads = 1) {
   const std::vector<Text> inputs = texts();
@@ -69,16 +81,7 @@ void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider,
   options.provider = provider;
   options.threads = threads;
   options.threadpool = threadpool;
-  if (provider == EB_PROVIDER_XNNPACK) {
-    // XNNPACK's first initialisation in a process allocates its CPU tables (cpuinfo), once: a
-    // first session takes that, uncounted; every later session init and every run is counted.
-    eb_model first;
-    REQUIRE(eb_model_init(&first, bytes.data(), bytes.size(), &error) == EB_OK);
-    std::vector<uint8_t> first_arena(eb_session_arena_size(&first, &options));
-    eb_session* warm = nullptr;
-    REQUIRE(eb_session_init(&warm, &first, &options, first_arena.data(), first_arena.size(),
-                            &error) == EB_OK);
-  }
+  if (provider == EB_PROVIDER_XNNPACK) warm_up_xnnpack(bytes, options);
   {
     CountingScope scope;
     init_model = eb_model_init(&model, bytes.data(), bytes.size(), &error);
@@ -168,14 +171,7 @@ void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provide
   options.max_batch = 4;
   options.provider = provider;
   eb_error error;
-  if (provider == EB_PROVIDER_XNNPACK) {  // XNNPACK's one-time CPU tables, uncounted (above)
-    eb_model first;
-    REQUIRE(eb_model_init(&first, bytes.data(), bytes.size(), &error) == EB_OK);
-    std::vector<uint8_t> first_arena(eb_session_arena_size(&first, &options));
-    eb_session* warm = nullptr;
-    REQUIRE(eb_session_init(&warm, &first, &options, first_arena.data(), first_arena.size(),
-                            &error) == EB_OK);
-  }
+  if (provider == EB_PROVIDER_XNNPACK) warm_up_xnnpack(bytes, options);
   const std::vector<Text> inputs = texts();
   // Made before counting: contexts of several windows, texts with masks.
   std::vector<std::string> contexts, masked;
