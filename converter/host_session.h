@@ -26,6 +26,7 @@ class HostSession {
   const Model& model() const { return model_; }
   Session& session() { return session_; }
   size_t file_bytes() const { return bytes_.size(); }
+  const AlignedBytes& bytes() const { return bytes_; }
 
  private:
   AlignedBytes bytes_;

@@ -53,11 +53,12 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::vector<Example> read_labelled_file(const std::string& path) {
-  return parse_labelled_text(read_text_file(path), path);
+std::vector<Example> read_labelled_file(const std::string& path, bool allow_empty_label) {
+  return parse_labelled_text(read_text_file(path), path, allow_empty_label);
 }
 
-std::vector<Example> parse_labelled_text(const std::string& text, const std::string& path) {
+std::vector<Example> parse_labelled_text(const std::string& text, const std::string& path,
+                                         bool allow_empty_label) {
   std::istringstream in(text);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) {
@@ -79,7 +80,7 @@ std::vector<Example> parse_labelled_text(const std::string& text, const std::str
     }
     return -1;
   };
-  const int header_label = find({"label", "labels", "class", "target"});
+  const int header_label = find({"label", "labels", "class", "target", "score"});
   const int header_text = find({"sentence", "text", "content", "sentence1", "text_a", "question"});
   if (header_label >= 0 && header_text >= 0) {
     label_col = header_label;
@@ -108,7 +109,7 @@ std::vector<Example> parse_labelled_text(const std::string& text, const std::str
       e.has_text_b = true;
     }
     e.line = i + 1;
-    if (e.label.empty()) throw std::runtime_error(where + ": empty label");
+    if (e.label.empty() && !allow_empty_label) throw std::runtime_error(where + ": empty label");
     examples.push_back(std::move(e));
   }
   if (examples.empty()) throw std::runtime_error(path + ": no examples");

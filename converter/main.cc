@@ -274,23 +274,35 @@ int main(int argc, char** argv) {
   FinetuneOptions ft;
   bool ft_json = false;
   int ft_threads = 0;
+  std::string ft_task;
   CLI::App* finetune_cmd = app.add_subcommand(
-      "finetune", "Train a classifier on labelled TSV/CSV data from an fp32 .ebm or a Hugging "
-                  "Face checkpoint folder; writes the best (by dev accuracy) fp32 .ebm");
+      "finetune", "Train a task head (classifier, regression, multi-label, tagger, question "
+                  "answering) on your data from an fp32 .ebm or a Hugging Face checkpoint "
+                  "folder; writes the best (by the task's dev measure) fp32 .ebm");
   finetune_cmd->add_option("--init", ft.init, "Starting model: .ebm (e.g. from pretrain) or HF folder")
       ->required()
       ->check(CLI::ExistingPath);
-  finetune_cmd->add_option("--train", ft.train_path, "label<TAB>text[<TAB>text_b] (or CSV), header optional")
+  finetune_cmd
+      ->add_option("--task", ft_task,
+                   "classification | regression | multi-label (TSV/CSV label<TAB>text[<TAB>text_b]; "
+                   "a number; \"a,b\" or empty) | tokens (CoNLL: word<TAB>label, blank line "
+                   "between sentences) | qa (SQuAD JSON v1.1/v2.0). Default: what --init was "
+                   "trained for, else classification")
+      ->check(CLI::IsMember({"classification", "regression", "multi-label", "tokens", "qa"}));
+  finetune_cmd->add_option("--train", ft.train_path, "Training data in the task's format")
       ->required()
       ->check(CLI::ExistingFile);
-  finetune_cmd->add_option("--dev", ft.dev_path, "Labelled file evaluated every --eval-every steps")
+  finetune_cmd->add_option("--dev", ft.dev_path, "Dev data (same format) evaluated every --eval-every steps")
       ->check(CLI::ExistingFile);
-  finetune_cmd->add_option("--max-seq", ft.max_seq, "Truncation length")->capture_default_str();
+  finetune_cmd->add_option("--max-seq", ft.max_seq, "Truncation length (qa: the window)")->capture_default_str();
+  finetune_cmd->add_option("--doc-stride", ft.doc_stride,
+                           "qa: tokens shared by consecutive windows of a long context "
+                           "(default min(max-seq / 2, 128))");
   finetune_cmd->add_option("--batch", ft.batch, "Sequences per step")->capture_default_str()
       ->check(CLI::PositiveNumber);
   finetune_cmd->add_option("--epochs", ft.epochs, "Passes over the training data")->capture_default_str();
   finetune_cmd->add_option("--steps", ft.steps, "Optimizer steps (overrides --epochs)");
-  finetune_cmd->add_option("--limit", ft.limit, "Use only the first N training examples");
+  finetune_cmd->add_option("--limit", ft.limit, "Use only the first N training examples (sentences, questions)");
   finetune_cmd->add_option("--label-names", ft.label_names,
                            "Names to store for the data's labels in sorted order, e.g. "
                            "negative,positive for 0,1")->delimiter(',');
@@ -461,15 +473,21 @@ int main(int argc, char** argv) {
     }
     if (*finetune_cmd) {
       if (ft_threads > 0) omp_set_num_threads(ft_threads);
+      for (const FinetuneTask task : {FinetuneTask::Classification, FinetuneTask::Regression,
+                                      FinetuneTask::MultiLabel, FinetuneTask::Tokens,
+                                      FinetuneTask::QuestionAnswering}) {
+        if (ft_task == finetune_task_name(task)) ft.task = task;
+      }
       const nlohmann::json report = finetune(ft);
       if (!print_training_report(report, ft_json)) {
-        std::printf("fine-tuned %zu steps on %zu examples in %.1f s (%.0f tokens/s, %d threads)",
-                    report["steps"].get<size_t>(), report["train_examples"].get<size_t>(),
-                    report["seconds"].get<double>(), report["tokens_per_s"].get<double>(),
-                    report["threads"].get<int>());
-        if (report.contains("best_dev_accuracy")) {
-          std::printf("; best dev accuracy %.4f at step %zu",
-                      report["best_dev_accuracy"].get<double>(), report["best_step"].get<size_t>());
+        std::printf("fine-tuned %s: %zu steps on %zu examples in %.1f s (%.0f tokens/s, %d threads)",
+                    report["task"].get<std::string>().c_str(), report["steps"].get<size_t>(),
+                    report["train_examples"].get<size_t>(), report["seconds"].get<double>(),
+                    report["tokens_per_s"].get<double>(), report["threads"].get<int>());
+        if (report.contains("best_dev_score")) {
+          std::printf("; best dev %s %.4f at step %zu",
+                      report["dev_measure"].get<std::string>().c_str(),
+                      report["best_dev_score"].get<double>(), report["best_step"].get<size_t>());
         }
         std::printf(" -> %s; log %s\n", report["output"].get<std::string>().c_str(),
                     report["log"].get<std::string>().c_str());

@@ -5,7 +5,10 @@
 //     averaged over every (sequence, label) (multi-label), mean squared error of one output
 //     (regression), as Hugging Face computes them,
 //   - a token classification head (BertForTokenClassification: dropout, classifier on every
-//     token, no pooler; cross-entropy over the labelled tokens), or
+//     token, no pooler; cross-entropy over the labelled tokens),
+//   - a span head (BertForQuestionAnswering: qa_outputs (2, C) on every token, no dropout, no
+//     pooler; loss = (cross-entropy of the start position over the sequence's T positions +
+//     that of the end) / 2, padding included in the softmax as Hugging Face computes it), or
 //   - the pretraining heads (BertForPreTraining: MLM transform + decoder tied to the word
 //     embeddings + bias; NSP classifier on the pooled [CLS]); loss = MLM mean + NSP mean.
 // Templated on the scalar (float to train, double for gradient checks). Dense layers and attention
@@ -16,7 +19,7 @@
 //   wte (V, C)  wpe (P, C)  wtt (TT, C)  emb_ln_w, emb_ln_b (C)
 //   per layer, stacked (L, ...): q_w, k_w, v_w, o_w (C, C) with biases (C); ln1_w, ln1_b (C);
 //   fc_w (F, C), fc_b (F); proj_w (C, F), proj_b (C); ln2_w, ln2_b (C)
-//   pool_w (C, C), pool_b (C); cls_w (K, C), cls_b (K)
+//   pool_w (C, C), pool_b (C); cls_w (K, C), cls_b (K) (Spans: qa_outputs, K = 2)
 //   mlm_w (C, C), mlm_b (C), mlm_ln_w, mlm_ln_b (C), mlm_bias (V); nsp_w (2, C), nsp_b (2)
 // Each entry is one Hugging Face tensor (per layer: stacked).
 #ifndef EDGEBERT_CONVERTER_TRAINER_BERT_MODEL_H_
@@ -38,7 +41,8 @@ namespace edgebert {
 namespace train {
 
 // What the classification head is trained for (Hugging Face problem_type / head class).
-enum class Objective { SingleLabel, MultiLabel, Regression, Tokens };
+// Tokens and Spans put the head on every token and have no pooler.
+enum class Objective { SingleLabel, MultiLabel, Regression, Tokens, Spans };
 
 struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
@@ -46,7 +50,8 @@ struct BertShape {
   size_t attention = 0;            // A = heads x head_dim, the width of Q, K, V (0: = hidden)
   size_t labels = 2;               // classification head with this many classes (0: none)
   bool pretraining_heads = false;  // MLM + NSP heads instead of the classifier
-  Objective objective = Objective::SingleLabel;  // of the classifier (Tokens: no pooler)
+  Objective objective = Objective::SingleLabel;  // of the classifier (Spans: labels = 2)
+  int32_t pad_id = 0;  // BertConfig.pad_token_id: its word row is not trained by the lookup
   double layer_norm_eps = 1e-12;
 };
 
@@ -67,7 +72,8 @@ inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
   const size_t A = attention_width(s);
   const size_t K = s.pretraining_heads ? 0 : s.labels;
   const size_t P = s.pretraining_heads ? 1 : 0;  // pretraining heads present
-  const size_t pool = s.objective == Objective::Tokens && !s.pretraining_heads ? 0 : 1;
+  const bool per_token = s.objective == Objective::Tokens || s.objective == Objective::Spans;
+  const size_t pool = per_token && !s.pretraining_heads ? 0 : 1;
   return {V * C, s.max_positions * C, s.type_vocab * C, C, C,
           L * A * C, L * A, L * A * C, L * A, L * A * C, L * A, L * C * A, L * C, L * C, L * C,
           L * F * C, L * F, L * C * F, L * C, L * C, L * C,
@@ -112,6 +118,7 @@ struct Batch {
   std::vector<int32_t> mlm_targets;       // (B, T): original id at masked positions, else -1
   std::vector<float> targets;             // (B, K): regression values or multi-hot labels
   std::vector<int32_t> token_labels;      // (B, T): Tokens objective's labels, -1 = none
+  std::vector<int32_t> spans;             // (B, 2): Spans objective's start, end; -1 = none
 };
 
 // Dropout probabilities and the stream the masks are drawn from (see ops.h: mix64); all 0 = off.
@@ -126,7 +133,8 @@ struct Metrics {
   double mlm_loss = 0, seq_loss = 0;         // MLM mean; classification (the objective's) or NSP
   size_t mlm_correct = 0, mlm_count = 0;     // masked tokens predicted right / masked tokens
   // Sequences classified right (or NSP) / labelled; multi-label: every label right; Tokens:
-  // labelled tokens right / labelled tokens; regression: none right (seq_loss is the MSE).
+  // labelled tokens right / labelled tokens; Spans: sequences whose start and end are both
+  // right / sequences with a span; regression: none right (seq_loss is the MSE).
   size_t seq_correct = 0, seq_count = 0;
 };
 
@@ -146,6 +154,9 @@ template <typename T>
 class BertModel {
  public:
   explicit BertModel(const BertShape& shape) : shape_(shape), sizes_(param_sizes(shape)) {
+    if (shape.objective == Objective::Spans && !shape.pretraining_heads && shape.labels != 2) {
+      throw std::invalid_argument("a span head has 2 outputs (start, end)");
+    }
     if (shape.heads == 0 || attention_width(shape) % shape.heads != 0) {
       throw std::invalid_argument("the attention width (heads x head_dim) must be a multiple of "
                                   "the number of heads");
@@ -176,10 +187,13 @@ class BertModel {
   const Metrics& metrics() const { return metrics_; }
   const T* probs() const { return a_.probs; }
   size_t seq_classes() const { return shape_.pretraining_heads ? 2 : shape_.labels; }
+  // The head runs on every token (Tokens, Spans).
   bool tokens_head() const {
-    return !shape_.pretraining_heads && shape_.objective == Objective::Tokens;
+    return !shape_.pretraining_heads &&
+           (shape_.objective == Objective::Tokens || shape_.objective == Objective::Spans);
   }
-  // Tokens: (B T, K) per-token probabilities of the last forward pass.
+  // Tokens: (B T, K) per-token probabilities of the last forward pass; Spans: (B T, 2) with
+  // column 0 the start and column 1 the end distribution of each sequence over its T positions.
   const T* token_probs() const { return a_.tok_probs; }
 
  private:
@@ -191,7 +205,7 @@ class BertModel {
     T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;
     std::vector<LayerActs> layers;
     T *cls, *pool_pre, *pooled, *pool_drop, *pooled_out, *logits, *probs;
-    T *tok_drop, *tok_in, *tok_logits, *tok_probs;  // Tokens: (N, C) dropped rows, (N, K)
+    T *tok_drop, *tok_in, *tok_logits, *tok_probs;  // (N, C) dropped rows (Tokens), (N, K)
     T *mlm_in, *mlm_fc, *mlm_gelu, *mlm_ln, *mlm_mean, *mlm_rstd, *mlm_logits, *mlm_probs;
   };
   struct Grads {
@@ -254,8 +268,9 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   }
   const bool tokens = tokens_head();
   const bool cls_drop = !shape_.pretraining_heads && dropout_.classifier > 0;
-  a_.tok_drop = c.take(tokens && cls_drop ? N * C : 0);
-  a_.tok_in = c.take(tokens && cls_drop ? N * C : 0);
+  const bool tok_drop = cls_drop && shape_.objective == Objective::Tokens;  // QA: no dropout
+  a_.tok_drop = c.take(tok_drop ? N * C : 0);
+  a_.tok_in = c.take(tok_drop ? N * C : 0);
   a_.tok_logits = c.take(tokens ? N * K : 0);
   a_.tok_probs = c.take(tokens ? N * K : 0);
   a_.cls = c.take(B * C);
@@ -371,7 +386,39 @@ T BertModel<T>::forward(const Batch& batch) {
 
   metrics_ = Metrics{};
   T loss = T(0);
-  if (tokens_head()) {
+  if (tokens_head() && shape_.objective == Objective::Spans) {
+    // qa_outputs on every row; per sequence, softmax over its T positions of the start (column
+    // 0) and of the end (column 1) logits, cross-entropy of the labelled positions.
+    dense_forward(a_.tok_logits, x, w[kClsW], w[kClsB], N, C, K);
+    T sums[2] = {T(0), T(0)};
+    for (size_t b = 0; b < B; ++b) {
+      const bool labelled = batch.spans[2 * b] >= 0;
+      bool right = true;
+      for (size_t j = 0; j < 2; ++j) {
+        const T* z = a_.tok_logits + b * Tk * 2 + j;
+        T* p = a_.tok_probs + b * Tk * 2 + j;
+        T top = z[0];
+        size_t best = 0;
+        for (size_t t = 1; t < Tk; ++t) {
+          if (z[2 * t] > top) top = z[2 * t], best = t;
+        }
+        T total = T(0);
+        for (size_t t = 0; t < Tk; ++t) total += p[2 * t] = std::exp(z[2 * t] - top);
+        for (size_t t = 0; t < Tk; ++t) p[2 * t] /= total;
+        if (!labelled) continue;
+        const auto label = static_cast<size_t>(batch.spans[2 * b + j]);
+        sums[j] += top + std::log(total) - z[2 * label];
+        right &= best == label;
+      }
+      if (!labelled) continue;
+      metrics_.seq_correct += right ? 1 : 0;
+      ++metrics_.seq_count;
+    }
+    const auto count = static_cast<T>(std::max<size_t>(metrics_.seq_count, 1));
+    loss = (sums[0] / count + sums[1] / count) / T(2);
+    metrics_.seq_loss = static_cast<double>(loss);
+    metrics_.loss = metrics_.seq_loss;
+  } else if (tokens_head()) {
     // Token classifier on every row (dropout first), cross-entropy over the labelled tokens.
     const T* rows = x;
     if (a_.tok_drop != nullptr) {
@@ -496,7 +543,23 @@ void BertModel<T>::backward(const Batch& batch) {
   Carver<T> carver{grad_buffer_.data(), 0};
   carve_grads(carver, B, Tk, M);
 
-  if (tokens_head() && metrics_.seq_count > 0) {
+  if (tokens_head() && shape_.objective == Objective::Spans && metrics_.seq_count > 0) {
+    // d loss / d logit = (p - onehot(label)) / (2 x sequences with a span), per column.
+    const T scale = T(1) / (T(2) * static_cast<T>(metrics_.seq_count));
+    for (size_t b = 0; b < B; ++b) {
+      if (batch.spans[2 * b] < 0) continue;
+      for (size_t j = 0; j < 2; ++j) {
+        for (size_t t = 0; t < Tk; ++t) {
+          const size_t i = (b * Tk + t) * 2 + j;
+          const T onehot = static_cast<int32_t>(t) == batch.spans[2 * b + j] ? T(1) : T(0);
+          d_.dtok_logits[i] = (a_.tok_probs[i] - onehot) * scale;
+        }
+      }
+    }
+    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, a_.layers.back().ln2, w[kClsW],
+                   N, C, K);
+    for (size_t i = 0; i < N * C; ++i) d_.dx[i] += d_.dtok_in[i];
+  } else if (tokens_head() && metrics_.seq_count > 0) {
     // Token classifier -> every row of the last layer's output (through its dropout).
     crossentropy_backward(d_.dtok_logits, a_.tok_probs, batch.token_labels.data(), N, K,
                           T(1) / static_cast<T>(metrics_.seq_count));
@@ -592,7 +655,7 @@ void BertModel<T>::backward(const Batch& batch) {
   layernorm_backward(d_.dres, g[kEmbLnW], g[kEmbLnB], d_.dx, a_.emb, w[kEmbLnW], a_.emb_mean,
                      a_.emb_rstd, N, C);
   embeddings_backward(g[kWte], g[kWpe], g[kWtt], d_.dres, batch.ids.data(), batch.types.data(), N,
-                      Tk, C);
+                      Tk, C, shape_.pad_id);
 }
 
 }  // namespace train

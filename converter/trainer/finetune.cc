@@ -6,8 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <numeric>
-#include <random>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
@@ -15,9 +15,9 @@
 #include "file_io.h"
 #include "hf_import.h"
 #include "host_session.h"
-#include "labelled_data.h"
 #include "model_file.h"
 #include "trainer/model_io.h"
+#include "trainer/finetune_tasks.h"
 #include "trainer/training_data.h"
 
 namespace edgebert::convert {
@@ -25,102 +25,102 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Labels in a stable order: numeric order when every label is an integer, else sorted names.
-std::vector<std::string> label_names(const std::vector<Example>& examples) {
-  std::vector<std::string> names;
-  for (const Example& e : examples) {
-    if (std::find(names.begin(), names.end(), e.label) == names.end()) names.push_back(e.label);
+bool is_head_tensor(const std::string& name) {
+  for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
+    if (name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0) return true;
   }
-  const bool numeric = std::all_of(names.begin(), names.end(), [](const std::string& s) {
-    return !s.empty() && s.size() < 10 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  });
-  std::sort(names.begin(), names.end(), [numeric](const std::string& a, const std::string& b) {
-    return numeric ? std::stol(a) < std::stol(b) : a < b;
-  });
-  return names;
+  return name.rfind("cls.", 0) == 0;
 }
 
-std::vector<Sequence> encode_examples(HostSession& session, const std::vector<Example>& examples,
-                                      const std::vector<std::string>& labels,
-                                      const std::string& path) {
-  std::vector<Sequence> out;
-  out.reserve(examples.size());
-  for (const Example& e : examples) {
-    const std::string where = path + ":" + std::to_string(e.line);
-    Sequence s = tokenize_pair(session, e.text, e.has_text_b ? &e.text_b : nullptr, where);
-    s.label = static_cast<int32_t>(label_index(e.label, labels, where));
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-}  // namespace
-
-nlohmann::json finetune(const FinetuneOptions& o) {
-  // The starting model: an .ebm (ours) or a Hugging Face folder.
+// The starting model (an .ebm of ours or a Hugging Face folder) with the head it has only when
+// that head is the one to train (same task, same number of outputs); else its encoder.
+fb::ModelT load_start(const FinetuneOptions& o, std::optional<FinetuneTask>* task) {
   fb::ModelT base;
+  ImportOptions import;
   if (fs::is_directory(o.init)) {
-    ImportOptions import;
     import.dir = o.init;
     base = import_hf(import);
-    // A checkpoint with another task's head (question answering, tagging, masked LM): its
-    // encoder only; a classifier's own head is kept to continue from.
-    const fb::TaskKind task = base.task ? base.task->kind : fb::TaskKind::Encoder;
-    if (task != fb::TaskKind::Classification && task != fb::TaskKind::Encoder &&
-        task != fb::TaskKind::Embedding) {
-      import.encoder_only = true;
-      base = import_hf(import);
-    }
   } else {
     const AlignedBytes bytes = read_file_aligned(o.init);
     check_model_bytes(bytes, o.init);
     fb::GetModel(bytes.data())->UnPackTo(&base);
   }
+  const fb::TaskKind kind = base.task ? base.task->kind : fb::TaskKind::Encoder;
+  const fb::ProblemType problem = base.task ? base.task->problem_type : fb::ProblemType::SingleLabel;
+  if (!task->has_value()) *task = finetune_task_of(kind, problem);
+  if (!same_head(**task, kind, problem)) {
+    if (fs::is_directory(o.init) && kind != fb::TaskKind::Classification &&
+        kind != fb::TaskKind::Encoder && kind != fb::TaskKind::Embedding) {
+      import.encoder_only = true;  // another task's head (masked LM, ...): the encoder only
+      base = import_hf(import);
+    }
+    base.tensors.erase(std::remove_if(base.tensors.begin(), base.tensors.end(),
+                                      [](const auto& t) { return is_head_tensor(t->name); }),
+                       base.tensors.end());
+  }
+  return base;
+}
+
+}  // namespace
+
+nlohmann::json finetune(const FinetuneOptions& o) {
+  std::optional<FinetuneTask> chosen = o.task;
+  fb::ModelT base = load_start(o, &chosen);
+  const FinetuneTask task = *chosen;
   const TrainingOptions& t = o.training;
   create_output_dirs(t);
   if (!base.tokenizer) throw std::runtime_error(o.init + ": the model has no tokenizer");
   base.config->max_seq = std::min<uint32_t>(o.max_seq, base.config->max_positions);
 
-  std::vector<Example> train_examples = read_labelled_file(o.train_path);
-  if (o.limit > 0 && train_examples.size() > o.limit) train_examples.resize(o.limit);
-  if (train_examples.empty()) throw std::runtime_error(o.train_path + ": no examples");
-  const std::vector<std::string> labels = label_names(train_examples);
-  if (labels.size() < 2) {
-    throw std::runtime_error(o.train_path + ": a classifier needs at least two labels, found " +
-                             std::to_string(labels.size()));
+  // Tokenize with the device tokenizer stored in the model (the same one inference will use).
+  TaskData data;
+  {
+    HostSession session(pack_model(base), o.init, base.config->max_seq);
+    TaskDataOptions d;
+    d.train_path = o.train_path;
+    d.dev_path = o.dev_path;
+    d.limit = o.limit;
+    d.max_seq = base.config->max_seq;
+    d.doc_stride = o.doc_stride != 0 ? o.doc_stride : std::min<uint32_t>(d.max_seq / 2, 128);
+    data = load_task_data(task, session, d);
   }
 
-  std::vector<std::string> stored_names = labels;
+  std::vector<std::string> stored_names = data.labels;
   if (!o.label_names.empty()) {
-    if (o.label_names.size() != labels.size()) {
+    if (task == FinetuneTask::QuestionAnswering) {
+      throw std::runtime_error("--label-names: a question answering model has no labels");
+    }
+    if (o.label_names.size() != data.labels.size()) {
       std::string found;
-      for (const std::string& l : labels) found += (found.empty() ? "" : ", ") + l;
+      for (const std::string& l : data.labels) found += (found.empty() ? "" : ", ") + l;
       throw std::runtime_error("--label-names gives " + std::to_string(o.label_names.size()) +
-                               " names for the " + std::to_string(labels.size()) +
+                               " names for the " + std::to_string(data.labels.size()) +
                                " labels of the data (" + found + ")");
     }
     stored_names = o.label_names;
   }
 
-  // Tokenize with the device tokenizer stored in the model (the same one inference will use).
-  HostSession session(pack_model(base), o.init, base.config->max_seq);
-  const std::vector<Sequence> train_set =
-      encode_examples(session, train_examples, labels, o.train_path);
-  std::vector<Sequence> dev_set;
-  if (!o.dev_path.empty()) {
-    dev_set = encode_examples(session, read_labelled_file(o.dev_path), labels, o.dev_path);
+  // A head with another number of outputs than the data's starts fresh.
+  const size_t outputs = task == FinetuneTask::QuestionAnswering ? 2 : data.labels.size();
+  for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
+    const fb::TensorT* weight =
+        find_tensor(base, std::string(dense_slot_name(head)) + ".weight");
+    if (weight != nullptr && !weight->shape.empty() && weight->shape[0] != outputs) {
+      base.tensors.erase(std::remove_if(base.tensors.begin(), base.tensors.end(),
+                                        [](const auto& x) { return is_head_tensor(x->name); }),
+                         base.tensors.end());
+    }
   }
 
-  const train::BertShape shape = trainer_shape(base, labels.size(), false);
+  train::BertShape shape = trainer_shape(base, outputs, false);
+  shape.objective = finetune_objective(task);
   train::BertModel<float> model(shape);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
-    // A checkpoint without a head (BertModel) is fine: the pooler and classifier start fresh.
-    const std::string classifier = std::string(dense_slot_name(DenseSlot::Classifier)) + ".";
+    // A checkpoint without a head (BertModel) is fine: the pooler and the head start fresh.
     const std::string pooler = std::string(dense_slot_name(DenseSlot::Pooler)) + ".";
-    if (name.rfind(classifier, 0) != 0 && name.rfind(pooler, 0) != 0) {
+    if (!is_head_tensor(name) && name.rfind(pooler, 0) != 0) {
       throw std::runtime_error(o.init + ": tensor " + name + " is missing");
     }
   }
@@ -130,28 +130,38 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     std::fprintf(stderr, "newly initialised: %s\n", list.c_str());
   }
 
-  const size_t steps_per_epoch = (train_set.size() + o.batch - 1) / o.batch;
+  const size_t steps_per_epoch = (data.train.size() + o.batch - 1) / o.batch;
   LoopConfig config = make_loop_config(
       t, "finetune", o.steps > 0 ? o.steps : static_cast<size_t>(std::ceil(o.epochs * steps_per_epoch)));
   if (t.eval_every == 0) config.eval_every = steps_per_epoch;
+  const char* measure = task_measure_name(task, data);
+  config.eval_measure = measure;
 
   std::vector<size_t> lengths;
-  for (const Sequence& seq : train_set) lengths.push_back(seq.ids.size());
+  for (const Sequence& seq : data.train) lengths.push_back(seq.ids.size());
   EpochSampler sampler(std::move(lengths), o.batch, t.seed);
   LoopHooks hooks;
   hooks.batch_for_step = [&](size_t step) {
-    return make_batch(train_set, sampler.batch_indices(step));
+    return make_batch(data.train, sampler.batch_indices(step));
   };
+  const bool has_dev = !data.dev.empty();
+  nlohmann::json last_details, best_details;
+  std::unique_ptr<HostSession> deployed;
   hooks.evaluate = [&](train::BertModel<float>& m) {
     EvalResult r;
-    if (dev_set.empty()) {  // nothing to measure: never "best"; the final model is written
+    if (!has_dev) {  // nothing to measure: never "best"; the final model is written
       r.score = -1;
       return r;
     }
-    const EvalTotals totals = evaluate_sequences(m, dev_set, 64);
-    r.loss = totals.loss;
-    r.seq_accuracy = totals.seq_accuracy;
-    r.score = totals.seq_accuracy;
+    // Question answering is scored by the runtime on the model as it would be written.
+    const auto session = [&]() -> HostSession& {
+      store_weights(m, base, stored_names);
+      deployed = std::make_unique<HostSession>(pack_model(base), "the model in training",
+                                               base.config->max_seq);
+      return *deployed;
+    };
+    r = evaluate_task(task, m, data, session, &last_details);
+    deployed.reset();
     return r;
   };
   size_t written_step = 0;
@@ -159,21 +169,27 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     store_weights(m, base, stored_names);
     save_model(base, t.output);
     written_step = step;
+    best_details = last_details;
   };
 
   const LoopOutcome outcome = run_training(model, config, hooks);
-  if (!outcome.interrupted && dev_set.empty()) {
+  if (!outcome.interrupted && !has_dev) {
     store_weights(model, base, stored_names);
     save_model(base, t.output);
     written_step = outcome.steps_done;
   }
 
   nlohmann::json report = loop_report(outcome, config, t.output);
-  report["train_examples"] = train_set.size();
-  report["dev_examples"] = dev_set.size();
-  report["labels"] = stored_names;
-  if (!dev_set.empty()) {
-    report["best_dev_accuracy"] = outcome.best_score;
+  report["task"] = finetune_task_name(task);
+  report["train_examples"] = data.train.size();
+  report["dev_examples"] = data.dev.size();
+  if (task != FinetuneTask::QuestionAnswering) report["labels"] = stored_names;
+  report["data"] = data.notes;
+  if (has_dev) {
+    report["dev_measure"] = measure;
+    report["best_dev_score"] = outcome.best_score;
+    if (task == FinetuneTask::Classification) report["best_dev_accuracy"] = outcome.best_score;
+    report["best_dev_details"] = best_details;
     report["best_step"] = outcome.best_step;
   }
   report["written_at_step"] = written_step;

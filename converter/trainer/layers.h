@@ -40,18 +40,22 @@ void embeddings_forward(T* out, const int32_t* ids, const int32_t* types, const 
   }
 }
 
+// The word row of pad_id gets nothing from the lookup (nn.Embedding's padding_idx, as BERT's
+// word embeddings have it).
 template <typename T>
 void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t* ids,
-                         const int32_t* types, size_t N, size_t tokens, size_t C) {
+                         const int32_t* types, size_t N, size_t tokens, size_t C, int32_t pad_id) {
   for (size_t n = 0; n < N; ++n) {
-    T* w = dwte + static_cast<size_t>(ids[n]) * C;
+    const T* d = dout + n * C;
     T* p = dwpe + (n % tokens) * C;
     T* t = dwtt + static_cast<size_t>(types[n]) * C;
     for (size_t c = 0; c < C; ++c) {
-      w[c] += dout[n * C + c];
-      p[c] += dout[n * C + c];
-      t[c] += dout[n * C + c];
+      p[c] += d[c];
+      t[c] += d[c];
     }
+    if (ids[n] == pad_id) continue;
+    T* w = dwte + static_cast<size_t>(ids[n]) * C;
+    for (size_t c = 0; c < C; ++c) w[c] += d[c];
   }
 }
 

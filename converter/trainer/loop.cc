@@ -231,14 +231,14 @@ nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
 }
 
 void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
-                     const std::string& title) {
+                     const std::string& title, const std::string& measure) {
   if (prefix.empty()) return;
   auto cell = [](double v) { return v < 0 ? std::string() : fmt::format("{:.6g}", v); };
   std::string csv =
       "step,lr,train_loss,train_mlm_acc,train_seq_acc,grad_norm,tokens_per_s,eval_loss,"
       "eval_mlm_acc,eval_seq_acc\n";
   Series loss{"train loss", "#1f77b4", {}}, eval_loss{"eval loss", "#d62728", {}};
-  Series train_seq{"train seq acc", "#1f77b4", {}}, eval_seq{"eval seq acc", "#d62728", {}};
+  Series train_seq{"train seq acc", "#1f77b4", {}}, eval_seq{"eval " + measure, "#d62728", {}};
   Series train_mlm{"train MLM acc", "#2ca02c", {}}, eval_mlm{"eval MLM acc", "#9467bd", {}};
   Series lr{"learning rate", "#ff7f0e", {}};
   for (const LogRow& r : log) {
@@ -380,10 +380,12 @@ LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& confi
                            row.tokens_per_s);
       if (row.evaluated) {
         detail += fmt::format(" | eval loss {:.4f}", row.eval.loss);
-        if (row.eval.seq_accuracy >= 0) detail += fmt::format(" acc {:.4f}", row.eval.seq_accuracy);
+        if (row.eval.seq_accuracy >= 0) {
+          detail += fmt::format(" {} {:.4f}", config.eval_measure, row.eval.seq_accuracy);
+        }
         if (row.eval.mlm_accuracy >= 0) detail += fmt::format(" mlm {:.4f}", row.eval.mlm_accuracy);
       }
-      write_log_files(state.log, config.log_prefix, config.what);
+      write_log_files(state.log, config.log_prefix, config.what, config.eval_measure);
       sum_loss = sum_norm = 0;
       rows_steps = mlm_correct = mlm_count = seq_correct = seq_count = row_tokens = 0;
       row_start = std::chrono::steady_clock::now();

@@ -28,6 +28,7 @@ struct LoopConfig {
   train::DropoutConfig dropout;  // probabilities; the stream is set per step
   uint64_t seed = 42;
   size_t eval_every = 0;        // 0: evaluate at the end only
+  std::string eval_measure = "acc";  // what EvalResult.seq_accuracy holds (progress, log)
   bool eval_at_start = false;   // also evaluate the initial model (a log row at step 0)
   size_t checkpoint_every = 0;  // 0: checkpoint at the end (and on Ctrl-C) only
   size_t log_every = 50;        // steps averaged per log row
@@ -105,8 +106,9 @@ nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
                            const std::string& output);
 
 // The CSV and SVG log files for `log` (also written by run_training as it goes).
+// `measure` names the eval_seq_acc series (the task's dev measure).
 void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
-                     const std::string& title);
+                     const std::string& title, const std::string& measure = "acc");
 
 }  // namespace edgebert::convert
 

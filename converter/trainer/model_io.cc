@@ -43,9 +43,7 @@ Param param_of(const BertTensor& t) {
       break;
   }
   if (t.slot == DenseSlot::MlmTransform) return weight ? train::kMlmW : train::kMlmB;
-  if (t.slot == DenseSlot::QaOutputs) {
-    throw std::logic_error("the trainer has no question-answering head");
-  }
+  if (t.slot == DenseSlot::QaOutputs) return weight ? train::kClsW : train::kClsB;  // K = 2
   const Param by_slot[][2] = {{train::kQW, train::kQB},       {train::kKW, train::kKB},
                               {train::kVW, train::kVB},       {train::kOW, train::kOB},
                               {train::kFcW, train::kFcB},     {train::kProjW, train::kProjB},
@@ -54,6 +52,27 @@ Param param_of(const BertTensor& t) {
 }
 
 }  // namespace
+
+fb::TaskKind trainer_task(const train::BertShape& s) {
+  if (s.pretraining_heads || s.labels == 0) return fb::TaskKind::Encoder;
+  switch (s.objective) {
+    case train::Objective::Tokens:
+      return fb::TaskKind::TokenClassification;
+    case train::Objective::Spans:
+      return fb::TaskKind::QuestionAnswering;
+    case train::Objective::SingleLabel:
+    case train::Objective::MultiLabel:
+    case train::Objective::Regression:
+      break;
+  }
+  return fb::TaskKind::Classification;
+}
+
+fb::ProblemType trainer_problem_type(const train::BertShape& s) {
+  return s.objective == train::Objective::MultiLabel ? fb::ProblemType::MultiLabel
+         : s.objective == train::Objective::Regression ? fb::ProblemType::Regression
+                                                       : fb::ProblemType::SingleLabel;
+}
 
 std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   const uint32_t C = static_cast<uint32_t>(s.hidden);
@@ -67,13 +86,14 @@ std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   dims.max_positions = static_cast<uint32_t>(s.max_positions);
   dims.type_vocab_size = static_cast<uint32_t>(s.type_vocab);
   dims.num_labels = !s.pretraining_heads ? static_cast<uint32_t>(s.labels) : 0;
-  const bool tokens = !s.pretraining_heads && s.objective == train::Objective::Tokens;
-  dims.task = tokens ? fb::TaskKind::TokenClassification
-              : dims.num_labels > 0 ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
+  dims.task = trainer_task(s);
+  const bool per_token = dims.task == fb::TaskKind::TokenClassification ||
+                         dims.task == fb::TaskKind::QuestionAnswering;
   std::vector<NamedTensor> out;
   for_each_bert_tensor(dims, [&](const BertTensor& t) {
-    // A token classifier has no pooler (BertForTokenClassification), nor a trainer buffer for it.
-    if (tokens && t.kind >= TensorKind::DenseWeight && t.slot == DenseSlot::Pooler) return;
+    // Token classifiers and span heads have no pooler (BertForTokenClassification,
+    // BertForQuestionAnswering), nor a trainer buffer for it.
+    if (per_token && t.kind >= TensorKind::DenseWeight && t.slot == DenseSlot::Pooler) return;
     char name[96];
     std::vector<uint32_t> shape = {t.rows};
     if (t.cols != 0) shape.push_back(t.cols);
@@ -159,7 +179,7 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
                    const std::vector<std::string>& labels) {
   const auto w = trainer.weights();
   const train::BertShape& shape = trainer.shape();
-  const bool classifier = !shape.pretraining_heads && shape.labels > 0;
+  const fb::TaskKind task = trainer_task(shape);
   // Drop the tensors the trainer writes, and any task head's (a stale classifier, another
   // task's qa_outputs or cls.* heads): the file gets the trainer's head only.
   std::vector<std::unique_ptr<fb::TensorT>> kept;
@@ -182,9 +202,11 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
     add_tensor_f32(model, t.name, t.shape, std::vector<float>(src, src + n));
   }
   if (!model.task) model.task = std::make_unique<fb::TaskT>();
-  model.task->kind = classifier ? fb::TaskKind::Classification : fb::TaskKind::Encoder;
-  model.task->problem_type = fb::ProblemType::SingleLabel;  // the trainer's cross-entropy head
-  model.task->labels = classifier ? labels : std::vector<std::string>{};
+  model.task->kind = task;
+  model.task->problem_type = trainer_problem_type(shape);
+  const bool named = task == fb::TaskKind::Classification ||
+                     task == fb::TaskKind::TokenClassification;
+  model.task->labels = named ? labels : std::vector<std::string>{};
 }
 
 }  // namespace edgebert::convert

@@ -21,6 +21,11 @@ struct TrainerTensor {
   std::vector<uint32_t> shape;
 };
 
+// The task and problem type a trainer model of this shape is stored as (Encoder for the
+// pretraining heads or no head).
+fb::TaskKind trainer_task(const train::BertShape& shape);
+fb::ProblemType trainer_problem_type(const train::BertShape& shape);
+
 // Every tensor of a trainer model of this shape, in buffer order; the pretraining heads carry
 // BertForPreTraining's names ("cls.predictions.transform.dense.weight", "cls.predictions.bias",
 // "cls.seq_relationship.weight", ...). .ebm files hold all but those.
@@ -39,9 +44,9 @@ void init_bert_weights(train::BertModel<float>& model, uint64_t seed);
 // or has the wrong shape.
 std::vector<std::string> load_weights(train::BertModel<float>& trainer, const fb::ModelT& model);
 
-// Replaces the weights of `model` by the trainer's (encoder, pooler and classifier if present;
-// pretraining heads are not part of .ebm files), sets the task (classification with `labels`
-// names, or encoder) and max_seq.
+// Replaces the weights of `model` by the trainer's (encoder, pooler if the head has one, the
+// head; pretraining heads are not part of .ebm files) and sets the task (trainer_task, with
+// `labels` as its names for sequence and token classifiers, and trainer_problem_type).
 void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
                    const std::vector<std::string>& labels);
 

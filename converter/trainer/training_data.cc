@@ -6,8 +6,33 @@
 #include <stdexcept>
 
 #include "edgebert/edgebert.h"
+#include "edgebert_generated.h"
 
 namespace edgebert::convert {
+
+TextTokenizer::TextTokenizer(const AlignedBytes& model_bytes) {
+  const fb::Model* model = fb::GetModel(model_bytes.data());
+  if (model->tokenizer() == nullptr || model->config() == nullptr) {
+    throw std::runtime_error("the model has no tokenizer");
+  }
+  eb_error error;
+  const uint32_t vocab = model->config()->vocab_size();
+  if (tokenizer_tables_init(model->tokenizer(), vocab, nullptr, &error) != EB_OK ||
+      tokenizer_tables_init(model->tokenizer(), vocab, &tables_, &error) != EB_OK) {
+    throw std::runtime_error(std::string("tokenizer: ") + error.message);
+  }
+  const size_t bytes = tokenizer_scratch_bytes(tables_.max_word_chars, 1);
+  scratch_memory_.assign((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t), 0);
+  scratch_ = tokenizer_scratch_at(scratch_memory_.data(), tables_.max_word_chars, 1);
+}
+
+std::vector<Token> TextTokenizer::tokens(const std::string& text) const {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t count = tokenize_text(tables_, scratch_, bytes, text.size(), nullptr, 0, true);
+  std::vector<Token> out(count);
+  tokenize_text(tables_, scratch_, bytes, text.size(), out.data(), count, false);
+  return out;
+}
 
 Sequence tokenize_pair(HostSession& session, const std::string& text, const std::string* text_b,
                        const std::string& where) {
@@ -35,12 +60,18 @@ train::Batch make_batch(const std::vector<Sequence>& sequences,
   batch.types.assign(N, 0);
   batch.mask.assign(N, 0);
   batch.labels.resize(batch.B);
+  batch.token_labels.assign(N, -1);
+  batch.spans.resize(2 * batch.B);
   for (size_t b = 0; b < batch.B; ++b) {
     const Sequence& s = sequences[indices[b]];
     std::copy(s.ids.begin(), s.ids.end(), batch.ids.begin() + b * batch.T);
     std::copy(s.types.begin(), s.types.end(), batch.types.begin() + b * batch.T);
     std::fill_n(batch.mask.begin() + b * batch.T, s.ids.size(), 1);
+    std::copy(s.token_labels.begin(), s.token_labels.end(), batch.token_labels.begin() + b * batch.T);
     batch.labels[b] = s.label;
+    batch.targets.insert(batch.targets.end(), s.targets.begin(), s.targets.end());
+    batch.spans[2 * b] = s.span_start;
+    batch.spans[2 * b + 1] = s.span_end;
   }
   return batch;
 }
@@ -88,26 +119,34 @@ std::vector<size_t> EpochSampler::batch_indices(size_t step) {
   return batches_[index];
 }
 
-EvalTotals evaluate_sequences(train::BertModel<float>& model, const std::vector<Sequence>& set,
-                              size_t batch) {
+void forward_batches(train::BertModel<float>& model, const std::vector<Sequence>& set,
+                     size_t batch,
+                     const std::function<void(const train::Batch&, const std::vector<size_t>&)>& visit) {
   std::vector<size_t> order(set.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return set[a].ids.size() < set[b].ids.size();
   });
+  for (size_t begin = 0; begin < order.size(); begin += batch) {
+    const std::vector<size_t> indices(order.begin() + begin,
+                                      order.begin() + std::min(order.size(), begin + batch));
+    const train::Batch b = make_batch(set, indices);
+    model.forward(b);
+    visit(b, indices);
+  }
+}
+
+EvalTotals evaluate_sequences(train::BertModel<float>& model, const std::vector<Sequence>& set,
+                              size_t batch) {
   EvalTotals totals;
   double loss_sum = 0;
   size_t correct = 0;
-  for (size_t begin = 0; begin < order.size(); begin += batch) {
-    const size_t end = std::min(order.size(), begin + batch);
-    const train::Batch b =
-        make_batch(set, std::vector<size_t>(order.begin() + begin, order.begin() + end));
-    model.forward(b);
+  forward_batches(model, set, batch, [&](const train::Batch&, const std::vector<size_t>&) {
     const train::Metrics& m = model.metrics();
     loss_sum += m.seq_loss * static_cast<double>(m.seq_count);
     correct += m.seq_correct;
     totals.examples += m.seq_count;
-  }
+  });
   if (totals.examples > 0) {
     totals.loss = loss_sum / static_cast<double>(totals.examples);
     totals.seq_accuracy = static_cast<double>(correct) / static_cast<double>(totals.examples);

@@ -5,18 +5,41 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "edgebert_internal/tokenizer.h"
 #include "host_session.h"
 #include "trainer/bert_model.h"
 
 namespace edgebert::convert {
 
-// One input: [CLS] a [SEP] (b [SEP]) ids with token types, and its label.
+// One input: [CLS] a [SEP] (b [SEP]) ids with token types, and what it is trained towards (the
+// objective's field; the others stay empty or -1).
 struct Sequence {
   std::vector<int32_t> ids, types;
-  int32_t label = -1;
+  int32_t label = -1;                  // single-label class
+  std::vector<float> targets;          // regression value, or multi-hot labels
+  std::vector<int32_t> token_labels;   // per token, -1 = none (Tokens)
+  int32_t span_start = -1, span_end = -1;  // answer tokens (Spans); -1 = no span
+};
+
+// The device tokenizer of a model over whole texts with no length limit (a question answering
+// context read in windows, the words of a tagged sentence one by one): the runtime's own
+// tokenize_text over the model's tables, so training sees the tokens inference will.
+class TextTokenizer {
+ public:
+  explicit TextTokenizer(const AlignedBytes& model_bytes);  // a model eb_model_init accepted
+  // Tokens of `text` without special tokens, byte offsets into it.
+  std::vector<Token> tokens(const std::string& text) const;
+  int32_t cls_id() const { return tables_.cls_id; }
+  int32_t sep_id() const { return tables_.sep_id; }
+
+ private:
+  TokenizerTables tables_{};
+  std::vector<uint64_t> scratch_memory_;
+  TokenizerScratch scratch_{};
 };
 
 // Tokenizes text (and text_b) with the model's device tokenizer, truncated to the session's
@@ -24,7 +47,8 @@ struct Sequence {
 Sequence tokenize_pair(HostSession& session, const std::string& text, const std::string* text_b,
                        const std::string& where);
 
-// Pads sequences[indices] to the longest of them (id 0, mask 0) into a batch.
+// Pads sequences[indices] to the longest of them (id 0, mask 0, token label -1) into a batch,
+// with every objective's targets.
 train::Batch make_batch(const std::vector<Sequence>& sequences,
                         const std::vector<size_t>& indices);
 
@@ -56,6 +80,12 @@ struct EvalTotals {
 // similar length.
 EvalTotals evaluate_sequences(train::BertModel<float>& model, const std::vector<Sequence>& set,
                               size_t batch);
+
+// Runs `model` over `set` in batches of similar length (the order evaluate_sequences uses); after
+// each forward pass visit(batch, indices) reads the model's outputs, row b being set[indices[b]].
+void forward_batches(train::BertModel<float>& model, const std::vector<Sequence>& set,
+                     size_t batch,
+                     const std::function<void(const train::Batch&, const std::vector<size_t>&)>& visit);
 
 }  // namespace edgebert::convert
 

@@ -137,10 +137,17 @@ TEST_CASE("Trainer gradients: embeddings (word, position, token type)") {
   };
   Vec dwte(V * C), dwpe(P * C), dwtt(TT * C);
   embeddings_backward(dwte.data(), dwpe.data(), dwtt.data(), r.data(), ids.data(), types.data(),
-                      B * T, T, C);
+                      B * T, T, C, /*pad_id=*/-1);
   check("dwte", wte, dwte, loss);
   check("dwpe", wpe, dwpe, loss);
   check("dwtt", wtt, dwtt, loss);
+  // With a padding id (0 here), its word row gets nothing and everything else the same.
+  Vec pad_wte(V * C), pad_wpe(P * C), pad_wtt(TT * C);
+  embeddings_backward(pad_wte.data(), pad_wpe.data(), pad_wtt.data(), r.data(), ids.data(),
+                      types.data(), B * T, T, C, /*pad_id=*/0);
+  for (size_t i = 0; i < V * C; ++i) CHECK(pad_wte[i] == (i < C ? 0.0 : dwte[i]));
+  CHECK(pad_wpe == dwpe);
+  CHECK(pad_wtt == dwtt);
 }
 
 // drop: null, or a fixed attention-probability dropout mask (the masks are constants of a step).

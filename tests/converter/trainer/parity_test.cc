@@ -5,8 +5,9 @@
 //   - one fine-tuning step (BertForSequenceClassification): the same bounds;
 //   - five steps of AdamW with warmup/decay and clipping: every loss within 1e-4;
 //   - the regression, multi-label and token classification heads (BertForSequenceClassification
-//     with problem_type regression / multi_label_classification, BertForTokenClassification):
-//     loss and every gradient within the same bounds.
+//     with problem_type regression / multi_label_classification, BertForTokenClassification)
+//     and the span head (BertForQuestionAnswering, one sequence without a span): loss and every
+//     gradient within the same bounds.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -48,7 +49,9 @@ train::BertShape fixture_shape(bool pretraining,
   s.intermediate = c["intermediate"];
   s.max_positions = c["max_positions"];
   s.type_vocab = c["type_vocab"];
-  s.labels = objective == train::Objective::Regression ? 1 : c["labels"].get<size_t>();
+  s.labels = objective == train::Objective::Regression ? 1
+             : objective == train::Objective::Spans    ? 2
+                                                       : c["labels"].get<size_t>();
   s.pretraining_heads = pretraining;
   s.objective = objective;
   return s;
@@ -56,7 +59,8 @@ train::BertShape fixture_shape(bool pretraining,
 
 // HF name of a trainer tensor in the fixture's model ("bert." prefix for the encoder).
 std::string hf_name(const TrainerTensor& t) {
-  const bool head = t.name.rfind("cls.", 0) == 0 || t.name.rfind("classifier.", 0) == 0;
+  const bool head = t.name.rfind("cls.", 0) == 0 || t.name.rfind("classifier.", 0) == 0 ||
+                    t.name.rfind("qa_outputs.", 0) == 0;
   return head ? t.name : "bert." + t.name;
 }
 
@@ -98,6 +102,8 @@ void check_step(bool pretraining, const json& ref,
     for (const double v : ref["targets"]) {
       batch.token_labels.push_back(v == -100 ? -1 : static_cast<int32_t>(v));
     }
+  } else if (objective == train::Objective::Spans) {
+    for (const int v : ref["targets"]) batch.spans.push_back(v >= int(batch.T) ? -1 : v);
   } else if (objective != train::Objective::SingleLabel) {
     batch.targets = ref["targets"].get<std::vector<float>>();
   }
@@ -118,7 +124,11 @@ void check_step(bool pretraining, const json& ref,
       diff2 += (got[i] - expected[i]) * (got[i] - expected[i]);
       ref2 += expected[i] * expected[i];
     }
-    if (t.param == train::kKB) {  // softmax-invariant: true gradient 0, both sides ~1e-9
+    // Softmax-invariant (the key bias; for the span head its bias and the last LayerNorm's
+    // shift, which add the same to every position's logit): true gradient 0, both ~1e-9.
+    const bool invariant = objective == train::Objective::Spans &&
+                           (t.param == train::kClsB || (t.param == train::kLn2B && t.layer == 1));
+    if (t.param == train::kKB || invariant) {
       CHECK(std::sqrt(diff2) <= 1e-6);
     } else {
       INFO("relative error " << std::sqrt(diff2 / ref2));
@@ -137,11 +147,12 @@ TEST_CASE("Trainer parity with PyTorch: one fine-tuning step, loss and gradients
   check_step(false, fixture()["finetune"]);
 }
 
-TEST_CASE("Trainer parity with PyTorch: regression, multi-label and token classification heads") {
+TEST_CASE("Trainer parity with PyTorch: regression, multi-label, token classification, span heads") {
   const json& heads = fixture()["heads"];
   SUBCASE("regression") { check_step(false, heads["regression"], train::Objective::Regression); }
   SUBCASE("multi-label") { check_step(false, heads["multi_label"], train::Objective::MultiLabel); }
   SUBCASE("tokens") { check_step(false, heads["tokens"], train::Objective::Tokens); }
+  SUBCASE("spans") { check_step(false, heads["spans"], train::Objective::Spans); }
 }
 
 TEST_CASE("Trainer parity with PyTorch: five AdamW steps with schedule and clipping") {
