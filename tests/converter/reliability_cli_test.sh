@@ -34,7 +34,7 @@ wait "$pid" 2>/dev/null
 [ -e "$work/killed/model.ebm" ] && fail "a killed run must not have written its model"
 [ -s "$work/killed/model.ebm.ckpt" ] || fail "no checkpoint survived the kill"
 out=$(run eb_convert "${train[@]}" --steps 400 -o "$work/killed/model.ebm" --resume "$work/killed/model.ebm.ckpt")
-grep -q "fine-tuned 400 steps" <<<"$out" || fail "resume after SIGKILL: $out"
+grep -q "fine-tuned classification: 400 steps" <<<"$out" || fail "resume after SIGKILL: $out"
 cmp -s "$work/whole/model.ebm" "$work/killed/model.ebm" ||
   fail "killed + resumed run differs from the uninterrupted run"
 

@@ -58,19 +58,67 @@ grep -q "stopped at step 4 of 8; resume with --resume" <<<"$out" || fail "stop-a
 [ -e "$work/hf/model.ebm" ] && fail "a stopped run without dev data must not write the model yet"
 out=$(run eb_convert finetune --init "$hf" --train "$data" -o "$work/hf/model.ebm" --steps 8 \
   --batch 16 --resume "$work/hf/model.ebm.ckpt" -q)
-grep -q "fine-tuned 8 steps" <<<"$out" || fail "resume: $out"
+grep -q "fine-tuned classification: 8 steps" <<<"$out" || fail "resume: $out"
 [ -s "$work/hf/model.ebm" ] || fail "resumed run wrote no model"
 out=$(run eb_convert finetune --init "$hf" --train "$data" -o "$work/hf/model.ebm" --steps 9 \
   --batch 16 --resume "$work/hf/model.ebm.ckpt" -q)
 grep -q "other --steps" <<<"$out" || fail "resume with other settings must be refused: $out"
 
 # finetune from another task's checkpoint (question answering): its encoder, a fresh classifier
-out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$data" -o "$work/hf/from_qa.ebm" \
-  --steps 2 --batch 8 -q)
-grep -q "fine-tuned 2 steps" <<<"$out" || fail "finetune from a QA checkpoint: $out"
+out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --task classification --train "$data" \
+  -o "$work/hf/from_qa.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune from a QA checkpoint: $out"
 out=$(run eb_convert inspect "$work/hf/from_qa.ebm")
 grep -q "task: classification" <<<"$out" || fail "finetuned QA checkpoint is not a classifier: $out"
 grep -q "qa_outputs" <<<"$out" && fail "the QA head must not stay in a classifier: $out"
+
+# The other tasks on their data formats (tests/fixtures/make_finetune_data.py): each learns the
+# templated data (dev measure above a floor far from chance), stores its task, and `run` serves it.
+tasks="$fixtures/finetune"
+measure() { sed -n 's/.*"best_dev_score": *\([0-9.e+-]*\).*/\1/p' <<<"$1" | head -1; }
+above() { awk -v x="$1" -v floor="$2" 'BEGIN { exit !(x != "" && x >= floor) }'; }
+common=(--steps 100 --batch 16 --lr 1e-2 --eval-every 25 --dropout 0 --json -q)
+# tokens, the default task of a token-classification checkpoint; its 6 labels -> the data's 5
+out=$(run eb_convert finetune --init "$fixtures/tasks/tagger" --train "$tasks/ner_train.conll" \
+  --dev "$tasks/ner_dev.conll" -o "$work/tasks/ner.ebm" "${common[@]}")
+grep -q '"task": "tokens"' <<<"$out" && grep -q '"dev_measure": "f1"' <<<"$out" ||
+  fail "tokens report: $out"
+above "$(measure "$out")" 0.6 || fail "tagger entity F1 $(measure "$out") < 0.6: $out"
+grep -q "task: token_classification \[B-LOC, B-PER, I-LOC, I-PER, O\]" \
+  <<<"$(run eb_convert inspect "$work/tasks/ner.ebm")" || fail "tagger task not stored"
+grep -q "B-PER.*grace" <<<"$(run eb_convert run "$work/tasks/ner.ebm" "grace moved to paris .")" ||
+  fail "the trained tagger does not tag"
+# question answering, windows with a stride (contexts longer than --max-seq 20 allows)
+out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
+  --dev "$tasks/squad_dev.json" -o "$work/tasks/qa.ebm" --max-seq 20 --doc-stride 4 "${common[@]}")
+grep -q '"train_windows": 240' <<<"$out" && grep -q '"exact_match"' <<<"$out" ||
+  fail "qa report: $out"
+above "$(measure "$out")" 0.6 || fail "QA F1 $(measure "$out") < 0.6: $out"
+grep -q "Paris" <<<"$(run eb_convert run "$work/tasks/qa.ebm" "Where does Emma live?" \
+  --context "The café opens at nine. Emma lives in Paris. Emma has a dog.")" ||
+  fail "the trained reader does not answer"
+# regression and multi-label from an encoder, --task given
+out=$(run eb_convert finetune --init "$hf" --task regression --train "$tasks/score_train.tsv" \
+  --dev "$tasks/score_train.tsv" -o "$work/tasks/score.ebm" "${common[@]}")
+above "$(measure "$out")" 0.5 || fail "regression Pearson $(measure "$out") < 0.5: $out"
+grep -q "task: classification (regression)" <<<"$(run eb_convert inspect "$work/tasks/score.ebm")" ||
+  fail "regression task not stored"
+out=$(run eb_convert finetune --init "$hf" --task multi-label --train "$tasks/topics_train.tsv" \
+  --dev "$tasks/topics_train.tsv" -o "$work/tasks/topics.ebm" "${common[@]}")
+above "$(measure "$out")" 0.5 || fail "multi-label micro F1 $(measure "$out") < 0.5: $out"
+grep -q "task: classification (multi_label) \[food, music, sport\]" \
+  <<<"$(run eb_convert inspect "$work/tasks/topics.ebm")" || fail "multi-label task not stored"
+# their bad data: named where
+printf 'alice\tB-PER\nlives\n' >"$work/bad.conll"
+grep -q "bad.conll:2: expected a word and its label" <<<"$(run eb_convert finetune --init "$hf" \
+  --task tokens --train "$work/bad.conll" -o "$work/bad/t.ebm")" || fail "bad CoNLL line not named"
+printf '{"data": [{"paragraphs": [{"context": "Emma lives in Paris.", "qas": [{"id": "x1", "question": "Where?", "answers": [{"text": "Paris", "answer_start": 3}]}]}]}]}' >"$work/bad.json"
+grep -q 'id x1).answers\[0\]: "Paris" is not at character 3' <<<"$(run eb_convert finetune \
+  --init "$hf" --task qa --train "$work/bad.json" -o "$work/bad/q.ebm")" || fail "bad SQuAD answer not named"
+printf '0.5\tfine\nhigh\tnot a number\n' >"$work/bad_score.tsv"
+grep -q 'bad_score.tsv:2: label "high" is not a number' <<<"$(run eb_convert finetune --init "$hf" \
+  --task regression --train "$work/bad_score.tsv" -o "$work/bad/r.ebm")" || fail "bad regression label not named"
+[ -e "$work/bad" ] && [ -n "$(ls "$work/bad")" ] && fail "a model was written from bad task data"
 
 # Ctrl-C: a checkpoint is written and the run can be resumed
 # (the binary itself in the background, not a shell function: the signal must reach it)
