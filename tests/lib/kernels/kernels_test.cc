@@ -332,10 +332,13 @@ TEST_CASE("Kernels: f32_qd8_quantize_rows maps NaN and infinity to 0 in every se
 TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
   std::mt19937 rng(14);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  // head_dim 20 takes the generic loops, 32 and 64 the register-blocked specializations; 101
-  // keys give a 64-key score block, a 32-key block and a tail.
-  for (size_t d : {20u, 32u, 64u}) {
-    const size_t s = 101, heads = 3, a = heads * d, h = 48;
+  // head_dim 20 leaves a column tail, 32 and 64 do not; 101 keys give whole blocks of scores,
+  // single vectors and a partial vector, 31 no whole block on the widest sets, 7 less than a
+  // vector anywhere.
+  for (const auto& [d, s] : {std::pair<size_t, size_t>{20, 101}, {32, 101}, {64, 101}, {32, 31},
+                            {64, 7}}) {
+    CAPTURE(s);
+    const size_t heads = 3, a = heads * d, h = 48;
     std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
     for (auto* vec : {&q, &k, &v, &gamma, &beta, &x}) {
       for (float& f : *vec) f = normal(rng);
