@@ -38,35 +38,45 @@ struct GemmTasks {
   }
 };
 
-// Attention as `tasks` tasks, each with its own scores row and scratch, that claim whole heads
-// one at a time until none is left: a task that starts late or is interrupted takes fewer heads
-// instead of making the others wait. Each head is computed by the same code (its scratch and
+// Attention as `tasks` tasks, each with its own scores row and scratch, that claim whole
+// (sequence, head) pairs one at a time, sequence by sequence, until none is left: a task that
+// starts late or is interrupted takes fewer pairs instead of making the others wait, and a batch
+// of short sequences keeps every thread busy in one dispatch (one per sequence cost more than
+// the heads of a short sequence take). Each head is computed by the same code (its scratch and
 // scores are rewritten from scratch) whichever task claims it.
 struct AttentionTasks {
   const NativeExecutor* x;
   const AttentionCall* call;
-  std::atomic<size_t> next_head{0};
+  size_t fp32_rows, int8_rows;  // the longest sequence of each kind: a task's share of scratch
+  std::atomic<size_t> next{0};
 
   static void run(void* context, size_t i) {
     AttentionTasks& t = *static_cast<AttentionTasks*>(context);
     const NativeExecutor& x = *t.x;
     const AttentionCall& c = *t.call;
-    const size_t heads = x.dims->num_heads, head_dim = x.dims->head_dim;
-    // Only the buffers of the attention this input runs are planned (the others may be null).
-    const bool int8 = runs_qd8_attention(x.int8_attention, c.s);
-    float* scores = int8 ? nullptr : x.scores + i * c.s;
-    float* scratch =
-        int8 ? nullptr : x.attention_scratch + i * attention_scratch_floats(c.s, head_dim);
+    const size_t heads = x.dims->num_heads, head_dim = x.dims->head_dim, a = heads * head_dim;
+    // Only the buffers of the attention an input runs are planned (the others may be null).
+    float* scores = t.fp32_rows > 0 ? x.scores + i * t.fp32_rows : nullptr;
+    float* scratch = t.fp32_rows > 0
+                         ? x.attention_scratch + i * attention_scratch_floats(t.fp32_rows, head_dim)
+                         : nullptr;
     uint8_t* workspace =
-        int8 ? x.qd8_attention_workspace + i * qd8_attention_layout(c.s, head_dim).bytes : nullptr;
-    for (size_t h = t.next_head.fetch_add(1, std::memory_order_relaxed); h < heads;
-         h = t.next_head.fetch_add(1, std::memory_order_relaxed)) {
-      if (int8) {
-        qd8_f32_attention(*x.kernels, c.context, c.q, c.k, c.v, c.mask, workspace, c.s, heads,
-                          head_dim, h);
+        t.int8_rows > 0
+            ? x.qd8_attention_workspace + i * qd8_attention_layout(t.int8_rows, head_dim).bytes
+            : nullptr;
+    // Claimed pairs only grow, so the sequence of each is found walking forward.
+    size_t sequence = 0, row = 0;
+    for (size_t pair = t.next.fetch_add(1, std::memory_order_relaxed); pair < c.count * heads;
+         pair = t.next.fetch_add(1, std::memory_order_relaxed)) {
+      for (; sequence < pair / heads; ++sequence) row += c.sequences[sequence].s;
+      const size_t h = pair % heads, s = c.sequences[sequence].s, off = row * a;
+      const int32_t* mask = c.sequences[sequence].mask;
+      if (runs_qd8_attention(x.int8_attention, s)) {
+        qd8_f32_attention(*x.kernels, c.context + off, c.q + off, c.k + off, c.v + off, mask,
+                          workspace, s, heads, head_dim, h);
       } else {
-        x.kernels->f32_attention(c.context, c.q, c.k, c.v, c.mask, scores, scratch, c.s, heads,
-                                 head_dim, h, h + 1);
+        x.kernels->f32_attention(c.context + off, c.q + off, c.k + off, c.v + off, mask, scores,
+                                 scratch, s, heads, head_dim, h, h + 1);
       }
     }
   }
@@ -149,7 +159,13 @@ eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
 }
 
 void NativeExecutor::attention(const AttentionCall& call) {
-  AttentionTasks tasks{this, &call};
+  AttentionTasks tasks{this, &call, 0, 0};
+  for (size_t i = 0; i < call.count; ++i) {
+    const size_t s = call.sequences[i].s;
+    size_t& longest = runs_qd8_attention(int8_attention, s) ? tasks.int8_rows : tasks.fp32_rows;
+    longest = s > longest ? s : longest;
+  }
+  // As many tasks as the scratch was planned for (a batch could use more only past 12 threads).
   parallel.for_each(attention_tasks(threads, dims->num_heads), &AttentionTasks::run, &tasks);
 }
 

@@ -48,7 +48,7 @@ struct NativeExecutor {
   size_t lda;                // quantized_input_stride(dims)
   // Threads for GEMM column blocks, row quantization and attention heads (no pool: serial).
   // Attention runs attention_tasks(threads, heads) tasks, each with its own (S) row of `scores`
-  // and its own part of `attention_scratch`, that claim heads one at a time.
+  // and its own part of `attention_scratch`, that claim (sequence, head) pairs one at a time.
   Parallel parallel;
   size_t threads;            // the session's planned threads
   bool input_quantized;      // `input` holds the last dense call's input, quantized

@@ -20,8 +20,13 @@ eb_status OracleExecutor::dense(const DenseCall& call, eb_error*) {
 }
 
 void OracleExecutor::attention(const AttentionCall& c) {
-  oracle::attention_forward(c.context, c.q, c.k, c.v, c.mask, scores, c.s, dims->num_heads,
-                            dims->head_dim);
+  const size_t a = size_t{dims->num_heads} * dims->head_dim;
+  for (size_t i = 0, row = 0; i < c.count; row += c.sequences[i++].s) {
+    const size_t off = row * a;
+    oracle::attention_forward(c.context + off, c.q + off, c.k + off, c.v + off,
+                              c.sequences[i].mask, scores, c.sequences[i].s, dims->num_heads,
+                              dims->head_dim);
+  }
 }
 
 void OracleExecutor::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {

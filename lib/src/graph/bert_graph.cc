@@ -104,7 +104,7 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
                        const GraphBuffers& b, const GraphInput& in, const OpObserver& observe,
                        eb_error* error) {
   const ModelDims& d = model.dims;
-  const size_t S = in.rows, I = d.intermediate, A = d.attention;
+  const size_t S = in.rows, I = d.intermediate;
   gather_embeddings(b.hidden, w, d, in);
   x.layer_norm(x.self, b.hidden, w.embedding_norm, S);
   observe("embeddings");
@@ -125,11 +125,7 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
       break;
     }
     observe("qkv", at);
-    for (size_t q = 0, row = 0; q < in.count; row += in.sequences[q++].s) {
-      const size_t off = row * A;
-      x.attention(x.self, AttentionCall{b.context + off, b.query + off, b.key + off,
-                                        b.value + off, in.sequences[q].mask, in.sequences[q].s});
-    }
+    x.attention(x.self, AttentionCall{b.context, b.query, b.key, b.value, in.sequences, in.count});
     observe("attention", at);
     // attention (S, H) = LN(context W_o + b_o + hidden)
     if ((status = dense({l, Slot::AttentionOutput}, b.attention, b.context, S,

@@ -44,14 +44,6 @@ struct GraphBuffers {
 void request_graph_buffers(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
                            BufferRequests* requests);
 
-// One input sequence.
-struct GraphSequence {
-  const int32_t* ids;    // (S) in [0, vocab_size)
-  const int32_t* types;  // (S) in [0, type_vocab_size), or null (all 0)
-  const int32_t* mask;   // (S) 0 or 1, at least one 1; or null (all attend)
-  size_t s;
-};
-
 // A run: `count` sequences whose rows lie back to back in the activations (no padding: every
 // op but attention works row by row, and attention runs per sequence, so each sequence gets
 // exactly the numbers it gets alone). Per-sequence head outputs (pooled, embedding, logits,

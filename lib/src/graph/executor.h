@@ -51,13 +51,24 @@ struct DenseCall {
 
 // context (S, A) = per head h, softmax(q_h k_h^T / sqrt(head_dim) + mask) v_h; masked keys
 // (mask[j] == 0) get weight exactly 0; mask may be null (every key attends).
+// One input sequence (of a run's GraphInput).
+struct GraphSequence {
+  const int32_t* ids;    // (S) in [0, vocab_size)
+  const int32_t* types;  // (S) in [0, type_vocab_size), or null (all 0)
+  const int32_t* mask;   // (S) 0 or 1, at least one 1; or null (all attend)
+  size_t s;
+};
+
+// Attention of `count` sequences whose rows lie back to back in q, k, v and context (A floats
+// a row), each attending within itself under its own mask. One call for the whole batch lets
+// an executor spread (sequence, head) pairs over its threads at once.
 struct AttentionCall {
   float* context;
   const float* q;
   const float* k;
   const float* v;
-  const int32_t* mask;
-  size_t s;
+  const GraphSequence* sequences;
+  size_t count;
 };
 
 struct Executor {
