@@ -229,7 +229,7 @@ std::vector<QaExample> parse_squad_text(const std::string& text, const std::stri
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for huge numbers
     throw std::runtime_error(name + ": not JSON: " + e.what());
   }
   const json& data = field(root, "data", name);

@@ -9,7 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_tasks fuzz_hf_import fuzz_labelled_data)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_model_load fuzz_text fuzz_tasks fuzz_hf_import fuzz_labelled_data
+  fuzz_task_data)
 
 if [ ! -f "$root/build-sanitize/CMakeCache.txt" ]; then
   "$root/scripts/sanitize_configure.sh" build-sanitize address,undefined -DEDGEBERT_BUILD_FUZZERS=ON
@@ -27,6 +28,7 @@ for target in "${targets[@]}"; do
   # fuzzer spends its time on structure rather than on megabytes of filler.
   case $target in
     fuzz_model_load | fuzz_hf_import) max_len=262144 ;;
+    fuzz_task_data) max_len=8192 ;;  # a SQuAD seed with its paragraphs
     *) max_len=4096 ;;
   esac
   # -rss_limit/-malloc_limit: a hostile input that makes us allocate > 2 GB is a finding too.
