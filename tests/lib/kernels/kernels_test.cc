@@ -335,8 +335,9 @@ TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
   // head_dim 20 leaves a column tail, 32 and 64 do not; 101 keys give whole blocks of scores,
   // single vectors and a partial vector, 31 no whole block on the widest sets, 7 less than a
   // vector anywhere.
-  for (const auto& [d, s] : {std::pair<size_t, size_t>{20, 101}, {32, 101}, {64, 101}, {32, 31},
-                            {64, 7}}) {
+  for (const std::pair<size_t, size_t>& shape :
+       {std::pair<size_t, size_t>{20, 101}, {32, 101}, {64, 101}, {32, 31}, {64, 7}}) {
+    const size_t d = shape.first, s = shape.second;  // (clang 14: no lambda captures of bindings)
     CAPTURE(s);
     const size_t heads = 3, a = heads * d, h = 48;
     std::vector<float> q(s * a), k(s * a), v(s * a), gamma(h), beta(h), x(s * h);
