@@ -15,6 +15,7 @@
 
 #include "file_io.h"
 #include "progress.h"
+#include "svg.h"
 
 namespace edgebert::convert {
 namespace {
@@ -143,52 +144,6 @@ TrainingState load_checkpoint(const std::string& path, train::BertModel<float>& 
   return state;
 }
 
-// One SVG panel: series of (x, y) points as polylines with a legend and axis ticks.
-struct Series {
-  std::string name, color;
-  std::vector<std::pair<double, double>> points;
-};
-
-std::string svg_panel(const std::string& title, const std::vector<Series>& series, double top) {
-  const double left = 70, width = 760, height = 220;
-  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
-  for (const Series& s : series) {
-    for (auto [x, y] : s.points) {
-      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    }
-  }
-  std::string out = fmt::format(
-      "<text x='{}' y='{}' font-size='14' font-weight='bold'>{}</text>\n"
-      "<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#888'/>\n",
-      left, top - 8, title, left, top, width, height);
-  if (x0 > x1) return out + fmt::format("<text x='{}' y='{}'>no data</text>\n", left + 10,
-                                        top + 20);
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  const double pad = (y1 - y0) * 0.05;
-  y0 -= pad, y1 += pad;
-  auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * width; };
-  auto py = [&](double y) { return top + height - (y - y0) / (y1 - y0) * height; };
-  for (int i = 0; i <= 4; ++i) {
-    const double y = y0 + (y1 - y0) * i / 4, x = x0 + (x1 - x0) * i / 4;
-    out += fmt::format("<text x='{}' y='{}' font-size='11' text-anchor='end'>{:.3g}</text>\n",
-                       left - 4, py(y) + 4, y);
-    out += fmt::format("<text x='{}' y='{}' font-size='11' text-anchor='middle'>{:.0f}</text>\n",
-                       px(x), top + height + 14, x);
-  }
-  double legend_x = left + 10;
-  for (const Series& s : series) {
-    if (s.points.empty()) continue;
-    out += fmt::format("<polyline fill='none' stroke='{}' stroke-width='1.5' points='", s.color);
-    for (auto [x, y] : s.points) out += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-    out += "'/>\n";
-    out += fmt::format("<text x='{}' y='{}' font-size='12' fill='{}'>{}</text>\n", legend_x,
-                       top + 16, s.color, s.name);
-    legend_x += 12 + 7.5 * s.name.size();
-  }
-  return out;
-}
-
 }  // namespace
 
 void create_output_dirs(const TrainingOptions& o) {
@@ -237,10 +192,11 @@ void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
   std::string csv =
       "step,lr,train_loss,train_mlm_acc,train_seq_acc,grad_norm,tokens_per_s,eval_loss,"
       "eval_mlm_acc,eval_seq_acc\n";
-  Series loss{"train loss", "#1f77b4", {}}, eval_loss{"eval loss", "#d62728", {}};
-  Series train_seq{"train seq acc", "#1f77b4", {}}, eval_seq{"eval " + measure, "#d62728", {}};
-  Series train_mlm{"train MLM acc", "#2ca02c", {}}, eval_mlm{"eval MLM acc", "#9467bd", {}};
-  Series lr{"learning rate", "#ff7f0e", {}};
+  ChartSeries loss{"train loss", "#1f77b4", {}}, eval_loss{"eval loss", "#d62728", {}};
+  ChartSeries train_seq{"train acc", "#1f77b4", {}}, eval_seq{"eval " + measure, "#d62728", {}};
+  ChartSeries train_mlm{"train MLM acc", "#2ca02c", {}}, eval_mlm{"eval MLM acc", "#9467bd", {}};
+  ChartSeries lr{"learning rate", "#ff7f0e", {}, false};
+  const LogRow* best = nullptr;  // the evaluation keep-the-best chose (the first of equals)
   for (const LogRow& r : log) {
     const double x = static_cast<double>(r.step);
     csv += fmt::format("{},{:.6g},{},{},{},{:.6g},{:.1f},{},{},{}\n", r.step, r.lr,
@@ -256,19 +212,27 @@ void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
       eval_loss.points.push_back({x, r.eval.loss});
       if (r.eval.seq_accuracy >= 0) eval_seq.points.push_back({x, r.eval.seq_accuracy});
       if (r.eval.mlm_accuracy >= 0) eval_mlm.points.push_back({x, r.eval.mlm_accuracy});
+      if (r.eval.score >= 0 && (best == nullptr || r.eval.score > best->eval.score)) best = &r;
     }
   }
-  std::string svg = fmt::format(
-      "<svg xmlns='http://www.w3.org/2000/svg' width='860' height='880' "
-      "font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n"
-      "<text x='70' y='24' font-size='16'>{}</text>\n",
-      title);
-  svg += svg_panel("loss", {loss, eval_loss}, 60);
-  svg += svg_panel("accuracy", {train_seq, eval_seq, train_mlm, eval_mlm}, 340);
-  svg += svg_panel("learning rate (x = step)", {lr}, 620);
-  svg += "</svg>\n";
+  ChartPoint best_point;
+  if (best != nullptr) {
+    const bool seq = best->eval.seq_accuracy >= 0;
+    best_point.x = static_cast<double>(best->step);
+    best_point.y = seq ? best->eval.seq_accuracy : best->eval.mlm_accuracy;
+    best_point.label = fmt::format("best {} {:.4g} at step {}", seq ? measure : "MLM acc",
+                                   best_point.y, best->step);
+  }
+  Svg svg(860, 900, title);
+  svg.text(64, 24, title, Svg::Font(16, "#111", "start", "bold"));
+  line_chart(svg, 0, 40, 860, 280, "loss", "step", {loss, eval_loss});
+  line_chart(svg, 0, 330, 860, 280, measure == "acc" ? "accuracy" : "accuracy and dev " + measure,
+             "step", {train_seq, eval_seq, train_mlm, eval_mlm},
+             best != nullptr ? &best_point : nullptr);
+  line_chart(svg, 0, 620, 860, 280, "learning rate", "step", {lr});
+  const std::string picture = svg.str();
   write_file_atomic(prefix + ".csv", csv.data(), csv.size());
-  write_file_atomic(prefix + ".svg", svg.data(), svg.size());
+  write_file_atomic(prefix + ".svg", picture.data(), picture.size());
 }
 
 LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& config,
