@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -14,6 +15,7 @@
 #include "hf_import.h"
 #include "run_command.h"
 #include "inspect.h"
+#include "model_picture.h"
 #include "labelled_data.h"
 #include "model_file.h"
 #include "pack_command.h"
@@ -37,8 +39,14 @@ int run_import(const ImportOptions& options, const std::string& output) {
   return 0;
 }
 
-int run_inspect(const std::string& path, bool as_json) {
+int run_inspect(const std::string& path, bool as_json, const std::string& svg_path) {
   const nlohmann::json report = inspect_model(read_file_aligned(path));
+  if (!svg_path.empty()) {
+    const std::string picture =
+        model_svg(report, std::filesystem::path(path).filename().string());
+    write_file_atomic(svg_path, picture.data(), picture.size());
+    std::fprintf(stderr, "wrote %s\n", svg_path.c_str());
+  }
   if (as_json) {
     std::cout << report.dump(2) << "\n";
   } else {
@@ -163,6 +171,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("inspect", "Print config, tensors, sizes, arena and metadata of a model");
   inspect->add_option("model", inspect_path, ".ebm file")->required();
   inspect->add_flag("--json", inspect_json, "One JSON object on stdout");
+  std::string inspect_svg;
+  inspect->add_option("--svg", inspect_svg,
+                      "Also draw the model: its graph (ops, shapes, dtypes, bytes) and its memory "
+                      "plan as a timeline, to this SVG file");
 
   std::string pack_input, pack_output, pack_name = "edgebert_model";
   uint32_t pack_max_seq = 0;
@@ -394,7 +406,7 @@ int main(int argc, char** argv) {
       if (!lowercase.empty()) import_options.lowercase = lowercase == "true";
       return run_import(import_options, import_output);
     }
-    if (*inspect) return run_inspect(inspect_path, inspect_json);
+    if (*inspect) return run_inspect(inspect_path, inspect_json, inspect_svg);
     if (*vocab) {
       vocab_options.normalization.lowercase = !vocab_cased;
       if (vocab_cased || vocab_keep_accents) vocab_options.normalization.strip_accents = false;

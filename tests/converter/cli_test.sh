@@ -46,6 +46,12 @@ eb_convert inspect --json "$work/model.ebm" >"$work/inspect.json" || fail "inspe
 grep -q '"status": "EB_OK"' "$work/inspect.json" || fail "inspect --json runtime_check"
 grep -q '"hidden": 32' "$work/inspect.json" || fail "inspect --json config"
 grep -q '"name": "classifier.weight"' "$work/inspect.json" || fail "inspect --json tensors"
+mkdir -p "$work/pictures"
+eb_convert inspect "$work/model.ebm" --svg "$work/pictures/model.svg" >"$work/inspect2.txt" ||
+  fail "inspect --svg"
+head -c 4 "$work/pictures/model.svg" | grep -q "<svg" || fail "inspect --svg wrote no SVG"
+grep -q "memory plan" "$work/pictures/model.svg" || fail "inspect --svg lacks the memory plan"
+cmp -s "$work/inspect.txt" "$work/inspect2.txt" || fail "inspect --svg changed the text report"
 
 eb_classify "$work/model.ebm" --ids "2 40 41 70 12 3" "2 17 3" >"$work/classify.txt" ||
   fail "classify --ids"

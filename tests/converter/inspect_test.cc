@@ -3,7 +3,9 @@
 
 #include <cstring>
 
+#include "converter/xml_check.h"
 #include "inspect.h"
+#include "model_picture.h"
 #include "test_support.h"
 
 namespace edgebert::test {
@@ -32,6 +34,32 @@ TEST_CASE("Inspect: reports config, task, tensors, arena and provenance") {
   const std::string text = convert::inspect_text(r);
   CHECK(text.find("layers 2, hidden 32, heads 4 x 8, intermediate 48") != std::string::npos);
   CHECK(text.find("encoder.layer.1.output.dense.weight") != std::string::npos);
+}
+
+TEST_CASE("Inspect --svg: the graph with shapes, dtypes and bytes, and the memory plan, well-formed") {
+  for (const char* name : {"classifier", "sentence"}) {
+    CAPTURE(name);
+    const nlohmann::json r = convert::inspect_model(packed_fixture(name));
+    const std::string svg = convert::model_svg(r, std::string(name) + ".ebm");
+    CHECK(test::xml_problem(svg) == "");
+    for (const std::string& expected :
+         {std::string("encoder layer x 2"), std::string("dense 32 -&gt; 3 x 32 (Q, K, V)"),
+          std::string("attention: 4 heads x 8"), std::string("dense 32 -&gt; 48 (intermediate)"),
+          std::string("weights fp32"), std::string("memory plan"), std::string("lower bound"),
+          std::string("Hidden"), std::string(name) + ".ebm"}) {
+      INFO(expected);
+      CHECK(svg.find(expected) != std::string::npos);
+    }
+    // Every planned buffer is a bar with its name in the tooltip.
+    for (const auto& b : r["memory_plan"]["buffers"]) {
+      INFO(b["buffer"].get<std::string>());
+      CHECK(svg.find("<title>" + b["buffer"].get<std::string>() + ": ") != std::string::npos);
+    }
+  }
+  const std::string classifier = convert::model_svg(convert::inspect_model(packed_fixture("classifier")), "c");
+  CHECK(classifier.find("classifier: dense 32 -&gt; 3") != std::string::npos);
+  CHECK(convert::model_svg(convert::inspect_model(packed_fixture("sentence")), "s").find("pooling: ") !=
+        std::string::npos);
 }
 
 TEST_CASE("Inspect: a corrupt file is an error, not a crash") {
