@@ -136,10 +136,10 @@ std::string tick_label(double value, double step) {
   if (value == 0) return "0";
   const double a = std::fabs(step);
   if (a < 1e-3 || a >= 1e6) {
-    // Scientific, with the step's significant digits: 2e-05, 2.5e-05.
-    const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
-    const int digits = std::max(0, exponent - static_cast<int>(std::floor(std::log10(a) + 1e-9)));
-    return fmt::format("{:.{}e}", value, digits);
+    // The digits the step needs, in %g's form: 0.0008, 0.001, 2e-05, 2.5e-05.
+    const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value)) + 1e-9));
+    const int digits = std::max(1, exponent - static_cast<int>(std::floor(std::log10(a) + 1e-9)) + 1);
+    return fmt::format("{:.{}g}", value, digits);
   }
   const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(a) + 1e-9)));
   return fmt::format("{:.{}f}", value, decimals);

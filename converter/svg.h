@@ -60,7 +60,8 @@ class Svg {
 // the first tick <= lo and the last >= hi, every tick a multiple of the step (so 0 is a tick
 // whenever the range crosses it). lo == hi gets a unit-wide range around it.
 std::vector<double> nice_ticks(double lo, double hi, size_t target = 5);
-// A tick's label with as many decimals as the step needs ("0.25", "1e-05", "12k" never: plain).
+// A tick's label with the digits the step needs: "0.25", "600"; below 1e-3 %g style ("0.0008",
+// "2e-05").
 std::string tick_label(double value, double step);
 
 // A line chart in the box (x, y, w, h) of `svg`: axes with nice ticks and a light grid, one

@@ -36,8 +36,10 @@ echo
 echo "== quantize: int8 weights (per channel), int8 embeddings, per-token int8 activations"
 "$convert" quantize "$out/sst2_fp32.ebm" -o "$out/sst2_int8.ebm"
 echo
-echo "== inspect (int8 model; per-layer tensors elided)"
-"$convert" inspect "$out/sst2_int8.ebm" | grep -v "^  encoder\.layer\." | grep -v "^  [A-Z][a-zA-Z]* *offset"
+echo "== inspect (int8 model; per-layer tensors elided), and its picture (graph + memory plan)"
+"$convert" inspect "$out/sst2_int8.ebm" --svg "$out/sst2_int8.svg" |
+  grep -v "^  encoder\.layer\." | grep -v "^  [A-Z][a-zA-Z]* *offset"
+echo "(pictures: $out/sst2_int8.svg, and the training curves above; open them in a browser)"
 echo
 echo "== tokenize on the device (byte offsets into the text)"
 "$convert" tokenize "$out/sst2_int8.ebm" "The movie was GREAT!"

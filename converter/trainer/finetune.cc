@@ -25,13 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_head_tensor(const std::string& name) {
-  for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
-    if (name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0) return true;
-  }
-  return name.rfind("cls.", 0) == 0;
-}
-
 // The starting model (an .ebm of ours or a Hugging Face folder) with the head it has only when
 // that head is the one to train (same task, same number of outputs); else its encoder.
 fb::ModelT load_start(const FinetuneOptions& o, std::optional<FinetuneTask>* task) {

@@ -193,7 +193,10 @@ void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
       "step,lr,train_loss,train_mlm_acc,train_seq_acc,grad_norm,tokens_per_s,eval_loss,"
       "eval_mlm_acc,eval_seq_acc\n";
   ChartSeries loss{"train loss", "#1f77b4", {}}, eval_loss{"eval loss", "#d62728", {}};
-  ChartSeries train_seq{"train acc", "#1f77b4", {}}, eval_seq{"eval " + measure, "#d62728", {}};
+  // The training batches' accuracy is the measure only for classifiers (and NSP in pretraining).
+  const bool train_measure = measure == "acc" || measure.rfind("NSP", 0) == 0;
+  ChartSeries train_seq{"train " + (train_measure ? measure : std::string("acc")), "#1f77b4", {}};
+  ChartSeries eval_seq{"eval " + measure, "#d62728", {}};
   ChartSeries train_mlm{"train MLM acc", "#2ca02c", {}}, eval_mlm{"eval MLM acc", "#9467bd", {}};
   ChartSeries lr{"learning rate", "#ff7f0e", {}, false};
   const LogRow* best = nullptr;  // the evaluation keep-the-best chose (the first of equals)
@@ -217,7 +220,8 @@ void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
   }
   ChartPoint best_point;
   if (best != nullptr) {
-    const bool seq = best->eval.seq_accuracy >= 0;
+    // On the series keep-the-best ranks by (pretraining: MLM accuracy).
+    const bool seq = best->eval.seq_accuracy >= 0 && best->eval.score == best->eval.seq_accuracy;
     best_point.x = static_cast<double>(best->step);
     best_point.y = seq ? best->eval.seq_accuracy : best->eval.mlm_accuracy;
     best_point.label = fmt::format("best {} {:.4g} at step {}", seq ? measure : "MLM acc",
@@ -226,7 +230,7 @@ void write_log_files(const std::vector<LogRow>& log, const std::string& prefix,
   Svg svg(860, 900, title);
   svg.text(64, 24, title, Svg::Font(16, "#111", "start", "bold"));
   line_chart(svg, 0, 40, 860, 280, "loss", "step", {loss, eval_loss});
-  line_chart(svg, 0, 330, 860, 280, measure == "acc" ? "accuracy" : "accuracy and dev " + measure,
+  line_chart(svg, 0, 330, 860, 280, train_measure ? "accuracy" : "accuracy and dev " + measure,
              "step", {train_seq, eval_seq, train_mlm, eval_mlm},
              best != nullptr ? &best_point : nullptr);
   line_chart(svg, 0, 620, 860, 280, "learning rate", "step", {lr});

@@ -53,6 +53,13 @@ Param param_of(const BertTensor& t) {
 
 }  // namespace
 
+bool is_head_tensor(const std::string& name) {
+  for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
+    if (name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0) return true;
+  }
+  return name.rfind("cls.", 0) == 0;
+}
+
 fb::TaskKind trainer_task(const train::BertShape& s) {
   if (s.pretraining_heads || s.labels == 0) return fb::TaskKind::Encoder;
   switch (s.objective) {
@@ -189,11 +196,7 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   for (auto& tensor : model.tensors) {
     const bool ours = std::any_of(names.begin(), names.end(),
                                   [&](const NamedTensor& t) { return t.name == tensor->name; });
-    bool head_tensor = tensor->name.rfind("cls.", 0) == 0;
-    for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
-      head_tensor |= tensor->name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0;
-    }
-    if (!ours && !head_tensor) kept.push_back(std::move(tensor));
+    if (!ours && !is_head_tensor(tensor->name)) kept.push_back(std::move(tensor));
   }
   model.tensors = std::move(kept);
   for (const NamedTensor& t : names) {

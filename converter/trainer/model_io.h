@@ -21,6 +21,10 @@ struct TrainerTensor {
   std::vector<uint32_t> shape;
 };
 
+// Whether a tensor belongs to a task head (classifier, qa_outputs, the cls.* pretraining / MLM
+// heads) rather than to the encoder or the pooler.
+bool is_head_tensor(const std::string& name);
+
 // The task and problem type a trainer model of this shape is stored as (Encoder for the
 // pretraining heads or no head).
 fb::TaskKind trainer_task(const train::BertShape& shape);

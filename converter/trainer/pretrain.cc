@@ -74,6 +74,7 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   init_bert_weights(model, t.seed);
 
   LoopConfig config = make_loop_config(t, "pretrain", o.steps);
+  config.eval_measure = "NSP acc";  // EvalResult.seq_accuracy; keep-the-best ranks by MLM accuracy
   config.adam.eps = 1e-6;  // BERT's
   config.eval_at_start = true;
 
