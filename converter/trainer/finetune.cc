@@ -25,6 +25,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+void drop_head_tensors(fb::ModelT& model) {
+  model.tensors.erase(std::remove_if(model.tensors.begin(), model.tensors.end(),
+                                     [](const auto& t) { return is_head_tensor(t->name); }),
+                      model.tensors.end());
+}
+
 // The starting model (an .ebm of ours or a Hugging Face folder) with the head it has only when
 // that head is the one to train (same task, same number of outputs); else its encoder.
 fb::ModelT load_start(const FinetuneOptions& o, std::optional<FinetuneTask>* task) {
@@ -47,9 +53,7 @@ fb::ModelT load_start(const FinetuneOptions& o, std::optional<FinetuneTask>* tas
       import.encoder_only = true;  // another task's head (masked LM, ...): the encoder only
       base = import_hf(import);
     }
-    base.tensors.erase(std::remove_if(base.tensors.begin(), base.tensors.end(),
-                                      [](const auto& t) { return is_head_tensor(t->name); }),
-                       base.tensors.end());
+    drop_head_tensors(base);
   }
   return base;
 }
@@ -95,15 +99,13 @@ nlohmann::json finetune(const FinetuneOptions& o) {
 
   // A head with another number of outputs than the data's starts fresh.
   const size_t outputs = task == FinetuneTask::QuestionAnswering ? 2 : data.labels.size();
+  bool other_outputs = false;
   for (const DenseSlot head : {DenseSlot::Classifier, DenseSlot::QaOutputs}) {
     const fb::TensorT* weight =
         find_tensor(base, std::string(dense_slot_name(head)) + ".weight");
-    if (weight != nullptr && !weight->shape.empty() && weight->shape[0] != outputs) {
-      base.tensors.erase(std::remove_if(base.tensors.begin(), base.tensors.end(),
-                                        [](const auto& x) { return is_head_tensor(x->name); }),
-                         base.tensors.end());
-    }
+    other_outputs |= weight != nullptr && !weight->shape.empty() && weight->shape[0] != outputs;
   }
+  if (other_outputs) drop_head_tensors(base);
 
   train::BertShape shape = trainer_shape(base, outputs, false);
   shape.objective = finetune_objective(task);

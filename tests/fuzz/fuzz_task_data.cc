@@ -15,12 +15,21 @@ namespace {
 
 using namespace edgebert::convert;
 
+// out = parse(); false if it threw the readers' error, which must name `file` (else abort).
+template <typename T, typename Parse>
+bool parsed(T* out, const Parse& parse, const std::string& file) {
+  try {
+    *out = parse();
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()).rfind(file, 0) != 0) std::abort();
+    return false;
+  }
+  return true;
+}
+
 void check_conll(const std::string& text) {
   std::vector<TaggedSentence> sentences;
-  try {
-    sentences = parse_conll_text(text, "fuzz.conll");
-  } catch (const std::runtime_error& e) {
-    if (std::string(e.what()).rfind("fuzz.conll", 0) != 0) std::abort();
+  if (!parsed(&sentences, [&] { return parse_conll_text(text, "fuzz.conll"); }, "fuzz.conll")) {
     return;
   }
   std::vector<std::vector<std::string>> labels;
@@ -38,12 +47,7 @@ void check_conll(const std::string& text) {
 
 void check_squad(const std::string& text) {
   std::vector<QaExample> examples;
-  try {
-    examples = parse_squad_text(text, "fuzz.json");
-  } catch (const std::runtime_error& e) {
-    if (std::string(e.what()).rfind("fuzz.json", 0) != 0) std::abort();
-    return;
-  }
+  if (!parsed(&examples, [&] { return parse_squad_text(text, "fuzz.json"); }, "fuzz.json")) return;
   for (const QaExample& e : examples) {
     if (e.question.empty() || e.context.empty()) std::abort();
     if (e.impossible != e.answers.empty()) std::abort();

@@ -49,8 +49,6 @@ struct DenseCall {
   bool same_input;
 };
 
-// context (S, A) = per head h, softmax(q_h k_h^T / sqrt(head_dim) + mask) v_h; masked keys
-// (mask[j] == 0) get weight exactly 0; mask may be null (every key attends).
 // One input sequence (of a run's GraphInput).
 struct GraphSequence {
   const int32_t* ids;    // (S) in [0, vocab_size)
@@ -59,6 +57,8 @@ struct GraphSequence {
   size_t s;
 };
 
+// context (S, A) = per head h, softmax(q_h k_h^T / sqrt(head_dim) + mask) v_h; masked keys
+// (mask[j] == 0) get weight exactly 0; mask may be null (every key attends).
 // Attention of `count` sequences whose rows lie back to back in q, k, v and context (A floats
 // a row), each attending within itself under its own mask. One call for the whole batch lets
 // an executor spread (sequence, head) pairs over its threads at once.
