@@ -213,7 +213,11 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   s->window_sums = reinterpret_cast<float*>(base + plan.window_sums);
   s->batch_ids = reinterpret_cast<int32_t*>(at(B::BatchEncoding));
   s->batch_types = s->batch_ids != nullptr ? s->batch_ids + size_t{max_batch} * max_seq : nullptr;
-  s->observe = edgebert::OpObserver{options->op_observer, options->op_observer_user};
+  s->user_observer = edgebert::OpObserver{options->op_observer, options->op_observer_user};
+  s->observe = s->user_observer.fn != nullptr ? edgebert::OpObserver{&observe_step, s}
+                                              : edgebert::OpObserver{};
+  s->attention_layer = -1;
+  s->running_sequences = 0;
   s->provider = static_cast<eb_provider>(provider);
   s->xnnpack = nullptr;
   if (s->provider == EB_PROVIDER_XNNPACK) {
@@ -312,8 +316,10 @@ eb_status eb_session_run_batch(eb_session* s, const eb_input* inputs, size_t cou
 
   const GraphInput graph_input{sequences, count, rows};
   HeadResults heads;
+  s->running_sequences = count;
   const eb_status status = bert_forward(s->executor, *s->model, s->weights, s->buffers,
                                         graph_input, s->observe, &heads, error);
+  s->running_sequences = 0;
   if (status != EB_OK) return status;
   s->last_label = heads.label;
   s->last_masks = heads.masks;

@@ -47,6 +47,11 @@ struct ArenaPlan {
 ArenaPlan plan_arena(const ModelView& model, uint32_t max_seq, uint32_t max_batch,
                      uint32_t threads, eb_provider provider);
 
+// The graph's observer when the caller set a hook (session.observe): notes whether the step is
+// a layer's "attention" (eb_session_attention may then read it), calls the caller's hook, and
+// clears the note (attention_api.cc).
+void observe_step(void* session, const char* op, int32_t layer);
+
 // The provider `requested` resolves to for `model` (AUTO decided here), or -1 if it cannot run
 // the model in this build; `why` (may be null) then says why.
 int resolve_provider(const ModelView& model, eb_provider requested, const char** why);
@@ -72,7 +77,12 @@ struct eb_session {
   eb_input* batch_inputs;              // (max_batch) a batch eb_session_score hands to a run
   float* window_sums;  // (hidden + 2 num_labels): sums, then means, of a long text's windows
                        // (embedding, then logits and their probabilities)
-  edgebert::OpObserver observe;  // profiling hook, off unless the options set one
+  edgebert::OpObserver user_observer;  // the caller's hook (options.op_observer), or off
+  edgebert::OpObserver observe;  // what the graph calls: off without a hook, else a wrapper that
+                                 // notes the step (attention_layer), then calls user_observer
+  int32_t attention_layer;       // while the hook is told of layer l's "attention" step: l (its
+                                 // Q and K still live: eb_session_attention); else -1
+  size_t running_sequences;      // sequences of the run in progress (sequences[0, n))
   eb_provider provider;          // NATIVE or XNNPACK (AUTO resolved at init)
   size_t last_tokens;    // tokens (rows of all sequences) of the last successful run, 0 before any
   size_t last_sequences;  // sequences of the last successful run

@@ -3,6 +3,7 @@
 // it replaces malloc and operator new for the whole process.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -242,6 +243,55 @@ TEST_CASE("No heap: the task calls (answer, tag, fill-mask, score in batches) al
       if (!int8) check_tasks_no_heap(task, int8, EB_PROVIDER_XNNPACK);
 #endif
     }
+  }
+}
+
+TEST_CASE("No heap: reading attention maps from the op observer allocates nothing") {
+  // The hook reads every head at each layer's attention step into a buffer made beforehand.
+  struct Reader {
+    eb_session* session = nullptr;
+    std::vector<float> map = std::vector<float>(128 * 128);
+    size_t reads = 0, failures = 0;
+    static void observe(void* user, const char* op, int32_t) {
+      auto* r = static_cast<Reader*>(user);
+      if (std::strcmp(op, "attention") != 0) return;
+      for (uint32_t h = 0; h < 2; ++h) {
+        size_t tokens = 0;
+        const eb_status status = eb_session_attention(r->session, 0, h, r->map.data(),
+                                                      r->map.size(), &tokens, nullptr);
+        r->failures += status != EB_OK;
+        r->reads += tokens;
+      }
+    }
+  };
+  for (const bool int8 : {false, true}) {
+    const convert::AlignedBytes bytes = text_model(int8);
+    Model model;
+    REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
+    Reader reader;
+    eb_session_options options = eb_session_options_default();
+    options.max_seq = 128;
+    options.op_observer = &Reader::observe;
+    options.op_observer_user = &reader;
+    std::vector<uint8_t> arena(model.arena_size(options));
+    Session session;
+    REQUIRE(session.init(model, arena.data(), arena.size(), options) == EB_OK);
+    reader.session = session.get();
+    const std::vector<Text> inputs = texts();
+    HeapCalls calls;
+    {
+      CountingScope scope;
+      for (size_t i = 0; i < 200; ++i) {
+        const Text& t = inputs[i];
+        eb_session_run_text(session.get(), t.a.data(), t.a.size(), t.pair ? t.b.data() : nullptr,
+                            t.b.size(), nullptr);
+      }
+      calls = scope.calls();
+    }
+    CAPTURE(int8);
+    CHECK(reader.failures == 0);
+    CHECK(reader.reads > 200);
+    CHECK(calls.total() == 0);
   }
 }
 

@@ -176,7 +176,9 @@ typedef struct eb_session_options {
   /// "embeddings", per layer "qkv", "attention", "attention_output", "attention_norm",
   /// "intermediate", "output", "output_norm" (every provider and kernel set alike),
   /// then "pooling", "pooler", "classifier". A step took the time since the previous call (or
-  /// since the caller started the run). NULL (default): off. The hook must not use the session.
+  /// since the caller started the run). NULL (default): off. The hook must not use the session,
+  /// except to read attention maps at a layer's "attention" step (eb_session_attention; the
+  /// session pointer can reach the hook through op_observer_user once eb_session_init returns).
   void (*op_observer)(void* user, const char* op, int32_t layer);
   void* op_observer_user;  ///< passed to op_observer
   eb_provider provider;    ///< EB_PROVIDER_AUTO (default), _NATIVE or _XNNPACK
@@ -246,6 +248,22 @@ EB_API const float* eb_session_output(const eb_session* session, eb_output which
 
 /// Index of the most probable label of the last run, or -1 if not a classifier / nothing ran.
 EB_API int32_t eb_session_label(const eb_session* session);
+
+/// Attention probabilities of one head, read by an op_observer hook while it is called for step
+/// "attention" of a layer (the layer it is given): out[i * S + j] = how much token i of
+/// sequence `sequence` of the run in progress (0 for eb_session_run and the text calls) attends
+/// to its token j, S = that sequence's num_tokens: softmax(q_i . k_j / sqrt(head_dim) + mask)
+/// over j, rows summing to 1, masked keys exactly 0; transformers' `output_attentions[layer]
+/// [sequence, head]`. Recomputed on demand from the layer's queries and keys with double sums:
+/// fp32 models match transformers to ~1e-7; for int8 models these are the probabilities of
+/// the layer's dequantized Q and K (a kernel set that runs attention in int8 weights V by its
+/// own rounding of them). `*tokens` (may be NULL) = S; out NULL: only that. Nothing is kept
+/// for this: sessions that never call it pay nothing. Allocates nothing. Errors
+/// (EB_ERROR_INVALID_ARGUMENT): called outside such a hook call, sequence or head out of range,
+/// capacity < S * S.
+EB_API eb_status eb_session_attention(const eb_session* session, size_t sequence, uint32_t head,
+                                      float* out, size_t capacity, size_t* tokens,
+                                      eb_error* error);
 
 /// Masked LM: how many tokens of the last run were the mask token (0 if none / not a masked LM).
 EB_API size_t eb_session_mask_count(const eb_session* session);
