@@ -5,7 +5,8 @@
 namespace edgebert::convert {
 
 HostSession::HostSession(AlignedBytes bytes, const std::string& what, uint32_t max_seq,
-                         const std::string& kernels, eb_provider provider, uint32_t max_batch)
+                         const std::string& kernels, eb_provider provider, uint32_t max_batch,
+                         Observer observer, void* observer_user)
     : bytes_(std::move(bytes)) {
   eb_error error;
   if (model_.init(bytes_.data(), bytes_.size(), &error) != EB_OK) {
@@ -16,6 +17,8 @@ HostSession::HostSession(AlignedBytes bytes, const std::string& what, uint32_t m
   options.kernels = kernels.empty() ? nullptr : kernels.c_str();
   options.provider = provider;
   options.max_batch = max_batch;
+  options.op_observer = observer;
+  options.op_observer_user = observer_user;
   arena_.resize(model_.arena_size(options));
   if (arena_.empty()) {
     if (max_seq > model_.info().max_seq) throw std::runtime_error("--max-seq exceeds the model's max_seq");

@@ -16,10 +16,12 @@ namespace edgebert::convert {
 class HostSession {
  public:
   // max_seq 0 = the model's; kernels "" = the best set of this CPU; provider AUTO = the default;
-  // max_batch: sequences per run (eb_session_run_batch, eb_session_score).
+  // max_batch: sequences per run (eb_session_run_batch, eb_session_score); observer: the
+  // session's op observer (eb_session_options.op_observer, its user pointer), or none.
+  using Observer = void (*)(void* user, const char* op, int32_t layer);
   HostSession(AlignedBytes bytes, const std::string& what, uint32_t max_seq,
               const std::string& kernels = "", eb_provider provider = EB_PROVIDER_AUTO,
-              uint32_t max_batch = 1);
+              uint32_t max_batch = 1, Observer observer = nullptr, void* observer_user = nullptr);
   HostSession(const HostSession&) = delete;
   HostSession& operator=(const HostSession&) = delete;
 

@@ -10,7 +10,9 @@
 #include <memory>
 #include <stdexcept>
 
+#include "attention_picture.h"
 #include "eval_command.h"
+#include "explain_command.h"
 #include "file_io.h"
 #include "hf_import.h"
 #include "run_command.h"
@@ -64,6 +66,21 @@ int run_tokenize(const std::string& path, const std::string& text,
   } else {
     std::cout << tokenize_text_table(report);
   }
+  return 0;
+}
+
+// layer: default the last; head: default 0.
+int run_explain(const ExplainOptions& options, std::optional<uint32_t> layer, uint32_t head,
+                const std::string& svg_path, bool as_json) {
+  const Explanation e = explain(options);
+  const uint32_t shown_layer = layer.value_or(e.layers - 1);
+  e.check_head(shown_layer, head);
+  if (!svg_path.empty()) {
+    const std::string picture = attention_svg(e, shown_layer, head);
+    write_file_atomic(svg_path, picture.data(), picture.size());
+    std::fprintf(stderr, "wrote %s\n", svg_path.c_str());
+  }
+  std::cout << (as_json ? explain_json(e).dump() + "\n" : explain_text(e, shown_layer, head));
   return 0;
 }
 
@@ -263,6 +280,33 @@ int main(int argc, char** argv) {
   tokenize->add_option("--max-seq", tokenize_max_seq, "Truncation length (default: the model's)");
   tokenize->add_flag("--json", tokenize_json, "One JSON object on stdout");
 
+  ExplainOptions explain_options;
+  std::optional<uint32_t> explain_layer;
+  uint32_t explain_head = 0;
+  std::string explain_svg;
+  bool explain_as_json = false;
+  CLI::App* explain_cmd = app.add_subcommand(
+      "explain", "Show what a model attends to for a text: every head's attention map (read "
+                 "from the device runtime), the token pieces and the prediction; --svg draws them");
+  explain_cmd->add_option("model", explain_options.model, ".ebm file with a tokenizer")
+      ->required()
+      ->check(CLI::ExistingFile);
+  explain_cmd->add_option("text", explain_options.text,
+                          "UTF-8 text (question answering: the question)")->required();
+  explain_cmd->add_option("--pair", explain_options.pair,
+                          "Second text of a pair (classifiers); question answering: the context");
+  explain_cmd->add_option("--svg", explain_svg,
+                          "Write a picture: a head view of --layer/--head and a grid of all heads");
+  explain_cmd->add_option("--layer", explain_layer, "Layer shown in detail (default: the last)");
+  explain_cmd->add_option("--head", explain_head, "Head of that layer shown in detail")
+      ->capture_default_str();
+  explain_cmd->add_option("--max-seq", explain_options.max_seq,
+                          "Truncation length (default: the model's)");
+  explain_cmd->add_option("--kernels", explain_options.kernels,
+                          "Force a kernel set (reference, avx2, ...)");
+  explain_cmd->add_flag("--json", explain_as_json,
+                        "One JSON object on stdout with every map: attentions[layer][head][query][key]");
+
   VocabTrainerOptions vocab_options;
   std::string vocab_output;
   bool vocab_cased = false, vocab_keep_accents = false, vocab_no_cjk = false, vocab_quiet = false;
@@ -407,6 +451,10 @@ int main(int argc, char** argv) {
       return run_import(import_options, import_output);
     }
     if (*inspect) return run_inspect(inspect_path, inspect_json, inspect_svg);
+    if (*explain_cmd) {
+      return run_explain(explain_options, explain_layer, explain_head, explain_svg,
+                         explain_as_json);
+    }
     if (*vocab) {
       vocab_options.normalization.lowercase = !vocab_cased;
       if (vocab_cased || vocab_keep_accents) vocab_options.normalization.strip_accents = false;

@@ -18,7 +18,7 @@ std::string num(double v) {
 std::string style_attributes(const Svg::Style& s) {
   std::string out = fmt::format(" fill='{}' stroke='{}'", xml_escape(s.fill), xml_escape(s.stroke));
   if (s.stroke != "none") out += fmt::format(" stroke-width='{:g}'", s.stroke_width);
-  if (s.opacity < 1) out += fmt::format(" opacity='{:g}'", s.opacity);
+  if (s.opacity < 1) out += fmt::format(" opacity='{:.3g}'", s.opacity);
   if (!s.dash.empty()) out += fmt::format(" stroke-dasharray='{}'", xml_escape(s.dash));
   return out;
 }
@@ -85,12 +85,15 @@ void Svg::text(double x, double y, const std::string& text, const Font& f) {
                        xml_escape(f.fill));
   if (f.anchor != "start") body_ += " text-anchor='" + xml_escape(f.anchor) + "'";
   if (f.weight != "normal") body_ += " font-weight='" + xml_escape(f.weight) + "'";
+  if (!f.family.empty()) body_ += " font-family='" + xml_escape(f.family) + "'";
   if (f.rotate != 0) body_ += fmt::format(" transform='rotate({:g} {} {})'", f.rotate, num(x), num(y));
   body_ += ">" + xml_escape(text) + "</text>\n";
 }
 
-void Svg::begin_group(double dx, double dy) {
-  body_ += fmt::format("<g transform='translate({} {})'>\n", num(dx), num(dy));
+void Svg::begin_group(double dx, double dy, double scale) {
+  body_ += fmt::format("<g transform='translate({} {})", num(dx), num(dy));
+  if (scale != 1) body_ += fmt::format(" scale({:.6g})", scale);
+  body_ += "'>\n";
   ++open_groups_;
 }
 
@@ -109,6 +112,12 @@ std::string Svg::str() const {
   out += "<rect width='100%' height='100%' fill='white'/>\n" + body_;
   for (int i = 0; i < open_groups_; ++i) out += "</g>\n";
   return out + "</svg>\n";
+}
+
+double text_width(const std::string& text, double font_size) {
+  size_t code_points = 0;
+  for (const char c : text) code_points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return 0.6 * font_size * static_cast<double>(code_points);
 }
 
 std::vector<double> nice_ticks(double lo, double hi, size_t target) {

@@ -40,12 +40,13 @@ class Svg {
           weight(std::move(weight_)) {}
     double size;
     std::string fill, anchor, weight;
-    double rotate = 0;  // degrees about (x, y)
+    double rotate = 0;   // degrees about (x, y)
+    std::string family;  // "" = the document's (sans-serif); e.g. "monospace"
   };
   void text(double x, double y, const std::string& text, const Font& font);
   void text(double x, double y, const std::string& text) { this->text(x, y, text, Font{}); }
-  // Elements between begin_group and end_group move by (dx, dy).
-  void begin_group(double dx, double dy);
+  // Elements between begin_group and end_group are scaled by `scale`, then moved by (dx, dy).
+  void begin_group(double dx, double dy, double scale = 1);
   void end_group();
 
   std::string str() const;  // the whole document
@@ -55,6 +56,10 @@ class Svg {
   std::string title_, body_;
   int open_groups_ = 0;
 };
+
+// About how wide `text` (UTF-8) is in sans-serif at `font_size` px: 0.6 em a code point, a
+// little more than the average letter, so labels laid out by it do not overlap.
+double text_width(const std::string& text, double font_size);
 
 // Round tick values covering [lo, hi] with about `target` intervals: steps of 1, 2 or 5 x 10^k,
 // the first tick <= lo and the last >= hi, every tick a multiple of the step (so 0 is a tick
