@@ -39,7 +39,12 @@ echo
 echo "== inspect (int8 model; per-layer tensors elided), and its picture (graph + memory plan)"
 "$convert" inspect "$out/sst2_int8.ebm" --svg "$out/sst2_int8.svg" |
   grep -v "^  encoder\.layer\." | grep -v "^  [A-Z][a-zA-Z]* *offset"
-echo "(pictures: $out/sst2_int8.svg, and the training curves above; open them in a browser)"
+echo
+echo "== explain: what the int8 classifier attends to (every head's map, read from the runtime)"
+"$convert" explain "$out/sst2_int8.ebm" "the acting is wonderful and the story is moving ." \
+  --svg "$out/sst2_attention.svg"
+echo "(pictures: $out/sst2_int8.svg, $out/sst2_attention.svg and the training curves above;"
+echo " open them in a browser)"
 echo
 echo "== tokenize on the device (byte offsets into the text)"
 "$convert" tokenize "$out/sst2_int8.ebm" "The movie was GREAT!"

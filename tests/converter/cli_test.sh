@@ -147,6 +147,19 @@ out=$(run eb_convert run "$work/model.ebm" "$long" --stride 8 --max-seq 16 --jso
 grep -q '"windows":' <<<"$out" || fail "run classify --stride: $out"
 expect_refused "run tagger with --context" eb_convert run "$work/tagger.ebm" "x" --context "y"
 
+# explain: text report, JSON maps (layers x heads x S x S), the picture; wrong heads named.
+out=$(run eb_convert explain "$work/model.ebm" "the movie was great" --pair "it was fun" --head 3)
+grep -q "layer 1 of 2, head 3 of 4" <<<"$out" || fail "explain: $out"
+out=$(run eb_convert explain --json "$work/model.ebm" "the movie")
+grep -q '"attentions":\[\[\[\[' <<<"$out" || fail "explain --json maps: $out"
+grep -q '"tokens":\["\[CLS\]","the","movie","\[SEP\]"\]' <<<"$out" || fail "explain --json tokens: $out"
+eb_convert explain "$work/qa.ebm" "who wrote it?" --pair "The film was written by a man." \
+  --svg "$work/pictures/attention.svg" --layer 0 >/dev/null 2>&1 || fail "explain --svg"
+grep -q "Layer 0, head 0" "$work/pictures/attention.svg" || fail "explain --svg lacks the head view"
+expect_refused "explain a missing layer" eb_convert explain "$work/model.ebm" "x" --layer 7
+grep -q -- "--layer 7: the model has 2 layers" "$work/err" || fail "explain --layer 7: $(cat "$work/err")"
+expect_refused "explain a tagger with a pair" eb_convert explain "$work/tagger.ebm" "x" --pair "y"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI check(s) failed"
   exit 1
