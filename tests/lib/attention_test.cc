@@ -244,6 +244,7 @@ TEST_CASE(
   eb_error error;
   CHECK(eb_session_attention(session.get(), 0, 0, out, 9, nullptr, &error) ==
         EB_ERROR_INVALID_ARGUMENT);
+  CHECK(session.attention(0, 0, out, 9) == EB_ERROR_INVALID_ARGUMENT);  // the C++ wrapper
   CHECK(eb_session_attention(nullptr, 0, 0, out, 9, nullptr, &error) == EB_ERROR_INVALID_ARGUMENT);
 }
 

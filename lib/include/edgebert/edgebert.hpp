@@ -71,6 +71,12 @@ class Session {
     return OutputView{data, count};
   }
   int32_t label() const { return eb_session_label(session_); }
+  /// Inside an op observer called for a layer's "attention" step: one head's map of a sequence
+  /// of the run in progress (eb_session_attention).
+  eb_status attention(size_t sequence, uint32_t head, float* out, size_t capacity,
+                      size_t* tokens = nullptr, eb_error* error = nullptr) const {
+    return eb_session_attention(session_, sequence, head, out, capacity, tokens, error);
+  }
 
   /// Text calls (see edgebert.h "Tasks"): results into caller arrays, `*count` = how many exist.
   eb_status classify(std::string_view text, eb_classification* result, eb_error* error = nullptr) {
