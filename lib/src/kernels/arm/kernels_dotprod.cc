@@ -26,23 +26,49 @@ namespace dotprod {
 
 namespace {
 
-// Rows [m0, m0 + MR) x 16 channels of block nb; acc[r][j] = channels 4j..4j+3.
+// One quad (4 k) of block `b` into acc: acc[r][j] += w[j] . x[r] lane L (row r's 4 activations
+// of this quad), for the quad's 4 weight quarters w[j] = channels 4j..4j+3.
+template <int MR, int L>
+inline void quad_step(int32x4_t (&acc)[MR][4], const int8_t* b, const int8x16_t (&x)[MR]) {
+  int8x16_t w[4];
+  for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + j * kPackQuarterBytes);
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_laneq_s32(acc[r][j], w[j], x[r], L);
+  }
+}
+
+// Rows [m0, m0 + MR) x 16 channels of block nb; acc[r][j] = channels 4j..4j+3. Four quads (16 k)
+// a step: each row's 16 activations are one load and the indexed sdot takes each quad's 4 from
+// its lane (per row and quad a 4-byte load and a dup cost the SIMD pipes a third of the sdot
+// work: 80% of the sdot peak in bench/perf_model.py); the last quads % 4 one at a time, with a
+// 4-byte broadcast (a 16-byte load there could read past the row).
 template <int MR>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   int32x4_t acc[MR][4];
   for (int r = 0; r < MR; ++r) {
     for (int j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
   }
+  const int8_t* rows[MR];
+  for (int r = 0; r < MR; ++r) rows[r] = g.a + (m0 + r) * g.lda;
   const int8_t* b = g.b + nb * quads * kPackBlockBytes;
-  for (size_t q = 0; q < quads; ++q) {
-    int8x16_t w[4];
-    for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + q * kPackBlockBytes + j * kPackQuarterBytes);
+  size_t q = 0;
+  for (; q + 4 <= quads; q += 4) {
+    int8x16_t x[MR];
+    for (int r = 0; r < MR; ++r) x[r] = vld1q_s8(rows[r] + q * kPackK);
+    const int8_t* block = b + q * kPackBlockBytes;
+    quad_step<MR, 0>(acc, block, x);
+    quad_step<MR, 1>(acc, block + kPackBlockBytes, x);
+    quad_step<MR, 2>(acc, block + 2 * kPackBlockBytes, x);
+    quad_step<MR, 3>(acc, block + 3 * kPackBlockBytes, x);
+  }
+  for (; q < quads; ++q) {
+    int8x16_t x[MR];
     for (int r = 0; r < MR; ++r) {
       int32_t quad;
-      std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * kPackK, kPackK);
-      const int8x16_t a = vreinterpretq_s8_s32(vdupq_n_s32(quad));
-      for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_s32(acc[r][j], w[j], a);
+      std::memcpy(&quad, rows[r] + q * kPackK, kPackK);
+      x[r] = vreinterpretq_s8_s32(vdupq_n_s32(quad));
     }
+    quad_step<MR, 0>(acc, b + q * kPackBlockBytes, x);
   }
   int32_t out[kPackN];
   const size_t n0 = nb * kPackN;

@@ -48,13 +48,23 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
   const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   for (size_t q = 0; q < quads; ++q) {
-    int8x8_t w[8];
-    for (int p = 0; p < 8; ++p) w[p] = vld1_s8(b + q * kPackBlockBytes + p * 8);
+    // The quad's 64 weight bytes as 4 q-register loads, two channel pairs each (8 d-register
+    // loads held armv7's one load pipe 11 of 14 cycles a quad: bench/perf_model.py).
+    int8x16_t w[4];
+    for (int h = 0; h < 4; ++h) w[h] = vld1q_s8(b + q * kPackBlockBytes + h * 16);
     for (int r = 0; r < MR; ++r) {
       int32_t quad;
       std::memcpy(&quad, g.a + (m0 + r) * g.lda + q * kPackK, kPackK);
-      const int8x8_t a = vreinterpret_s8_s32(vdup_n_s32(quad));  // a0 a1 a2 a3 a0 a1 a2 a3
-      for (int p = 0; p < 8; ++p) acc[r][p] = vpadalq_s16(acc[r][p], vmull_s8(w[p], a));
+      const int8x16_t a = vreinterpretq_s8_s32(vdupq_n_s32(quad));  // a0 a1 a2 a3 four times
+      for (int h = 0; h < 4; ++h) {
+        const int8x8_t a_low = vget_low_s8(a);
+        acc[r][2 * h] = vpadalq_s16(acc[r][2 * h], vmull_s8(vget_low_s8(w[h]), a_low));
+#if defined(__aarch64__)  // smull2 reads the high halves in place
+        acc[r][2 * h + 1] = vpadalq_s16(acc[r][2 * h + 1], vmull_high_s8(w[h], a));
+#else  // a d register is half a q register: the high half costs nothing
+        acc[r][2 * h + 1] = vpadalq_s16(acc[r][2 * h + 1], vmull_s8(vget_high_s8(w[h]), a_low));
+#endif
+      }
     }
   }
   int32_t out[kPackN];
