@@ -3,10 +3,14 @@
 // max_seq 384 (question answering's window), as fp32, int8 (per-channel, dynamic), int8w7 (the
 // same with 7-bit weights) and int8static (per-tensor, calibrated: the XNNPACK provider's int8)
 // .ebm files:
-//   build/bench/edgebert_make_bench_models OUT_DIR
+//   build/bench/edgebert_make_bench_models OUT_DIR [NAME...]
+// NAME (e.g. bert-mini-int8) writes only those files (scripts/bench_on_device.sh copies a few).
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "bench_shapes.h"
 #include "calibrate.h"
@@ -19,9 +23,24 @@
 namespace convert = edgebert::convert;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
-    return 2;
+  const char* const kinds[] = {"fp32", "int8", "int8w7", "int8static"};
+  std::vector<std::string> names;  // every file this program can write
+  for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
+    for (const char* kind : kinds) names.push_back(std::string(s.file_name) + "-" + kind);
+  }
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [NAME...]\nwrites OUT_DIR/NAME.ebm for every NAME (default all):",
+                 argv[0]);
+    for (const std::string& n : names) std::fprintf(stderr, " %s", n.c_str());
+    std::fprintf(stderr, "\n");
+    return argc < 2 ? 2 : 0;
+  }
+  const std::vector<std::string> wanted(argv + 2, argv + argc);
+  for (const std::string& w : wanted) {
+    if (std::find(names.begin(), names.end(), w) == names.end()) {
+      std::fprintf(stderr, "error: no model named %s (see --help)\n", w.c_str());
+      return 2;
+    }
   }
   const std::filesystem::path out = argv[1];
   std::filesystem::create_directories(out);
@@ -31,8 +50,11 @@ int main(int argc, char** argv) {
     const std::vector<convert::Example> calibration_texts =
         convert::read_labelled_file(std::string(EB_FIXTURES_DIR) + "/sst2_dev_sample.tsv");
     for (const edgebert::bench::NamedShape& s : edgebert::bench::kBenchShapes) {
-      for (const char* kind : {"fp32", "int8", "int8w7", "int8static"}) {
-        const std::string k = kind;
+      for (const char* kind : kinds) {
+        const std::string k = kind, name = std::string(s.file_name) + "-" + k;
+        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+          continue;
+        }
         edgebert::fb::ModelT model = convert::random_bert(s.shape, 42);
         model.config->max_seq = 384;
         model.tokenizer = convert::make_tokenizer(vocab, vocab.size(), {}, "uncased-vocab.txt");
@@ -43,7 +65,7 @@ int main(int argc, char** argv) {
               convert::calibrate(convert::pack_model(model), calibration_texts, 64);
           convert::quantize_model(model, 8, &calibration);
         }
-        const std::string path = (out / (std::string(s.file_name) + "-" + k + ".ebm")).string();
+        const std::string path = (out / (name + ".ebm")).string();
         const size_t bytes = convert::save_model(model, path);
         std::printf("%s: %zu bytes\n", path.c_str(), bytes);
       }

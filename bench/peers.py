@@ -105,7 +105,18 @@ def main():
     p.add_argument("--peers", default="ort_int8,ort_fp32,torch_int8,torch_fp32",
                    help="which peers to time, comma separated (torch_fp32 is slow here)")
     p.add_argument("--json")
+    p.add_argument("--export-onnx", metavar="DIR",
+                   help="only write DIR/SHAPE-int8.onnx for --shapes (ONNX Runtime's dynamic "
+                        "int8 of the same random classifier) and exit: scripts/bench_on_device.sh")
     args = p.parse_args()
+    if args.export_onnx:
+        os.makedirs(args.export_onnx, exist_ok=True)
+        for shape in args.shapes.split(","):
+            with tempfile.TemporaryDirectory() as workdir:
+                _, int8_path = onnx_models(torch_model(shape), workdir)
+                os.replace(int8_path, os.path.join(args.export_onnx, f"{shape}-int8.onnx"))
+            print(f"{args.export_onnx}/{shape}-int8.onnx")
+        return
     import onnxruntime as ort
     seqs = [int(s) for s in args.seq.split(",")]
     rows = []

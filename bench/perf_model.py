@@ -273,6 +273,89 @@ def short_name(name):
     return re.sub(r"\(.*$", "", name)
 
 
+# Boards for the whole-model estimate: (board, core model row, kernel set, GHz, cores).
+BOARDS = [
+    ("Pi 3 B+ / Zero 2 W", "cortex-a53", "neon", 1.4, 4),  # the Zero 2 W runs at 1.0 GHz
+    ("Pi 4 B", "cortex-a72", "neon", 1.8, 4),               # 1.5 GHz on boards before 2021
+    ("Pi 5", "cortex-a76", "dotprod", 2.4, 4),
+]
+# name, layers, hidden, heads, intermediate (the bench models' shapes: bench/make_bench_models)
+SHAPES = [("bert-mini", 4, 256, 4, 1024), ("minilm-l6", 6, 384, 12, 1536),
+          ("bert-base", 12, 768, 12, 3072)]
+SEQS = (16, 64, 128)
+ATTENTION_INT8_FROM = 64  # kQd8AttentionMinTokens: int8 q k^T and p v from 64 tokens on
+DENSE_STEPS = ("qkv", "attention_output", "intermediate", "output")
+
+
+def dense_macs(layers, hidden, heads, inter, seq):
+    """Multiply-accumulates of the int8 GEMMs of one run: the six dense layers a layer, and the
+    attention products where they run in int8 (q k^T and p v per head)."""
+    dense = seq * (4 * hidden * hidden + 2 * hidden * inter)
+    attention = 2 * seq * seq * hidden if seq >= ATTENTION_INT8_FROM else 0
+    return layers * dense, layers * attention
+
+
+def x86_dense_share(bench, models, shape, seq):
+    """Shares of a run in the dense steps and in attention, measured here by edgebert-bench
+    --per-op (the ARM shares of the steps not modelled are taken from x86, where they are
+    larger: its int8 GEMMs are relatively faster than its float code, so this errs slower)."""
+    path = os.path.join(models, f"{shape}-int8.ebm")
+    if not (os.path.exists(bench) and os.path.exists(path)):
+        return None
+    r = subprocess.run([bench, path, "--seq", str(seq), "--runs", "10", "--warmup", "2",
+                        "--per-op", "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    ops = json.loads(r.stdout)["results"][0]["per_op"]
+    share = lambda names: sum(o["percent"] for o in ops if o["op"] in names) / 100
+    return share(DENSE_STEPS), share(("attention",))
+
+
+def estimate(rows, bench, models, as_json):
+    """Whole-model latency per Pi from the modelled GEMM throughput and the op counts."""
+    gemm = {(r["core"], r["set"]): r["macs_per_cycle"] for r in rows
+            if r["kernel"] == "gemm" and "macs_per_cycle" in r}
+    out = []
+    for shape, layers, hidden, heads, inter in SHAPES:
+        for seq in SEQS:
+            shares = x86_dense_share(bench, models, shape, seq)
+            dense, attention = dense_macs(layers, hidden, heads, inter, seq)
+            for board, core, set_name, ghz, cores in BOARDS:
+                rate = gemm.get((core, set_name))
+                if rate is None:
+                    continue
+                gemm_ms = (dense + attention) / rate / (ghz * 1e6)
+                for threads in (1, cores):
+                    row = {"board": board, "core": core, "set": set_name, "ghz": ghz,
+                           "model": shape, "seq": seq, "threads": threads,
+                           "gemm_macs": dense + attention,
+                           "gemm_ms": round(gemm_ms / threads, 3)}
+                    if shares:
+                        # Not modelled: embeddings, LayerNorms, heads, and attention where it
+                        # runs in fp32 (< 64 tokens), at x86's share relative to the dense
+                        # steps; kept whole with threads (LayerNorm and the heads do not split).
+                        # From 64 tokens attention's products are modelled; its softmax is not.
+                        dense_share, attention_share = shares
+                        modelled = dense_share + (attention_share if attention else 0)
+                        dense_ms = dense / rate / (ghz * 1e6)
+                        rest = dense_ms * (1 - modelled) / dense_share
+                        row.update(x86_dense_share=round(dense_share, 3),
+                                   x86_attention_share=round(attention_share, 3),
+                                   estimate_ms=round(gemm_ms / threads + rest, 3))
+                    out.append(row)
+    if as_json:
+        for row in out:
+            print(json.dumps(row))
+        return
+    print("\nwhole-model estimate (ms): int8 GEMMs at the modelled MACs/cycle and clock; "
+          "'total' adds the other steps at x86's measured share")
+    print(f"{'board':<20}{'set':<9}{'model':<11}{'seq':>5}{'thr':>5}{'GEMM ms':>10}{'total ms':>10}")
+    for r in out:
+        total = f"{r['estimate_ms']:>10.2f}" if "estimate_ms" in r else f"{'-':>10}"
+        print(f"{r['board']:<20}{r['set']:<9}{r['model']:<11}{r['seq']:>5}{r['threads']:>5}"
+              f"{r['gemm_ms']:>10.2f}{total}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -281,6 +364,13 @@ def main():
     p.add_argument("--armv7", default=os.path.join(ROOT, "build-cross/armv7"))
     p.add_argument("--x86", default=os.path.join(ROOT, "build"))
     p.add_argument("--kernels", default="", help="only these kernels, comma separated (gemm, ...)")
+    p.add_argument("--estimate", action="store_true",
+                   help="then whole-model latency per Pi (BERT-Mini, MiniLM-L6, BERT-base; "
+                        "seq 16, 64, 128; 1 and 4 threads)")
+    p.add_argument("--bench", default=os.path.join(ROOT, "build/bench/edgebert-bench"),
+                   help="host edgebert-bench for the dense steps' share (--estimate)")
+    p.add_argument("--models", default=os.path.join(ROOT, "build/bench-models"),
+                   help="its models (build/bench/edgebert_make_bench_models DIR)")
     a = p.parse_args()
     mca, objdump = tool("llvm-mca-16"), tool("llvm-objdump-16")
     trees = {"aarch64": a.aarch64, "armv7": a.armv7, "x86": a.x86}
@@ -353,6 +443,8 @@ def main():
                      f"{100 * r['fraction_of_own_peak']:>5.0f}%{100 * r['fraction_of_core_peak']:>6.0f}%"
                      if gemm else f"{'':>9}{'':>8}{'':>6}{'':>7}")
                   + f"  {r['bound']}")
+    if a.estimate:
+        estimate(rows, a.bench, a.models, a.json)
     for problem in problems:
         print(f"perf_model: {problem}", file=sys.stderr)
     if a.check and (problems or not rows):

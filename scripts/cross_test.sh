@@ -9,6 +9,8 @@
 #            max        (+ dotprod + i8mm)     -> i8mm
 #   armv7    cortex-a7  (Pi 2/3 32-bit: NEON)  -> neon
 #
+# Then scripts/bench_on_device.sh end to end under qemu, and bench/perf_model.py --check.
+#
 # usage: scripts/cross_test.sh [aarch64|armv7 ...]     (default: both)
 # Build trees: build-cross/<target>; sysroots: build-cross/sysroot-<arch> (scripts/sysroot.sh).
 set -euo pipefail
@@ -25,19 +27,12 @@ cpu_independent_tests='^(Trainer|trainer|Sentence splitting|Paragraphs|Pretraini
 
 for target in "${targets[@]}"; do
   case "$target" in
-    aarch64) arch=arm64 toolchain=aarch64-linux-gnu
-             cpus=(cortex-a72:neon cortex-a76:dotprod max:i8mm) ;;
-    armv7)   arch=armhf toolchain=armv7-linux-gnueabihf
-             cpus=(cortex-a7:neon) ;;
+    aarch64) cpus=(cortex-a72:neon cortex-a76:dotprod max:i8mm) ;;
+    armv7)   cpus=(cortex-a7:neon) ;;
     *) echo "cross_test: unknown target '$target' (aarch64, armv7)" >&2; exit 2 ;;
   esac
-  "$root/scripts/sysroot.sh" "$arch"
+  "$root/scripts/cross_build.sh" "$target"
   build="$root/build-cross/$target"
-  echo "cross_test: building $target in $build"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEBERT_WERROR=ON \
-    -DCMAKE_TOOLCHAIN_FILE="$root/platforms/toolchains/$toolchain.cmake" \
-    -DEDGEBERT_BUILD_CONVERTER=ON >/dev/null
-  cmake --build "$build" --parallel
   first=1
   for entry in "${cpus[@]}"; do
     cpu=${entry%%:*} expected=${entry#*:}
@@ -51,4 +46,15 @@ for target in "${targets[@]}"; do
     (cd "$build" && EDGEBERT_QEMU_CPU=$cpu EDGEBERT_EXPECT_KERNELS=$expected \
        ctest --output-on-failure --parallel 2 "${filter[@]}")
   done
+  # The on-device benchmark script end to end, its board replaced by qemu (the last CPU above).
+  echo "cross_test: scripts/bench_on_device.sh under qemu -cpu $cpu"
+  out=$("$root/scripts/bench_on_device.sh" --qemu "$cpu" --target "$target" --models bert-mini \
+          --seq 16 --threads 1,2 --runs 2 2>&1) || { echo "$out"; exit 1; }
+  grep -q -E "^bert-mini +16 +2 +[0-9.]+ +$expected " <<<"$out" ||
+    { echo "$out"; echo "cross_test: bench_on_device.sh did not report bert-mini on $expected"; exit 1; }
 done
+
+# The llvm-mca performance model over the objects just built (and the host's, when built):
+# every GEMM entry's k loop is found with its tile's multiplies and gets a sane prediction.
+echo "cross_test: bench/perf_model.py --check"
+"$root/bench/perf_model.py" --check >/dev/null
