@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
     for (const char* kind : kinds) names.push_back(std::string(s.file_name) + "-" + kind);
   }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fprintf(stderr, "usage: %s OUT_DIR [NAME...]\nwrites OUT_DIR/NAME.ebm for every NAME (default all):",
-                 argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s OUT_DIR [NAME...]\nwrites OUT_DIR/NAME.ebm for every NAME (default "
+                 "all):", argv[0]);
     for (const std::string& n : names) std::fprintf(stderr, " %s", n.c_str());
     std::fprintf(stderr, "\n");
     return argc < 2 ? 2 : 0;

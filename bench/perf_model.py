@@ -88,7 +88,8 @@ MULTIPLIES = [
     ("smull", r"^[su]m(ull|lal)2?\s+v\d+\.8h", 8, "smull v{i}.8h, v28.8b, v29.8b"),
     ("vmull", r"^vm(ull|lal)\.[su]8\s+q", 8, "vmull.s8 q{i}, d28, d29"),
     ("vpdpbusd-zmm", r"^(\{vex\}\s+)?vpdpbusds?\s+.*%zmm", 64, "vpdpbusd %zmm30, %zmm31, %zmm{i}"),
-    ("vpdpbusd-ymm", r"^(\{vex\}\s+)?vpdpbusds?\s+.*%ymm", 32, "{{vex}} vpdpbusd %ymm14, %ymm15, %ymm{i}"),
+    ("vpdpbusd-ymm", r"^(\{vex\}\s+)?vpdpbusds?\s+.*%ymm", 32,
+     "{{vex}} vpdpbusd %ymm14, %ymm15, %ymm{i}"),
     ("vpmaddubsw-ymm", r"^vpmaddubsw\s+.*%ymm", 32, "vpmaddubsw %ymm14, %ymm15, %ymm{i}"),
 ]
 
@@ -114,7 +115,8 @@ GEMM_ENTRIES = {
     ("avx512vnni", "x86"): [("qd8_f32_qc8w_gemm_8x32c4__avx512vnni", r"tile<8", 8 * 32 * 4)],
 }
 
-BRANCH = re.compile(r"^(b\.[a-z]+|b|cbn?z|tbn?z|j[a-z]+|b[a-z]{2}|bne|beq|blt|bgt|ble|bge|bhi|blo|bhs|bls)$")
+# Branches: aarch64 (b.cond, b, cbz, tbz), x86 (jcc, jmp), armv7 (bne, bhi, ...).
+BRANCH = re.compile(r"^(b\.[a-z]+|b|cbn?z|tbn?z|j[a-z]+|b[a-z]{2})$")
 CALL = re.compile(r"^(bl|blx|call[a-z]*)$")
 VECTOR = {"aarch64": re.compile(r"\bv\d+\.|\bq\d+\b"), "armv7": re.compile(r"\bq\d+\b|\bd\d+\b"),
           "x86": re.compile(r"%[xyz]mm\d+")}
@@ -349,7 +351,8 @@ def estimate(rows, bench, models, as_json):
         return
     print("\nwhole-model estimate (ms): int8 GEMMs at the modelled MACs/cycle and clock; "
           "'total' adds the other steps at x86's measured share")
-    print(f"{'board':<20}{'set':<9}{'model':<11}{'seq':>5}{'thr':>5}{'GEMM ms':>10}{'total ms':>10}")
+    print(f"{'board':<20}{'set':<9}{'model':<11}{'seq':>5}{'thr':>5}{'GEMM ms':>10}"
+          f"{'total ms':>10}")
     for r in out:
         total = f"{r['estimate_ms']:>10.2f}" if "estimate_ms" in r else f"{'-':>10}"
         print(f"{r['board']:<20}{r['set']:<9}{r['model']:<11}{r['seq']:>5}{r['threads']:>5}"
@@ -359,7 +362,8 @@ def estimate(rows, bench, models, as_json):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--check", action="store_true", help="fail unless every GEMM loop is found and sane")
+    p.add_argument("--check", action="store_true",
+                   help="fail unless every GEMM loop is found and sane")
     p.add_argument("--aarch64", default=os.path.join(ROOT, "build-cross/aarch64"))
     p.add_argument("--armv7", default=os.path.join(ROOT, "build-cross/armv7"))
     p.add_argument("--x86", default=os.path.join(ROOT, "build"))
@@ -434,13 +438,15 @@ def main():
               f"{'IPC':>6}{'MAC/cyc':>9}{'own pk':>8}{'%own':>6}{'%core':>7}  bound")
         for r in rows:
             if "error" in r:
-                print(f"{r['set']:<11}{r['kernel']:<14}{r['loop'][:27]:<28}{r['core']:<20}  {r['error']}")
+                print(f"{r['set']:<11}{r['kernel']:<14}{r['loop'][:27]:<28}{r['core']:<20}"
+                      f"  {r['error']}")
                 continue
             gemm = r["kernel"] == "gemm"
             print(f"{r['set']:<11}{r['kernel']:<14}{r['loop'][:27]:<28}{r['core']:<20}"
                   f"{r['instructions']:>6}{r['cycles_per_iteration']:>8.2f}{r['ipc']:>6.2f}"
                   + (f"{r['macs_per_cycle']:>9.1f}{r['own_peak_macs_per_cycle']:>8.1f}"
-                     f"{100 * r['fraction_of_own_peak']:>5.0f}%{100 * r['fraction_of_core_peak']:>6.0f}%"
+                     f"{100 * r['fraction_of_own_peak']:>5.0f}%"
+                     f"{100 * r['fraction_of_core_peak']:>6.0f}%"
                      if gemm else f"{'':>9}{'':>8}{'':>6}{'':>7}")
                   + f"  {r['bound']}")
     if a.estimate:

@@ -80,8 +80,10 @@ double draw_head_view(Svg& svg, const Explanation& e, uint32_t layer, uint32_t h
                       double y, double label_width) {
   const size_t S = e.tokens();
   const float* m = e.map(layer, head);
-  svg.text(x, y, fmt::format("Layer {}, head {}", layer, head), Svg::Font(14, "#111", "start", "bold"));
-  svg.text(x, y + 16, "each token (left) attends to the tokens on the right", Svg::Font(11, "#555"));
+  svg.text(x, y, fmt::format("Layer {}, head {}", layer, head),
+           Svg::Font(14, "#111", "start", "bold"));
+  svg.text(x, y + 16, "each token (left) attends to the tokens on the right",
+           Svg::Font(11, "#555"));
   const double top = y + 36, left_end = x + label_width, line_from = left_end + 6,
                line_to = line_from + kLineSpan, right_start = line_to + 6;
   const auto row_y = [&](size_t i) { return top + kRow * static_cast<double>(i) + kRow / 2; };
@@ -160,7 +162,8 @@ double draw_head_grid(Svg& svg, const Explanation& e, uint32_t layer, uint32_t h
       }
       svg.end_group();
       // On top: the frame of the selected head, and a hover target saying what the head does.
-      if (l == layer && h == head) svg.rect(tx - 2, ty - 2, thumb + 4, thumb + 4, Svg::Style("none", "#111", 2));
+      if (l == layer && h == head)
+        svg.rect(tx - 2, ty - 2, thumb + 4, thumb + 4, Svg::Style("none", "#111", 2));
       std::fill(mean.begin(), mean.end(), 0.0f);
       for (size_t i = 0; i < S; ++i) {
         for (size_t j = 0; j < S; ++j) mean[j] += m[i * S + j] / static_cast<float>(S);
@@ -188,7 +191,8 @@ std::string attention_svg(const Explanation& e, uint32_t layer, uint32_t head) {
   const double thumb = std::clamp(640.0 / e.heads, 36.0, 96.0);
   const double grid_width = 52 + e.heads * (thumb + kGap);
   // The grid's column is at least as wide as its subtitle.
-  const double width = std::max(kMargin * 2 + head_view_width + 48 + std::max(grid_width, 380.0), 760.0);
+  const double width =
+      std::max(kMargin * 2 + head_view_width + 48 + std::max(grid_width, 380.0), 760.0);
 
   // The header's height depends on how the pieces wrap and on the prediction's lines.
   const std::string prediction = run_text(e.prediction);
@@ -220,7 +224,8 @@ std::string attention_svg(const Explanation& e, uint32_t layer, uint32_t head) {
     svg.text(legend_x + 16, 48, name, Svg::Font(11, segment_color(segment)));
   }
   double y = pieces_bottom + 22;
-  svg.text(kMargin, y, "prediction (as edgebert-convert run says)", Svg::Font(12, "#111", "start", "bold"));
+  svg.text(kMargin, y, "prediction (as edgebert-convert run says)",
+           Svg::Font(12, "#111", "start", "bold"));
   for (const std::string& line : lines) {
     y += 16;
     Svg::Font mono(12, "#222");

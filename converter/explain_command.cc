@@ -50,12 +50,18 @@ struct AttentionRecorder {
 
 const char* task_name(eb_task_kind task) {
   switch (task) {
-    case EB_TASK_CLASSIFICATION: return "classifier";
-    case EB_TASK_QUESTION_ANSWERING: return "question answering";
-    case EB_TASK_TOKEN_CLASSIFICATION: return "token classification";
-    case EB_TASK_MASKED_LM: return "masked LM";
-    case EB_TASK_EMBEDDING: return "sentence embedding";
-    case EB_TASK_ENCODER: return "encoder";
+    case EB_TASK_CLASSIFICATION:
+      return "classifier";
+    case EB_TASK_QUESTION_ANSWERING:
+      return "question answering";
+    case EB_TASK_TOKEN_CLASSIFICATION:
+      return "token classification";
+    case EB_TASK_MASKED_LM:
+      return "masked LM";
+    case EB_TASK_EMBEDDING:
+      return "sentence embedding";
+    case EB_TASK_ENCODER:
+      return "encoder";
   }
   return "?";
 }
@@ -64,8 +70,8 @@ const char* task_name(eb_task_kind task) {
 
 void Explanation::check_head(uint32_t layer, uint32_t head) const {
   if (layer >= layers) {
-    throw std::runtime_error(fmt::format("--layer {}: the model has {} layers (0 .. {})", layer,
-                                         layers, layers - 1));
+    throw std::runtime_error(
+        fmt::format("--layer {}: the model has {} layers (0 .. {})", layer, layers, layers - 1));
   }
   if (head >= heads) {
     throw std::runtime_error(
@@ -75,8 +81,8 @@ void Explanation::check_head(uint32_t layer, uint32_t head) const {
 
 Explanation explain(const ExplainOptions& o) {
   AttentionRecorder recorder;
-  HostSession loaded(read_file_aligned(o.model), o.model, o.max_seq, o.kernels, EB_PROVIDER_AUTO,
-                     1, &AttentionRecorder::observe, &recorder);
+  HostSession loaded(read_file_aligned(o.model), o.model, o.max_seq, o.kernels, EB_PROVIDER_AUTO, 1,
+                     &AttentionRecorder::observe, &recorder);
   eb_session* s = loaded.session().get();
   const eb_model_info info = loaded.model().info();
   if (!info.has_tokenizer) throw std::runtime_error(o.model + ": the model has no tokenizer");
@@ -98,8 +104,8 @@ Explanation explain(const ExplainOptions& o) {
   }
   if (!recorder.error.empty()) throw std::runtime_error("attention maps: " + recorder.error);
   if (recorder.steps != static_cast<int>(info.num_layers)) {
-    throw std::runtime_error(fmt::format("attention maps: {} of {} layers reported",
-                                         recorder.steps, info.num_layers));
+    throw std::runtime_error(
+        fmt::format("attention maps: {} of {} layers reported", recorder.steps, info.num_layers));
   }
 
   Explanation e;
@@ -146,8 +152,8 @@ nlohmann::json explain_json(const Explanation& e) {
     }
     maps.push_back(std::move(layer));
   }
-  return {{"model", e.model_name},   {"kernels", e.kernels},       {"tokens", e.pieces},
-          {"segments", e.segments},  {"layers", e.layers},         {"heads", e.heads},
+  return {{"model", e.model_name},      {"kernels", e.kernels},         {"tokens", e.pieces},
+          {"segments", e.segments},     {"layers", e.layers},           {"heads", e.heads},
           {"prediction", e.prediction}, {"attentions", std::move(maps)}};
 }
 
@@ -173,8 +179,9 @@ std::string explain_text(const Explanation& e, uint32_t layer, uint32_t head) {
     const float* row = m + i * S;
     std::iota(keys.begin(), keys.end(), size_t{0});
     const size_t shown = std::min<size_t>(3, S);
-    std::partial_sort(keys.begin(), keys.begin() + shown, keys.end(),
-                      [&](size_t a, size_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+    std::partial_sort(keys.begin(), keys.begin() + shown, keys.end(), [&](size_t a, size_t b) {
+      return row[a] > row[b] || (row[a] == row[b] && a < b);
+    });
     out += fmt::format("  {:>3} {:<{}}", i, e.pieces[i], width);
     for (size_t k = 0; k < shown; ++k) {
       out += fmt::format("  {} {:.2f}", e.pieces[keys[k]], row[keys[k]]);

@@ -27,9 +27,9 @@ struct Explanation {
   std::vector<std::string> pieces;  // (S) the token pieces the model ran on
   std::vector<int8_t> segments;     // (S) 0 = text, 1 = pair, -1 = special token
   uint32_t layers = 0, heads = 0;
-  std::vector<float> attentions;    // (layers, heads, S, S): row i = token i's weights on keys
-  nlohmann::json prediction;        // run_report() of the same input
-  std::string kernels;              // what ran it (eb_session_kernels)
+  std::vector<float> attentions;  // (layers, heads, S, S): row i = token i's weights on keys
+  nlohmann::json prediction;      // run_report() of the same input
+  std::string kernels;            // what ran it (eb_session_kernels)
 
   size_t tokens() const { return pieces.size(); }
   // (S, S) map of one head.

@@ -116,13 +116,16 @@ TEST_CASE("Explain: options the model cannot take are named") {
   options.text = "good";
   const convert::Explanation e = convert::explain(options);
   CHECK_THROWS_WITH(e.check_head(2, 0), "--layer 2: the model has 2 layers (0 .. 1)");
-  CHECK_THROWS_WITH(convert::attention_svg(e, 0, 4), "--head 4: the model has 4 heads a layer (0 .. 3)");
-  CHECK_THROWS_WITH(convert::explain_text(e, 0, 9), "--head 9: the model has 4 heads a layer (0 .. 3)");
+  CHECK_THROWS_WITH(convert::attention_svg(e, 0, 4),
+                    "--head 4: the model has 4 heads a layer (0 .. 3)");
+  CHECK_THROWS_WITH(convert::explain_text(e, 0, 9),
+                    "--head 9: the model has 4 heads a layer (0 .. 3)");
 
   const ModelFile sentence(packed_fixture("sentence"), "explain_sentence");
   options.model = sentence.path;
   options.pair = "bad";
-  CHECK_THROWS_WITH(convert::explain(options), "--pair does not apply to a sentence embedding model");
+  CHECK_THROWS_WITH(convert::explain(options),
+                    "--pair does not apply to a sentence embedding model");
 
   convert::ImportOptions qa;
   qa.dir = fixture_path("tasks/qa");

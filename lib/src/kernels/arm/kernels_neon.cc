@@ -60,7 +60,8 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
     for (int r = 0; r < MR; ++r) {
       // a0 a1 a2 a3 four times, broadcast by the load itself (vld1.32 {d[]}, ld1r) rather than
       // a core register load and a vdup on the pipe the vpadals need.
-      const int8x16_t a = vreinterpretq_s8_s32(vld1q_dup_s32(reinterpret_cast<const int32_t*>(a_at[r])));
+      const int32_t* quad = reinterpret_cast<const int32_t*>(a_at[r]);  // 4-byte aligned
+      const int8x16_t a = vreinterpretq_s8_s32(vld1q_dup_s32(quad));
       a_at[r] += kPackK;
       for (int h = 0; h < 4; ++h) {
         const int8x8_t a_low = vget_low_s8(a);
