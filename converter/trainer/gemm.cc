@@ -1,53 +1,82 @@
 #include "trainer/gemm.h"
 
+#include <cstring>
+
 namespace edgebert {
 namespace train {
 
+using SgemmFn = void (*)(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*,
+                         size_t, float, float*, size_t);
 void sgemm_baseline(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*, size_t,
                     float, float*, size_t);
 #if defined(__x86_64__)
 void sgemm_avx2(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*, size_t,
                 float, float*, size_t);
+void sgemm_avx512(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*, size_t,
+                  float, float*, size_t);
 #endif
 
 namespace {
 
-bool g_force_baseline = false;
+struct Build {
+  const char* name;
+  SgemmFn fn;
+  bool (*supported)();
+};
 
-bool use_avx2() {
+// Best first.
+const Build kBuilds[] = {
 #if defined(__x86_64__)
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has && !g_force_baseline;
+    {"avx512", sgemm_avx512, [] { return __builtin_cpu_supports("avx512f") != 0; }},
+    {"avx2", sgemm_avx2,
+     [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+    {"sse2", sgemm_baseline, [] { return true; }},
+#elif defined(__aarch64__) || defined(__ARM_NEON)
+    {"neon", sgemm_baseline, [] { return true; }},
 #else
-  return false;
+    {"generic", sgemm_baseline, [] { return true; }},
 #endif
+};
+
+const Build* best_build() {
+  for (const Build& b : kBuilds) {
+    if (b.supported()) return &b;
+  }
+  return &kBuilds[0];  // unreachable: the baseline is always supported
 }
+
+const Build* g_build = best_build();
 
 }  // namespace
 
 void sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
            const float* B, size_t ldb, float beta, float* C, size_t ldc) {
-#if defined(__x86_64__)
-  if (use_avx2()) {
-    sgemm_avx2(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-    return;
+  g_build->fn(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
+const char* sgemm_kernels() { return g_build->name; }
+
+bool sgemm_force(const char* kernels) {
+  if (kernels == nullptr) {
+    g_build = best_build();
+    return true;
   }
-#endif
-  sgemm_baseline(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  for (const Build& b : kBuilds) {
+    if (std::strcmp(b.name, kernels) == 0 && b.supported()) {
+      g_build = &b;
+      return true;
+    }
+  }
+  return false;
 }
 
-const char* sgemm_kernels() {
-  if (use_avx2()) return "avx2";
-#if defined(__x86_64__)
-  return "sse2";
-#elif defined(__aarch64__) || defined(__ARM_NEON)
-  return "neon";
-#else
-  return "generic";
-#endif
+std::vector<std::string> sgemm_builds() {
+  std::vector<std::string> names;
+  for (const Build& b : kBuilds) {
+    if (b.supported()) names.push_back(b.name);
+  }
+  return names;
 }
-
-void sgemm_force_baseline(bool baseline) { g_force_baseline = baseline; }
 
 }  // namespace train
 }  // namespace edgebert

@@ -1,7 +1,8 @@
 // The trainer GEMM against a double-precision naive product: all four transposition cases,
 // shapes with tails in every dimension (M, N, K not multiples of the 6x16 tile or the 256 K slice),
-// M = 1, beta 0 and 1, strided operands, both builds (baseline and AVX2 when the CPU has it), and
-// one to several threads (results must be identical: each output has one summation order).
+// M = 1, beta 0 and 1, strided operands, every build the CPU runs (baseline, AVX2, AVX-512; the
+// last two bit-identical), and one to several threads (results must be identical: each output
+// has one summation order).
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -65,8 +66,8 @@ TEST_CASE("trainer sgemm matches a double product in every transposition case") 
   const Case cases[] = {{1, 1, 1},     {1, 37, 300},  {7, 17, 5},    {6, 16, 256},
                         {13, 33, 257}, {50, 70, 513}, {97, 130, 64}, {200, 45, 31},
                         {301, 37, 300}, {3, 40, 120000}};
-  for (bool baseline : {false, true}) {
-    sgemm_force_baseline(baseline);
+  for (const std::string& build : sgemm_builds()) {
+    REQUIRE(sgemm_force(build.c_str()));
     for (const Case& c : cases) {
       for (bool ta : {false, true}) {
         for (bool tb : {false, true}) {
@@ -75,7 +76,38 @@ TEST_CASE("trainer sgemm matches a double product in every transposition case") 
       }
     }
   }
-  sgemm_force_baseline(false);
+  sgemm_force(nullptr);
+}
+
+TEST_CASE("trainer sgemm: the AVX-512 build gives the AVX2 build's bits") {
+  const std::vector<std::string> builds = sgemm_builds();
+  if (builds.front() != "avx512") {
+    MESSAGE("this CPU has no AVX-512F: the AVX-512 build is not run here (builds: "
+            << builds.front() << ")");
+    return;
+  }
+  std::mt19937 rng(5);
+  for (const Case& c : {Case{301, 37, 300}, Case{13, 33, 257}, Case{97, 130, 64}}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        const std::vector<float> A = random_floats(c.M * c.K, rng), B = random_floats(c.N * c.K, rng);
+        const std::vector<float> C0 = random_floats(c.M * c.N, rng);
+        const size_t lda = ta ? c.M : c.K, ldb = tb ? c.K : c.N;
+        std::vector<float> wide = C0, narrow = C0;
+        REQUIRE(sgemm_force("avx512"));
+        sgemm(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, 1.0f, wide.data(), c.N);
+        REQUIRE(sgemm_force("avx2"));
+        sgemm(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, 1.0f, narrow.data(), c.N);
+        CAPTURE(c.M);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        CHECK(wide == narrow);
+      }
+    }
+  }
+  sgemm_force(nullptr);
+  CHECK(!sgemm_force("no-such-build"));
+  CHECK(std::string(sgemm_kernels()) == "avx512");
 }
 
 TEST_CASE("trainer sgemm gives identical results for any thread count") {
