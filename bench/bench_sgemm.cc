@@ -2,6 +2,7 @@
 // step (4 layers, hidden 256, intermediate 1024, batch 32 x seq 128 = 4096 tokens, ~600 masked
 // tokens through the tied 30522-word decoder), in GFLOP/s (2 M N K / time) next to an fp32 FMA
 // peak probe measured in the same process. One thread unless OMP_NUM_THREADS says otherwise.
+// Each shape once per build the CPU runs (sgemm_avx512/..., sgemm_avx2/..., sgemm_sse2/...).
 //   build/bench/edgebert_bench_sgemm [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -22,8 +23,9 @@ namespace {
 using edgebert::train::sgemm;
 
 // C (M, N) = beta C + op(A) op(B), the operands laid out as the trainer's callers lay them out.
-void BM_sgemm(benchmark::State& state, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
-              float beta) {
+void BM_sgemm(benchmark::State& state, const std::string& build, bool trans_a, bool trans_b,
+              size_t m, size_t n, size_t k, float beta) {
+  edgebert::train::sgemm_force(build.c_str());
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> a(m * k), b(k * n), c(m * n, 0.0f);
@@ -37,6 +39,7 @@ void BM_sgemm(benchmark::State& state, bool trans_a, bool trans_b, size_t m, siz
   state.counters["GFLOPS"] =
       benchmark::Counter(2.0 * m * n * k / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(edgebert::train::sgemm_kernels());
+  edgebert::train::sgemm_force(nullptr);
 }
 
 void register_all() {
@@ -64,13 +67,16 @@ void register_all() {
       {"in_cache", false, false, 96, 256, 256, 0.0f},
       {"attention_context", false, false, 128, 64, 128, 0.0f},
   };
-  for (const Shape& s : shapes) {
-    const std::string name = std::string("sgemm/") + s.name + "/" + (s.trans_a ? "T" : "N") +
-                             (s.trans_b ? "T" : "N") + "/m=" + std::to_string(s.m) +
-                             "/n=" + std::to_string(s.n) + "/k=" + std::to_string(s.k);
-    benchmark::RegisterBenchmark(name.c_str(), BM_sgemm, s.trans_a, s.trans_b, s.m, s.n, s.k,
-                                 s.beta)
-        ->Unit(benchmark::kMillisecond);
+  // Every build this CPU runs, side by side (sgemm_avx512/..., sgemm_avx2/..., sgemm_sse2/...).
+  for (const std::string& build : edgebert::train::sgemm_builds()) {
+    for (const Shape& s : shapes) {
+      const std::string name = "sgemm_" + build + "/" + s.name + "/" + (s.trans_a ? "T" : "N") +
+                               (s.trans_b ? "T" : "N") + "/m=" + std::to_string(s.m) +
+                               "/n=" + std::to_string(s.n) + "/k=" + std::to_string(s.k);
+      benchmark::RegisterBenchmark(name.c_str(), BM_sgemm, build, s.trans_a, s.trans_b, s.m, s.n,
+                                   s.k, s.beta)
+          ->Unit(benchmark::kMillisecond);
+    }
   }
 }
 
