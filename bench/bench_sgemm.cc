@@ -16,6 +16,7 @@
 namespace edgebert::bench {
 enum class Probe { kMaddwd, kMaddubsw, kFma };
 double peak_probe_avx2(Probe probe, size_t iterations);
+double peak_probe_fma_zmm(size_t iterations);
 }  // namespace edgebert::bench
 
 namespace {
@@ -85,8 +86,12 @@ void register_all() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    std::printf("peak probe, one thread: vfmadd231ps %.1f GFLOPS\n",
+    std::printf("peak probe, one thread: vfmadd231ps ymm %.1f GFLOPS\n",
                 edgebert::bench::peak_probe_avx2(edgebert::bench::Probe::kFma, 20'000'000));
+  }
+  if (__builtin_cpu_supports("avx512f")) {
+    std::printf("peak probe, one thread: vfmadd231ps zmm %.1f GFLOPS\n",
+                edgebert::bench::peak_probe_fma_zmm(20'000'000));
   }
   register_all();
   benchmark::RunSpecifiedBenchmarks();

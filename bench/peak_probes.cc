@@ -3,7 +3,7 @@
 // acc += madd(a, b) with constant a, b has its multiply hoisted and measures only vpaddd).
 //   vpmaddwd   ymm: 16 multiply-adds (the avx2 kernel's multiply)   -> 32 int8 ops
 //   vpmaddubsw ymm: 32 multiply-adds (u8 x s8, saturating)          -> 64 int8 ops
-//   vfmadd231ps ymm: 8 fp32 multiply-adds                            -> 16 flops
+//   vfmadd231ps ymm / zmm: 8 / 16 fp32 multiply-adds                 -> 16 / 32 flops
 //   vpdpbusd   zmm (avx512vnni) / VEX ymm (avxvnni): 4 u8 x s8 multiply-adds per 32-bit lane,
 //              64 / 32 multiply-adds                                 -> 128 / 64 int8 ops
 // Call a probe only on a CPU that has its instruction (kernels_supported() of the set).
@@ -68,6 +68,13 @@ double peak_probe_avx2(Probe probe, size_t iterations) {
   }
   return best_rate(iterations, 16.0, [] {
     __asm__ volatile(EB_CHAIN12("vfmadd231ps", "ymm") ::: EB_CLOBBERS);
+  });
+}
+
+// fp32 GFLOPS of vfmadd231ps on zmm (16 multiply-adds, 32 flops): the AVX-512 trainer GEMM's.
+double peak_probe_fma_zmm(size_t iterations) {
+  return best_rate(iterations, 32.0, [] {
+    __asm__ volatile(EB_CHAIN12("vfmadd231ps", "zmm") ::: EB_CLOBBERS);
   });
 }
 
