@@ -12,6 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "trainer/bert_model.h"
@@ -39,8 +40,17 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "Untimed steps first")->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (default: all cores)");
   app.add_flag("--json", as_json, "JSON on stdout");
+  std::string gemm;
+  app.add_option("--gemm", gemm, "Force a trainer GEMM build (avx512, avx2, sse2, ...)");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) omp_set_num_threads(threads);
+  if (!gemm.empty() && !sgemm_force(gemm.c_str())) {
+    std::string builds;
+    for (const std::string& b : sgemm_builds()) builds += (builds.empty() ? "" : ", ") + b;
+    std::fprintf(stderr, "--gemm %s: not a build this CPU runs (%s)\n", gemm.c_str(),
+                 builds.c_str());
+    return 2;
+  }
   shape.max_positions = std::max(shape.max_positions, seq);
 
   BertModel<float> model(shape);
