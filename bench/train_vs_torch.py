@@ -73,6 +73,7 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--gemm", default="", help="force our trainer GEMM build (avx512, avx2, sse2)")
     args = p.parse_args()
     print(f"torch {torch.__version__} ({torch.__config__.parallel_info().splitlines()[0]}), "
           f"MKL {torch.backends.mkl.is_available()}, oneDNN {torch.backends.mkldnn.is_available()}")
@@ -84,7 +85,7 @@ def main():
              "--layers", str(args.layers), "--hidden", str(args.hidden), "--heads", str(args.heads),
              "--intermediate", str(args.intermediate), "--vocab", str(args.vocab),
              "--seq", str(args.seq), "--batch", str(args.batch), "--steps", str(args.steps),
-             "--warmup", str(args.warmup)]))
+             "--warmup", str(args.warmup)] + (["--gemm", args.gemm] if args.gemm else [])))
         hf = torch_step_ms(args, threads, masked_only=False)
         masked = torch_step_ms(args, threads, masked_only=True)
         tokens = args.batch * args.seq
