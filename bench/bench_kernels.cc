@@ -17,6 +17,7 @@ namespace edgebert::bench {
 enum class Probe { kMaddwd, kMaddubsw, kFma };
 double peak_probe_avx2(Probe probe, size_t iterations);
 double peak_probe_vnni(bool zmm, size_t iterations);
+double peak_probe_amx(size_t iterations);
 }
 
 namespace {
@@ -35,6 +36,10 @@ double peak_gops() {
 // reference set). Each set's probe runs only when the CPU runs the set.
 double entry_peak_gops(const KernelSet* set, bool seven_bit) {
   const std::string name = set->name;
+  if (name == "amx") {
+    static const double tiles = bench::peak_probe_amx(1'000'000);
+    return tiles;
+  }
   if (name == "avx512vnni") {
     static const double zmm = bench::peak_probe_vnni(true, 10'000'000);
     return zmm;
@@ -183,8 +188,10 @@ int main(int argc, char** argv) {
   }
   for (const KernelSet* const* s = all_kernel_sets(); *s != nullptr; ++s) {
     const double peak = kernels_supported(*s) ? entry_peak_gops(*s, false) : 0.0;
-    if (peak > 0 && std::string((*s)->name) != "avx2") {
-      std::printf("peak probe, one thread: %s vpdpbusd %.1f int8 GOPS\n", (*s)->name, peak);
+    const std::string name = (*s)->name;
+    if (peak > 0 && name != "avx2") {
+      std::printf("peak probe, one thread: %s %s %.1f int8 GOPS\n", (*s)->name,
+                  name == "amx" ? "tdpbssd" : "vpdpbusd", peak);
     }
   }
   register_all();

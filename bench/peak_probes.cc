@@ -6,6 +6,8 @@
 //   vfmadd231ps ymm / zmm: 8 / 16 fp32 multiply-adds                 -> 16 / 32 flops
 //   vpdpbusd   zmm (avx512vnni) / VEX ymm (avxvnni): 4 u8 x s8 multiply-adds per 32-bit lane,
 //              64 / 32 multiply-adds                                 -> 128 / 64 int8 ops
+//   tdpbssd    tiles (amx): 16 rows x 16 columns x 64 k s8 x s8      -> 32768 int8 ops; here 6
+//              accumulator tiles (tmm0-5) in turn, each a chain, over tmm6 x tmm7
 // Call a probe only on a CPU that has its instruction (kernels_supported() of the set).
 #include <time.h>
 
@@ -89,6 +91,29 @@ double peak_probe_vnni(bool zmm, size_t iterations) {
   return best_rate(iterations, 64.0, [] {
     __asm__ volatile(EB_CHAIN12("%{vex%} vpdpbusd", "ymm") ::: EB_CLOBBERS);
   });
+}
+
+// Linux must have granted the process tile data first (dispatch's amx check does).
+double peak_probe_amx(size_t iterations) {
+  alignas(64) unsigned char config[64] = {};
+  config[0] = 1;  // palette 1; 8 tiles of 16 rows x 64 bytes
+  for (int t = 0; t < 8; ++t) {
+    config[16 + 2 * t] = 64;
+    config[48 + t] = 16;
+  }
+  __asm__ volatile("ldtilecfg %0" ::"m"(config) : "memory");
+  __asm__ volatile("tilezero %%tmm6\n\ttilezero %%tmm7" ::);
+  const double rate = best_rate(iterations, 32768.0, [] {
+    __asm__ volatile(
+        "tdpbssd %%tmm7, %%tmm6, %%tmm0\n\ttdpbssd %%tmm7, %%tmm6, %%tmm1\n\t"
+        "tdpbssd %%tmm7, %%tmm6, %%tmm2\n\ttdpbssd %%tmm7, %%tmm6, %%tmm3\n\t"
+        "tdpbssd %%tmm7, %%tmm6, %%tmm4\n\ttdpbssd %%tmm7, %%tmm6, %%tmm5\n\t"
+        "tdpbssd %%tmm7, %%tmm6, %%tmm0\n\ttdpbssd %%tmm7, %%tmm6, %%tmm1\n\t"
+        "tdpbssd %%tmm7, %%tmm6, %%tmm2\n\ttdpbssd %%tmm7, %%tmm6, %%tmm3\n\t"
+        "tdpbssd %%tmm7, %%tmm6, %%tmm4\n\ttdpbssd %%tmm7, %%tmm6, %%tmm5" ::);
+  });
+  __asm__ volatile("tilerelease" ::);
+  return rate;
 }
 
 }  // namespace edgebert::bench

@@ -4,6 +4,10 @@
 
 #if defined(EB_KERNELS_X86)
 #include <cpuid.h>  // __get_cpuid_count: GCC and clang
+#if defined(__linux__)
+#include <sys/syscall.h>  // SYS_arch_prctl
+#include <unistd.h>       // syscall
+#endif
 #endif
 #if defined(EB_KERNELS_ARM)
 #include <sys/auxv.h>  // getauxval: glibc, musl and Android bionic (API 18+)
@@ -15,6 +19,7 @@ namespace edgebert {
 
 extern const KernelSet kReferenceKernels;
 #if defined(EB_KERNELS_X86)
+extern const KernelSet kAmxKernels;
 extern const KernelSet kAvx2Kernels;
 extern const KernelSet kAvxVnniKernels;
 extern const KernelSet kAvx512VnniKernels;
@@ -32,9 +37,13 @@ namespace {
 // Best first: the first supported set is the automatic choice. On x86 every set here has passed
 // `ctest` natively on a CPU that has its instructions (avx512vnni and avxvnni: Xeon Sapphire
 // Rapids, 2026-11; AMD EPYC Zen 5, 2026-12-01) and each VNNI set beat avx2 end to end there
-// (bench/RESULTS.md "Dispatch").
+// (bench/RESULTS.md "Dispatch"), except amx: no machine of ours has had AMX yet, so its code has
+// run only under the tile emulation (kernels/x86/amx_emulation.h); it goes first because the
+// tile unit does 16x the int8 multiply-adds of a zmm vpdpbusd per cycle (bench/RESULTS.md "AMX"
+// says how to check that on a Sapphire Rapids machine).
 const KernelSet* const kSets[] = {
 #if defined(EB_KERNELS_X86)
+    &kAmxKernels,
     &kAvx512VnniKernels,
     &kAvxVnniKernels,
     &kAvx2Kernels,
@@ -61,15 +70,43 @@ constexpr unsigned long kHwcapNeon = 1UL << 12;  // AT_HWCAP on 32-bit ARM
 #endif
 #endif
 
+#if defined(EB_KERNELS_X86)
+bool avx512vnni_supported() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+// AMX-TILE and AMX-INT8 (CPUID.(EAX=7, ECX=0):EDX bits 24, 25), the OS saving tile
+// configuration and data (XCR0 bits 17, 18), and Linux letting this process use tile data: the
+// kernel leaves XTILEDATA off until a process asks (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16+;
+// the grant is process-wide and repeating the request is harmless). Refused or older kernel:
+// false, and dispatch falls back to the next set.
+bool amx_supported() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  if ((edx & (1u << 24)) == 0 || (edx & (1u << 25)) == 0) return false;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & (1u << 27)) == 0) return false;  // OSXSAVE
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  constexpr unsigned kXtileCfg = 1u << 17, kXtileData = 1u << 18;
+  if ((lo & (kXtileCfg | kXtileData)) != (kXtileCfg | kXtileData)) return false;
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtileData = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) != 0) return false;
+#else
+  return false;  // other systems' permission models are not handled: never AMX there
+#endif
+  return avx512vnni_supported();  // the set's float parts are AVX-512 code
+}
+#endif
+
 }  // namespace
 
 bool kernels_supported(const KernelSet* set) {
   if (set == nullptr) return false;
 #if defined(EB_KERNELS_X86)
-  if (set == &kAvx512VnniKernels) {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-  }
+  if (set == &kAmxKernels) return amx_supported();
+  if (set == &kAvx512VnniKernels) return avx512vnni_supported();
   if (set == &kAvxVnniKernels) {
     // CPUID.(EAX=7, ECX=1):EAX bit 4 (clang 14's __builtin_cpu_supports lacks "avxvnni"); the
     // avx2 check covers the OS saving ymm state.

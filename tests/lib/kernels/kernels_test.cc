@@ -7,6 +7,8 @@
 #include <cstdlib>
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 #include <limits>
 #include <random>
@@ -19,10 +21,12 @@
 
 namespace edgebert {
 #if defined(EB_TEST_EMULATED_KERNELS)
-// The AVX-512 VNNI and AVX-VNNI sets' own code compiled with SIMDe's portable intrinsics
-// (kernels/x86/x86_intrinsics.h): they run on any x86-64 CPU with AVX2.
+// The AVX-512 VNNI, AVX-VNNI and AMX sets' own code compiled with SIMDe's portable intrinsics
+// (kernels/x86/x86_intrinsics.h) and, for the tiles, kernels/x86/amx_emulation.h: they run on
+// any x86-64 CPU with AVX2.
 extern const KernelSet kAvx512VnniKernels_emulated;
 extern const KernelSet kAvxVnniKernels_emulated;
+extern const KernelSet kAmxKernels_emulated;
 #endif
 namespace test {
 namespace {
@@ -36,6 +40,7 @@ std::vector<const KernelSet*> supported_sets() {
 #if defined(EB_TEST_EMULATED_KERNELS)
   sets.push_back(&kAvx512VnniKernels_emulated);
   sets.push_back(&kAvxVnniKernels_emulated);
+  sets.push_back(&kAmxKernels_emulated);
 #endif
   return sets;
 }
@@ -45,7 +50,8 @@ const KernelSet& reference_set() { return *select_kernels("reference"); }
 #if defined(__x86_64__)
 // The set the automatic choice must be on this x86 CPU, from its CPUID bits and the OS's saved
 // register state (XCR0) read here directly, not through kernels_supported(): the best of
-// avx512vnni > avxvnni > avx2 > reference whose instructions the CPU has and the OS enables.
+// amx > avx512vnni > avxvnni > avx2 > reference whose instructions the CPU has and the OS enables
+// (for amx also: Linux grants this process the tile data).
 std::string expected_x86_set() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   __get_cpuid(1, &eax, &ebx, &ecx, &edx);
@@ -61,10 +67,17 @@ std::string expected_x86_set() {
   __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
   const bool avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1,
              avx512vl = (ebx >> 31) & 1, avx512vnni = (ecx >> 11) & 1;
+  const bool amx_int8 = ((edx >> 24) & 1) && ((edx >> 25) & 1);
+  const bool tile_state = (xcr0 & 0x60000) == 0x60000;  // XTILECFG + XTILEDATA
   __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx);
   const bool avxvnni = (eax >> 4) & 1;
   const bool has_avx2 = avx2 && fma && ymm_state;
-  if (has_avx2 && zmm_state && avx512f && avx512bw && avx512vl && avx512vnni) return "avx512vnni";
+  const bool has_avx512vnni = has_avx2 && zmm_state && avx512f && avx512bw && avx512vl && avx512vnni;
+  // ARCH_REQ_XCOMP_PERM for XTILEDATA: 0 when Linux lets this process use the tiles.
+  if (has_avx512vnni && amx_int8 && tile_state && syscall(SYS_arch_prctl, 0x1023, 18) == 0) {
+    return "amx";
+  }
+  if (has_avx512vnni) return "avx512vnni";
   if (has_avx2 && avxvnni) return "avxvnni";
   if (has_avx2) return "avx2";
   return "reference";
@@ -131,8 +144,9 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
   }
   // Sets this CPU cannot run are NOT tested by this run: say so loudly.
 #if defined(EB_TEST_EMULATED_KERNELS)
-  tested += "+ emulated with SIMDe: " + std::string(kAvx512VnniKernels_emulated.name) + " " +
-            kAvxVnniKernels_emulated.name + " ";
+  tested += "+ emulated with SIMDe (and AMX tiles modelled): " +
+            std::string(kAvx512VnniKernels_emulated.name) + " " + kAvxVnniKernels_emulated.name +
+            " " + kAmxKernels_emulated.name + " ";
 #endif
   MESSAGE("kernel sets tested on this CPU: " << tested << "| NOT tested here (CPU lacks them): "
                                              << (untested.empty() ? "none" : untested)
@@ -177,7 +191,8 @@ TEST_CASE("Kernels: every GEMM entry is named by its contract and declares its b
 
 TEST_CASE("Kernels: qd8_f32_qc8w_gemm is bit-exact in int32 against a naive product, every set") {
   std::mt19937 rng(11);
-  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 17, 33};
+  // 16, 32: whole AMX tiles; 17, 33, 48, 63: its row tails past one and two tiles.
+  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 48, 63};
   const size_t ns[] = {1, 15, 16, 17, 33, 48, 100};
   const size_t ks[] = {1, 3, 4, 5, 12, 63, 64, 65, 76, 130, 768};  // quads % 4: 1, 2, 3, 0
   for (const KernelSet* set : supported_sets()) {

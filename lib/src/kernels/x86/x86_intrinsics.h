@@ -1,9 +1,10 @@
 // Intrinsics for the x86 kernel sets.
 //
 // Test builds also compile the sets whose instructions the development machines lack (AVX-512
-// VNNI, AVX-VNNI) a second time with EB_EMULATED_KERNELS: SIMDe (Debian libsimde-dev) supplies
-// portable versions of the same intrinsics under the same names, so the kernels tests run those
-// sets' own code on any x86-64 CPU with AVX2. EB_KERNEL_NS(ns) gives that second build its own
+// VNNI, AVX-VNNI, AMX) a second time with EB_EMULATED_KERNELS: SIMDe (Debian libsimde-dev)
+// supplies portable versions of the same intrinsics under the same names, so the kernels tests
+// run those sets' own code on any x86-64 CPU with AVX2. SIMDe has no AMX: kernels_amx.cc then
+// takes the tile intrinsics from amx_emulation.h. EB_KERNEL_NS(ns) gives that second build its own
 // namespace and symbols; EB_KERNEL_NAME(name) its own set name ("avx512vnni-emulated").
 #ifndef EDGEBERT_SRC_KERNELS_X86_X86_INTRINSICS_H_
 #define EDGEBERT_SRC_KERNELS_X86_X86_INTRINSICS_H_
