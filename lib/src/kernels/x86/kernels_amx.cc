@@ -40,6 +40,7 @@ namespace EB_KERNEL_NS(amx) {
 #include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
+#include "zmm_epilogue.inc"
 
 namespace {
 
@@ -104,6 +105,15 @@ void store(const GemmArgs& g, int tile, size_t m0, size_t rows, size_t block) {
   }
   const size_t n0 = block * kPackN;
   const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
+  // No a_sums correction: tdpbssd's products are exact.
+  if (count == kPackN && g.epilogue != Epilogue::Int32) {
+    if (rows == kTileRows) {
+      store_block<kTileRows>(g, m0, n0, out, 0);
+      return;
+    }
+    for (size_t r = 0; r < rows; ++r) store_block<1>(g, m0 + r, n0, out + r, 0);
+    return;
+  }
   if (rows == kTileRows) {
     store_tile<8>(g, m0, n0, out, count);
     store_tile<8>(g, m0 + 8, n0, out + 8, count);

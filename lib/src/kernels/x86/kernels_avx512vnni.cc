@@ -25,48 +25,9 @@ namespace EB_KERNEL_NS(avx512vnni) {
 #include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
+#include "zmm_epilogue.inc"
 
 namespace {
-
-// The float epilogues straight from the accumulators of one whole channel block (rows m0 .. m0 +
-// R - 1, columns n0 .. n0 + 15): (acc - 128 a_sums) as float x (sa sw) + bias, then + residual
-// or GELU: the same operations in the same order as gemm_tiles.inc's apply_epilogue, so the
-// same bits, without its round trip of the accumulators through the stack (outside the k loop
-// went 14% of a K = 768 GEMM's time; 5-8% after). GELU runs over all R rows at once, as there.
-template <int R>
-void store_block(const GemmArgs& g, size_t m0, size_t n0, const __m512i* acc) {
-  // GCC vector extensions rather than intrinsics: the SIMDe build (tests) lacks some of the
-  // AVX-512 float intrinsics; the operations are the same IEEE ones either way.
-  using F16 = float __attribute__((vector_size(64)));
-  using I16 = int32_t __attribute__((vector_size(64)));
-  static_assert(sizeof(F16) == kPackN * sizeof(float), "one vector per row of a block");
-  F16 sw, bias;
-  std::memcpy(&sw, g.b_scales + n0, sizeof sw);
-  std::memcpy(&bias, g.bias + n0, sizeof bias);
-  float gelu_in[R][kPackN];
-  for (int r = 0; r < R; ++r) {
-    const size_t m = m0 + r;
-    I16 exact;
-    std::memcpy(&exact, &acc[r], sizeof exact);
-    exact -= 128 * g.a_sums[m];
-    F16 v = __builtin_convertvector(exact, F16) * (g.a_scales[m] * sw) + bias;
-    if (g.epilogue == Epilogue::BiasGelu) {
-      std::memcpy(gelu_in[r], &v, sizeof v);
-      continue;
-    }
-    if (g.epilogue == Epilogue::BiasResidual) {
-      F16 res;
-      std::memcpy(&res, g.residual + m * g.ldc + n0, sizeof res);
-      v += res;
-    }
-    std::memcpy(static_cast<float*>(g.c) + m * g.ldc + n0, &v, sizeof v);
-  }
-  if (g.epilogue != Epilogue::BiasGelu) return;
-  for (int r = 0; r < R; ++r) {
-    float* c = static_cast<float*>(g.c) + (m0 + r) * g.ldc + n0;
-    for (size_t j = 0; j < kPackN; ++j) c[j] = gelu_poly(gelu_in[r][j]);
-  }
-}
 
 // Rows [m0, m0 + MR) x channel blocks [nb0, nb0 + NB) of 16.
 //
@@ -112,7 +73,7 @@ void tile(const GemmArgs& g, size_t m0, size_t nb0, size_t quads) {
     if (n0 >= g.n) break;
     const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
     if (count == kPackN && g.epilogue != Epilogue::Int32) {
-      store_block<MR>(g, m0, n0, acc[j]);
+      store_block<MR>(g, m0, n0, acc[j], 128);  // the weights' + 128
       continue;
     }
     alignas(64) int32_t out[MR][kPackN];
