@@ -4,10 +4,6 @@
 
 #if defined(EB_KERNELS_X86)
 #include <cpuid.h>  // __get_cpuid_count: GCC and clang
-#if defined(__linux__)
-#include <sys/syscall.h>  // SYS_arch_prctl
-#include <unistd.h>       // syscall
-#endif
 #endif
 #if defined(EB_KERNELS_ARM)
 #include <sys/auxv.h>  // getauxval: glibc, musl and Android bionic (API 18+)
@@ -91,8 +87,16 @@ bool amx_supported() {
   constexpr unsigned kXtileCfg = 1u << 17, kXtileData = 1u << 18;
   if ((lo & (kXtileCfg | kXtileData)) != (kXtileCfg | kXtileData)) return false;
 #if defined(__linux__)
-  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtileData = 18;
-  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtileData) != 0) return false;
+  // The system call itself (x86-64 Linux ABI: number in rax, arguments in rdi, rsi; rcx and r11
+  // clobbered) rather than libc's syscall(): the runtime needs nothing outside the portable C
+  // library (tests/lib/hygiene_test.sh).
+  constexpr long kSysArchPrctl = 158, kArchReqXcompPerm = 0x1023, kXfeatureXtileData = 18;
+  long result = kSysArchPrctl;
+  __asm__ volatile("syscall"
+                   : "+a"(result)
+                   : "D"(kArchReqXcompPerm), "S"(kXfeatureXtileData)
+                   : "rcx", "r11", "memory");
+  if (result != 0) return false;
 #else
   return false;  // other systems' permission models are not handled: never AMX there
 #endif
