@@ -119,6 +119,15 @@ struct Batch {
   std::vector<float> targets;             // (B, K): regression values or multi-hot labels
   std::vector<int32_t> token_labels;      // (B, T): Tokens objective's labels, -1 = none
   std::vector<int32_t> spans;             // (B, 2): Spans objective's start, end; -1 = none
+  // Knowledge distillation (single-label classifiers; empty = none): a teacher's logits (B, K)
+  // for every sequence, labelled (label >= 0) or not (-1). The loss is then
+  //   hard_weight x CE(labels, over the labelled sequences)
+  //   + (1 - hard_weight) x T^2 x KL(softmax(teacher / T) || softmax(student / T)) averaged over
+  //     all B sequences,
+  // T = soft_temperature: Hinton et al.'s recipe, as DistilBERT trains it; PyTorch's
+  // kl_div(log_softmax(s / T), softmax(t / T), reduction="batchmean") x T^2.
+  std::vector<float> soft_logits;
+  float soft_temperature = 1.0f, hard_weight = 1.0f;
 };
 
 // Dropout probabilities and the stream the masks are drawn from (see ops.h: mix64); all 0 = off.
@@ -197,6 +206,12 @@ class BertModel {
   const T* token_probs() const { return a_.tok_probs; }
 
  private:
+  // Distillation (Batch::soft_logits): T^2 x mean over the batch of KL(teacher_T || student_T)
+  // on the last forward pass's logits; and its gradient times `weight` added to dlogits:
+  // weight x T x (softmax(student / T) - softmax(teacher / T)) / B.
+  T distillation_kl(const Batch& batch, size_t K) const;
+  void distillation_kl_backward(const Batch& batch, size_t K, T weight);
+
   struct LayerActs {
     T *q, *k, *v, *probs, *att_drop, *att_dropped, *ctx, *attn, *attn_drop, *res1, *ln1,
         *ln1_mean, *ln1_rstd, *fc, *gelu, *proj, *proj_drop, *res2, *ln2, *ln2_mean, *ln2_rstd;
@@ -317,6 +332,12 @@ T BertModel<T>::forward(const Batch& batch) {
   const size_t K = seq_classes(), V = shape_.vocab;
   const T eps = static_cast<T>(shape_.layer_norm_eps);
   const ParamPtrs<T> w = weights();
+  if (!batch.soft_logits.empty() &&
+      (shape_.pretraining_heads || shape_.objective != Objective::SingleLabel ||
+       batch.soft_logits.size() != B * K)) {
+    throw std::invalid_argument(
+        "distillation: soft_logits must be (B, labels) of a single-label classifier");
+  }
   if (Tk > shape_.max_positions) throw std::invalid_argument("batch longer than max_positions");
 
   mlm_rows_.clear();
@@ -493,6 +514,10 @@ T BertModel<T>::forward(const Batch& batch) {
         metrics_.seq_correct += best == static_cast<size_t>(batch.labels[b]) ? 1 : 0;
       }
       loss = count > 0 ? sum / static_cast<T>(count) : T(0);
+      if (!batch.soft_logits.empty()) {
+        const T hard = static_cast<T>(batch.hard_weight);
+        loss = hard * loss + (T(1) - hard) * distillation_kl(batch, K);
+      }
     }
     metrics_.seq_loss = static_cast<double>(loss);
     metrics_.loss = metrics_.seq_loss;
@@ -525,6 +550,46 @@ T BertModel<T>::forward(const Batch& batch) {
     loss += mlm_sum / static_cast<T>(used);
   }
   return loss;  // in T: the double gradient check needs it unrounded
+}
+
+// log_softmax(x / tau) of one row of K into out.
+template <typename T>
+void log_softmax_scaled(T* out, const T* x, size_t K, T tau) {
+  T top = x[0] / tau;
+  for (size_t k = 1; k < K; ++k) top = std::max(top, x[k] / tau);
+  T sum = T(0);
+  for (size_t k = 0; k < K; ++k) sum += std::exp(x[k] / tau - top);
+  const T lse = top + std::log(sum);
+  for (size_t k = 0; k < K; ++k) out[k] = x[k] / tau - lse;
+}
+
+template <typename T>
+T BertModel<T>::distillation_kl(const Batch& batch, size_t K) const {
+  const T tau = static_cast<T>(batch.soft_temperature);
+  std::vector<T> teacher(K), student(K), ls(K), lt(K);
+  T kl = T(0);
+  for (size_t b = 0; b < batch.B; ++b) {
+    for (size_t k = 0; k < K; ++k) teacher[k] = static_cast<T>(batch.soft_logits[b * K + k]);
+    log_softmax_scaled(lt.data(), teacher.data(), K, tau);
+    log_softmax_scaled(ls.data(), a_.logits + b * K, K, tau);
+    for (size_t k = 0; k < K; ++k) kl += std::exp(lt[k]) * (lt[k] - ls[k]);
+  }
+  return tau * tau * kl / static_cast<T>(batch.B);
+}
+
+template <typename T>
+void BertModel<T>::distillation_kl_backward(const Batch& batch, size_t K, T weight) {
+  const T tau = static_cast<T>(batch.soft_temperature);
+  const T scale = weight * tau / static_cast<T>(batch.B);
+  std::vector<T> teacher(K), ls(K), lt(K);
+  for (size_t b = 0; b < batch.B; ++b) {
+    for (size_t k = 0; k < K; ++k) teacher[k] = static_cast<T>(batch.soft_logits[b * K + k]);
+    log_softmax_scaled(lt.data(), teacher.data(), K, tau);
+    log_softmax_scaled(ls.data(), a_.logits + b * K, K, tau);
+    for (size_t k = 0; k < K; ++k) {
+      d_.dlogits[b * K + k] += scale * (std::exp(ls[k]) - std::exp(lt[k]));
+    }
+  }
 }
 
 template <typename T>
@@ -569,7 +634,7 @@ void BertModel<T>::backward(const Batch& batch) {
     for (size_t i = 0; i < N * C; ++i) d_.dx[i] += d_.dtok_in[i];
   }
   // Sequence head (classifier or NSP) -> pooled -> [CLS] rows of the last layer's output.
-  if (!tokens_head() && metrics_.seq_count > 0) {
+  if (!tokens_head() && (metrics_.seq_count > 0 || !batch.soft_logits.empty())) {
     const Objective objective =
         shape_.pretraining_heads ? Objective::SingleLabel : shape_.objective;
     if (objective == Objective::Regression) {
@@ -580,9 +645,16 @@ void BertModel<T>::backward(const Batch& batch) {
       for (size_t i = 0; i < B * K; ++i) {
         d_.dlogits[i] = (a_.probs[i] - static_cast<T>(batch.targets[i])) / static_cast<T>(B * K);
       }
-    } else {
+    } else if (batch.soft_logits.empty()) {
       crossentropy_backward(d_.dlogits, a_.probs, batch.labels.data(), B, K,
                             T(1) / static_cast<T>(metrics_.seq_count));
+    } else {
+      const T hard = static_cast<T>(batch.hard_weight);
+      if (metrics_.seq_count > 0) {
+        crossentropy_backward(d_.dlogits, a_.probs, batch.labels.data(), B, K,
+                              hard / static_cast<T>(metrics_.seq_count));
+      }
+      distillation_kl_backward(batch, K, T(1) - hard);
     }
     const Param head_w = shape_.pretraining_heads ? kNspW : kClsW;
     const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;

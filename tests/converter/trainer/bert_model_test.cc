@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "trainer/bert_model.h"
 
@@ -64,13 +66,23 @@ Batch tiny_batch(bool pretraining) {
   return batch;
 }
 
+// Knowledge distillation on the classifier batch: teacher logits for both sequences, T = 2,
+// hard weight 0.3; `unlabeled` drops the second sequence's label (teacher-labelled text).
+void add_distillation(Batch& batch, bool unlabeled) {
+  batch.soft_logits = {1.5f, -0.5f, 0.25f, -2.0f, 0.75f, 1.0f};
+  batch.soft_temperature = 2.0f;
+  batch.hard_weight = 0.3f;
+  if (unlabeled) batch.labels[1] = -1;
+}
+
 void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0,
-                     Objective objective = Objective::SingleLabel) {
+                     Objective objective = Objective::SingleLabel, int distill = 0) {
   const BertShape shape = tiny_shape(pretraining, attention, objective);
   BertModel<double> model(shape);
   randomize(model, 7);
   model.set_dropout(dropout);
-  const Batch batch = tiny_batch(pretraining);
+  Batch batch = tiny_batch(pretraining);
+  if (distill > 0) add_distillation(batch, distill > 1);
 
   const double loss = model.forward(batch);
   CHECK(std::isfinite(loss));
@@ -148,6 +160,46 @@ TEST_CASE("Trainer gradients: BertForSequenceClassification, every parameter") {
 
 TEST_CASE("Trainer gradients: classification with dropout (fixed masks)") {
   check_gradients(false, some_dropout());
+}
+
+TEST_CASE("Trainer gradients: distillation (soft targets at T = 2 + hard labels), unlabeled rows") {
+  check_gradients(false, DropoutConfig{}, 0, Objective::SingleLabel, 1);
+  check_gradients(false, some_dropout(), 0, Objective::SingleLabel, 1);
+  check_gradients(false, DropoutConfig{}, 0, Objective::SingleLabel, 2);  // one row unlabeled
+}
+
+TEST_CASE("Trainer distillation: the loss is the stated mix, and only single-label heads take it") {
+  BertModel<double> model(tiny_shape(false));
+  randomize(model, 7);
+  Batch batch = tiny_batch(false);
+  const double ce = model.forward(batch);
+  std::vector<double> logits(6);
+  // The classifier's logits from its probabilities: log p differs from the logits by a constant
+  // per row, which the softmax at any temperature ignores.
+  for (size_t i = 0; i < 6; ++i) logits[i] = std::log(model.probs()[i]);
+  add_distillation(batch, false);
+  const double mixed = model.forward(batch);
+  double kl = 0;
+  for (size_t b = 0; b < 2; ++b) {
+    double zt = 0, zs = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      zt += std::exp(batch.soft_logits[b * 3 + k] / 2.0);
+      zs += std::exp(logits[b * 3 + k] / 2.0);
+    }
+    for (size_t k = 0; k < 3; ++k) {
+      const double pt = std::exp(batch.soft_logits[b * 3 + k] / 2.0) / zt;
+      const double qs = std::exp(logits[b * 3 + k] / 2.0) / zs;
+      kl += pt * std::log(pt / qs);
+    }
+  }
+  const double hard = batch.hard_weight;  // 0.3f, as the model reads it
+  CHECK(mixed == doctest::Approx(hard * ce + (1 - hard) * 4.0 * kl / 2.0).epsilon(1e-12));
+  BertModel<double> regression(tiny_shape(false, 0, Objective::Regression));
+  Batch wrong = tiny_batch(false);
+  wrong.soft_logits = {1.0f, 2.0f};
+  CHECK_THROWS_AS(regression.forward(wrong), std::invalid_argument);
+  batch.soft_logits.pop_back();  // not (B, K)
+  CHECK_THROWS_AS(model.forward(batch), std::invalid_argument);
 }
 
 TEST_CASE("Trainer gradients: regression, multi-label, token classification and span heads") {

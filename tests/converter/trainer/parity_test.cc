@@ -106,6 +106,11 @@ void check_step(bool pretraining, const json& ref,
     for (const int v : ref["targets"]) batch.spans.push_back(v >= int(batch.T) ? -1 : v);
   } else if (objective != train::Objective::SingleLabel) {
     batch.targets = ref["targets"].get<std::vector<float>>();
+  } else if (ref.contains("teacher_logits")) {  // distillation
+    batch.labels = ref["targets"].get<std::vector<int32_t>>();
+    batch.soft_logits = ref["teacher_logits"].get<std::vector<float>>();
+    batch.soft_temperature = ref["temperature"].get<float>();
+    batch.hard_weight = ref["hard_weight"].get<float>();
   }
   const double loss = model.forward(batch);
   CHECK(std::fabs(loss - ref["loss"].get<double>()) <= 1e-5);
@@ -153,6 +158,10 @@ TEST_CASE("Trainer parity with PyTorch: regression, multi-label, token classific
   SUBCASE("multi-label") { check_step(false, heads["multi_label"], train::Objective::MultiLabel); }
   SUBCASE("tokens") { check_step(false, heads["tokens"], train::Objective::Tokens); }
   SUBCASE("spans") { check_step(false, heads["spans"], train::Objective::Spans); }
+}
+
+TEST_CASE("Trainer parity with PyTorch: distillation (T^2 KL at T = 2 + hard CE, an unlabeled row)") {
+  check_step(false, fixture()["heads"]["distill"]);
 }
 
 TEST_CASE("Trainer parity with PyTorch: five AdamW steps with schedule and clipping") {
