@@ -24,6 +24,7 @@
 #include "quantize.h"
 #include "tokenize_command.h"
 #include "tokenizer/vocab_trainer.h"
+#include "trainer/distill.h"
 #include "trainer/finetune.h"
 #include "trainer/pretrain.h"
 
@@ -366,6 +367,53 @@ int main(int argc, char** argv) {
                        "Seed of initialisation, order and dropout",
                        "Evaluate every N steps (default: each epoch)");
 
+  DistillOptions ds;
+  bool ds_json = false;
+  int ds_threads = 0;
+  CLI::App* distill_cmd = app.add_subcommand(
+      "distill", "Train a small student classifier on a fine-tuned teacher's soft labels "
+                 "(knowledge distillation: alpha x CE + (1 - alpha) x T^2 x KL), optionally on "
+                 "unlabeled text the teacher labels; writes the best fp32 student .ebm");
+  distill_cmd->add_option("--teacher", ds.teacher, "Teacher classifier: .ebm (fp32 or int8) or HF folder")
+      ->required()
+      ->check(CLI::ExistingPath);
+  distill_cmd->add_option("--student", ds.student,
+                          "Student to start from (.ebm or HF folder, e.g. a pretrain output); "
+                          "default: a new student of --layers/--hidden/--heads/--intermediate")
+      ->check(CLI::ExistingPath);
+  distill_cmd->add_option("--layers", ds.layers, "New student: encoder layers")->capture_default_str();
+  distill_cmd->add_option("--hidden", ds.hidden, "New student: hidden size")->capture_default_str();
+  distill_cmd->add_option("--heads", ds.heads, "New student: attention heads")->capture_default_str();
+  distill_cmd->add_option("--intermediate", ds.intermediate, "New student: feed-forward size")
+      ->capture_default_str();
+  distill_cmd->add_option("--train", ds.train_path, "Labelled data: TSV/CSV label<TAB>text[<TAB>text_b]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  distill_cmd->add_option("--unlabeled", ds.unlabeled,
+                          "Text files (one text per line) the teacher labels for the student")
+      ->check(CLI::ExistingFile);
+  distill_cmd->add_option("--dev", ds.dev_path, "Dev data (same format) evaluated every --eval-every steps")
+      ->check(CLI::ExistingFile);
+  distill_cmd->add_option("--temperature", ds.temperature, "Softmax temperature T of the soft labels")
+      ->capture_default_str();
+  distill_cmd->add_option("--alpha", ds.hard_weight,
+                          "Weight of the hard labels' cross-entropy (the soft term gets 1 - alpha)")
+      ->capture_default_str();
+  distill_cmd->add_option("--teacher-cache", ds.teacher_cache,
+                          "File of the teacher's logits, reused when it holds these texts "
+                          "(default: OUTPUT.teacher)");
+  distill_cmd->add_option("--max-seq", ds.max_seq, "Truncation length")->capture_default_str();
+  distill_cmd->add_option("--batch", ds.batch, "Sequences per step")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  distill_cmd->add_option("--epochs", ds.epochs, "Passes over the training data (labelled + unlabeled)")
+      ->capture_default_str();
+  distill_cmd->add_option("--steps", ds.steps, "Optimizer steps (overrides --epochs)");
+  distill_cmd->add_option("--limit", ds.limit, "Use only the first N labelled examples");
+  distill_cmd->add_option("--unlabeled-limit", ds.unlabeled_limit, "Use only the first N unlabeled texts");
+  add_training_options(distill_cmd, ds.training, ds_threads, ds_json, "fp32 student .ebm to write",
+                       "Seed of initialisation, order and dropout",
+                       "Evaluate every N steps (default: each epoch)");
+
   PretrainOptions pt;
   bool pt_json = false, pt_cased = false;
   int pt_threads = 0;
@@ -528,6 +576,28 @@ int main(int argc, char** argv) {
                     report["output"].get<std::string>().c_str(), b["mlm_accuracy"].get<double>(),
                     a["mlm_accuracy"].get<double>(), b["nsp_accuracy"].get<double>(),
                     a["nsp_accuracy"].get<double>(), report["log"].get<std::string>().c_str());
+      }
+      return 0;
+    }
+    if (*distill_cmd) {
+      if (ds_threads > 0) omp_set_num_threads(ds_threads);
+      const nlohmann::json report = distill(ds);
+      if (!print_training_report(report, ds_json)) {
+        std::printf("distilled %s into a %zu-layer, %zu-hidden student: %zu steps on %zu labelled "
+                    "+ %zu unlabeled texts in %.1f s (%d threads)",
+                    report["teacher"].get<std::string>().c_str(),
+                    report["student"]["layers"].get<size_t>(),
+                    report["student"]["hidden"].get<size_t>(), report["steps"].get<size_t>(),
+                    report["labelled_examples"].get<size_t>(),
+                    report["unlabeled_examples"].get<size_t>(), report["seconds"].get<double>(),
+                    report["threads"].get<int>());
+        if (report.contains("best_dev_accuracy")) {
+          std::printf("; best dev acc %.4f at step %zu (teacher %.4f)",
+                      report["best_dev_accuracy"].get<double>(), report["best_step"].get<size_t>(),
+                      report["teacher_dev_accuracy"].get<double>());
+        }
+        std::printf(" -> %s; log %s\n", report["output"].get<std::string>().c_str(),
+                    report["log"].get<std::string>().c_str());
       }
       return 0;
     }

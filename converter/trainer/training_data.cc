@@ -72,6 +72,11 @@ train::Batch make_batch(const std::vector<Sequence>& sequences,
     batch.targets.insert(batch.targets.end(), s.targets.begin(), s.targets.end());
     batch.spans[2 * b] = s.span_start;
     batch.spans[2 * b + 1] = s.span_end;
+    if (s.teacher_logits.empty() != sequences[indices[0]].teacher_logits.empty()) {
+      throw std::invalid_argument("make_batch: teacher logits for some sequences only");
+    }
+    batch.soft_logits.insert(batch.soft_logits.end(), s.teacher_logits.begin(),
+                             s.teacher_logits.end());
   }
   return batch;
 }

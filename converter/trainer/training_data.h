@@ -23,6 +23,7 @@ struct Sequence {
   std::vector<float> targets;          // regression value, or multi-hot labels
   std::vector<int32_t> token_labels;   // per token, -1 = none (Tokens)
   int32_t span_start = -1, span_end = -1;  // answer tokens (Spans); -1 = no span
+  std::vector<float> teacher_logits;   // distillation: a teacher's logits for this input
 };
 
 // The device tokenizer of a model over whole texts with no length limit (a question answering
@@ -48,7 +49,8 @@ Sequence tokenize_pair(HostSession& session, const std::string& text, const std:
                        const std::string& where);
 
 // Pads sequences[indices] to the longest of them (id 0, mask 0, token label -1) into a batch,
-// with every objective's targets.
+// with every objective's targets; the teacher logits become the batch's soft_logits when the
+// sequences have them (all or none of them: a mix throws).
 train::Batch make_batch(const std::vector<Sequence>& sequences,
                         const std::vector<size_t>& indices);
 
