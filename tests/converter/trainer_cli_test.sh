@@ -15,7 +15,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 run() { "$@" 2>&1 || echo "exit status $?"; }
 
-for cmd in pretrain finetune; do
+for cmd in pretrain finetune distill; do
   grep -q -- "--resume" <<<"$(run eb_convert $cmd --help)" || fail "$cmd --help lacks --resume"
 done
 
@@ -63,6 +63,46 @@ grep -q "fine-tuned classification: 8 steps" <<<"$out" || fail "resume: $out"
 out=$(run eb_convert finetune --init "$hf" --train "$data" -o "$work/hf/model.ebm" --steps 9 \
   --batch 16 --resume "$work/hf/model.ebm.ckpt" -q)
 grep -q "other --steps" <<<"$out" || fail "resume with other settings must be refused: $out"
+
+# distill: the fine-tuned classifier above as the teacher. A 1-layer student of its widths starts
+# as the teacher truncated; the teacher's logits are cached and read back by a second run; an
+# unlabeled file adds texts; a new width starts random; --alpha 0 (soft labels only) makes the
+# student agree with the teacher.
+teacher="$work/hf/model.ebm"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
+  --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/student.ebm" --steps 6 --batch 16 \
+  --eval-every 3 --json -q)
+grep -q '"from": "teacher"' <<<"$out" || fail "distill: student not initialised from the teacher: $out"
+grep -q '"teacher_cache_hit": false' <<<"$out" || fail "distill: first run hit a cache: $out"
+grep -q '"best_dev_accuracy"' <<<"$out" || fail "distill report: $out"
+[ -s "$work/kd/student.ebm.teacher" ] || fail "distill: no teacher cache written"
+grep -q "layers 1" <<<"$(run eb_convert inspect "$work/kd/student.ebm")" ||
+  fail "distilled student: $(run eb_convert inspect "$work/kd/student.ebm")"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
+  --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/student.ebm" --steps 2 --json -q)
+grep -q '"teacher_cache_hit": true' <<<"$out" || fail "distill: second run missed the cache: $out"
+cut -f2 "$data" | tail -n +2 | head -40 >"$work/kd/unlabeled.txt"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads 2 \
+  --intermediate 32 --train "$data" --unlabeled "$work/kd/unlabeled.txt" -o "$work/kd/new.ebm" \
+  --steps 2 --json -q)
+grep -q '"unlabeled_examples": 40' <<<"$out" || fail "distill --unlabeled: $out"
+grep -q '"from": "random"' <<<"$out" || fail "distill: a new width must start random: $out"
+eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 --intermediate 48 \
+  --train "$data" -o "$work/kd/soft.ebm" --alpha 0 --temperature 1 --steps 40 --batch 16 \
+  --lr 1e-3 -q >/dev/null || fail "distill --alpha 0"
+agree=$(run eb_convert eval "$work/kd/soft.ebm" --compare "$teacher" --data "$data" -q |
+  sed -n 's/.*argmax agreement \([0-9.]*\).*/\1/p')
+awk -v a="$agree" 'BEGIN { exit !(a >= 0.9) }' ||
+  fail "distill --alpha 0: student agrees with the teacher on ${agree:-?} of the texts"
+grep -q "must be a single-label classifier" <<<"$(run eb_convert distill --teacher \
+  "$work/pre/encoder.ebm" --train "$data" -o "$work/kd/x.ebm")" || fail "distill from an encoder"
+grep -q "alpha" <<<"$(run eb_convert distill --teacher "$teacher" --train "$data" \
+  -o "$work/kd/x.ebm" --alpha 1.5)" || fail "distill --alpha out of range"
+printf 'label\tsentence\n0\ta\n1\tb\n2\tc\n' >"$work/kd/three.tsv"
+grep -q "3 labels, but the teacher .* has 2 outputs" <<<"$(run eb_convert distill --teacher \
+  "$teacher" --train "$work/kd/three.tsv" -o "$work/kd/x.ebm" --layers 1 --hidden 32 --heads 4 \
+  --intermediate 48)" || fail "distill: label count against the teacher's outputs"
+[ -e "$work/kd/x.ebm" ] && fail "distill wrote a model from refused input"
 
 # finetune from another task's checkpoint (question answering): its encoder, a fresh classifier
 out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --task classification --train "$data" \
