@@ -436,6 +436,11 @@ int main(int argc, char** argv) {
   pretrain_cmd->add_option("--steps", pt.steps, "Optimizer steps")->capture_default_str();
   pretrain_cmd->add_option("--holdout-every", pt.holdout_every,
                            "Hold out every Nth paragraph for evaluation")->capture_default_str();
+  pretrain_cmd->add_flag("--pack-sentences", pt.pairs.pack,
+                         "BERT's segments: consecutive sentences filling --max-seq, cut into A "
+                         "and B at a sentence boundary (default: one sentence each)");
+  pretrain_cmd->add_flag("--whole-word-mask", pt.pairs.whole_word,
+                         "Mask whole words (a piece and its ## pieces) rather than pieces");
   pretrain_cmd->add_option("--eval-batches", pt.eval_batches, "Held-out batches per evaluation")
       ->capture_default_str();
   add_training_options(pretrain_cmd, pt.training, pt_threads, pt_json, "fp32 encoder .ebm to write",

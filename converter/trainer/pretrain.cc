@@ -56,6 +56,9 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   for (const char* special : {"[CLS]", "[SEP]", "[MASK]", "[PAD]", "[UNK]"}) {
     ids.specials.push_back(token_id(vocab, special));
   }
+  for (const std::string& piece : vocab) {
+    ids.continues_word.push_back(piece.size() > 2 && piece.rfind("##", 0) == 0 ? 1 : 0);
+  }
 
   TokenizedCorpus held_out;
   TokenizedCorpus corpus;
@@ -81,11 +84,12 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   // Held-out pairs: fixed batches (their own seed), the same at every evaluation.
   std::vector<train::Batch> eval_set;
   for (size_t i = 0; i < o.eval_batches; ++i) {
-    eval_set.push_back(pretraining_batch(held_out, ids, o.batch, o.max_seq, t.seed ^ 0xE7A1ull, i));
+    eval_set.push_back(
+        pretraining_batch(held_out, ids, o.batch, o.max_seq, t.seed ^ 0xE7A1ull, i, o.pairs));
   }
   LoopHooks hooks;
   hooks.batch_for_step = [&](size_t step) {
-    return pretraining_batch(corpus, ids, o.batch, o.max_seq, t.seed, step);
+    return pretraining_batch(corpus, ids, o.batch, o.max_seq, t.seed, step, o.pairs);
   };
   hooks.evaluate = [&](train::BertModel<float>& m) {
     double loss = 0;
@@ -116,6 +120,7 @@ nlohmann::json pretrain(const PretrainOptions& o) {
   report["corpus"] = {{"paragraphs", corpus.paragraphs.size()}, {"sentences", corpus.sentences},
                       {"tokens", corpus.tokens}};
   report["held_out"] = {{"paragraphs", held_out.paragraphs.size()}, {"tokens", held_out.tokens}};
+  report["pairs"] = {{"pack_sentences", o.pairs.pack}, {"whole_word_mask", o.pairs.whole_word}};
   for (const LogRow& row : outcome.log) {
     if (!row.evaluated) continue;
     const nlohmann::json e = {{"step", row.step}, {"loss", row.eval.loss},

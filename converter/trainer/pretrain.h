@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "trainer/loop.h"
+#include "trainer/pretrain_data.h"
 
 namespace edgebert::convert {
 
@@ -23,6 +24,7 @@ struct PretrainOptions {
   size_t batch = 32, steps = 10000;
   size_t holdout_every = 50;  // every Nth paragraph is held out for evaluation
   size_t eval_batches = 16;   // held-out batches (of --batch pairs) per evaluation
+  PairRecipe pairs;           // sentence packing, whole-word masking (pretrain_data.h)
   TrainingOptions training{5e-4, 0.02, 1000};
 };
 

@@ -125,73 +125,158 @@ TokenizedCorpus tokenize_corpus(HostSession& session, const std::vector<std::str
   return corpus;
 }
 
+namespace {
+
+// Tokens of sentences [first, last) of a paragraph, back to back.
+std::vector<int32_t> concat(const std::vector<std::vector<int32_t>>& paragraph, size_t first,
+                            size_t last) {
+  std::vector<int32_t> out;
+  for (size_t i = first; i < last; ++i) out.insert(out.end(), paragraph[i].begin(), paragraph[i].end());
+  return out;
+}
+
+}  // namespace
+
 train::Batch pretraining_batch(const TokenizedCorpus& corpus, const SpecialIds& ids,
-                               size_t batch, size_t max_seq, uint64_t seed, uint64_t step) {
+                               size_t batch, size_t max_seq, uint64_t seed, uint64_t step,
+                               const PairRecipe& recipe) {
   const auto& paragraphs = corpus.paragraphs;
   if (paragraphs.size() < 2) throw std::runtime_error("pretraining needs at least 2 paragraphs");
+  if (recipe.whole_word && ids.continues_word.size() < static_cast<size_t>(ids.vocab)) {
+    throw std::invalid_argument("whole-word masking needs continues_word for every id");
+  }
   std::vector<std::vector<int32_t>> seq_ids(batch), seq_types(batch), seq_targets(batch);
   std::vector<int32_t> labels(batch);
   for (size_t b = 0; b < batch; ++b) {
     const uint64_t stream = train::mix64(seed ^ train::mix64(step * 4096 + b));
     uint64_t counter = 0;
     auto next = [&](uint64_t bound) { return draw(stream, counter++) % bound; };
-    // A: a sentence that has a next sentence in its paragraph (tries a few paragraphs).
-    size_t p = 0, s = 0;
-    for (int attempt = 0;; ++attempt) {
-      p = next(paragraphs.size());
-      if (paragraphs[p].size() >= 2) break;
-      if (attempt > 1000) throw std::runtime_error("no paragraph with two sentences");
-    }
-    s = next(paragraphs[p].size() - 1);
-    const std::vector<int32_t>& a = paragraphs[p][s];
-    const bool random_next = next(2) == 1;
-    const std::vector<int32_t>* bseq = &paragraphs[p][s + 1];
-    if (random_next) {
-      size_t q = next(paragraphs.size() - 1);
-      if (q >= p) ++q;  // another paragraph
-      bseq = &paragraphs[q][next(paragraphs[q].size())];
+    std::vector<int32_t> a, bseq;
+    bool random_next = false;
+    if (!recipe.pack) {
+      // A: a sentence that has a next sentence in its paragraph (tries a few paragraphs).
+      size_t p = 0, s = 0;
+      for (int attempt = 0;; ++attempt) {
+        p = next(paragraphs.size());
+        if (paragraphs[p].size() >= 2) break;
+        if (attempt > 1000) throw std::runtime_error("no paragraph with two sentences");
+      }
+      s = next(paragraphs[p].size() - 1);
+      a = paragraphs[p][s];
+      random_next = next(2) == 1;
+      bseq = paragraphs[p][s + 1];
+      if (random_next) {
+        size_t q = next(paragraphs.size() - 1);
+        if (q >= p) ++q;  // another paragraph
+        bseq = paragraphs[q][next(paragraphs[q].size())];
+      }
+      // Pair truncation to max_seq: shorten the longer of the two from its end.
+      size_t la = a.size(), lb = bseq.size();
+      while (la + lb + 3 > max_seq) {
+        if (la > lb) {
+          --la;
+        } else {
+          --lb;
+        }
+      }
+      a.resize(la);
+      bseq.resize(lb);
+    } else {
+      const size_t budget = max_seq - 3;
+      size_t target = budget;
+      if (static_cast<double>(next(1000000)) < recipe.short_seq_prob * 1e6 && budget > 2) {
+        target = 2 + next(budget - 1);  // in [2, budget]
+      }
+      size_t p = 0;
+      for (int attempt = 0;; ++attempt) {
+        p = next(paragraphs.size());
+        if (!paragraphs[p].empty()) break;
+        if (attempt > 1000) throw std::runtime_error("no paragraph with a sentence");
+      }
+      const auto& par = paragraphs[p];
+      const size_t first = next(par.size());
+      size_t last = first, length = 0;
+      while (last < par.size() && length < target) length += par[last++].size();
+      const size_t gathered = last - first;
+      const size_t a_end = first + (gathered >= 2 ? 1 + next(gathered - 1) : 1);
+      a = concat(par, first, a_end);
+      random_next = gathered == 1 || next(2) == 1;
+      if (random_next) {
+        size_t q = next(paragraphs.size() - 1);
+        if (q >= p) ++q;  // another paragraph
+        const auto& other = paragraphs[q];
+        if (!other.empty()) {
+          size_t t = next(other.size());
+          while (t < other.size() && a.size() + bseq.size() < target) {
+            bseq.insert(bseq.end(), other[t].begin(), other[t].end());
+            ++t;
+          }
+        }
+      } else {
+        bseq = concat(par, a_end, last);
+      }
+      // Trim the longer side at a random end until the pair fits.
+      size_t a0 = 0, a1 = a.size(), b0 = 0, b1 = bseq.size();
+      while ((a1 - a0) + (b1 - b0) > budget) {
+        const bool trim_a = (a1 - a0) > (b1 - b0);
+        size_t& front = trim_a ? a0 : b0;
+        size_t& back = trim_a ? a1 : b1;
+        if (next(2) == 0) {
+          ++front;
+        } else {
+          --back;
+        }
+      }
+      a = std::vector<int32_t>(a.begin() + a0, a.begin() + a1);
+      bseq = std::vector<int32_t>(bseq.begin() + b0, bseq.begin() + b1);
     }
     labels[b] = random_next ? 1 : 0;
-    // Pair truncation to max_seq: shorten the longer of the two from its end.
-    size_t la = a.size(), lb = bseq->size();
-    while (la + lb + 3 > max_seq) {
-      if (la > lb) {
-        --la;
-      } else {
-        --lb;
-      }
-    }
     std::vector<int32_t>& ids_out = seq_ids[b];
     std::vector<int32_t>& types_out = seq_types[b];
     ids_out.push_back(ids.cls);
-    ids_out.insert(ids_out.end(), a.begin(), a.begin() + la);
+    ids_out.insert(ids_out.end(), a.begin(), a.end());
     ids_out.push_back(ids.sep);
     types_out.assign(ids_out.size(), 0);
-    ids_out.insert(ids_out.end(), bseq->begin(), bseq->begin() + lb);
+    ids_out.insert(ids_out.end(), bseq.begin(), bseq.end());
     ids_out.push_back(ids.sep);
     types_out.resize(ids_out.size(), 1);
-    // Masking: 15% of the non-special positions (at least one), chosen without replacement.
-    std::vector<size_t> candidates;
+    // Masking: 15% of the non-special positions (at least one), chosen without replacement;
+    // with whole_word, whole words (groups of positions) up to that budget.
+    std::vector<std::vector<size_t>> units;  // positions masked together
     for (size_t i = 0; i < ids_out.size(); ++i) {
-      if (ids_out[i] != ids.cls && ids_out[i] != ids.sep) candidates.push_back(i);
+      if (ids_out[i] == ids.cls || ids_out[i] == ids.sep) continue;
+      const bool continues = recipe.whole_word && !units.empty() && units.back().back() + 1 == i &&
+                             ids.continues_word[static_cast<size_t>(ids_out[i])] != 0;
+      if (continues) {
+        units.back().push_back(i);
+      } else {
+        units.push_back({i});
+      }
     }
-    for (size_t i = candidates.size(); i > 1; --i) std::swap(candidates[i - 1], candidates[next(i)]);
-    const size_t chosen = std::max<size_t>(1, (candidates.size() * 15 + 50) / 100);
+    size_t candidates = 0;
+    for (const auto& u : units) candidates += u.size();
+    for (size_t i = units.size(); i > 1; --i) std::swap(units[i - 1], units[next(i)]);
+    const size_t chosen = std::max<size_t>(1, (candidates * 15 + 50) / 100);
     std::vector<int32_t>& targets = seq_targets[b];
     targets.assign(ids_out.size(), -1);
-    for (size_t k = 0; k < std::min(chosen, candidates.size()); ++k) {
-      const size_t at = candidates[k];
-      targets[at] = ids_out[at];
-      const uint64_t r = next(10);
-      if (r < 8) {
-        ids_out[at] = ids.mask;
-      } else if (r == 8) {
-        int32_t token;
-        do {
-          token = static_cast<int32_t>(next(static_cast<uint64_t>(ids.vocab)));
-        } while (std::find(ids.specials.begin(), ids.specials.end(), token) != ids.specials.end());
-        ids_out[at] = token;
-      }  // else unchanged
+    size_t masked = 0;
+    for (const auto& unit : units) {
+      if (masked >= chosen) break;
+      if (masked + unit.size() > chosen && masked > 0) continue;  // BERT: skip a word too long
+      for (const size_t at : unit) {
+        targets[at] = ids_out[at];
+        const uint64_t r = next(10);
+        if (r < 8) {
+          ids_out[at] = ids.mask;
+        } else if (r == 8) {
+          int32_t token;
+          do {
+            token = static_cast<int32_t>(next(static_cast<uint64_t>(ids.vocab)));
+          } while (std::find(ids.specials.begin(), ids.specials.end(), token) != ids.specials.end());
+          ids_out[at] = token;
+        }  // else unchanged
+        ++masked;
+      }
     }
   }
   train::Batch out;

@@ -40,13 +40,33 @@ struct SpecialIds {
   int32_t cls = 0, sep = 0, mask = 0, pad = 0;
   int32_t vocab = 0;  // random replacements are drawn from [0, vocab), specials excluded
   std::vector<int32_t> specials;
+  // By id: 1 for a piece that continues a word ("##ing"); whole-word masking needs it.
+  std::vector<uint8_t> continues_word;
+};
+
+// How pairs are made and masked.
+//   pack = false: A is one sentence, B the next one of its paragraph or a random sentence.
+//   pack = true (BERT's create_pretraining_data): from a random sentence, consecutive sentences
+//     of its paragraph are gathered until they fill max_seq - 3 tokens (a random shorter target
+//     with probability short_seq_prob), cut at a random sentence boundary into A and B; B is
+//     replaced, half of the time (always when only one sentence was gathered), by consecutive
+//     sentences of another paragraph filling the rest; the longer side is then trimmed at a
+//     random end until the pair fits.
+//   whole_word: the 15% are drawn as whole words (a piece and the "##" pieces after it, never
+//     more than the 15% budget), each piece then 80/10/10 as usual (BERT's --do_whole_word_mask).
+struct PairRecipe {
+  bool pack = false;
+  bool whole_word = false;
+  double short_seq_prob = 0.1;
 };
 
 // BERT's pair + masking recipe for one batch; a pure function of (corpus, seed, step), so a
-// resumed run regenerates the same batches. Needs at least two paragraphs, one of them with two
-// sentences. NSP label: 0 = B follows A, 1 = B is random (Hugging Face's convention).
+// resumed run regenerates the same batches, and each epoch's pairs get fresh masks. Needs at
+// least two paragraphs, one of them with two sentences. NSP label: 0 = B follows A, 1 = B is
+// random (Hugging Face's convention).
 train::Batch pretraining_batch(const TokenizedCorpus& corpus, const SpecialIds& ids,
-                               size_t batch, size_t max_seq, uint64_t seed, uint64_t step);
+                               size_t batch, size_t max_seq, uint64_t seed, uint64_t step,
+                               const PairRecipe& recipe = {});
 
 }  // namespace edgebert::convert
 

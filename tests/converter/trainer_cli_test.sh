@@ -34,6 +34,14 @@ grep -q "task: encoder" <<<"$(run eb_convert inspect "$work/pre/encoder.ebm")" |
 [ "$(grep -c . "$work/pre/encoder.log.csv")" -ge 3 ] || fail "pretrain log has too few rows"
 grep -q "<svg" "$work/pre/encoder.log.svg" || fail "pretrain SVG"
 
+# BERT's packed segments and whole-word masking
+out=$(run eb_convert pretrain --corpus "$fixtures/corpus_sample.txt" --vocab "$work/vocab.txt" \
+  -o "$work/pre/packed.ebm" --layers 1 --hidden 32 --heads 2 --intermediate 64 --max-seq 48 \
+  --batch 8 --steps 4 --eval-every 2 --eval-batches 2 --holdout-every 10 --pack-sentences \
+  --whole-word-mask --json -q)
+grep -q '"pack_sentences": true' <<<"$out" || fail "pretrain --pack-sentences: $out"
+grep -q '"whole_word_mask": true' <<<"$out" || fail "pretrain --whole-word-mask: $out"
+
 # finetune from our pretrained encoder, with dev evaluation; eval the output with the runtime
 data="$fixtures/sst2_dev_sample.tsv"
 out=$(run eb_convert finetune --init "$work/pre/encoder.ebm" --train "$data" --dev "$data" \

@@ -3,6 +3,8 @@
 // resumed that ends with bit-identical weights to an uninterrupted run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -133,6 +135,115 @@ TEST_CASE("Pretraining batches follow BERT's recipe and depend only on (seed, st
   CHECK(a.ids == b.ids);
   CHECK(a.mlm_targets == b.mlm_targets);
   CHECK(a.ids != other.ids);
+}
+
+// The tokens of a paragraph back to back, and whether `piece` occurs in it contiguously.
+bool contiguous_in(const std::vector<std::vector<int32_t>>& paragraph,
+                   const std::vector<int32_t>& piece) {
+  std::vector<int32_t> all;
+  for (const auto& sentence : paragraph) all.insert(all.end(), sentence.begin(), sentence.end());
+  return !piece.empty() && std::search(all.begin(), all.end(), piece.begin(), piece.end()) != all.end();
+}
+
+TEST_CASE("Pretraining with packed sentences: segments fill max_seq, B follows A when labelled so") {
+  const TokenizedCorpus corpus = synthetic_corpus();
+  const SpecialIds ids = special_ids();
+  const size_t max_seq = 64;
+  PairRecipe packed;
+  packed.pack = true;
+  double length_packed = 0, length_single = 0;
+  size_t rows = 0, is_next = 0, full = 0;
+  for (uint64_t step = 0; step < 100; ++step) {
+    const train::Batch b = pretraining_batch(corpus, ids, 16, max_seq, 7, step, packed);
+    const train::Batch single = pretraining_batch(corpus, ids, 16, max_seq, 7, step);
+    REQUIRE(b.T <= max_seq);
+    for (size_t r = 0; r < b.B; ++r, ++rows) {
+      std::vector<int32_t> a, bs;
+      size_t seps = 0, len = 0;
+      for (size_t i = 0; i < b.T && b.mask[r * b.T + i] == 1; ++i, ++len) {
+        // The original token where it was masked.
+        const int32_t y = b.mlm_targets[r * b.T + i];
+        const int32_t x = y >= 0 ? y : b.ids[r * b.T + i];
+        if (i == 0) {
+          REQUIRE(x == ids.cls);
+        } else if (x == ids.sep) {
+          ++seps;
+        } else {
+          (seps == 0 ? a : bs).push_back(x);
+          REQUIRE(b.types[r * b.T + i] == (seps == 0 ? 0 : 1));
+        }
+      }
+      REQUIRE(seps == 2);
+      REQUIRE(!a.empty());
+      length_packed += static_cast<double>(len);
+      full += len >= max_seq - 8 ? 1 : 0;
+      for (size_t i = 0; i < single.T && single.mask[r * single.T + i] == 1; ++i) length_single += 1;
+      if (b.labels[r] == 0) {
+        ++is_next;
+        // A and B are stretches of one paragraph's text (trimming cuts their ends).
+        bool found = false;
+        for (const auto& paragraph : corpus.paragraphs) {
+          found = found || (contiguous_in(paragraph, a) && contiguous_in(paragraph, bs));
+        }
+        CHECK(found);
+      }
+    }
+  }
+  INFO("mean length packed " << length_packed / rows << ", one sentence each " << length_single / rows);
+  CHECK(length_packed > 1.2 * length_single);  // 49 vs 39 of 64 here: sentences are long
+  CHECK(static_cast<double>(full) / rows > 0.3);
+  // Single-sentence gatherings are always random pairs (BERT's rule), so "next" is below half.
+  const double next_share = static_cast<double>(is_next) / rows;
+  CHECK(next_share > 0.2);
+  CHECK(next_share < 0.5);
+  const train::Batch again = pretraining_batch(corpus, ids, 8, max_seq, 7, 42, packed);
+  CHECK(again.ids == pretraining_batch(corpus, ids, 8, max_seq, 7, 42, packed).ids);
+}
+
+TEST_CASE("Pretraining with whole-word masking: a word's pieces are masked together, 15% budget") {
+  TokenizedCorpus corpus = synthetic_corpus();
+  SpecialIds ids = special_ids();
+  // Ids 100-199 continue a word ("##..."), 10-99 start one.
+  ids.continues_word.assign(200, 0);
+  for (size_t id = 100; id < 200; ++id) ids.continues_word[id] = 1;
+  PairRecipe recipe;
+  recipe.whole_word = true;
+  size_t chosen = 0, candidates = 0, split_words = 0, words_touched = 0;
+  for (uint64_t step = 0; step < 100; ++step) {
+    const train::Batch b = pretraining_batch(corpus, ids, 16, 48, 7, step, recipe);
+    for (size_t r = 0; r < b.B; ++r) {
+      const int32_t* y = &b.mlm_targets[r * b.T];
+      const int32_t* x = &b.ids[r * b.T];
+      // Words: a piece below 100 (or any first piece after a special) and the pieces >= 100
+      // after it.
+      size_t i = 1;
+      while (i < b.T && b.mask[r * b.T + i] == 1) {
+        const int32_t first = y[i] >= 0 ? y[i] : x[i];
+        if (first == ids.sep) {
+          ++i;
+          continue;
+        }
+        size_t end = i + 1;
+        while (end < b.T && b.mask[r * b.T + end] == 1) {
+          const int32_t v = y[end] >= 0 ? y[end] : x[end];
+          if (v == ids.sep || v < 100) break;
+          ++end;
+        }
+        size_t masked = 0;
+        for (size_t k = i; k < end; ++k) masked += y[k] >= 0 ? 1 : 0;
+        candidates += end - i;
+        chosen += masked;
+        if (masked > 0) ++words_touched;
+        if (masked > 0 && masked != end - i) ++split_words;
+        i = end;
+      }
+    }
+  }
+  CHECK(words_touched > 100);
+  CHECK(split_words == 0);
+  CHECK(static_cast<double>(chosen) / candidates == doctest::Approx(0.15).epsilon(0.2));
+  ids.continues_word.clear();
+  CHECK_THROWS_AS(pretraining_batch(corpus, ids, 2, 48, 7, 0, recipe), std::invalid_argument);
 }
 
 TEST_CASE("Epoch sampler: every epoch a permutation, batches of similar length, deterministic") {
