@@ -101,6 +101,26 @@ struct QuantizeTasks {
   }
 };
 
+// LayerNorm in ranges of kNormRowsPerTask rows (each row normalized alone): a single sentence's
+// rows stay one task on the calling thread; a batch's spread over the pool.
+constexpr size_t kNormRowsPerTask = 32;
+
+struct LayerNormTasks {
+  const NativeExecutor* x;
+  float* rows;
+  const LayerNormWeights* norm;
+  size_t count;
+
+  static void run(void* context, size_t task) {
+    const LayerNormTasks& t = *static_cast<const LayerNormTasks*>(context);
+    const size_t m0 = task * kNormRowsPerTask;
+    const size_t m = t.count - m0 < kNormRowsPerTask ? t.count - m0 : kNormRowsPerTask;
+    const size_t h = t.x->dims->hidden;
+    t.x->kernels->f32_layer_norm(t.rows + m0 * h, t.norm->gamma, t.norm->beta, m, h,
+                                 t.x->dims->layer_norm_eps);
+  }
+};
+
 }  // namespace
 
 size_t quantized_input_stride(const ModelDims& d) {
@@ -170,7 +190,8 @@ void NativeExecutor::attention(const AttentionCall& call) {
 }
 
 void NativeExecutor::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
-  kernels->f32_layer_norm(x, norm.gamma, norm.beta, rows, dims->hidden, dims->layer_norm_eps);
+  LayerNormTasks tasks{this, x, &norm, rows};
+  parallel.for_each((rows + kNormRowsPerTask - 1) / kNormRowsPerTask, &LayerNormTasks::run, &tasks);
 }
 
 }  // namespace edgebert
