@@ -15,7 +15,6 @@
 #include "edgebert/edgebert.h"
 #include "edgebert_internal/layout.h"
 #include "file_io.h"
-#include "hf_import.h"
 #include "host_session.h"
 #include "labelled_data.h"
 #include "model_file.h"
@@ -29,19 +28,6 @@ namespace edgebert::convert {
 namespace {
 
 namespace fs = std::filesystem;
-
-fb::ModelT load_model(const std::string& path) {
-  fb::ModelT model;
-  if (fs::is_directory(path)) {
-    ImportOptions import;
-    import.dir = path;
-    return import_hf(import);
-  }
-  const AlignedBytes bytes = read_file_aligned(path);
-  check_model_bytes(bytes, path);
-  fb::GetModel(bytes.data())->UnPackTo(&model);
-  return model;
-}
 
 // A deep copy (the object API's tables are unique_ptrs).
 fb::ModelT clone(fb::ModelT& model) {
@@ -183,7 +169,7 @@ nlohmann::json distill(const DistillOptions& o) {
   create_output_dirs(t);
 
   // The teacher, as the runtime will run it.
-  fb::ModelT teacher = load_model(o.teacher);
+  fb::ModelT teacher = read_start_model(o.teacher);
   if (!teacher.task || teacher.task->kind != fb::TaskKind::Classification ||
       teacher.task->problem_type != fb::ProblemType::SingleLabel) {
     throw std::runtime_error(o.teacher + ": the teacher must be a single-label classifier (task " +
@@ -201,10 +187,8 @@ nlohmann::json distill(const DistillOptions& o) {
   fb::ModelT base;
   bool random_start = false;
   if (!o.student.empty()) {
-    base = load_model(o.student);
-    base.tensors.erase(std::remove_if(base.tensors.begin(), base.tensors.end(),
-                                      [](const auto& x) { return is_head_tensor(x->name); }),
-                       base.tensors.end());
+    base = read_start_model(o.student);
+    drop_head_tensors(base);
     if (!base.tokenizer) throw std::runtime_error(o.student + ": the student has no tokenizer");
     init["from"] = o.student;
   } else {

@@ -13,7 +13,6 @@
 #include "edgebert/edgebert.h"
 #include "edgebert_internal/layout.h"
 #include "file_io.h"
-#include "hf_import.h"
 #include "host_session.h"
 #include "model_file.h"
 #include "trainer/model_io.h"
@@ -25,33 +24,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void drop_head_tensors(fb::ModelT& model) {
-  model.tensors.erase(std::remove_if(model.tensors.begin(), model.tensors.end(),
-                                     [](const auto& t) { return is_head_tensor(t->name); }),
-                      model.tensors.end());
-}
-
 // The starting model (an .ebm of ours or a Hugging Face folder) with the head it has only when
 // that head is the one to train (same task, same number of outputs); else its encoder.
 fb::ModelT load_start(const FinetuneOptions& o, std::optional<FinetuneTask>* task) {
-  fb::ModelT base;
-  ImportOptions import;
-  if (fs::is_directory(o.init)) {
-    import.dir = o.init;
-    base = import_hf(import);
-  } else {
-    const AlignedBytes bytes = read_file_aligned(o.init);
-    check_model_bytes(bytes, o.init);
-    fb::GetModel(bytes.data())->UnPackTo(&base);
-  }
+  fb::ModelT base = read_start_model(o.init);
   const fb::TaskKind kind = base.task ? base.task->kind : fb::TaskKind::Encoder;
   const fb::ProblemType problem = base.task ? base.task->problem_type : fb::ProblemType::SingleLabel;
   if (!task->has_value()) *task = finetune_task_of(kind, problem);
   if (!same_head(**task, kind, problem)) {
     if (fs::is_directory(o.init) && kind != fb::TaskKind::Classification &&
         kind != fb::TaskKind::Encoder && kind != fb::TaskKind::Embedding) {
-      import.encoder_only = true;  // another task's head (masked LM, ...): the encoder only
-      base = import_hf(import);
+      // another task's head (masked LM, ...): the encoder only
+      base = read_start_model(o.init, /*encoder_only=*/true);
     }
     drop_head_tensors(base);
   }

@@ -1,10 +1,13 @@
 #include "trainer/model_io.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 
 #include "edgebert_internal/layout.h"
+#include "file_io.h"
+#include "hf_import.h"
 #include "model_file.h"
 
 namespace edgebert::convert {
@@ -58,6 +61,26 @@ bool is_head_tensor(const std::string& name) {
     if (name.rfind(std::string(dense_slot_name(head)) + ".", 0) == 0) return true;
   }
   return name.rfind("cls.", 0) == 0;
+}
+
+fb::ModelT read_start_model(const std::string& path, bool encoder_only) {
+  if (std::filesystem::is_directory(path)) {
+    ImportOptions import;
+    import.dir = path;
+    import.encoder_only = encoder_only;
+    return import_hf(import);
+  }
+  const AlignedBytes bytes = read_file_aligned(path);
+  check_model_bytes(bytes, path);
+  fb::ModelT model;
+  fb::GetModel(bytes.data())->UnPackTo(&model);
+  return model;
+}
+
+void drop_head_tensors(fb::ModelT& model) {
+  model.tensors.erase(std::remove_if(model.tensors.begin(), model.tensors.end(),
+                                     [](const auto& t) { return is_head_tensor(t->name); }),
+                      model.tensors.end());
 }
 
 fb::TaskKind trainer_task(const train::BertShape& s) {

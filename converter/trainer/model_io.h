@@ -25,6 +25,14 @@ struct TrainerTensor {
 // heads) rather than to the encoder or the pooler.
 bool is_head_tensor(const std::string& name);
 
+// A training command's starting model: an .ebm file (checked) or a Hugging Face checkpoint folder
+// (imported on the fly; encoder_only: without its task head, as `import` does for heads the
+// runtime does not run as such).
+fb::ModelT read_start_model(const std::string& path, bool encoder_only = false);
+
+// Removes the task head's tensors (is_head_tensor) from `model`.
+void drop_head_tensors(fb::ModelT& model);
+
 // The task and problem type a trainer model of this shape is stored as (Encoder for the
 // pretraining heads or no head).
 fb::TaskKind trainer_task(const train::BertShape& shape);
