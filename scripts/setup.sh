@@ -14,6 +14,7 @@ packages=(
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev  # XNNPACK provider (pthreadpool not pulled in)
   clang-14 libclang-rt-14-dev libomp-14-dev      # sanitizer + libFuzzer builds (scripts/sanitize_test.sh)
   llvm-16 python3                                # bench/perf_model.py (llvm-mca-16, llvm-objdump-16)
+  python3-dev python3-venv                       # Python binding (scripts/python_test.sh)
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command (b): set up, build, and run every test through ctest: the host suite, then the
+# README command (b): set up, build, and run every test through ctest: the host suite and the
+# Python binding's (scripts/python_test.sh: wheel built, installed, pytest), then the
 # same suite cross-built for aarch64 and armv7 under qemu-user (scripts/cross_test.sh), once per
 # emulated CPU, then the reliability suite (scripts/sanitize_test.sh: ASan+UBSan build of the
 # whole suite, ThreadSanitizer concurrency test, a short pass of every fuzzer).
@@ -9,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 (cd "$root/build" && ctest --output-on-failure --parallel 2)
+"$root/scripts/python_test.sh"
 if [ "${EDGEBERT_SKIP_CROSS:-0}" != 1 ]; then
   "$root/scripts/cross_test.sh"
 fi

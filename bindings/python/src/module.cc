@@ -90,6 +90,13 @@ Utf8 utf8(const nb::str& s) {
   return {data, static_cast<size_t>(size)};
 }
 
+// str(x) of any object.
+std::string python_str(nb::handle x) {
+  nb::str s = nb::steal<nb::str>(PyObject_Str(x.ptr()));
+  if (!s.is_valid()) throw nb::python_error();
+  return s.c_str();
+}
+
 // Character (code point) index in a str of byte offset `byte` of its UTF-8.
 size_t char_index(const Utf8& text, bool ascii, uint32_t byte) {
   if (ascii) return byte;
@@ -703,27 +710,26 @@ class Session {
     }
     nb::module_ np = nb::module_::import_("numpy");
     nb::object array = np.attr("asarray")(x);
-    const std::string kind = nb::cast<std::string>(array.attr("dtype").attr("kind"));
-    if (kind != "i" && kind != "u" && !(kind == "f" && nb::cast<size_t>(array.attr("size")) == 0)) {
-      throw nb::type_error((std::string(what) + " must hold integers, not dtype " +
-                            nb::cast<std::string>(nb::str(array.attr("dtype"))))
-                               .c_str());
+    const std::string kind = python_str(array.attr("dtype").attr("kind"));
+    const std::string dtype = python_str(array.attr("dtype"));
+    const size_t n = PyLong_AsSize_t(nb::object(array.attr("size")).ptr());
+    if (kind != "i" && kind != "u" && !(kind == "f" && n == 0)) {
+      throw nb::type_error((std::string(what) + " must hold integers, not dtype " + dtype).c_str());
     }
-    if (nb::cast<size_t>(array.attr("ndim")) != 1) {
+    if (PyLong_AsSize_t(nb::object(array.attr("ndim")).ptr()) != 1) {
       throw std::invalid_argument(std::string(what) + " must be one-dimensional");
     }
-    const size_t n = nb::cast<size_t>(array.attr("size"));
-    if (n > 0 && nb::cast<std::string>(nb::str(array.attr("dtype"))) != "int32") {
-      const long long lo = nb::cast<long long>(array.attr("min")());
-      const long long hi = nb::cast<long long>(array.attr("max")());
-      if (lo < INT32_MIN || hi > INT32_MAX) {
+    if (n > 0 && dtype != "int32") {
+      // Python ints of numpy scalars: uint64 values beyond int64 stay exact.
+      const nb::int_ lo(array.attr("min")()), hi(array.attr("max")());
+      if (lo < nb::int_(INT32_MIN) || hi > nb::int_(INT32_MAX)) {
         throw std::invalid_argument(std::string(what) + " holds values outside int32");
       }
     }
     out.holder = np.attr("ascontiguousarray")(array, "dtype"_a = np.attr("int32"));
-    auto view = nb::cast<nb::ndarray<const int32_t, nb::ndim<1>, nb::c_contig>>(out.holder);
-    out.data = view.data();
-    out.size = view.shape(0);
+    out.data = static_cast<const int32_t*>(
+        PyLong_AsVoidPtr(nb::object(out.holder.attr("ctypes").attr("data")).ptr()));
+    out.size = n;
     if (expected != SIZE_MAX && out.size != expected) {
       throw std::invalid_argument(std::string(what) + " has " + std::to_string(out.size) +
                                   " entries; input_ids has " + std::to_string(expected));
@@ -877,20 +883,23 @@ NB_MODULE(_edgebert, m) {
       });
 
   nb::class_<Tokens>(m, "Tokens", "Result of Session.tokenize (arrays are copies).")
-      .def_prop_ro("ids", [](const Tokens& t) { return owned_array(t.ids.data(), {t.ids.size()}); })
+      .def_prop_ro("ids", [](const Tokens& t) { return owned_array(t.ids.data(), {t.ids.size()}); },
+                   nb::rv_policy::automatic)
       .def_prop_ro("token_type_ids", [](const Tokens& t) {
         return owned_array(t.token_type_ids.data(), {t.token_type_ids.size()});
-      })
+      }, nb::rv_policy::automatic)
       .def_prop_ro("attention_mask", [](const Tokens& t) {
         return owned_array(t.attention_mask.data(), {t.attention_mask.size()});
-      })
+      }, nb::rv_policy::automatic)
       .def_prop_ro(
           "offsets",
           [](const Tokens& t) { return owned_array(t.offsets.data(), {t.ids.size(), size_t{2}}); },
+          nb::rv_policy::automatic,
           "(tokens, 2) UTF-8 byte [begin, end) in its text; special tokens 0, 0.")
       .def_prop_ro(
           "sequence",
           [](const Tokens& t) { return owned_array(t.sequence.data(), {t.sequence.size()}); },
+          nb::rv_policy::automatic,
           "0 = text, 1 = pair text, -1 = special token.")
       .def_ro("pieces", &Tokens::pieces, "The vocabulary piece of each token.")
       .def("__len__", [](const Tokens& t) { return t.ids.size(); })
