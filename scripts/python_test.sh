@@ -14,7 +14,7 @@ rm -rf "$wheels"
 # No build isolation: the pinned scikit-build-core and nanobind of the venv build it.
 # Its own CMake build folder: a `pip install .` (isolated, another nanobind) keeps build/python.
 "$venv/bin/pip" wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
-  -C build-dir="$root/build/python-test" -w "$wheels" "$root"
+  --config-settings=build-dir="$root/build/python-test" -w "$wheels" "$root"
 "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/edgebert-*.whl
 echo "python: built $(basename "$wheels"/edgebert-*.whl)"
 # Run from the tests folder, not the repository: `import edgebert` must find the installed
