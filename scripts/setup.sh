@@ -15,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev      # sanitizer + libFuzzer builds (scripts/sanitize_test.sh)
   llvm-16 python3                                # bench/perf_model.py (llvm-mca-16, llvm-objdump-16)
   python3-dev python3-venv                       # Python binding (scripts/python_test.sh)
+  openjdk-17-jdk-headless                        # Java binding (bindings/java, ctest java.binding)
 )
 
 missing=()
