@@ -107,16 +107,7 @@ size_t char_index(const Utf8& text, bool ascii, uint32_t byte) {
   return n;
 }
 
-// A float32 numpy array owning a copy of `n` floats (shape `shape`).
-nb::ndarray<nb::numpy, float> owned_floats(const float* data, std::initializer_list<size_t> shape) {
-  size_t n = 1;
-  for (size_t d : shape) n *= d;
-  float* copy = new float[n > 0 ? n : 1];
-  if (n > 0) std::memcpy(copy, data, n * sizeof(float));
-  nb::capsule owner(copy, [](void* p) noexcept { delete[] static_cast<float*>(p); });
-  return nb::ndarray<nb::numpy, float>(copy, shape, owner);
-}
-
+// A numpy array owning a copy of the data (shape `shape`).
 template <typename T>
 nb::ndarray<nb::numpy, T> owned_array(const T* data, std::initializer_list<size_t> shape) {
   size_t n = 1;
@@ -380,14 +371,9 @@ class Session {
     IdArray types = as_ids(token_type_ids, "token_type_ids", ids.size);
     IdArray mask = as_ids(attention_mask, "attention_mask", ids.size);
     const eb_input input{ids.data, types.data, mask.data, ids.size};
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_run(session_, &input, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_run(session_, &input, error);
+    });
     last_batch_ = 1;
   }
 
@@ -411,14 +397,9 @@ class Session {
       arrays.push_back(as_ids(mask_list.empty() ? nb::none() : mask_list[i], "attention_mask", n));
       inputs[i].attention_mask = arrays.back().data;
     }
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_run_batch(session_, inputs.data(), count, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_run_batch(session_, inputs.data(), count, error);
+    });
     last_batch_ = count;
   }
 
@@ -461,14 +442,9 @@ class Session {
   Tokens tokenize(const nb::str& text, std::optional<nb::str> pair) {
     const Utf8 a = utf8(text);
     const Utf8 b = pair ? utf8(*pair) : Utf8{nullptr, 0};
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_tokenize(session_, a.data, a.size, b.data, b.size, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_tokenize(session_, a.data, a.size, b.data, b.size, error);
+    });
     eb_tokens t;
     eb_session_tokens(session_, &t);
     Tokens out;
@@ -490,19 +466,14 @@ class Session {
     }
     const Utf8 a = utf8(text);
     const Utf8 b = pair ? utf8(*pair) : Utf8{nullptr, 0};
-    Busy busy(this);
     eb_classification result;
     size_t windows = 1;
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = stride ? eb_session_classify_long(session_, a.data, a.size, *stride, &result,
-                                                 &windows, &error)
-                      : eb_session_classify_text(session_, a.data, a.size, b.data, b.size,
-                                                 &result, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return stride ? eb_session_classify_long(session_, a.data, a.size, *stride, &result,
+                                               &windows, error)
+                    : eb_session_classify_text(session_, a.data, a.size, b.data, b.size,
+                                               &result, error);
+    });
     last_batch_ = 0;
     return Classification{label_names_[static_cast<size_t>(result.label)], result.label,
                           std::vector<float>(result.probabilities,
@@ -512,22 +483,17 @@ class Session {
 
   nb::ndarray<nb::numpy, float> embed(const nb::str& text, std::optional<uint32_t> stride) {
     const Utf8 a = utf8(text);
-    Busy busy(this);
     const float* embedding = nullptr;
     size_t dimension = 0;
     size_t windows = 1;
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = stride ? eb_session_embed_long(session_, a.data, a.size, *stride, &embedding,
-                                              &dimension, &windows, &error)
-                      : eb_session_embed_text(session_, a.data, a.size, &embedding, &dimension,
-                                              &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return stride ? eb_session_embed_long(session_, a.data, a.size, *stride, &embedding,
+                                            &dimension, &windows, error)
+                    : eb_session_embed_text(session_, a.data, a.size, &embedding, &dimension,
+                                            error);
+    });
     last_batch_ = 0;
-    return owned_floats(embedding, {dimension});
+    return owned_array(embedding, {dimension});
   }
 
   // ---- tasks ----
@@ -545,15 +511,10 @@ class Session {
     options.align_to_words = align_to_words;
     std::vector<eb_answer> answers(top_k);
     size_t count = 0;
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_answer(session_, q.data, q.size, c.data, c.size, &options,
-                                 answers.data(), answers.size(), &count, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_answer(session_, q.data, q.size, c.data, c.size, &options,
+                               answers.data(), answers.size(), &count, error);
+    });
     last_batch_ = 0;
     const bool ascii = PyUnicode_IS_ASCII(context.ptr());
     std::vector<Answer> out;
@@ -574,15 +535,10 @@ class Session {
     const Utf8 t = utf8(text);
     std::vector<eb_entity> entities(max_seq_);  // at most one per token
     size_t count = 0;
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_tag(session_, t.data, t.size, &options, entities.data(),
-                              entities.size(), &count, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_tag(session_, t.data, t.size, &options, entities.data(),
+                            entities.size(), &count, error);
+    });
     last_batch_ = 0;
     const bool ascii = PyUnicode_IS_ASCII(text.ptr());
     std::vector<Entity> out;
@@ -606,15 +562,10 @@ class Session {
     // At most max_seq - 2 masks fit a window.
     std::vector<eb_token_score> scores(static_cast<size_t>(top_k) * max_seq_);
     size_t count = 0;
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_fill_mask(session_, t.data, t.size, top_k, scores.data(), scores.size(),
-                                    &count, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_fill_mask(session_, t.data, t.size, top_k, scores.data(), scores.size(),
+                                  &count, error);
+    });
     last_batch_ = 0;
     std::vector<std::vector<TokenScore>> out;
     for (size_t i = 0; i < count && i < scores.size(); ++i) {
@@ -641,18 +592,13 @@ class Session {
       bytes.push_back(p.size);
     }
     std::vector<float> values(held.size());
-    Busy busy(this);
-    eb_error error;
-    eb_status status;
-    {
-      nb::gil_scoped_release release;
-      status = eb_session_score(session_, q.data, q.size, texts.data(), bytes.data(), held.size(),
-                                sigmoid ? nullptr : values.data(),
-                                sigmoid ? values.data() : nullptr, &error);
-    }
-    check(status, error);
+    call_runtime([&](eb_error* error) {
+      return eb_session_score(session_, q.data, q.size, texts.data(), bytes.data(), held.size(),
+                              sigmoid ? nullptr : values.data(),
+                              sigmoid ? values.data() : nullptr, error);
+    });
     last_batch_ = 0;
-    return owned_floats(values.data(), {values.size()});
+    return owned_array(values.data(), {values.size()});
   }
 
   // Times `runs` classify calls made from C++ on this session: the C API's own latency, for
@@ -680,6 +626,20 @@ class Session {
   static Model* as_model(nb::handle x) {
     if (!nb::isinstance<Model>(x)) throw nb::type_error("Session(): model must be an edgebert.Model");
     return nb::cast<Model*>(x);
+  }
+
+  // Runs `call(eb_error*) -> eb_status` on the runtime with the session marked busy and the GIL
+  // released; a failure raises edgebert.Error.
+  template <typename Call>
+  void call_runtime(const Call& call) {
+    Busy busy(this);
+    eb_error error;
+    eb_status status;
+    {
+      nb::gil_scoped_release release;
+      status = call(&error);
+    }
+    check(status, error);
   }
 
   // Marks the session as running for the duration of a call (see the file comment).
