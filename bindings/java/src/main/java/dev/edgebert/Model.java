@@ -17,11 +17,13 @@ public final class Model implements AutoCloseable {
 
   long handle;
   private final ByteBuffer buffer; // keeps a wrapped buffer reachable
+  private final List<String> labels; // read once: Session.classify names its label by them
 
   /** Maps the file at {@code path}. */
   public Model(String path) {
     this.handle = nativeOpen(path);
     this.buffer = null;
+    this.labels = readLabels(handle);
   }
 
   /** Views a direct buffer's bytes from its position to its limit. */
@@ -31,6 +33,7 @@ public final class Model implements AutoCloseable {
     }
     this.handle = nativeWrap(direct, direct.position(), direct.remaining());
     this.buffer = direct;
+    this.labels = readLabels(handle);
   }
 
   /** One of encoder, classification, embedding, question_answering, token_classification, masked_lm. */
@@ -55,8 +58,13 @@ public final class Model implements AutoCloseable {
   }
 
   public List<String> labels() {
+    live();
+    return labels;
+  }
+
+  private static List<String> readLabels(long handle) {
     List<String> out = new ArrayList<>();
-    for (String label : nativeLabels(live())) out.add(label);
+    for (String label : nativeLabels(handle)) out.add(label);
     return Collections.unmodifiableList(out);
   }
 
