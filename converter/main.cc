@@ -147,10 +147,10 @@ bool print_training_report(const nlohmann::json& report, bool as_json) {
 
 // --provider values of the commands that run models.
 std::vector<std::string> provider_names() { return {"auto", "native", "xnnpack"}; }
-eb_provider provider_from_name(const std::string& name) {
-  if (name == "native") return EB_PROVIDER_NATIVE;
-  if (name == "xnnpack") return EB_PROVIDER_XNNPACK;
-  return EB_PROVIDER_AUTO;
+eb_provider provider_from_name(const std::string& name) {  // a member of provider_names()
+  eb_provider provider = EB_PROVIDER_AUTO;
+  eb_provider_from_name(name.c_str(), &provider, nullptr);
+  return provider;
 }
 
 int main(int argc, char** argv) {

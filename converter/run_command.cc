@@ -17,15 +17,6 @@ std::string slice(const std::string& text, uint32_t start, uint32_t end) {
   return text.substr(start, end - start);
 }
 
-eb_aggregation aggregation_from(const std::string& name) {
-  if (name == "none") return EB_AGGREGATION_NONE;
-  if (name == "simple") return EB_AGGREGATION_SIMPLE;
-  if (name == "first") return EB_AGGREGATION_FIRST;
-  if (name == "average") return EB_AGGREGATION_AVERAGE;
-  if (name == "max") return EB_AGGREGATION_MAX;
-  throw std::runtime_error("--aggregation " + name + ": expected none, simple, first, average or max");
-}
-
 // Options that only some tasks take: refuse them elsewhere rather than ignore them.
 void refuse(bool given, const char* option, const char* task) {
   if (given) throw std::runtime_error(std::string(option) + " does not apply to a " + task + " model");
@@ -51,9 +42,9 @@ nlohmann::json run_report(const RunOptions& o) {
          "--stride", "question answering (use --doc-stride), tagging or masked LM");
   refuse(windows && (o.pair.has_value() || !o.passages.empty()), "--stride with a pair",
          "classification");
+  report["task"] = eb_task_name(info.task);
   switch (info.task) {
     case EB_TASK_CLASSIFICATION: {
-      report["task"] = "classification";
       if (!o.passages.empty() || info.num_labels == 1) {  // a cross-encoder's scores
         std::vector<std::string> passages = o.passages;
         std::string query = o.text;
@@ -98,7 +89,6 @@ nlohmann::json run_report(const RunOptions& o) {
       break;
     }
     case EB_TASK_QUESTION_ANSWERING: {
-      report["task"] = "question_answering";
       if (!o.context) throw std::runtime_error("question answering needs --context (the text to read)");
       eb_answer_options a = eb_answer_options_default();
       a.top_k = o.top_k == 0 ? 1 : o.top_k;
@@ -121,9 +111,10 @@ nlohmann::json run_report(const RunOptions& o) {
       break;
     }
     case EB_TASK_TOKEN_CLASSIFICATION: {
-      report["task"] = "token_classification";
       eb_tag_options t = eb_tag_options_default();
-      t.aggregation = aggregation_from(o.aggregation);
+      if (eb_aggregation_from_name(o.aggregation.c_str(), &t.aggregation, &error) != EB_OK) {
+        throw std::runtime_error(std::string("--aggregation: ") + error.message);
+      }
       std::vector<eb_entity> entities(info.max_seq);
       size_t count = 0;
       if (eb_session_tag(s, o.text.data(), o.text.size(), &t, entities.data(), entities.size(),
@@ -143,7 +134,6 @@ nlohmann::json run_report(const RunOptions& o) {
       break;
     }
     case EB_TASK_MASKED_LM: {
-      report["task"] = "masked_lm";
       const uint32_t top_k = o.top_k == 0 ? 5 : o.top_k;
       std::vector<eb_token_score> out(size_t{top_k} * info.max_seq);
       size_t count = 0;
@@ -166,7 +156,6 @@ nlohmann::json run_report(const RunOptions& o) {
     }
     case EB_TASK_ENCODER:
     case EB_TASK_EMBEDDING: {
-      report["task"] = info.task == EB_TASK_EMBEDDING ? "embedding" : "encoder";
       refuse(o.pair.has_value(), "--pair", "sentence embedding");
       const float* embedding = nullptr;
       size_t dimension = 0, read = 1;

@@ -1,4 +1,6 @@
 // C API entry points for models and statuses (sessions are in session.cc).
+#include <cstring>
+
 #include "edgebert/edgebert.h"
 #include "error.h"
 #include "model.h"
@@ -17,6 +19,72 @@ const char* eb_status_string(eb_status status) {
     case EB_ERROR_INVALID_INPUT: return "EB_ERROR_INVALID_INPUT";
   }
   return "EB_ERROR_UNKNOWN";
+}
+
+}  // extern "C"
+
+namespace {
+
+// One enum's names, indexed by value (the enums count from 0 without gaps).
+template <typename Enum, size_t N>
+const char* name_of(Enum value, const char* const (&names)[N]) {
+  const auto index = static_cast<size_t>(value);
+  return index < N ? names[index] : "unknown";
+}
+
+template <typename Enum, size_t N>
+eb_status value_of(const char* name, const char* const (&names)[N], const char* what, Enum* out,
+                   eb_error* error) {
+  if (out == nullptr) return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "%s output is NULL", what);
+  for (size_t i = 0; name != nullptr && i < N; ++i) {
+    if (std::strcmp(name, names[i]) == 0) {
+      *out = static_cast<Enum>(i);
+      return edgebert::ok(error);
+    }
+  }
+  char list[128] = "";
+  for (size_t i = 0; i < N; ++i) {
+    std::strncat(list, i == 0 ? "" : i + 1 == N ? " or " : ", ", sizeof(list) - std::strlen(list) - 1);
+    std::strncat(list, names[i], sizeof(list) - std::strlen(list) - 1);
+  }
+  return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "%s '%s': expected %s", what,
+                        name == nullptr ? "(null)" : name, list);
+}
+
+constexpr const char* kTaskNames[] = {"encoder",          "classification",
+                                      "embedding",        "question_answering",
+                                      "token_classification", "masked_lm"};
+constexpr const char* kProblemTypeNames[] = {"single_label", "multi_label", "regression"};
+constexpr const char* kProviderNames[] = {"auto", "native", "xnnpack"};
+constexpr const char* kAggregationNames[] = {"none", "simple", "first", "average", "max"};
+constexpr const char* kOutputNames[] = {"last_hidden",   "pooled",    "logits",
+                                        "probabilities", "embedding", "token_logits"};
+static_assert(sizeof(kTaskNames) / sizeof(kTaskNames[0]) == EB_TASK_MASKED_LM + 1);
+static_assert(sizeof(kProblemTypeNames) / sizeof(kProblemTypeNames[0]) == EB_PROBLEM_REGRESSION + 1);
+static_assert(sizeof(kProviderNames) / sizeof(kProviderNames[0]) == EB_PROVIDER_XNNPACK + 1);
+static_assert(sizeof(kAggregationNames) / sizeof(kAggregationNames[0]) == EB_AGGREGATION_MAX + 1);
+static_assert(sizeof(kOutputNames) / sizeof(kOutputNames[0]) == EB_OUTPUT_TOKEN_LOGITS + 1);
+
+}  // namespace
+
+extern "C" {
+
+const char* eb_task_name(eb_task_kind task) { return name_of(task, kTaskNames); }
+const char* eb_problem_type_name(eb_problem_type type) { return name_of(type, kProblemTypeNames); }
+const char* eb_provider_name(eb_provider provider) { return name_of(provider, kProviderNames); }
+const char* eb_aggregation_name(eb_aggregation a) { return name_of(a, kAggregationNames); }
+const char* eb_output_name(eb_output output) { return name_of(output, kOutputNames); }
+
+eb_status eb_provider_from_name(const char* name, eb_provider* provider, eb_error* error) {
+  return value_of(name, kProviderNames, "provider", provider, error);
+}
+
+eb_status eb_aggregation_from_name(const char* name, eb_aggregation* aggregation, eb_error* error) {
+  return value_of(name, kAggregationNames, "aggregation", aggregation, error);
+}
+
+eb_status eb_output_from_name(const char* name, eb_output* output, eb_error* error) {
+  return value_of(name, kOutputNames, "output", output, error);
 }
 
 eb_status eb_model_init(eb_model* model, const void* data, size_t size, eb_error* error) {

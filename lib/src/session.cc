@@ -381,7 +381,7 @@ const char* eb_session_kernels(const eb_session* s) {
 
 const char* eb_session_provider(const eb_session* s) {
   if (s == nullptr) return "";
-  return s->provider == EB_PROVIDER_XNNPACK ? "xnnpack" : "native";
+  return eb_provider_name(s->provider);
 }
 
 }  // extern "C"

@@ -118,43 +118,23 @@ nb::ndarray<nb::numpy, T> owned_array(const T* data, std::initializer_list<size_
   return nb::ndarray<nb::numpy, T>(copy, shape, owner);
 }
 
-const char* task_name(eb_task_kind task) {
-  switch (task) {
-    case EB_TASK_ENCODER: return "encoder";
-    case EB_TASK_CLASSIFICATION: return "classification";
-    case EB_TASK_EMBEDDING: return "embedding";
-    case EB_TASK_QUESTION_ANSWERING: return "question_answering";
-    case EB_TASK_TOKEN_CLASSIFICATION: return "token_classification";
-    case EB_TASK_MASKED_LM: return "masked_lm";
-  }
-  return "unknown";
-}
-
-const char* problem_name(eb_problem_type problem) {
-  switch (problem) {
-    case EB_PROBLEM_SINGLE_LABEL: return "single_label";
-    case EB_PROBLEM_MULTI_LABEL: return "multi_label";
-    case EB_PROBLEM_REGRESSION: return "regression";
-  }
-  return "unknown";
-}
-
+// The runtime's name parsers (eb_provider_from_name, ...), their errors as ValueError.
 eb_provider parse_provider(const std::string& name) {
-  if (name == "auto") return EB_PROVIDER_AUTO;
-  if (name == "native") return EB_PROVIDER_NATIVE;
-  if (name == "xnnpack") return EB_PROVIDER_XNNPACK;
-  throw std::invalid_argument("provider must be 'auto', 'native' or 'xnnpack', not '" + name +
-                              "'");
+  eb_provider provider;
+  eb_error error;
+  if (eb_provider_from_name(name.c_str(), &provider, &error) != EB_OK) {
+    throw std::invalid_argument(error.message);
+  }
+  return provider;
 }
 
 eb_aggregation parse_aggregation(const std::string& name) {
-  if (name == "none") return EB_AGGREGATION_NONE;
-  if (name == "simple") return EB_AGGREGATION_SIMPLE;
-  if (name == "first") return EB_AGGREGATION_FIRST;
-  if (name == "average") return EB_AGGREGATION_AVERAGE;
-  if (name == "max") return EB_AGGREGATION_MAX;
-  throw std::invalid_argument(
-      "aggregation must be 'none', 'simple', 'first', 'average' or 'max', not '" + name + "'");
+  eb_aggregation aggregation;
+  eb_error error;
+  if (eb_aggregation_from_name(name.c_str(), &aggregation, &error) != EB_OK) {
+    throw std::invalid_argument(error.message);
+  }
+  return aggregation;
 }
 
 // ---- Model -----------------------------------------------------------------------------------
@@ -407,29 +387,21 @@ class Session {
   // the session's next call. Token outputs are (rows, width); the others (width,), or
   // (sequences, width) after run_batch.
   nb::object output(const std::string& name, nb::handle self) const {
-    static const std::pair<const char*, eb_output> kNames[] = {
-        {"last_hidden", EB_OUTPUT_LAST_HIDDEN}, {"pooled", EB_OUTPUT_POOLED},
-        {"logits", EB_OUTPUT_LOGITS},           {"probabilities", EB_OUTPUT_PROBABILITIES},
-        {"embedding", EB_OUTPUT_EMBEDDING},     {"token_logits", EB_OUTPUT_TOKEN_LOGITS}};
-    const eb_output* which = nullptr;
-    for (const auto& entry : kNames) {
-      if (name == entry.first) which = &entry.second;
-    }
-    if (which == nullptr) {
-      throw std::invalid_argument("output must be one of last_hidden, pooled, logits, "
-                                  "probabilities, embedding, token_logits; not '" +
-                                  name + "'");
+    eb_output which;
+    eb_error error;
+    if (eb_output_from_name(name.c_str(), &which, &error) != EB_OK) {
+      throw std::invalid_argument(error.message);
     }
     size_t count = 0;
-    const float* data = eb_session_output(session_, *which, &count);
+    const float* data = eb_session_output(session_, which, &count);
     if (data == nullptr) return nb::none();
     const eb_model_info& info = model_->info();
     size_t width = 0;
-    if (*which == EB_OUTPUT_LAST_HIDDEN) width = info.hidden;
-    if (*which == EB_OUTPUT_TOKEN_LOGITS) {
+    if (which == EB_OUTPUT_LAST_HIDDEN) width = info.hidden;
+    if (which == EB_OUTPUT_TOKEN_LOGITS) {
       width = info.task == EB_TASK_QUESTION_ANSWERING ? 2 : info.num_labels;
     }
-    if (*which == EB_OUTPUT_PROBABILITIES && info.task == EB_TASK_TOKEN_CLASSIFICATION) {
+    if (which == EB_OUTPUT_PROBABILITIES && info.task == EB_TASK_TOKEN_CLASSIFICATION) {
       width = info.num_labels;
     }
     if (width == 0 && last_batch_ > 1 && count % last_batch_ == 0) width = count / last_batch_;
@@ -797,10 +769,10 @@ NB_MODULE(_edgebert, m) {
                    "The file the model was mapped from, or '<bytes>'.")
       .def_prop_ro("size", &Model::size, "Bytes of the model.")
       .def_prop_ro("labels", &Model::labels, "Label names of a (token) classifier, else [].")
-      .def_prop_ro("task", [](const Model& m) { return task_name(m.info().task); },
+      .def_prop_ro("task", [](const Model& m) { return eb_task_name(m.info().task); },
                    "encoder, classification, embedding, question_answering, "
                    "token_classification or masked_lm.")
-      .def_prop_ro("problem_type", [](const Model& m) { return problem_name(m.info().problem_type); },
+      .def_prop_ro("problem_type", [](const Model& m) { return eb_problem_type_name(m.info().problem_type); },
                    "Classifiers: single_label, multi_label or regression.")
       .def_prop_ro("num_layers", [](const Model& m) { return m.info().num_layers; })
       .def_prop_ro("hidden", [](const Model& m) { return m.info().hidden; })
@@ -819,7 +791,7 @@ NB_MODULE(_edgebert, m) {
       .def_prop_ro("source", [](const Model& m) { return std::string(eb_model_source(m.get())); })
       .def("__repr__", [](const Model& m) {
         const eb_model_info& i = m.info();
-        return "<edgebert.Model " + m.name() + ": " + task_name(i.task) + ", " +
+        return "<edgebert.Model " + m.name() + ": " + eb_task_name(i.task) + ", " +
                std::to_string(i.num_layers) + " layers x " + std::to_string(i.hidden) +
                ", max_seq " + std::to_string(i.max_seq) + ">";
       });

@@ -95,7 +95,7 @@ def test_bad_options_and_inputs(models):
         session.run_batch([[2, 3], [2, 3]])  # max_batch 1
     with pytest.raises(UnicodeEncodeError):
         session.classify("bad \ud800 surrogate")
-    with pytest.raises(ValueError, match="output must be one of"):
+    with pytest.raises(ValueError, match="output 'everything': expected last_hidden, pooled"):
         session.output("everything")
     with pytest.raises(IndexError):
         model.token(10**6)

@@ -450,6 +450,31 @@ EB_API eb_status eb_session_score(eb_session* session, const char* query, size_t
                                   size_t count, float* logits, float* probabilities,
                                   eb_error* error);
 
+/* ---- Names ------------------------------------------------------------------------------------
+ *
+ * The stable lower-case names of the enums: what the converter's options and JSON, and the
+ * Python and Java bindings, call them. Static strings; "unknown" for a value out of range.
+ */
+
+/// "encoder", "classification", "embedding", "question_answering", "token_classification",
+/// "masked_lm".
+EB_API const char* eb_task_name(eb_task_kind task);
+/// "single_label", "multi_label", "regression".
+EB_API const char* eb_problem_type_name(eb_problem_type problem_type);
+/// "auto", "native", "xnnpack".
+EB_API const char* eb_provider_name(eb_provider provider);
+/// "none", "simple", "first", "average", "max".
+EB_API const char* eb_aggregation_name(eb_aggregation aggregation);
+/// "last_hidden", "pooled", "logits", "probabilities", "embedding", "token_logits".
+EB_API const char* eb_output_name(eb_output output);
+
+/// The provider / aggregation / output called `name` (exactly one of the names above). Unknown
+/// names: EB_ERROR_INVALID_ARGUMENT, the message listing the names.
+EB_API eb_status eb_provider_from_name(const char* name, eb_provider* provider, eb_error* error);
+EB_API eb_status eb_aggregation_from_name(const char* name, eb_aggregation* aggregation,
+                                          eb_error* error);
+EB_API eb_status eb_output_from_name(const char* name, eb_output* output, eb_error* error);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif
