@@ -42,11 +42,16 @@ eb_status value_of(const char* name, const char* const (&names)[N], const char* 
       return edgebert::ok(error);
     }
   }
-  char list[128] = "";
+  char list[128];  // "a, b or c"
+  size_t length = 0;
+  auto append = [&](const char* text) {
+    for (; *text != '\0' && length + 1 < sizeof(list); ++text) list[length++] = *text;
+  };
   for (size_t i = 0; i < N; ++i) {
-    std::strncat(list, i == 0 ? "" : i + 1 == N ? " or " : ", ", sizeof(list) - std::strlen(list) - 1);
-    std::strncat(list, names[i], sizeof(list) - std::strlen(list) - 1);
+    append(i == 0 ? "" : i + 1 == N ? " or " : ", ");
+    append(names[i]);
   }
+  list[length] = '\0';
   return edgebert::fail(error, EB_ERROR_INVALID_ARGUMENT, "%s '%s': expected %s", what,
                         name == nullptr ? "(null)" : name, list);
 }
