@@ -2,7 +2,8 @@
 # Reliability suite (part of README command (b)):
 #  1. build-sanitize/: clang-14 with AddressSanitizer + UndefinedBehaviorSanitizer on every target,
 #     plus the libFuzzer targets (tests/fuzz); runs the whole ctest suite there (which also
-#     replays every fuzz seed corpus), except the checks of release artefacts (symbol hygiene,
+#     replays every fuzz seed corpus and runs the Java binding's test with the ASan runtime
+#     preloaded into the JVM), except the checks of release artefacts (symbol hygiene,
 #     the installed-package consumer) that an instrumented build cannot pass by design;
 #  2. build-tsan/: ThreadSanitizer build of the runtime and the concurrency test (several threads,
 #     each with its own session, over one shared model), run on fp32 and int8 models.
