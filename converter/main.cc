@@ -129,6 +129,15 @@ void add_training_options(CLI::App* cmd, TrainingOptions& o, int& threads, bool&
   cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
 }
 
+// --qat of the commands that train a task head (finetune, distill).
+void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
+  cmd->add_flag("--qat", o.qat,
+                "Quantization-aware training: train on the int8 runtime's values (weights per "
+                "channel, embeddings per row, activations per token, as `quantize` and the "
+                "kernels make them; straight-through gradients); dev scores are the int8 "
+                "model's. Then run `quantize` on the output");
+}
+
 // Prints a training report as JSON, or the stopped-run line; false when the caller prints the
 // finished-run summary.
 bool print_training_report(const nlohmann::json& report, bool as_json) {
@@ -366,6 +375,7 @@ int main(int argc, char** argv) {
   add_training_options(finetune_cmd, ft.training, ft_threads, ft_json, "fp32 .ebm to write",
                        "Seed of initialisation, order and dropout",
                        "Evaluate every N steps (default: each epoch)");
+  add_qat_option(finetune_cmd, ft.training);
 
   DistillOptions ds;
   bool ds_json = false;
@@ -413,6 +423,7 @@ int main(int argc, char** argv) {
   add_training_options(distill_cmd, ds.training, ds_threads, ds_json, "fp32 student .ebm to write",
                        "Seed of initialisation, order and dropout",
                        "Evaluate every N steps (default: each epoch)");
+  add_qat_option(distill_cmd, ds.training);
 
   PretrainOptions pt;
   bool pt_json = false, pt_cased = false;

@@ -185,6 +185,20 @@ class BertModel {
   ParamPtrs<T> gradients() { return carve(grads_.data(), sizes_); }
   const std::array<size_t, kParamCount>& sizes() const { return sizes_; }
   void set_dropout(const DropoutConfig& dropout) { dropout_ = dropout; }
+  // Quantization-aware training: forward (and backward) then run on the values the int8
+  // runtime computes with (layers.h fake_quantize_*: dense weights per output channel, word and
+  // position embeddings per row, every dense layer's input rows per token), with
+  // straight-through gradients into the fp32 parameters. Not for the pretraining heads.
+  void set_fake_quantization(bool on) {
+    if (on && shape_.pretraining_heads) {
+      throw std::invalid_argument("quantization-aware training is for fine-tuning heads, not pretraining");
+    }
+    fake_quant_ = on;
+  }
+  bool fake_quantization() const { return fake_quant_; }
+  // The parameters the last forward pass ran on: params() itself, or with fake quantization
+  // their fake-quantized copy (what `quantize` makes of the saved model).
+  const std::vector<T>& forward_params() const { return fake_quant_ ? qparams_ : params_; }
 
   // Runs the model on the batch and returns the loss (classification: mean cross-entropy of the
   // labels >= 0; pretraining: MLM mean over masked tokens + NSP mean); keeps the activations for
@@ -215,12 +229,19 @@ class BertModel {
   struct LayerActs {
     T *q, *k, *v, *probs, *att_drop, *att_dropped, *ctx, *attn, *attn_drop, *res1, *ln1,
         *ln1_mean, *ln1_rstd, *fc, *gelu, *proj, *proj_drop, *res2, *ln2, *ln2_mean, *ln2_rstd;
+    // The dense layers' inputs as they ran: the layer input, ctx, ln1 and gelu themselves, or
+    // (fake quantization) their fake-quantized rows in the buffers *_fq.
+    const T *qkv_in, *o_in, *fc_in, *proj_in;
+    T *x_fq, *ctx_fq, *ln1_fq, *gelu_fq;
   };
   struct Acts {
     T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;
     std::vector<LayerActs> layers;
     T *cls, *pool_pre, *pooled, *pool_drop, *pooled_out, *logits, *probs;
     T *tok_drop, *tok_in, *tok_logits, *tok_probs;  // (N, C) dropped rows (Tokens), (N, K)
+    // The heads' dense inputs as they ran (see LayerActs::qkv_in) and their fake-quantized rows.
+    const T *pool_in, *cls_in, *tok_head_in;
+    T *cls_fq, *pooled_fq, *tok_fq;
     T *mlm_in, *mlm_fc, *mlm_gelu, *mlm_ln, *mlm_mean, *mlm_rstd, *mlm_logits, *mlm_probs;
   };
   struct Grads {
@@ -230,6 +251,22 @@ class BertModel {
     T *dmlm_logits, *dmlm_ln, *dmlm_gelu, *dmlm_fc, *dmlm_in;
   };
 
+  // qparams_ = params_ with every tensor the int8 runtime quantizes fake-quantized per row
+  // (quantize.cc: the dense weights, whose rows are output channels, and the word and position
+  // embeddings; token types, LayerNorms and biases stay fp32); returns its pointers.
+  ParamPtrs<T> fake_quantize_params() {
+    qparams_ = params_;
+    const ParamPtrs<T> q = carve(qparams_.data(), sizes_);
+    const size_t C = shape_.hidden, A = attention_width(shape_), F = shape_.intermediate;
+    const std::pair<Param, size_t> row_widths[] = {{kWte, C}, {kWpe, C},  {kQW, C},    {kKW, C},
+                                                   {kVW, C},  {kOW, A},   {kFcW, C},   {kProjW, F},
+                                                   {kPoolW, C}, {kClsW, C}};
+    for (const auto& [param, cols] : row_widths) {
+      if (sizes_[param] > 0) fake_quantize_weight_rows(q[param], q[param], sizes_[param] / cols, cols);
+    }
+    return q;
+  }
+
   void carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M);
   void carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M);
 
@@ -237,6 +274,8 @@ class BertModel {
   std::array<size_t, kParamCount> sizes_;
   std::vector<T> params_, grads_;
   DropoutConfig dropout_;
+  bool fake_quant_ = false;
+  std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
   Acts a_{};
   Grads d_{};
@@ -280,6 +319,10 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
     l.ln2 = c.take(N * C);
     l.ln2_mean = c.take(N);
     l.ln2_rstd = c.take(N);
+    l.x_fq = c.take(fake_quant_ ? N * C : 0);
+    l.ctx_fq = c.take(fake_quant_ ? N * A : 0);
+    l.ln1_fq = c.take(fake_quant_ ? N * C : 0);
+    l.gelu_fq = c.take(fake_quant_ ? N * F : 0);
   }
   const bool tokens = tokens_head();
   const bool cls_drop = !shape_.pretraining_heads && dropout_.classifier > 0;
@@ -288,6 +331,9 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   a_.tok_in = c.take(tok_drop ? N * C : 0);
   a_.tok_logits = c.take(tokens ? N * K : 0);
   a_.tok_probs = c.take(tokens ? N * K : 0);
+  a_.tok_fq = c.take(fake_quant_ && tokens ? N * C : 0);
+  a_.cls_fq = c.take(fake_quant_ ? B * C : 0);
+  a_.pooled_fq = c.take(fake_quant_ ? B * C : 0);
   a_.cls = c.take(B * C);
   a_.pool_pre = c.take(B * C);
   a_.pooled = c.take(B * C);
@@ -331,7 +377,6 @@ T BertModel<T>::forward(const Batch& batch) {
   const size_t A = attention_width(shape_);
   const size_t K = seq_classes(), V = shape_.vocab;
   const T eps = static_cast<T>(shape_.layer_norm_eps);
-  const ParamPtrs<T> w = weights();
   if (!batch.soft_logits.empty() &&
       (shape_.pretraining_heads || shape_.objective != Objective::SingleLabel ||
        batch.soft_logits.size() != B * K)) {
@@ -356,6 +401,13 @@ T BertModel<T>::forward(const Batch& batch) {
   if (act_buffer_.size() < measure.used) act_buffer_.resize(measure.used);
   Carver<T> carver{act_buffer_.data(), 0};
   carve_acts(carver, B, Tk, M);
+  const ParamPtrs<T> w = fake_quant_ ? fake_quantize_params() : weights();
+  // A dense layer's input: x itself, or its rows fake-quantized into `buffer`.
+  auto dense_input = [this](T* buffer, const T* x, size_t rows, size_t cols) -> const T* {
+    if (!fake_quant_) return x;
+    fake_quantize_activation_rows(buffer, x, rows, cols);
+    return buffer;
+  };
 
   // Dropout masks: one stream per site (embeddings, each layer's three sites, classifier).
   const uint64_t stream = dropout_.stream;
@@ -374,15 +426,17 @@ T BertModel<T>::forward(const Batch& batch) {
   const T* x = a_.emb_out;  // (N, C) input of the layer
   for (size_t l = 0; l < shape_.layers; ++l) {
     LayerActs& a = a_.layers[l];
-    dense_forward(a.q, x, w[kQW] + l * A * C, w[kQB] + l * A, N, C, A);
-    dense_forward(a.k, x, w[kKW] + l * A * C, w[kKB] + l * A, N, C, A);
-    dense_forward(a.v, x, w[kVW] + l * A * C, w[kVB] + l * A, N, C, A);
+    a.qkv_in = dense_input(a.x_fq, x, N, C);
+    dense_forward(a.q, a.qkv_in, w[kQW] + l * A * C, w[kQB] + l * A, N, C, A);
+    dense_forward(a.k, a.qkv_in, w[kKW] + l * A * C, w[kKB] + l * A, N, C, A);
+    dense_forward(a.v, a.qkv_in, w[kVW] + l * A * C, w[kVB] + l * A, N, C, A);
     if (a.att_drop != nullptr) {
       dropout_mask(a.att_drop, B * NH * Tk * Tk, dropout_.attention, site(3 * l + 1));
     }
     attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v,
                       batch.mask.data(), B, Tk, A, NH);
-    dense_forward(a.attn, a.ctx, w[kOW] + l * C * A, w[kOB] + l * C, N, A, C);
+    a.o_in = dense_input(a.ctx_fq, a.ctx, N, A);
+    dense_forward(a.attn, a.o_in, w[kOW] + l * C * A, w[kOB] + l * C, N, A, C);
     if (a.attn_drop != nullptr) {
       dropout_mask(a.attn_drop, N * C, dropout_.hidden, site(3 * l + 2));
       apply_mask(a.attn, a.attn_drop, N * C);
@@ -391,9 +445,11 @@ T BertModel<T>::forward(const Batch& batch) {
     for (size_t i = 0; i < N * C; ++i) a.res1[i] = a.attn[i] + x[i];
     layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, w[kLn1W] + l * C, w[kLn1B] + l * C,
                       N, C, eps);
-    dense_forward(a.fc, a.ln1, w[kFcW] + l * F * C, w[kFcB] + l * F, N, C, F);
+    a.fc_in = dense_input(a.ln1_fq, a.ln1, N, C);
+    dense_forward(a.fc, a.fc_in, w[kFcW] + l * F * C, w[kFcB] + l * F, N, C, F);
     gelu_forward(a.gelu, a.fc, N * F);
-    dense_forward(a.proj, a.gelu, w[kProjW] + l * C * F, w[kProjB] + l * C, N, F, C);
+    a.proj_in = dense_input(a.gelu_fq, a.gelu, N, F);
+    dense_forward(a.proj, a.proj_in, w[kProjW] + l * C * F, w[kProjB] + l * C, N, F, C);
     if (a.proj_drop != nullptr) {
       dropout_mask(a.proj_drop, N * C, dropout_.hidden, site(3 * l + 3));
       apply_mask(a.proj, a.proj_drop, N * C);
@@ -410,7 +466,8 @@ T BertModel<T>::forward(const Batch& batch) {
   if (tokens_head() && shape_.objective == Objective::Spans) {
     // qa_outputs on every row; per sequence, softmax over its T positions of the start (column
     // 0) and of the end (column 1) logits, cross-entropy of the labelled positions.
-    dense_forward(a_.tok_logits, x, w[kClsW], w[kClsB], N, C, K);
+    a_.tok_head_in = dense_input(a_.tok_fq, x, N, C);
+    dense_forward(a_.tok_logits, a_.tok_head_in, w[kClsW], w[kClsB], N, C, K);
     T sums[2] = {T(0), T(0)};
     for (size_t b = 0; b < B; ++b) {
       const bool labelled = batch.spans[2 * b] >= 0;
@@ -448,7 +505,8 @@ T BertModel<T>::forward(const Batch& batch) {
       apply_mask(a_.tok_in, a_.tok_drop, N * C);
       rows = a_.tok_in;
     }
-    dense_forward(a_.tok_logits, rows, w[kClsW], w[kClsB], N, C, K);
+    a_.tok_head_in = dense_input(a_.tok_fq, rows, N, C);
+    dense_forward(a_.tok_logits, a_.tok_head_in, w[kClsW], w[kClsB], N, C, K);
     size_t count = 0;
     const T sum = crossentropy_forward(a_.tok_probs, a_.tok_logits, batch.token_labels.data(), N,
                                        K, &count);
@@ -465,7 +523,8 @@ T BertModel<T>::forward(const Batch& batch) {
   } else {
     // Pooler on each sequence's first token ([CLS]), then the classifier or the NSP head.
     for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
-    dense_forward(a_.pool_pre, a_.cls, w[kPoolW], w[kPoolB], B, C, C);
+    a_.pool_in = dense_input(a_.cls_fq, a_.cls, B, C);
+    dense_forward(a_.pool_pre, a_.pool_in, w[kPoolW], w[kPoolB], B, C, C);
     tanh_forward(a_.pooled, a_.pool_pre, B * C);
     if (a_.pool_drop != nullptr) {
       dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
@@ -474,7 +533,8 @@ T BertModel<T>::forward(const Batch& batch) {
     }
     const T* head_w = shape_.pretraining_heads ? w[kNspW] : w[kClsW];
     const T* head_b = shape_.pretraining_heads ? w[kNspB] : w[kClsB];
-    dense_forward(a_.logits, a_.pooled_out, head_w, head_b, B, C, K);
+    a_.cls_in = dense_input(a_.pooled_fq, a_.pooled_out, B, C);
+    dense_forward(a_.logits, a_.cls_in, head_w, head_b, B, C, K);
     const Objective objective =
         shape_.pretraining_heads ? Objective::SingleLabel : shape_.objective;
     if (objective == Objective::Regression) {
@@ -598,7 +658,8 @@ void BertModel<T>::backward(const Batch& batch) {
   const size_t C = shape_.hidden, F = shape_.intermediate, NH = shape_.heads;
   const size_t A = attention_width(shape_);
   const size_t K = seq_classes(), V = shape_.vocab, M = mlm_rows_.size();
-  const ParamPtrs<T> w = weights();
+  // The weights the forward pass ran on (straight-through: their gradients go to params()).
+  const ParamPtrs<T> w = fake_quant_ ? carve(qparams_.data(), sizes_) : weights();
   const ParamPtrs<T> g = gradients();
 
   Carver<T> measure;
@@ -621,15 +682,15 @@ void BertModel<T>::backward(const Batch& batch) {
         }
       }
     }
-    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, a_.layers.back().ln2, w[kClsW],
-                   N, C, K);
+    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, a_.tok_head_in, w[kClsW], N, C,
+                   K);
     for (size_t i = 0; i < N * C; ++i) d_.dx[i] += d_.dtok_in[i];
   } else if (tokens_head() && metrics_.seq_count > 0) {
     // Token classifier -> every row of the last layer's output (through its dropout).
     crossentropy_backward(d_.dtok_logits, a_.tok_probs, batch.token_labels.data(), N, K,
                           T(1) / static_cast<T>(metrics_.seq_count));
-    const T* rows = a_.tok_in != nullptr ? a_.tok_in : a_.layers.back().ln2;
-    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, rows, w[kClsW], N, C, K);
+    dense_backward(d_.dtok_in, g[kClsW], g[kClsB], d_.dtok_logits, a_.tok_head_in, w[kClsW], N, C,
+                   K);
     if (a_.tok_drop != nullptr) apply_mask(d_.dtok_in, a_.tok_drop, N * C);
     for (size_t i = 0; i < N * C; ++i) d_.dx[i] += d_.dtok_in[i];
   }
@@ -658,11 +719,10 @@ void BertModel<T>::backward(const Batch& batch) {
     }
     const Param head_w = shape_.pretraining_heads ? kNspW : kClsW;
     const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;
-    dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.pooled_out, w[head_w], B, C,
-                   K);
+    dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.cls_in, w[head_w], B, C, K);
     if (a_.pool_drop != nullptr) apply_mask(d_.dpooled, a_.pool_drop, B * C);
     tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
-    dense_backward(d_.dcls, g[kPoolW], g[kPoolB], d_.dpool_pre, a_.cls, w[kPoolW], B, C, C);
+    dense_backward(d_.dcls, g[kPoolW], g[kPoolB], d_.dpool_pre, a_.pool_in, w[kPoolW], B, C, C);
     for (size_t b = 0; b < B; ++b) {
       for (size_t c = 0; c < C; ++c) d_.dx[b * Tk * C + c] += d_.dcls[b * C + c];
     }
@@ -684,7 +744,6 @@ void BertModel<T>::backward(const Batch& batch) {
 
   for (size_t l = shape_.layers; l-- > 0;) {
     const LayerActs& a = a_.layers[l];
-    const T* x = l == 0 ? a_.emb_out : a_.layers[l - 1].ln2;
     std::fill(d_.dres, d_.dres + N * C, T(0));
     layernorm_backward(d_.dres, g[kLn2W] + l * C, g[kLn2B] + l * C, d_.dx, a.res2,
                        w[kLn2W] + l * C, a.ln2_mean, a.ln2_rstd, N, C);
@@ -693,11 +752,11 @@ void BertModel<T>::backward(const Batch& batch) {
     std::copy(d_.dres, d_.dres + N * C, d_.dbranch);
     if (a.proj_drop != nullptr) apply_mask(d_.dbranch, a.proj_drop, N * C);
     std::fill(d_.dgelu, d_.dgelu + N * F, T(0));
-    dense_backward(d_.dgelu, g[kProjW] + l * C * F, g[kProjB] + l * C, d_.dbranch, a.gelu,
+    dense_backward(d_.dgelu, g[kProjW] + l * C * F, g[kProjB] + l * C, d_.dbranch, a.proj_in,
                    w[kProjW] + l * C * F, N, F, C);
     std::fill(d_.dfc, d_.dfc + N * F, T(0));
     gelu_backward(d_.dfc, a.fc, d_.dgelu, N * F);
-    dense_backward(d_.dln1, g[kFcW] + l * F * C, g[kFcB] + l * F, d_.dfc, a.ln1,
+    dense_backward(d_.dln1, g[kFcW] + l * F * C, g[kFcB] + l * F, d_.dfc, a.fc_in,
                    w[kFcW] + l * F * C, N, C, F);
     std::fill(d_.dres, d_.dres + N * C, T(0));
     layernorm_backward(d_.dres, g[kLn1W] + l * C, g[kLn1B] + l * C, d_.dln1, a.res1,
@@ -707,18 +766,18 @@ void BertModel<T>::backward(const Batch& batch) {
     std::copy(d_.dres, d_.dres + N * C, d_.dbranch);
     if (a.attn_drop != nullptr) apply_mask(d_.dbranch, a.attn_drop, N * C);
     std::fill(d_.dctx, d_.dctx + N * A, T(0));
-    dense_backward(d_.dctx, g[kOW] + l * C * A, g[kOB] + l * C, d_.dbranch, a.ctx,
+    dense_backward(d_.dctx, g[kOW] + l * C * A, g[kOB] + l * C, d_.dbranch, a.o_in,
                    w[kOW] + l * C * A, N, A, C);
     std::fill(d_.dq, d_.dq + N * A, T(0));
     std::fill(d_.dk, d_.dk + N * A, T(0));
     std::fill(d_.dv, d_.dv + N * A, T(0));
     attention_backward(d_.dq, d_.dk, d_.dv, d_.datt, d_.dctx, a.probs, a.att_dropped, a.att_drop,
                        a.q, a.k, a.v, B, Tk, A, NH);
-    dense_backward(d_.dinp, g[kQW] + l * A * C, g[kQB] + l * A, d_.dq, x, w[kQW] + l * A * C, N,
+    dense_backward(d_.dinp, g[kQW] + l * A * C, g[kQB] + l * A, d_.dq, a.qkv_in, w[kQW] + l * A * C, N,
                    C, A);
-    dense_backward(d_.dinp, g[kKW] + l * A * C, g[kKB] + l * A, d_.dk, x, w[kKW] + l * A * C, N,
+    dense_backward(d_.dinp, g[kKW] + l * A * C, g[kKB] + l * A, d_.dk, a.qkv_in, w[kKW] + l * A * C, N,
                    C, A);
-    dense_backward(d_.dinp, g[kVW] + l * A * C, g[kVB] + l * A, d_.dv, x, w[kVW] + l * A * C, N,
+    dense_backward(d_.dinp, g[kVW] + l * A * C, g[kVB] + l * A, d_.dv, a.qkv_in, w[kVW] + l * A * C, N,
                    C, A);
     std::swap(d_.dx, d_.dinp);
   }

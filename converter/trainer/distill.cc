@@ -343,6 +343,7 @@ nlohmann::json distill(const DistillOptions& o) {
   train::BertShape shape = trainer_shape(base, K, false);
   shape.objective = train::Objective::SingleLabel;
   train::BertModel<float> model(shape);
+  model.set_fake_quantization(t.qat);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   if (!random_start) {
@@ -401,6 +402,7 @@ nlohmann::json distill(const DistillOptions& o) {
 
   nlohmann::json report = loop_report(outcome, config, t.output);
   report["teacher"] = o.teacher;
+  report["qat"] = t.qat;
   report["teacher_cache"] = cache_path;
   report["teacher_cache_hit"] = hit;
   report["teacher_seconds"] = teacher_seconds;

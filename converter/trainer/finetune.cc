@@ -15,6 +15,7 @@
 #include "file_io.h"
 #include "host_session.h"
 #include "model_file.h"
+#include "quantize.h"
 #include "trainer/model_io.h"
 #include "trainer/finetune_tasks.h"
 #include "trainer/training_data.h"
@@ -94,6 +95,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   train::BertShape shape = trainer_shape(base, outputs, false);
   shape.objective = finetune_objective(task);
   train::BertModel<float> model(shape);
+  model.set_fake_quantization(t.qat);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
@@ -132,10 +134,18 @@ nlohmann::json finetune(const FinetuneOptions& o) {
       r.score = -1;
       return r;
     }
-    // Question answering is scored by the runtime on the model as it would be written.
+    // Question answering is scored by the runtime on the model as it would be written (and,
+    // training with --qat, quantized: the int8 model the training sees).
     const auto session = [&]() -> HostSession& {
       store_weights(m, base, stored_names);
-      deployed = std::make_unique<HostSession>(pack_model(base), "the model in training",
+      AlignedBytes bytes = pack_model(base);
+      if (t.qat) {
+        fb::ModelT quantized;
+        fb::GetModel(bytes.data())->UnPackTo(&quantized);
+        quantize_model(quantized, 8, nullptr, fb::DType::Float32);
+        bytes = pack_model(quantized);
+      }
+      deployed = std::make_unique<HostSession>(std::move(bytes), "the model in training",
                                                base.config->max_seq);
       return *deployed;
     };
@@ -160,6 +170,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
 
   nlohmann::json report = loop_report(outcome, config, t.output);
   report["task"] = finetune_task_name(task);
+  report["qat"] = t.qat;
   report["train_examples"] = data.train.size();
   report["dev_examples"] = data.dev.size();
   if (task != FinetuneTask::QuestionAnswering) report["labels"] = stored_names;

@@ -59,6 +59,47 @@ void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t
   }
 }
 
+// Fake quantization for quantization-aware training: out = the values the int8 runtime computes
+// with, q x scale with q in [-127, 127] rounded half to even, symmetric, one scale per row; the
+// backward pass is the straight-through estimator (gradients pass as if out were x: a symmetric
+// scale of the row's own max clips nothing). `out` may be `x`.
+//   Weights (dense rows, per output channel; word and position embedding rows), as `quantize`
+//   writes them (converter/quantize.cc quantize_rows_symmetric): scale = max|w| / 127 (1 for a
+//   zero row), q = round(w / scale).
+template <typename T>
+void fake_quantize_weight_rows(T* out, const T* w, size_t rows, size_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMinWork)
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = w + r * cols;
+    T amax = T(0);
+    for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
+    const T scale = amax > T(0) ? amax / T(127) : T(1);
+    for (size_t c = 0; c < cols; ++c) {
+      const T q = std::nearbyint(row[c] / scale);
+      out[r * cols + c] = (q > T(127) ? T(127) : (q < T(-127) ? T(-127) : q)) * scale;
+    }
+  }
+}
+
+//   Activations (the input rows of every dense layer, per token), as the kernels quantize them
+//   at run time (kernels.h f32_qd8_quantize_rows): q = round(x x (127 / max|x|)), value q x
+//   (max|x| / 127).
+template <typename T>
+void fake_quantize_activation_rows(T* out, const T* x, size_t rows, size_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMinWork)
+  for (size_t r = 0; r < rows; ++r) {
+    const T* row = x + r * cols;
+    T amax = T(0);
+    for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
+    const T inv = amax > T(0) ? T(127) / amax : T(1);
+    const T scale = amax > T(0) ? amax / T(127) : T(1);
+    for (size_t c = 0; c < cols; ++c) {
+      const T q = std::nearbyint(row[c] * inv);
+      out[r * cols + c] = (q > T(127) ? T(127) : (q < T(-127) ? T(-127) : q)) * scale;
+    }
+  }
+}
+
 // out (N, C) = (inp - mean) * rstd * w + b, biased variance, eps inside the square root;
 // mean, rstd (N) are kept for the backward pass.
 template <typename T>

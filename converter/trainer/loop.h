@@ -55,6 +55,9 @@ struct TrainingOptions {
   std::string log_prefix;  // default: <output without .ebm>.log -> .csv/.svg
   size_t stop_after = 0;   // testing: stop with a checkpoint after this step
   bool quiet = false;
+  // Quantization-aware training (finetune, distill): the model trains on the int8 runtime's
+  // values (BertModel::set_fake_quantization); the fp32 model written quantizes to them.
+  bool qat = false;
 };
 
 // Creates the directories the output, checkpoint and log files go in.

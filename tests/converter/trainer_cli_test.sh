@@ -89,6 +89,9 @@ grep -q "layers 1" <<<"$(run eb_convert inspect "$work/kd/student.ebm")" ||
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
   --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/student.ebm" --steps 2 --json -q)
 grep -q '"teacher_cache_hit": true' <<<"$out" || fail "distill: second run missed the cache: $out"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
+  --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/qat.ebm" --steps 2 --qat --json -q)
+grep -q '"qat": true' <<<"$out" || fail "distill --qat report: $out"
 cut -f2 "$data" | tail -n +2 | head -40 >"$work/kd/unlabeled.txt"
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads 2 \
   --intermediate 32 --train "$data" --unlabeled "$work/kd/unlabeled.txt" -o "$work/kd/new.ebm" \
@@ -145,6 +148,20 @@ above "$(measure "$out")" 0.6 || fail "QA F1 $(measure "$out") < 0.6: $out"
 grep -q "Paris" <<<"$(run eb_convert run "$work/tasks/qa.ebm" "Where does Emma live?" \
   --context "The café opens at nine. Emma lives in Paris. Emma has a dog.")" ||
   fail "the trained reader does not answer"
+# quantization-aware: the tagger and the reader trained on the int8 values (dev scores of the
+# quantized model: QA is scored by the runtime on the int8 model), then quantized as they trained
+out=$(run eb_convert finetune --init "$fixtures/tasks/tagger" --train "$tasks/ner_train.conll" \
+  --dev "$tasks/ner_train.conll" -o "$work/tasks/ner_qat.ebm" --qat "${common[@]}")
+grep -q '"qat": true' <<<"$out" || fail "finetune --qat report: $out"
+above "$(measure "$out")" 0.6 || fail "QAT tagger entity F1 $(measure "$out") < 0.6: $out"
+eb_convert quantize "$work/tasks/ner_qat.ebm" -o "$work/tasks/ner_qat8.ebm" >/dev/null || fail "quantize"
+grep -q "B-PER.*grace" <<<"$(run eb_convert run "$work/tasks/ner_qat8.ebm" "grace moved to paris .")" ||
+  fail "the QAT tagger, quantized, does not tag"
+out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
+  --dev "$tasks/squad_dev.json" -o "$work/tasks/qa_qat.ebm" --max-seq 20 --doc-stride 4 --qat \
+  "${common[@]}")
+above "$(measure "$out")" 0.6 || fail "QAT QA F1 $(measure "$out") < 0.6: $out"
+grep -q "qat" <<<"$(run eb_convert pretrain --help)" && fail "pretrain must not offer --qat"
 # regression and multi-label from an encoder, --task given
 out=$(run eb_convert finetune --init "$hf" --task regression --train "$tasks/score_train.tsv" \
   --dev "$tasks/score_train.tsv" -o "$work/tasks/score.ebm" "${common[@]}")

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "kernels/packing.h"
 #include "model_file.h"
+#include "quantize.h"
 #include "random_model.h"
 #include "trainer/model_io.h"
 
@@ -53,6 +55,83 @@ TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runt
   const AlignedBytes saved = pack_model(spec);
   Model reloaded;
   CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
+}
+
+// The probabilities the runtime gives for one sequence of `ids` on `bytes`.
+std::vector<float> runtime_probabilities(const AlignedBytes& bytes, const std::vector<int32_t>& ids) {
+  Model model;
+  eb_error error;
+  REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
+  std::vector<uint8_t> arena(model.arena_size());
+  Session session;
+  REQUIRE(session.init(model, arena.data(), arena.size()) == EB_OK);
+  REQUIRE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK);
+  const OutputView p = session.output(EB_OUTPUT_PROBABILITIES);
+  return std::vector<float>(p.data, p.data + p.size);
+}
+
+TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
+  BertShape s;
+  s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 16;
+  s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
+  fb::ModelT spec = random_bert(s, 5);
+  const train::BertShape shape = trainer_shape(spec, 3, false);
+  train::BertModel<float> trainer(shape);
+  REQUIRE(load_weights(trainer, spec).empty());
+  // Weights of a trained model's spread: the random ones are tiny, so int8 would change little.
+  for (float& p : trainer.params()) p *= 3.0f;
+  store_weights(trainer, spec, {"a", "b", "c"});
+
+  const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 9, 17, 3};  // < 64 tokens: fp32 attention
+  train::Batch batch;
+  batch.B = 1, batch.T = ids.size();
+  batch.ids = ids;
+  batch.types.assign(ids.size(), 0);
+  batch.mask.assign(ids.size(), 1);
+  batch.labels = {1};
+  trainer.forward(batch);
+  const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
+  trainer.set_fake_quantization(true);
+  trainer.forward(batch);
+  const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
+
+  // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
+  REQUIRE(quantize_model(spec).dense > 0);
+  const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
+  size_t tensors = 0;
+  for (const TrainerTensor& t : trainer_tensors(shape)) {
+    const fb::TensorT* stored = find_tensor(spec, t.name);
+    REQUIRE(stored != nullptr);
+    if (stored->dtype != fb::DType::Int8) continue;
+    INFO(t.name);
+    const size_t rows = t.shape[0], cols = t.shape[1];
+    const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
+    const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
+    const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
+    size_t differ = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t c = 0; c < cols; ++c) {
+        const int8_t v = q[packed ? packed_index(r, c, packed_k(cols)) : r * cols + c];
+        differ += values[r * cols + c] != static_cast<float>(v) * stored->scales[r] ? 1 : 0;
+      }
+    }
+    CHECK(differ == 0);
+    ++tensors;
+  }
+  CHECK(tensors == 2 + 6 * s.num_layers + 2);  // embeddings, 6 dense per layer, pooler, classifier
+
+  // And the runtime's int8 run of that model: what the trainer computed, to float rounding;
+  // the fp32 forward is much further off.
+  const std::vector<float> int8 = runtime_probabilities(pack_model(spec), ids);
+  REQUIRE(int8.size() == 3);
+  double fake_error = 0, fp32_error = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    fake_error = std::max(fake_error, std::fabs(double(fake[i]) - int8[i]));
+    fp32_error = std::max(fp32_error, std::fabs(double(fp32[i]) - int8[i]));
+  }
+  INFO("fake-quantized vs int8 " << fake_error << ", fp32 vs int8 " << fp32_error);
+  CHECK(fake_error <= 2e-5);
+  CHECK(fp32_error >= 20 * fake_error);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 //   - the regression, multi-label and token classification heads (BertForSequenceClassification
 //     with problem_type regression / multi_label_classification, BertForTokenClassification)
 //     and the span head (BertForQuestionAnswering, one sequence without a span): loss and every
-//     gradient within the same bounds.
+//     gradient within the same bounds;
+//   - distillation, and quantization-aware fine-tuning of a classifier (fake-quantized weights,
+//     embeddings and dense inputs, straight-through gradients): the same bounds.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -97,6 +99,7 @@ void check_step(bool pretraining, const json& ref,
                 train::Objective objective = train::Objective::SingleLabel) {
   train::BertModel<float> model(fixture_shape(pretraining, objective));
   set_params(model, ref["params"]);
+  model.set_fake_quantization(ref.value("fake_quantization", false));
   train::Batch batch = fixture_batch(pretraining);
   if (objective == train::Objective::Tokens) {
     for (const double v : ref["targets"]) {
@@ -162,6 +165,10 @@ TEST_CASE("Trainer parity with PyTorch: regression, multi-label, token classific
 
 TEST_CASE("Trainer parity with PyTorch: distillation (T^2 KL at T = 2 + hard CE, an unlabeled row)") {
   check_step(false, fixture()["heads"]["distill"]);
+}
+
+TEST_CASE("Trainer parity with PyTorch: quantization-aware fine-tuning (fake int8, straight-through)") {
+  check_step(false, fixture()["heads"]["qat"]);
 }
 
 TEST_CASE("Trainer parity with PyTorch: five AdamW steps with schedule and clipping") {
