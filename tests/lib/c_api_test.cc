@@ -13,7 +13,7 @@ TEST_CASE("C API: enum names are stable and parse back") {
   CHECK(std::string(eb_task_name(EB_TASK_QUESTION_ANSWERING)) == "question_answering");
   CHECK(std::string(eb_task_name(EB_TASK_MASKED_LM)) == "masked_lm");
   CHECK(std::string(eb_task_name(static_cast<eb_task_kind>(6))) == "unknown");
-  CHECK(std::string(eb_task_name(static_cast<eb_task_kind>(-1))) == "unknown");
+  // (Values outside the enum's range are not even loadable in C++: UBSan's enum check.)
   CHECK(std::string(eb_problem_type_name(EB_PROBLEM_REGRESSION)) == "regression");
   CHECK(std::string(eb_problem_type_name(static_cast<eb_problem_type>(3))) == "unknown");
 
