@@ -16,47 +16,6 @@
 namespace edgebert::convert {
 namespace {
 
-TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runtime, saves") {
-  BertShape s;
-  s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 24;  // A = 48 != H = 32
-  s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
-  fb::ModelT spec = random_bert(s, 3);
-  const train::BertShape shape = trainer_shape(spec, 3, false);
-  CHECK(train::attention_width(shape) == 48);
-  train::BertModel<float> trainer(shape);
-  CHECK(load_weights(trainer, spec).empty());  // every tensor found, at the layout's shape
-
-  const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 3};
-  train::Batch batch;
-  batch.B = 1, batch.T = ids.size();
-  batch.ids = ids;
-  batch.types.assign(ids.size(), 0);
-  batch.mask.assign(ids.size(), 1);
-  batch.labels = {1};
-  trainer.forward(batch);
-
-  const AlignedBytes bytes = pack_model(spec);
-  Model model;
-  eb_error error;
-  REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  std::vector<uint8_t> arena(model.arena_size());
-  Session session;
-  REQUIRE(session.init(model, arena.data(), arena.size()) == EB_OK);
-  REQUIRE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK);
-  const OutputView probabilities = session.output(EB_OUTPUT_PROBABILITIES);
-  REQUIRE(probabilities.size == 3);
-  for (size_t i = 0; i < 3; ++i) {
-    CHECK(std::fabs(trainer.probs()[i] - probabilities.data[i]) <= 1e-5);
-  }
-
-  // Back into a file: the runtime loads it (the trainer wrote every tensor at its shape).
-  for (float& p : trainer.params()) p *= 0.5f;
-  store_weights(trainer, spec, {"a", "b", "c"});
-  const AlignedBytes saved = pack_model(spec);
-  Model reloaded;
-  CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
-}
-
 // The probabilities the runtime gives for one sequence of `ids` on `bytes`.
 std::vector<float> runtime_probabilities(const AlignedBytes& bytes, const std::vector<int32_t>& ids) {
   Model model;
@@ -68,6 +27,45 @@ std::vector<float> runtime_probabilities(const AlignedBytes& bytes, const std::v
   REQUIRE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK);
   const OutputView p = session.output(EB_OUTPUT_PROBABILITIES);
   return std::vector<float>(p.data, p.data + p.size);
+}
+
+// A batch of one labelled (label 1) sequence of `ids`.
+train::Batch one_sequence(const std::vector<int32_t>& ids) {
+  train::Batch batch;
+  batch.B = 1, batch.T = ids.size();
+  batch.ids = ids;
+  batch.types.assign(ids.size(), 0);
+  batch.mask.assign(ids.size(), 1);
+  batch.labels = {1};
+  return batch;
+}
+
+TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runtime, saves") {
+  BertShape s;
+  s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 24;  // A = 48 != H = 32
+  s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
+  fb::ModelT spec = random_bert(s, 3);
+  const train::BertShape shape = trainer_shape(spec, 3, false);
+  CHECK(train::attention_width(shape) == 48);
+  train::BertModel<float> trainer(shape);
+  CHECK(load_weights(trainer, spec).empty());  // every tensor found, at the layout's shape
+
+  const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 3};
+  trainer.forward(one_sequence(ids));
+
+  const std::vector<float> probabilities = runtime_probabilities(pack_model(spec), ids);
+  REQUIRE(probabilities.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(std::fabs(trainer.probs()[i] - probabilities[i]) <= 1e-5);
+  }
+
+  // Back into a file: the runtime loads it (the trainer wrote every tensor at its shape).
+  for (float& p : trainer.params()) p *= 0.5f;
+  store_weights(trainer, spec, {"a", "b", "c"});
+  const AlignedBytes saved = pack_model(spec);
+  Model reloaded;
+  eb_error error;
+  CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
 }
 
 TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
@@ -83,12 +81,7 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
   store_weights(trainer, spec, {"a", "b", "c"});
 
   const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 9, 17, 3};  // < 64 tokens: fp32 attention
-  train::Batch batch;
-  batch.B = 1, batch.T = ids.size();
-  batch.ids = ids;
-  batch.types.assign(ids.size(), 0);
-  batch.mask.assign(ids.size(), 1);
-  batch.labels = {1};
+  const train::Batch batch = one_sequence(ids);
   trainer.forward(batch);
   const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
   trainer.set_fake_quantization(true);
