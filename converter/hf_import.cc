@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -90,36 +91,79 @@ uint32_t positive(const json& config, const char* key, const fs::path& config_pa
   return config[key].get<uint32_t>();
 }
 
-std::unique_ptr<fb::ConfigT> read_config(const json& c, const fs::path& path) {
-  if (c.value("model_type", "bert") != "bert") {
-    throw std::runtime_error(path.string() + ": model_type \"" + c.value("model_type", "") +
-                             "\" is not supported (bert only)");
+// The encoder families import reads, by config.json model_type: they are BERT's graph with
+// other names (DistilBERT), or other position numbering and heads (RoBERTa, XLM-R).
+enum class Family { Bert, DistilBert, Roberta };
+
+struct FamilyInfo {
+  Family family;
+  const char* model_type;  // config.json model_type
+  const char* prefix;      // module of the encoder in checkpoints with a head: "bert."
+  const char* name;        // architecture names' stem: "Bert" (BertForMaskedLM, ...)
+};
+constexpr FamilyInfo kFamilies[] = {
+    {Family::Bert, "bert", "bert.", "Bert"},
+    {Family::DistilBert, "distilbert", "distilbert.", "DistilBert"},
+    {Family::Roberta, "roberta", "roberta.", "Roberta"},
+    {Family::Roberta, "xlm-roberta", "roberta.", "XLMRoberta"},
+};
+
+const FamilyInfo& read_family(const json& c, const fs::path& path) {
+  const std::string type = c.value("model_type", "bert");
+  std::string known;
+  for (const FamilyInfo& f : kFamilies) {
+    if (type == f.model_type) return f;
+    known += (known.empty() ? "" : ", ") + std::string(f.model_type);
   }
+  throw std::runtime_error(path.string() + ": model_type \"" + type + "\" is not supported (" +
+                           known + ")");
+}
+
+std::unique_ptr<fb::ConfigT> read_config(const json& c, const FamilyInfo& family,
+                                         const fs::path& path) {
   if (c.value("position_embedding_type", "absolute") != "absolute") {
     throw std::runtime_error(path.string() + ": position_embedding_type \"" +
                              c.value("position_embedding_type", "") +
                              "\" is not supported (absolute only)");
   }
   if (c.value("is_decoder", false) || c.value("add_cross_attention", false)) {
-    throw std::runtime_error(path.string() + ": decoder / cross-attention BERT is not supported");
+    throw std::runtime_error(path.string() + ": decoder / cross-attention models are not "
+                             "supported");
   }
+  // DistilBERT's config names the same numbers differently and fixes the rest.
+  const bool distil = family.family == Family::DistilBert;
   auto config = std::make_unique<fb::ConfigT>();
-  config->num_layers = positive(c, "num_hidden_layers", path);
-  config->hidden = positive(c, "hidden_size", path);
-  config->num_heads = positive(c, "num_attention_heads", path);
+  config->num_layers = positive(c, distil ? "n_layers" : "num_hidden_layers", path);
+  config->hidden = positive(c, distil ? "dim" : "hidden_size", path);
+  const char* heads_key = distil ? "n_heads" : "num_attention_heads";
+  config->num_heads = positive(c, heads_key, path);
   if (config->hidden % config->num_heads != 0) {
-    throw std::runtime_error(path.string() + ": hidden_size " + std::to_string(config->hidden) +
-                             " is not a multiple of num_attention_heads " +
+    throw std::runtime_error(path.string() + ": hidden size " + std::to_string(config->hidden) +
+                             " is not a multiple of " + heads_key + " " +
                              std::to_string(config->num_heads));
   }
   config->head_dim = config->hidden / config->num_heads;
-  config->intermediate = positive(c, "intermediate_size", path);
+  config->intermediate = positive(c, distil ? "hidden_dim" : "intermediate_size", path);
   config->vocab_size = positive(c, "vocab_size", path);
   config->max_positions = positive(c, "max_position_embeddings", path);
-  config->type_vocab_size = positive(c, "type_vocab_size", path);
-  config->layer_norm_eps = c.value("layer_norm_eps", 1e-12f);
-  config->activation = parse_activation(c.value("hidden_act", "gelu"), path);
-  config->max_seq = config->max_positions;
+  // DistilBERT has no token types: one all-zero row stands in (import adds it).
+  config->type_vocab_size = distil ? 1 : positive(c, "type_vocab_size", path);
+  config->layer_norm_eps = distil ? 1e-12f : c.value("layer_norm_eps", 1e-12f);
+  config->activation = parse_activation(c.value(distil ? "activation" : "hidden_act", "gelu"),
+                                        path);
+  if (family.family == Family::Roberta) {
+    // create_position_ids_from_input_ids: a sequence without padding reads rows
+    // padding_idx + 1, padding_idx + 2, ...
+    if (!c.contains("pad_token_id") || !c["pad_token_id"].is_number_integer() ||
+        c["pad_token_id"].get<int64_t>() < 0 ||
+        c["pad_token_id"].get<int64_t>() + 1 >= config->max_positions) {
+      throw std::runtime_error(path.string() + ": pad_token_id must be an integer in [0, "
+                               "max_position_embeddings - 1) (RoBERTa numbers positions from "
+                               "pad_token_id + 1)");
+    }
+    config->position_offset = c["pad_token_id"].get<uint32_t>() + 1;
+  }
+  config->max_seq = config->max_positions - config->position_offset;
   return config;
 }
 
@@ -165,7 +209,17 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
                                                const ImportOptions& options) {
   const fs::path vocab_path = dir / "vocab.txt";
   if (!fs::exists(vocab_path)) {
-    throw std::runtime_error(vocab_path.string() + ": missing (a WordPiece vocab.txt is required)");
+    // What the checkpoint has instead: RoBERTa's byte-level BPE, XLM-R's Unigram, ...
+    std::string found;
+    if (fs::exists(dir / "tokenizer.json")) {
+      const json t = read_json(dir / "tokenizer.json");
+      if (t.contains("model") && t["model"].is_object() && t["model"].contains("type")) {
+        found = "; tokenizer.json holds a " + t["model"]["type"].dump() + " tokenizer";
+      }
+    }
+    throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizer is WordPiece "
+                             "from vocab.txt" + found + "); import with --no-tokenizer to run "
+                             "the model on token ids");
   }
   json tc = json::object();
   if (fs::exists(dir / "tokenizer_config.json")) tc = read_json(dir / "tokenizer_config.json");
@@ -185,31 +239,111 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
                         vocab_path.string());
 }
 
-// Hugging Face name of tensor `name` (ours) in the checkpoint, accepting the old gamma/beta names.
-constexpr char kMlmDecoderWeight[] = "cls.predictions.decoder.weight";
-constexpr char kMlmDecoderBias[] = "cls.predictions.decoder.bias";
+// A family's name for a part of BERT's layout (BertTensor::base) and whether it sits beside
+// the encoder's module (a head: no "bert." prefix) rather than in it.
+struct Rename {
+  const char* base;
+  const char* theirs;
+  bool head;
+};
+constexpr Rename kDistilBertNames[] = {
+    {"attention.self.query", "attention.q_lin", false},
+    {"attention.self.key", "attention.k_lin", false},
+    {"attention.self.value", "attention.v_lin", false},
+    {"attention.output.dense", "attention.out_lin", false},
+    {"attention.output.LayerNorm", "sa_layer_norm", false},
+    {"intermediate.dense", "ffn.lin1", false},
+    {"output.dense", "ffn.lin2", false},
+    {"output.LayerNorm", "output_layer_norm", false},
+    // DistilBertForSequenceClassification: ReLU(pre_classifier(hidden[0])), then classifier.
+    {"pooler.dense", "pre_classifier", true},
+    {"cls.predictions.transform.dense", "vocab_transform", true},
+    {"cls.predictions.transform.LayerNorm", "vocab_layer_norm", true},
+    {kMlmBiasName, "vocab_projector.bias", true},
+};
+// RobertaClassificationHead: out_proj(tanh(dense(hidden[0]))), BERT's pooler + classifier.
+constexpr Rename kRobertaClassifierNames[] = {
+    {"pooler.dense", "classifier.dense", true},
+    {"classifier", "classifier.out_proj", true},
+};
+constexpr Rename kRobertaMlmNames[] = {
+    {"cls.predictions.transform.dense", "lm_head.dense", true},
+    {"cls.predictions.transform.LayerNorm", "lm_head.layer_norm", true},
+    {kMlmBiasName, "lm_head.bias", true},
+};
 
-std::string checkpoint_name(const SafetensorsFile& file, const std::string& prefix,
-                            const std::string& name) {
-  const std::string direct = prefix + name;
-  if (file.contains(direct)) return direct;
+// How one checkpoint names the layout's tensors.
+struct CheckpointNames {
+  Family family;
+  fb::TaskKind task;
+  std::string prefix;  // "bert.", "distilbert.", "roberta." or "" (a bare encoder)
+
+  template <size_t N>
+  static const Rename* find(const Rename (&table)[N], const char* base) {
+    for (const Rename& r : table) {
+      if (std::strcmp(r.base, base) == 0) return &r;
+    }
+    return nullptr;
+  }
+  const Rename* rename(const char* base) const {
+    switch (family) {
+      case Family::Bert: return nullptr;
+      case Family::DistilBert: return find(kDistilBertNames, base);
+      case Family::Roberta:
+        if (task == fb::TaskKind::Classification) return find(kRobertaClassifierNames, base);
+        if (task == fb::TaskKind::MaskedLM) return find(kRobertaMlmNames, base);
+        return nullptr;
+    }
+    return nullptr;
+  }
+  // The checkpoint's name of `t` ("distilbert.transformer.layer.0.attention.q_lin.weight").
+  std::string of(const BertTensor& t) const {
+    const Rename* r = rename(t.base);
+    const bool head = r != nullptr ? r->head : t.head;
+    std::string name = head ? "" : prefix;
+    if (t.layer >= 0) {
+      name += (family == Family::DistilBert ? "transformer.layer." : "encoder.layer.") +
+              std::to_string(t.layer) + ".";
+    }
+    name += r != nullptr ? r->theirs : t.base;
+    if (t.kind == TensorKind::Vector) return name;
+    const bool weight = t.kind != TensorKind::NormBias && t.kind != TensorKind::DenseBias;
+    return name + (weight ? ".weight" : ".bias");
+  }
+  // The masked LM's decoder (tied to the word embeddings) and the bias it may carry instead.
+  const char* decoder_weight() const {
+    return family == Family::DistilBert ? "vocab_projector.weight"
+           : family == Family::Roberta  ? "lm_head.decoder.weight"
+                                        : "cls.predictions.decoder.weight";
+  }
+  const char* decoder_bias() const {
+    return family == Family::Roberta ? "lm_head.decoder.bias" : "cls.predictions.decoder.bias";
+  }
+};
+
+// `source` as stored, accepting the old gamma/beta names of LayerNorms.
+std::string stored_name(const SafetensorsFile& file, const std::string& source) {
+  if (file.contains(source)) return source;
   const std::string layer_norm = "LayerNorm.";
-  const size_t at = name.rfind(layer_norm);
+  const size_t at = source.rfind(layer_norm);
   if (at != std::string::npos) {
-    const std::string field = name.substr(at + layer_norm.size());
-    const std::string legacy = prefix + name.substr(0, at + layer_norm.size()) +
-                               (field == "weight" ? "gamma" : "beta");
+    const std::string field = source.substr(at + layer_norm.size());
+    const std::string legacy =
+        source.substr(0, at + layer_norm.size()) + (field == "weight" ? "gamma" : "beta");
     if (file.contains(legacy)) return legacy;
   }
-  return direct;
+  return source;
 }
 
-void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const std::string& prefix,
-                 const std::string& name, std::vector<uint32_t> shape, bool optional) {
-  std::string source = checkpoint_name(file, prefix, name);
+void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const CheckpointNames& names,
+                 const BertTensor& t, std::vector<uint32_t> shape, bool optional) {
+  char ours[96];
+  t.name(ours, sizeof ours);
+  std::string source = stored_name(file, names.of(t));
   // The MLM output bias is tied to the decoder's: a checkpoint may keep either name.
-  if (name == kMlmBiasName && !file.contains(source) && file.contains(kMlmDecoderBias)) {
-    source = kMlmDecoderBias;
+  if (t.kind == TensorKind::Vector && !file.contains(source) &&
+      file.contains(names.decoder_bias())) {
+    source = names.decoder_bias();
   }
   if (!file.contains(source)) {
     if (optional) return;
@@ -224,16 +358,16 @@ void copy_tensor(fb::ModelT& model, const SafetensorsFile& file, const std::stri
     throw std::runtime_error("model.safetensors: tensor " + source + " has shape (" + have +
                              "), config.json implies (" + expect + ")");
   }
-  add_tensor_f32(model, name, std::move(shape), file.read_f32(source));
+  add_tensor_f32(model, ours, std::move(shape), file.read_f32(source));
 }
 
 // A masked LM's decoder is read as the word embedding table: a checkpoint that stores a
 // decoder weight of its own must hold the same values.
-void check_tied_decoder(const SafetensorsFile& file, const std::string& prefix,
+void check_tied_decoder(const SafetensorsFile& file, const CheckpointNames& names,
                         const std::string& words) {
-  if (!file.contains(kMlmDecoderWeight)) return;
-  if (file.read_f32(kMlmDecoderWeight) != file.read_f32(prefix + words)) {
-    throw std::runtime_error(std::string("model.safetensors: ") + kMlmDecoderWeight +
+  if (!file.contains(names.decoder_weight())) return;
+  if (file.read_f32(names.decoder_weight()) != file.read_f32(words)) {
+    throw std::runtime_error(std::string("model.safetensors: ") + names.decoder_weight() +
                              " differs from the word embeddings; untied decoders are not "
                              "supported (import with --encoder-only to drop the head)");
   }
@@ -247,20 +381,24 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
   const fs::path config_path = model_dir / "config.json";
   if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": missing");
   const json c = read_json(config_path);
+  const FamilyInfo& family = read_family(c, config_path);
 
-  std::string architecture = "BertModel";
+  const std::string stem = family.name;
+  std::string architecture = stem + "Model";
   if (c.contains("architectures") && c["architectures"].is_array() && !c["architectures"].empty()) {
     architecture = c["architectures"][0].get<std::string>();
   }
   // Which head the checkpoint's architecture has, as a task of the model file.
-  const std::map<std::string, fb::TaskKind> heads = {
-      {"BertModel", fb::TaskKind::Encoder},
-      {"BertForSequenceClassification", fb::TaskKind::Classification},
-      {"BertForTokenClassification", fb::TaskKind::TokenClassification},
-      {"BertForQuestionAnswering", fb::TaskKind::QuestionAnswering},
-      {"BertForMaskedLM", fb::TaskKind::MaskedLM},
-      {"BertForPreTraining", fb::TaskKind::MaskedLM},  // the MLM head; NSP is left out
+  std::map<std::string, fb::TaskKind> heads = {
+      {stem + "Model", fb::TaskKind::Encoder},
+      {stem + "ForSequenceClassification", fb::TaskKind::Classification},
+      {stem + "ForTokenClassification", fb::TaskKind::TokenClassification},
+      {stem + "ForQuestionAnswering", fb::TaskKind::QuestionAnswering},
+      {stem + "ForMaskedLM", fb::TaskKind::MaskedLM},
   };
+  if (family.family == Family::Bert) {
+    heads["BertForPreTraining"] = fb::TaskKind::MaskedLM;  // the MLM head; NSP is left out
+  }
   const auto head = heads.find(architecture);
   if (head == heads.end()) {
     std::string known;
@@ -295,17 +433,32 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
 
   std::string layout = sentence ? "sentence-transformers" : architecture;
   fb::ModelT model = new_model("hf:" + layout + ":" + fs::absolute(dir).lexically_normal().string());
-  model.config = read_config(c, config_path);
+  model.config = read_config(c, family, config_path);
   const fb::ConfigT& cfg = *model.config;
+  // The heads' activations: DistilBERT's classifier has ReLU; RoBERTa's masked LM head applies
+  // GELU whatever hidden_act says, which the graph runs as the model's activation.
+  // (For DistilBERT always: a classifier the trainer puts on a DistilBertModel is its head too.)
+  if (family.family == Family::DistilBert) model.config->pooler_activation = fb::Activation::Relu;
+  if (family.family == Family::Roberta && task == fb::TaskKind::MaskedLM &&
+      cfg.activation != fb::Activation::GeluErf) {
+    throw std::runtime_error(config_path.string() + ": RobertaLMHead applies gelu but hidden_act "
+                             "is not gelu; the masked LM head runs the model's activation "
+                             "(import with --encoder-only to drop the head)");
+  }
+  const uint32_t longest = cfg.max_positions - cfg.position_offset;
   if (options.max_seq) {
-    if (*options.max_seq < 1 || *options.max_seq > cfg.max_positions) {
-      throw std::runtime_error("--max-seq " + std::to_string(*options.max_seq) +
-                               " must be in [1, max_position_embeddings = " +
-                               std::to_string(cfg.max_positions) + "]");
+    if (*options.max_seq < 1 || *options.max_seq > longest) {
+      throw std::runtime_error("--max-seq " + std::to_string(*options.max_seq) + " must be in [1, " +
+                               std::to_string(longest) + "] (max_position_embeddings " +
+                               std::to_string(cfg.max_positions) +
+                               (cfg.position_offset ? " less the first position row " +
+                                                          std::to_string(cfg.position_offset)
+                                                    : std::string()) +
+                               ")");
     }
     model.config->max_seq = *options.max_seq;
   }
-  model.tokenizer = read_tokenizer(model_dir, cfg.vocab_size, options);
+  if (!options.no_tokenizer) model.tokenizer = read_tokenizer(model_dir, cfg.vocab_size, options);
 
   model.task = std::make_unique<fb::TaskT>();
   model.task->kind = task;
@@ -320,35 +473,44 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
   model.task->pooling = options.pooling.value_or(sentence ? sentence->pooling : fb::Pooling::Mean);
   model.task->normalize = options.normalize.value_or(sentence && sentence->normalize);
 
-  // Checkpoints from BertFor* heads prefix the encoder with "bert."; BertModel saves it bare.
-  std::string prefix;
+  // Checkpoints with a head put the encoder under "bert." ("distilbert.", "roberta."); the bare
+  // encoder (BertModel) saves it unprefixed.
+  CheckpointNames names{family.family, task, ""};
   char word[64];
   const std::string words =
       bert_tensor_name(-1, embedding_slot_name(EmbeddingSlot::Word), "weight", word, sizeof word);
-  if (file.contains("bert." + words)) {
-    prefix = "bert.";
+  if (file.contains(family.prefix + words)) {
+    names.prefix = family.prefix;
   } else if (!file.contains(words)) {
-    throw std::runtime_error(weights_path.string() + ": no " + words +
-                             " (with or without the \"bert.\" prefix); is this a BERT checkpoint?");
+    throw std::runtime_error(weights_path.string() + ": no " + words + " (with or without the \"" +
+                             family.prefix + "\" prefix); is this a " + family.model_type +
+                             " checkpoint?");
   }
 
   // Every tensor of the layout (edgebert_internal/layout.h), with its shape from config.json.
   const ModelDims dims = layout_dims(model);
-  char pooler[64];
-  const bool has_pooler = file.contains(
-      prefix + dense_tensor_name(DenseId{0, DenseSlot::Pooler}, pooler, sizeof pooler));
+  std::string pooler_source;
+  for_each_bert_tensor(dims, [&](const BertTensor& t) {
+    if (t.kind == TensorKind::DenseWeight && t.slot == DenseSlot::Pooler) pooler_source = names.of(t);
+  });
+  const bool has_pooler = file.contains(pooler_source);
   if (classifier && !has_pooler) {
-    throw std::runtime_error(weights_path.string() + ": classifier checkpoint has no pooler");
+    throw std::runtime_error(weights_path.string() + ": classifier checkpoint has no " +
+                             pooler_source);
   }
   for_each_bert_tensor(dims, [&](const BertTensor& t) {
-    char name[96];
     std::vector<uint32_t> shape = {t.rows};
     if (t.cols != 0) shape.push_back(t.cols);
-    // The task heads sit beside "bert.", not under it.
-    copy_tensor(model, file, t.head ? "" : prefix, t.name(name, sizeof name), std::move(shape),
-                t.optional && !has_pooler);
+    if (family.family == Family::DistilBert && t.kind == TensorKind::Embedding &&
+        t.embedding == EmbeddingSlot::TokenType) {
+      char name[96];
+      add_tensor_f32(model, t.name(name, sizeof name), std::move(shape),
+                     std::vector<float>(size_t{t.rows} * t.cols, 0.0f));
+      return;
+    }
+    copy_tensor(model, file, names, t, std::move(shape), t.optional && !has_pooler);
   });
-  if (task == fb::TaskKind::MaskedLM) check_tied_decoder(file, prefix, words);
+  if (task == fb::TaskKind::MaskedLM) check_tied_decoder(file, names, names.prefix + words);
 
   auto add_extra = [&](const std::string& key, const std::string& value) {
     auto kv = std::make_unique<fb::KeyValueT>();
@@ -367,7 +529,7 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
             [](const auto& a, const auto& b) { return a->key < b->key; });
   if (summary != nullptr) {
     summary->layout = layout;
-    summary->tensor_prefix = prefix;
+    summary->tensor_prefix = names.prefix;
     summary->tensors = model.tensors.size();
   }
   return model;

@@ -1,8 +1,11 @@
-// Import of Hugging Face BERT checkpoints (config.json + model.safetensors + vocab.txt):
-// BertModel, BertForSequenceClassification (softmax, multi-label, or one output: regression /
-// cross-encoder), BertForTokenClassification, BertForQuestionAnswering, BertForMaskedLM and
-// BertForPreTraining (the MLM head, decoder tied to the word embeddings), and
-// sentence-transformers folders (modules.json, 1_Pooling, optional Normalize).
+// Import of Hugging Face checkpoints (config.json + model.safetensors + vocab.txt) of BERT,
+// DistilBERT, RoBERTa and XLM-RoBERTa: <Family>Model, <Family>ForSequenceClassification
+// (softmax, multi-label, or one output: regression / cross-encoder), ForTokenClassification,
+// ForQuestionAnswering, ForMaskedLM (decoder tied to the word embeddings) and BertForPreTraining
+// (its MLM head), and sentence-transformers folders (modules.json, 1_Pooling, optional
+// Normalize) over any of them. DistilBERT's missing token types become one zero row, RoBERTa's
+// positions start at pad_token_id + 1 (Config.position_offset), the classification heads'
+// activations are Config.pooler_activation.
 #ifndef EDGEBERT_CONVERTER_HF_IMPORT_H_
 #define EDGEBERT_CONVERTER_HF_IMPORT_H_
 
@@ -21,12 +24,13 @@ struct ImportOptions {
   std::optional<bool> normalize;        // default: sentence-transformers' Normalize module or off
   std::optional<bool> lowercase;        // default: tokenizer_config.json do_lower_case or true
   bool encoder_only = false;            // drop the checkpoint's head: an Encoder model
+  bool no_tokenizer = false;            // leave the tokenizer out: the model runs on token ids
 };
 
 // What was found, for the CLI to report.
 struct ImportSummary {
   std::string layout;        // "BertForSequenceClassification", "BertModel", "sentence-transformers"
-  std::string tensor_prefix; // "bert." or ""
+  std::string tensor_prefix; // "bert.", "distilbert.", "roberta." or ""
   size_t tensors = 0;
 };
 

@@ -49,6 +49,7 @@ std::string activation_name(fb::Activation activation) {
     case fb::Activation::GeluErf: return "gelu";
     case fb::Activation::GeluTanh: return "gelu_tanh";
     case fb::Activation::Relu: return "relu";
+    case fb::Activation::Tanh: return "tanh";
   }
   return "unknown(" + std::to_string(static_cast<int>(activation)) + ")";
 }
@@ -100,6 +101,8 @@ json inspect_model(const AlignedBytes& bytes) {
                         {"layer_norm_eps", c->layer_norm_eps()},
                         {"activation", activation_name(c->activation())},
                         {"max_seq", c->max_seq()},
+                        {"position_offset", c->position_offset()},
+                        {"pooler_activation", activation_name(c->pooler_activation())},
                         {"attention_products", c->attention_products() == fb::DType::Int8
                                                    ? "int8"
                                                    : "fp32"}};
@@ -238,7 +241,10 @@ std::string inspect_text(const json& r) {
                      c["vocab_size"].get<uint32_t>(), c["max_positions"].get<uint32_t>(),
                      c["type_vocab_size"].get<uint32_t>(), c["layer_norm_eps"].get<float>(),
                      c["max_seq"].get<uint32_t>()));
-    line(fmt::format("  attention products {}", c["attention_products"].get<std::string>()));
+    line(fmt::format("  attention products {}, first position row {}, pooler activation {}",
+                     c["attention_products"].get<std::string>(),
+                     c["position_offset"].get<uint32_t>(),
+                     c["pooler_activation"].get<std::string>()));
   }
   if (r.contains("task")) {
     const json& t = r["task"];

@@ -172,18 +172,23 @@ int main(int argc, char** argv) {
   std::string pooling, lowercase;
   bool normalize = false, no_normalize = false;
   CLI::App* import = app.add_subcommand(
-      "import", "Convert a Hugging Face BERT checkpoint (config.json, model.safetensors, vocab.txt)");
+      "import", "Convert a Hugging Face BERT, DistilBERT, RoBERTa or XLM-R checkpoint (config.json, "
+      "model.safetensors, vocab.txt)");
   import->add_option("--hf", import_options.dir,
-                     "Checkpoint folder: BertModel, BertForSequenceClassification or "
-                     "sentence-transformers")
+                     "Checkpoint folder: <Family>Model, ForSequenceClassification, "
+                     "ForTokenClassification, ForQuestionAnswering, ForMaskedLM (Bert, DistilBert, "
+                     "Roberta, XLMRoberta) or sentence-transformers")
       ->required()
       ->check(CLI::ExistingDirectory);
   import->add_option("-o,--output", import_output, "Output .ebm file")->required();
   import->add_option("--max-seq", import_options.max_seq,
-                     "Longest input the model will run at (default: max_position_embeddings)");
+                     "Longest input the model will run at (default: max_position_embeddings, less "
+                     "RoBERTa's first position row)");
   import->add_option("--pooling", pooling, "Sentence embedding pooling (default: checkpoint's or mean)")
       ->check(CLI::IsMember({"mean", "cls"}));
   import->add_flag("--normalize", normalize, "L2-normalize sentence embeddings");
+  import->add_flag("--no-tokenizer", import_options.no_tokenizer,
+                   "Leave the tokenizer out (the model then runs on token ids only)");
   import->add_flag("--encoder-only", import_options.encoder_only,
                    "Drop the checkpoint's task head (question answering, token classification, "
                    "masked LM, classifier): an encoder for run / embed");

@@ -101,6 +101,10 @@ void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
 }
 
 uint32_t schema_version_for(const fb::ModelT& model) {
+  if (model.config && (model.config->position_offset != 0 ||
+                       model.config->pooler_activation != fb::Activation::Tanh)) {
+    return 3;
+  }
   if (!model.task) return 1;
   const fb::TaskKind task = model.task->kind;
   const bool version2 = task == fb::TaskKind::QuestionAnswering ||

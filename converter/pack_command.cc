@@ -17,9 +17,12 @@ AlignedBytes repack_model(const AlignedBytes& bytes, uint32_t max_seq) {
   fb::ModelT model;
   fb::GetModel(bytes.data())->UnPackTo(&model);
   if (max_seq != 0) {
-    if (max_seq > model.config->max_positions) {
-      throw std::runtime_error(fmt::format("--max-seq {} exceeds max_positions {}", max_seq,
-                                           model.config->max_positions));
+    const fb::ConfigT& c = *model.config;
+    if (uint64_t{max_seq} + c.position_offset > c.max_positions) {
+      throw std::runtime_error(fmt::format("--max-seq {} exceeds max_positions {}{}", max_seq,
+                                           c.max_positions, c.position_offset == 0 ? "" :
+                                           fmt::format(" less the first position row {}",
+                                                       c.position_offset)));
     }
     model.config->max_seq = max_seq;
   }

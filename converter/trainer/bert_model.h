@@ -53,6 +53,8 @@ struct BertShape {
   Objective objective = Objective::SingleLabel;  // of the classifier (Spans: labels = 2)
   int32_t pad_id = 0;  // BertConfig.pad_token_id: its word row is not trained by the lookup
   double layer_norm_eps = 1e-12;
+  size_t position_offset = 0;  // position row of the first token (RoBERTa: pad_token_id + 1)
+  bool pooler_relu = false;    // pooled = ReLU(...) (DistilBERT's pre_classifier), else tanh
 };
 
 enum Param : size_t {
@@ -383,7 +385,9 @@ T BertModel<T>::forward(const Batch& batch) {
     throw std::invalid_argument(
         "distillation: soft_logits must be (B, labels) of a single-label classifier");
   }
-  if (Tk > shape_.max_positions) throw std::invalid_argument("batch longer than max_positions");
+  if (Tk + shape_.position_offset > shape_.max_positions) {
+    throw std::invalid_argument("batch longer than max_positions less the first position row");
+  }
 
   mlm_rows_.clear();
   mlm_row_targets_.clear();
@@ -413,8 +417,8 @@ T BertModel<T>::forward(const Batch& batch) {
   const uint64_t stream = dropout_.stream;
   auto site = [stream](uint64_t id) { return mix64(stream ^ mix64(id + 1)); };
 
-  embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte], w[kWpe], w[kWtt], N,
-                     Tk, C);
+  embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte],
+                     w[kWpe] + shape_.position_offset * C, w[kWtt], N, Tk, C);
   layernorm_forward(a_.emb_ln, a_.emb_mean, a_.emb_rstd, a_.emb, w[kEmbLnW], w[kEmbLnB], N, C,
                     eps);
   if (a_.emb_drop != nullptr) {
@@ -525,7 +529,11 @@ T BertModel<T>::forward(const Batch& batch) {
     for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
     a_.pool_in = dense_input(a_.cls_fq, a_.cls, B, C);
     dense_forward(a_.pool_pre, a_.pool_in, w[kPoolW], w[kPoolB], B, C, C);
-    tanh_forward(a_.pooled, a_.pool_pre, B * C);
+    if (shape_.pooler_relu) {
+      relu_forward(a_.pooled, a_.pool_pre, B * C);
+    } else {
+      tanh_forward(a_.pooled, a_.pool_pre, B * C);
+    }
     if (a_.pool_drop != nullptr) {
       dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
       std::copy(a_.pooled, a_.pooled + B * C, a_.pooled_out);
@@ -721,7 +729,11 @@ void BertModel<T>::backward(const Batch& batch) {
     const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;
     dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.cls_in, w[head_w], B, C, K);
     if (a_.pool_drop != nullptr) apply_mask(d_.dpooled, a_.pool_drop, B * C);
-    tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
+    if (shape_.pooler_relu) {
+      relu_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
+    } else {
+      tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
+    }
     dense_backward(d_.dcls, g[kPoolW], g[kPoolB], d_.dpool_pre, a_.pool_in, w[kPoolW], B, C, C);
     for (size_t b = 0; b < B; ++b) {
       for (size_t c = 0; c < C; ++c) d_.dx[b * Tk * C + c] += d_.dcls[b * C + c];
@@ -785,8 +797,8 @@ void BertModel<T>::backward(const Batch& batch) {
   std::fill(d_.dres, d_.dres + N * C, T(0));
   layernorm_backward(d_.dres, g[kEmbLnW], g[kEmbLnB], d_.dx, a_.emb, w[kEmbLnW], a_.emb_mean,
                      a_.emb_rstd, N, C);
-  embeddings_backward(g[kWte], g[kWpe], g[kWtt], d_.dres, batch.ids.data(), batch.types.data(), N,
-                      Tk, C, shape_.pad_id);
+  embeddings_backward(g[kWte], g[kWpe] + shape_.position_offset * C, g[kWtt], d_.dres,
+                      batch.ids.data(), batch.types.data(), N, Tk, C, shape_.pad_id);
 }
 
 }  // namespace train

@@ -188,6 +188,17 @@ void gelu_backward(T* dinp, const T* inp, const T* dout, size_t n) {
   }
 }
 
+// out = max(x, 0); dinp += dout where the output is positive (torch's ReLU: gradient 0 at 0).
+template <typename T>
+void relu_forward(T* out, const T* inp, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = inp[i] > T(0) ? inp[i] : T(0);
+}
+
+template <typename T>
+void relu_backward(T* dinp, const T* out, const T* dout, size_t n) {
+  for (size_t i = 0; i < n; ++i) dinp[i] += out[i] > T(0) ? dout[i] : T(0);
+}
+
 template <typename T>
 void tanh_forward(T* out, const T* inp, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMinWork)

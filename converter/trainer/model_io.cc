@@ -161,6 +161,12 @@ train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pret
   s.labels = labels;
   s.pretraining_heads = pretraining_heads;
   s.layer_norm_eps = c.layer_norm_eps;
+  s.position_offset = c.position_offset;
+  if (c.pooler_activation != fb::Activation::Tanh && c.pooler_activation != fb::Activation::Relu) {
+    throw std::runtime_error("the trainer implements tanh and ReLU poolers; this model's is " +
+                             std::string(fb::EnumNameActivation(c.pooler_activation)));
+  }
+  s.pooler_relu = c.pooler_activation == fb::Activation::Relu;
   return s;
 }
 

@@ -58,6 +58,19 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
     return fail(error, EB_ERROR_UNSUPPORTED, "unknown activation %d (newer model format?)",
                 static_cast<int>(config->activation()));
   }
+  if (config->activation() == fb::Activation::Tanh) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "config.activation Tanh is a pooler activation only");
+  }
+  const fb::Activation pooler = config->pooler_activation();
+  if (pooler < fb::Activation::MIN || pooler > fb::Activation::MAX) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "unknown pooler_activation %d (newer model format?)",
+                static_cast<int>(pooler));
+  }
+  if (uint64_t{config->max_seq()} + config->position_offset() > config->max_positions()) {
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "config.max_seq %u + position_offset %u exceeds max_positions %u",
+                config->max_seq(), config->position_offset(), config->max_positions());
+  }
   if (config->attention_products() != fb::DType::Float32 &&
       config->attention_products() != fb::DType::Int8) {
     return fail(error, EB_ERROR_UNSUPPORTED,
@@ -76,6 +89,8 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
   dims->max_seq = config->max_seq();
   dims->layer_norm_eps = eps;
   dims->activation = config->activation();
+  dims->position_offset = config->position_offset();
+  dims->pooler_activation = pooler;
   dims->num_labels = 0;
   return EB_OK;
 }

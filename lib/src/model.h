@@ -30,6 +30,8 @@ struct ModelDims {
   uint32_t num_labels;    // classifier rows (sequence or token classification), else 0
   float layer_norm_eps;
   fb::Activation activation;
+  uint32_t position_offset;          // position row of the first token (RoBERTa: 2)
+  fb::Activation pooler_activation;  // tanh (BERT), ReLU (DistilBERT), GELU (ELECTRA)
   fb::TaskKind task;      // which head the model has (graph/bert_layout.h)
 };
 

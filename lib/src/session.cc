@@ -240,6 +240,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     status = tokenizer_tables_init(view->root->tokenizer(), view->dims.vocab_size, &s->tokenizer,
                                    error);
     if (status != EB_OK) return status;  // cannot happen for a model that passed init
+    if (view->dims.type_vocab_size == 1) s->tokenizer.second_type = 0;
     s->tokenizer_scratch =
         tokenizer_scratch_at(at(B::TokenizerScratch), view->tokenizer_word_chars, max_seq);
     s->encoding = encoding_at(at(B::Encoding), max_seq);

@@ -103,7 +103,7 @@ TEST_CASE("Import: BertModel and sentence-transformers layouts") {
   CHECK_FALSE(overridden.tokenizer->do_lower_case);
   options.max_seq = 65;
   CHECK_THROWS_WITH_AS(convert::import_hf(options),
-                       doctest::Contains("--max-seq 65 must be in [1, max_position_embeddings = 64]"),
+                       doctest::Contains("--max-seq 65 must be in [1, 64] (max_position_embeddings 64)"),
                        std::runtime_error);
 }
 
@@ -150,8 +150,13 @@ TEST_CASE("Import: unsupported configurations are refused with a clear message")
   }
   SUBCASE("other model types") {
     ScratchCheckpoint s("classifier");
-    s.edit_config([](json& c) { c["model_type"] = "roberta"; });
-    CHECK(contains(s.import_error(), "model_type \"roberta\" is not supported"));
+    s.edit_config([](json& c) { c["model_type"] = "electra"; });
+    CHECK(contains(s.import_error(), "model_type \"electra\" is not supported (bert, distilbert, "
+                                     "roberta, xlm-roberta)"));
+    ScratchCheckpoint t("classifier");
+    t.edit_config([](json& c) { c["model_type"] = "roberta"; });  // but named as BERT's
+    CHECK(contains(t.import_error(), "architecture BertForSequenceClassification is not supported "
+                                     "(RobertaForMaskedLM, "));
   }
   SUBCASE("other architectures") {
     ScratchCheckpoint s("classifier");

@@ -31,8 +31,8 @@ void add_embedding_row(const EmbeddingTable& table, size_t row, size_t h, const 
   }
 }
 
-// out (S, H) = (word[ids] + token_type[types]) + position[0..S) per sequence, the order
-// Hugging Face sums them in (the embeddings' LayerNorm follows as an executor op).
+// out (S, H) = (word[ids] + token_type[types]) + position[offset .. offset + S) per sequence,
+// the order Hugging Face sums them in (the embeddings' LayerNorm follows as an executor op).
 void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
                        const GraphInput& in) {
   const size_t H = d.hidden;
@@ -42,7 +42,7 @@ void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
       const float* type = w.token_type_embeddings +
                           static_cast<size_t>(seq.types != nullptr ? seq.types[t] : 0) * H;
       embedding_row(w.word_embeddings, static_cast<size_t>(seq.ids[t]), H, out);
-      add_embedding_row(w.position_embeddings, t, H, type, out);
+      add_embedding_row(w.position_embeddings, d.position_offset + t, H, type, out);
       out += H;
     }
   }
@@ -204,7 +204,8 @@ eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeigh
                             in.sequences[q].s, H, model.pooling, model.normalize);
   }
   observe("pooling");
-  if (b.pooled != nullptr) {  // pooled (B, H) = tanh(hidden[first rows] W_p + b_p)
+  if (b.pooled != nullptr) {  // pooled (B, H) = act(hidden[first rows] W_p + b_p), act tanh
+                             // for BERT (config.pooler_activation)
     // The first row of each sequence, gathered where the encoder's attention output was.
     const float* first_rows = b.hidden;
     if (batch > 1) {
@@ -215,7 +216,7 @@ eb_status bert_heads(const Executor& x, const ModelView& model, const ModelWeigh
     }
     status = dense({0, DenseSlot::Pooler}, b.pooled, first_rows, batch, Epilogue::Bias);
     if (status != EB_OK) return status;
-    oracle::activation_tanh(b.pooled, batch * H);
+    oracle::activation_forward(b.pooled, batch * H, d.pooler_activation);
     observe("pooler");
   }
   switch (d.task) {

@@ -92,6 +92,9 @@ void activation_forward(float* x, size_t n, fb::Activation activation) {
     case fb::Activation::Relu:
       for (size_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
       break;
+    case fb::Activation::Tanh:
+      activation_tanh(x, n);
+      break;
   }
 }
 

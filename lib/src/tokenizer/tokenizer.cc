@@ -209,6 +209,7 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->unk_id = tokenizer->unk_id();
     t->cls_id = tokenizer->cls_id();
     t->sep_id = tokenizer->sep_id();
+    t->second_type = 1;  // the session sets 0 for a model with one token type
     t->lowercase = tokenizer->do_lower_case();
     t->strip_accents = tokenizer->strip_accents();
     t->split_cjk = tokenizer->tokenize_chinese_chars();
@@ -326,8 +327,10 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
   for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end);
   put(t.sep_id, 0, -1, 0, 0);
   if (pair) {
-    for (size_t i = 0; i < n2; ++i) put(second[i].id, 1, 1, second[i].begin, second[i].end);
-    put(t.sep_id, 1, -1, 0, 0);
+    for (size_t i = 0; i < n2; ++i) {
+      put(second[i].id, t.second_type, 1, second[i].begin, second[i].end);
+    }
+    put(t.sep_id, t.second_type, -1, 0, 0);
   }
   out->count = k;
 }
