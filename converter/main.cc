@@ -36,8 +36,10 @@ int run_import(const ImportOptions& options, const std::string& output) {
   ImportSummary summary;
   edgebert::fb::ModelT model = import_hf(options, &summary);
   const size_t bytes = save_model(model, output);
-  std::printf("imported %s (%zu tensors%s) -> %s (%zu bytes)\n", summary.layout.c_str(),
-              summary.tensors, summary.tensor_prefix.empty() ? "" : ", prefix \"bert.\"",
+  const std::string prefix =
+      summary.tensor_prefix.empty() ? "" : ", prefix \"" + summary.tensor_prefix + "\"";
+  std::printf("imported %s (%zu tensors%s%s) -> %s (%zu bytes)\n", summary.layout.c_str(),
+              summary.tensors, prefix.c_str(), model.tokenizer ? "" : ", no tokenizer",
               output.c_str(), bytes);
   return 0;
 }

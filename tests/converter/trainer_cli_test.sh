@@ -123,6 +123,14 @@ out=$(run eb_convert inspect "$work/hf/from_qa.ebm")
 grep -q "task: classification" <<<"$out" || fail "finetuned QA checkpoint is not a classifier: $out"
 grep -q "qa_outputs" <<<"$out" && fail "the QA head must not stay in a classifier: $out"
 
+# finetune a DistilBERT (tests/fixtures/families): its classifier is DistilBERT's pre_classifier
+# + ReLU, in the saved model too
+out=$(run eb_convert finetune --init "$fixtures/families/distilbert_base" --train "$data" \
+  -o "$work/hf/distilbert.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune a DistilBERT: $out"
+out=$(run eb_convert inspect "$work/hf/distilbert.ebm")
+grep -q "pooler activation relu" <<<"$out" || fail "fine-tuned DistilBERT lost its ReLU head: $out"
+
 # The other tasks on their data formats (tests/fixtures/make_finetune_data.py): each learns the
 # templated data (dev measure above a floor far from chance), stores its task, and `run` serves it.
 tasks="$fixtures/finetune"

@@ -302,7 +302,8 @@ EB_API eb_status eb_session_tokenize(eb_session* session, const char* text, size
 /// The last tokenization, valid until the next tokenize / run_text call (count 0 if none).
 typedef struct eb_tokens {
   const int32_t* ids;             ///< (count)
-  const int32_t* token_type_ids;  ///< (count) 0 for [CLS] text [SEP], 1 for text_b [SEP]
+  const int32_t* token_type_ids;  ///< (count) 0 for [CLS] text [SEP], 1 for text_b [SEP] (0 for
+                                  ///< a model with one token type: DistilBERT, RoBERTa)
   const int32_t* attention_mask;  ///< (count) all 1
   const uint32_t* offsets;        ///< (count, 2) byte [begin, end) in its text; specials 0, 0
   const int8_t* sequence;         ///< (count) 0 = text, 1 = text_b, -1 = special token

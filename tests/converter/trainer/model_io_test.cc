@@ -11,6 +11,7 @@
 #include "model_file.h"
 #include "quantize.h"
 #include "random_model.h"
+#include "test_support.h"
 #include "trainer/model_io.h"
 
 namespace edgebert::convert {
@@ -66,6 +67,37 @@ TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runt
   Model reloaded;
   eb_error error;
   CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
+}
+
+TEST_CASE("Trainer model I/O: DistilBERT and RoBERTa classifiers compute transformers' outputs") {
+  // tests/fixtures/families: DistilBERT's ReLU pre_classifier and zero token-type row,
+  // RoBERTa's positions from row 2 and LayerNorm eps 1e-5, as the trainer runs them.
+  const nlohmann::json reference = nlohmann::json::parse(
+      read_text_file(test::fixture_path("families/reference.json")));
+  for (const std::string name : {"distilbert_classifier", "roberta_classifier"}) {
+    INFO(name);
+    ImportOptions options;
+    options.dir = test::fixture_path("families/" + name);
+    options.no_tokenizer = true;
+    fb::ModelT spec = import_hf(options);
+    const train::BertShape shape = trainer_shape(spec, 3, false);
+    CHECK(shape.pooler_relu == (name == "distilbert_classifier"));
+    CHECK(shape.position_offset == (name == "roberta_classifier" ? 2u : 0u));
+    train::BertModel<float> trainer(shape);
+    CHECK(load_weights(trainer, spec).empty());
+    double worst = 0;
+    for (const auto& c : reference["models"][name]["cases"]) {
+      trainer.forward(one_sequence(c["input_ids"].get<std::vector<int32_t>>()));
+      const auto logits = c["logits"].get<std::vector<double>>();
+      double sum = 0;
+      for (const double l : logits) sum += std::exp(l);
+      for (size_t i = 0; i < 3; ++i) {
+        worst = std::max(worst, std::fabs(trainer.probs()[i] - std::exp(logits[i]) / sum));
+      }
+    }
+    MESSAGE(name << ": max |probability - transformers'| " << worst);
+    CHECK(worst <= 1e-5);
+  }
 }
 
 TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
