@@ -11,6 +11,7 @@
 #include "file_io.h"
 #include "model_file.h"
 #include "safetensors.h"
+#include "tokenizer/bpe_file.h"
 #include "tokenizer/vocab_file.h"
 
 namespace edgebert::convert {
@@ -208,6 +209,9 @@ std::vector<std::string> read_labels(const json& c, const fs::path& path, size_t
 std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t vocab_size,
                                                const ImportOptions& options) {
   const fs::path vocab_path = dir / "vocab.txt";
+  if (!fs::exists(vocab_path) && has_byte_level_bpe(dir)) {
+    return read_byte_level_bpe(dir, vocab_size);  // RoBERTa's (tokenizer.json or vocab.json)
+  }
   if (!fs::exists(vocab_path)) {
     // What the checkpoint has instead: RoBERTa's byte-level BPE, XLM-R's Unigram, ...
     std::string found;
@@ -217,9 +221,10 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
         found = "; tokenizer.json holds a " + t["model"]["type"].dump() + " tokenizer";
       }
     }
-    throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizer is WordPiece "
-                             "from vocab.txt" + found + "); import with --no-tokenizer to run "
-                             "the model on token ids");
+    throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizers are "
+                             "WordPiece from vocab.txt and byte-level BPE from tokenizer.json" +
+                             found + "); import with --no-tokenizer to run the model on token "
+                             "ids");
   }
   json tc = json::object();
   if (fs::exists(dir / "tokenizer_config.json")) tc = read_json(dir / "tokenizer_config.json");

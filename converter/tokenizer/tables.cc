@@ -99,6 +99,19 @@ uint8_t unicode_flags(uint32_t c) {
   return flags;
 }
 
+uint8_t unicode_classes(uint32_t c) {
+  using C = fb::UnicodeClass;
+  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+  uint8_t classes = 0;
+  if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
+    classes |= static_cast<uint8_t>(C::Letter);
+  }
+  if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) {
+    classes |= static_cast<uint8_t>(C::Number);
+  }
+  return classes;
+}
+
 namespace {
 
 // One record per distinct behaviour, two-stage table over all code points.
@@ -106,7 +119,7 @@ fb::UnicodeTablesT build_unicode_tables() {
   fb::UnicodeTablesT table;
   const int shift = table.block_shift;
   const uint32_t block = 1u << shift;
-  std::map<std::tuple<uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
+  std::map<std::tuple<uint8_t, uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
   std::map<std::vector<uint16_t>, uint16_t> block_index;
   auto record_for = [&](uint32_t c) -> uint16_t {
     uint8_t flags = is_surrogate(c) ? static_cast<uint8_t>(fb::UnicodeFlag::Remove)
@@ -124,11 +137,12 @@ fb::UnicodeTablesT build_unicode_tables() {
       }
       lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
     }
-    const auto key = std::make_tuple(flags, strip_length, lower_delta, strip_offset);
+    const uint8_t classes = is_surrogate(c) ? 0 : unicode_classes(c);
+    const auto key = std::make_tuple(flags, strip_length, classes, lower_delta, strip_offset);
     const auto it = record_index.find(key);
     if (it != record_index.end()) return it->second;
     if (table.records.size() >= 0xFFFF) throw std::runtime_error("too many Unicode records");
-    table.records.emplace_back(flags, strip_length, 0, lower_delta, strip_offset);
+    table.records.emplace_back(flags, strip_length, classes, 0, lower_delta, strip_offset);
     return record_index[key] = static_cast<uint16_t>(table.records.size() - 1);
   };
   for (uint32_t start = 0; start < 0x110000; start += block) {

@@ -18,6 +18,8 @@ namespace edgebert::convert {
 
 // Behaviour flags (fb::UnicodeFlag bits) of one code point, before table compression.
 uint8_t unicode_flags(uint32_t code_point);
+// General-category classes (fb::UnicodeClass bits) of one code point.
+uint8_t unicode_classes(uint32_t code_point);
 
 // Fills vocab_hash, max_piece_chars and unicode from tokenizer.vocab and the options.
 void build_tokenizer_tables(fb::TokenizerT& tokenizer);

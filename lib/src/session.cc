@@ -242,7 +242,8 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     if (status != EB_OK) return status;  // cannot happen for a model that passed init
     if (view->dims.type_vocab_size == 1) s->tokenizer.second_type = 0;
     s->tokenizer_scratch =
-        tokenizer_scratch_at(at(B::TokenizerScratch), view->tokenizer_word_chars, max_seq);
+        tokenizer_scratch_at(at(B::TokenizerScratch), view->tokenizer_word_chars, max_seq,
+                             view->tokenizer_bpe);
     s->encoding = encoding_at(at(B::Encoding), max_seq);
   }
   *session = s;

@@ -286,22 +286,23 @@ eb_status eb_session_answer(eb_session* s, const char* question, size_t question
   const TokenizerScratch& scratch = s->tokenizer_scratch;
   const auto* q = reinterpret_cast<const uint8_t*>(question);
   const auto* c = reinterpret_cast<const uint8_t*>(context);
-  // [CLS] question [SEP] context [SEP], the context cut into windows (tokenizers' only_second
+  // [CLS] question [SEP] context [SEP] (BPE: <s> q </s></s> c </s>), the context cut into windows (tokenizers' only_second
   // truncation with a stride: windows start every room - stride tokens until one reaches the end).
   const size_t n1 = tokenize_text(t, scratch, q, question_bytes, scratch.first, max_seq, true);
   const size_t n2 = tokenize_text(t, scratch, c, context_bytes, scratch.second, 0, true);
   s->observe("tokenize");
   size_t room = n2, step = n2 > 0 ? n2 : 1;
-  if (n1 + n2 + 3 > max_seq) {
-    if (n1 + 3 >= max_seq) {
+  const size_t specials = pair_special_tokens(t);
+  if (n1 + n2 + specials > max_seq) {
+    if (n1 + specials >= max_seq) {
       return fail(error, EB_ERROR_INVALID_INPUT, "the question has %zu tokens, which leaves no "
                   "room for the context in max_seq %u", n1, max_seq);
     }
-    room = max_seq - 3 - n1;
+    room = max_seq - specials - n1;
     if (stride >= room) {
       return fail(error, EB_ERROR_INVALID_INPUT, "doc_stride %u must be less than the %zu context "
-                  "tokens a window holds (max_seq %u - 3 - %zu question tokens)", stride, room,
-                  max_seq, n1);
+                  "tokens a window holds (max_seq %u - %zu - %zu question tokens)", stride, room,
+                  max_seq, specials, n1);
     }
     step = room - stride;
   }

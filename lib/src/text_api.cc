@@ -24,7 +24,7 @@ eb_status check_text(const eb_session* s, const char* text, size_t bytes, const 
   if (bytes > UINT32_MAX || bytes_b > UINT32_MAX) {
     return fail(error, EB_ERROR_INVALID_INPUT, "text longer than 4 GiB");
   }
-  const uint32_t needed = text_b != nullptr ? 3 : 2;
+  const size_t needed = text_b != nullptr ? pair_special_tokens(s->tokenizer) : 2;
   if (s->max_seq < needed) {
     return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u leaves no room for text", s->max_seq);
   }

@@ -196,8 +196,9 @@ TEST_CASE("Families: what is still out of reach is refused precisely") {
     convert::ImportOptions options;
     options.dir = fixture_path("families/roberta_classifier");
     CHECK_THROWS_WITH_AS(convert::import_hf(options),
-                         doctest::Contains("vocab.txt: missing (the device tokenizer is WordPiece "
-                                           "from vocab.txt); import with --no-tokenizer"),
+                         doctest::Contains("vocab.txt: missing (the device tokenizers are "
+                                           "WordPiece from vocab.txt and byte-level BPE from "
+                                           "tokenizer.json); import with --no-tokenizer"),
                          std::runtime_error);
   }
   SUBCASE("max_seq beyond RoBERTa's positions") {

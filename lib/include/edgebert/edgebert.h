@@ -295,7 +295,7 @@ EB_API const char* eb_session_provider(const eb_session* session);
  */
 
 /// Tokenizes `text` (and the pair text `text_b` if not NULL) into the session's encoding.
-/// Needs max_seq >= 2 (>= 3 for pairs). EB_ERROR_UNSUPPORTED if the model has no tokenizer.
+/// Needs max_seq >= 2 (>= 3 for pairs, 4 for a BPE model's). EB_ERROR_UNSUPPORTED if the model has no tokenizer.
 EB_API eb_status eb_session_tokenize(eb_session* session, const char* text, size_t text_bytes,
                                      const char* text_b, size_t text_b_bytes, eb_error* error);
 

@@ -33,9 +33,16 @@ class Carver {
   size_t offset_ = 0;
 };
 
-TokenizerScratch carve_scratch(Carver& c, uint32_t max_word_chars, uint32_t max_seq) {
+TokenizerScratch carve_scratch(Carver& c, uint32_t max_word_chars, uint32_t max_seq, bool bpe) {
   const size_t W = size_t{max_word_chars} + 1;
   TokenizerScratch s;
+  const size_t B = bpe ? W : 0;
+  s.bpe_ids = c.take<int32_t>(B);
+  s.bpe_start = c.take<uint32_t>(B);
+  s.bpe_begin = c.take<uint32_t>(B);
+  s.bpe_end = c.take<uint32_t>(B);
+  s.bpe_next = c.take<int32_t>(B);
+  s.bpe_rank = c.take<int32_t>(B);
   s.word_chars = c.take<uint32_t>(W);
   s.word_begin = c.take<uint32_t>(W);
   s.word_end = c.take<uint32_t>(W);
@@ -190,11 +197,46 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
   for (int32_t id : specials) {
     if (id < 0) return fail_tables("[UNK], [CLS] and [SEP] ids are required");
   }
+  const bool bpe = tokenizer->model() == fb::TokenizerModel::ByteLevelBpe;
+  if (!bpe && tokenizer->model() != fb::TokenizerModel::WordPiece) {
+    return fail(error, EB_ERROR_UNSUPPORTED, "tokenizer model %d is unknown (newer model format?)",
+                static_cast<int>(tokenizer->model()));
+  }
   if (tokenizer->max_input_chars_per_word() < 1 ||
       tokenizer->max_input_chars_per_word() > kMaxWordCharsLimit) {
     return fail_tables("max_input_chars_per_word outside [1, 4096]");
   }
   if (tokenizer->max_piece_chars() < 1) return fail_tables("max_piece_chars");
+  const auto* byte_ids = tokenizer->bpe_byte_ids();
+  const auto* merges = tokenizer->bpe_merges();
+  const auto* merge_hash = tokenizer->bpe_merge_hash();
+  if (bpe) {
+    if (tokenizer->max_word_bytes() < 4 || tokenizer->max_word_bytes() > kMaxWordCharsLimit) {
+      return fail_tables("max_word_bytes outside [4, 4096]");
+    }
+    if (byte_ids == nullptr || byte_ids->size() != 256 || merges == nullptr ||
+        merge_hash == nullptr || merge_hash->size() <= merges->size() ||
+        (merge_hash->size() & (merge_hash->size() - 1)) != 0) {
+      return fail_tables("BPE byte ids (256), merges and merge hash (a power of 2 above the "
+                         "merges) required");
+    }
+    const auto in_vocab = [vocab_size](int32_t id) {
+      return id >= 0 && static_cast<uint32_t>(id) < vocab_size;
+    };
+    for (uint32_t i = 0; check_contents && i < 256; ++i) {
+      if (!in_vocab(byte_ids->Get(i))) return fail_tables("BPE byte id");
+    }
+    for (uint32_t i = 0; check_contents && i < merges->size(); ++i) {
+      const fb::BpeMerge* m = merges->Get(i);
+      if (!in_vocab(m->left()) || !in_vocab(m->right()) || !in_vocab(m->merged())) {
+        return fail_tables("BPE merge id");
+      }
+    }
+    for (uint32_t i = 0; check_contents && i < merge_hash->size(); ++i) {
+      const int32_t m = merge_hash->Get(i);
+      if (m < -1 || m >= static_cast<int64_t>(merges->size())) return fail_tables("BPE merge hash");
+    }
+  }
   if (t != nullptr) {
     t->vocab = tokenizer->vocab();
     t->vocab_hash = hash->data();
@@ -204,7 +246,14 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->records = reinterpret_cast<const fb::UnicodeRecord*>(records->Data());  // inline structs
     t->strip_data = strip->data();
     t->block_shift = shift;
-    t->max_word_chars = tokenizer->max_input_chars_per_word();
+    t->max_word_chars = bpe ? tokenizer->max_word_bytes() : tokenizer->max_input_chars_per_word();
+    t->bpe = bpe;
+    t->bpe_byte_ids = bpe ? byte_ids->data() : nullptr;
+    t->bpe_merges = bpe ? reinterpret_cast<const fb::BpeMerge*>(merges->Data()) : nullptr;
+    t->bpe_merge_hash = bpe ? merge_hash->data() : nullptr;
+    t->bpe_hash_mask = bpe ? merge_hash->size() - 1 : 0;
+    t->add_prefix_space = tokenizer->add_prefix_space();
+    t->trim_offsets = tokenizer->trim_offsets();
     t->max_piece_chars = tokenizer->max_piece_chars();
     t->unk_id = tokenizer->unk_id();
     t->cls_id = tokenizer->cls_id();
@@ -221,7 +270,15 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
         const flatbuffers::String* text =
             id >= 0 ? tokenizer->vocab()->Get(static_cast<uint32_t>(id)) : nullptr;
         if (text == nullptr || text->size() == 0) continue;
+        uint8_t strip = 0;
+        for (const auto* list : {tokenizer->lstrip_ids(), tokenizer->rstrip_ids()}) {
+          const uint8_t bit = list == tokenizer->lstrip_ids() ? kStripLeft : kStripRight;
+          for (uint32_t k = 0; list != nullptr && k < list->size(); ++k) {
+            if (list->Get(k) == id) strip |= bit;
+          }
+        }
         t->special_text[t->special_count] = text;
+        t->special_strip[t->special_count] = strip;
         t->special_id[t->special_count++] = id;
       }
     }
@@ -229,15 +286,16 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
   return EB_OK;
 }
 
-size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq) {
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq, bool bpe) {
   Carver measure(nullptr);
-  carve_scratch(measure, max_word_chars, max_seq);
+  carve_scratch(measure, max_word_chars, max_seq, bpe);
   return measure.bytes();
 }
 
-TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq) {
+TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq,
+                                      bool bpe) {
   Carver carver(base);
-  return carve_scratch(carver, max_word_chars, max_seq);
+  return carve_scratch(carver, max_word_chars, max_seq, bpe);
 }
 
 size_t encoding_bytes(uint32_t max_seq) {
@@ -303,6 +361,7 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all, size_t skip) {
+  if (t.bpe) return bpe_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
   WordBuilder word(t, scratch, skip, out, capacity, count_all);
   scan_words(t, text, size, word);
   if (!word.stop()) word.flush();
@@ -323,14 +382,17 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
     out->sequence[k] = sequence;
     ++k;
   };
+  // RobertaProcessing: every token of type 0, and </s></s> between the texts.
+  const int32_t second_type = t.bpe ? 0 : t.second_type;
   put(t.cls_id, 0, -1, 0, 0);
   for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end);
   put(t.sep_id, 0, -1, 0, 0);
   if (pair) {
+    if (t.bpe) put(t.sep_id, 0, -1, 0, 0);
     for (size_t i = 0; i < n2; ++i) {
-      put(second[i].id, t.second_type, 1, second[i].begin, second[i].end);
+      put(second[i].id, second_type, 1, second[i].begin, second[i].end);
     }
-    put(t.sep_id, t.second_type, -1, 0, 0);
+    put(t.sep_id, second_type, -1, 0, 0);
   }
   out->count = k;
 }
@@ -338,7 +400,8 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
             size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out) {
   const bool pair = text_b != nullptr;
-  const size_t target = max_seq - (pair ? 3 : 2);  // room left by the special tokens
+  // Room left by the special tokens (4 in a BPE pair: <s> A </s></s> B </s>).
+  const size_t target = max_seq - (pair ? pair_special_tokens(t) : 2);
   size_t n1 = tokenize_text(t, scratch, text, size, scratch.first, max_seq, pair);
   size_t n2 = pair ? tokenize_text(t, scratch, text_b, size_b, scratch.second, max_seq, true) : 0;
   if (!pair) {

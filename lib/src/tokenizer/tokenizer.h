@@ -1,5 +1,6 @@
-// The device tokenizer: BertTokenizerFast (Hugging Face tokenizers 0.19) semantics, from the
-// lookup tables the converter stored in the model, in fixed buffers from the arena.
+// The device tokenizer: BertTokenizerFast or RobertaTokenizerFast (Hugging Face tokenizers 0.19)
+// semantics, from the lookup tables the converter stored in the model, in fixed buffers from
+// the arena. WordPiece below; byte-level BPE in bpe.cc (its pipeline is described there).
 //
 // Pipeline per code point of the UTF-8 input (decoded as in utf8.h):
 //   0. the special tokens' exact strings ("[CLS]", "[MASK]", ...) become those tokens, unless
@@ -49,11 +50,21 @@ struct TokenizerTables {
   // RoBERTa: their Hugging Face tokenizers return no token types and the model reads zeros).
   int32_t second_type;
   bool lowercase, strip_accents, split_cjk;
-  // Special tokens matched verbatim in raw text (empty when split_special_tokens).
+  // Special tokens matched verbatim in raw text (empty when split_special_tokens), and whether
+  // each also takes the whitespace before it (kStripLeft) and after it (kStripRight).
   const flatbuffers::String* special_text[5];
   int32_t special_id[5];
+  uint8_t special_strip[5];
   size_t special_count;
+  // Byte-level BPE (Tokenizer.model ByteLevelBpe); max_word_chars is then max_word_bytes.
+  bool bpe;
+  const int32_t* bpe_byte_ids;       // (256)
+  const fb::BpeMerge* bpe_merges;    // in rank order
+  const int32_t* bpe_merge_hash;
+  uint32_t bpe_hash_mask;
+  bool add_prefix_space, trim_offsets;
 };
+constexpr uint8_t kStripLeft = 1, kStripRight = 2;
 
 // Longest expansion of one code point by normalization (strip mapping, then lowercase x2).
 constexpr uint32_t kMaxStripLength = 8;
@@ -66,8 +77,16 @@ constexpr uint32_t kMaxWordCharsLimit = 4096;
 eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_size,
                                 TokenizerTables* tables, eb_error* error);
 
-// Working memory of one tokenizer, carved from the arena. W = max_word_chars + 1.
+// Working memory of one tokenizer, carved from the arena. W = max_word_chars + 1 (WordPiece) or
+// max_word_bytes + 1 (BPE: the bpe_* arrays, one entry per symbol of the word being merged;
+// null for WordPiece).
 struct TokenizerScratch {
+  int32_t* bpe_ids;      // (W) symbol ids
+  uint32_t* bpe_start;   // (W) first byte of each symbol in the word
+  uint32_t* bpe_begin;   // (W) byte span in the text of each symbol's first and last character
+  uint32_t* bpe_end;     // (W)
+  int32_t* bpe_next;     // (W) next live symbol, -1 at the end
+  int32_t* bpe_rank;     // (W) rank of the merge of the symbol with its next, or kNoMerge
   uint32_t* word_chars;  // (W) normalized code points of the word being built
   uint32_t* word_begin;  // (W) byte span of each one's source character
   uint32_t* word_end;    // (W)
@@ -79,8 +98,9 @@ struct TokenizerScratch {
 };
 
 // Bytes of scratch for `max_word_chars` and `max_seq`, and the carving of it from `base`.
-size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq);
-TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq);
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq, bool bpe);
+TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq,
+                                      bool bpe);
 
 // The record of one code point.
 inline const fb::UnicodeRecord& unicode_record(const TokenizerTables& t, uint32_t cp) {
@@ -102,16 +122,36 @@ inline bool has(const fb::UnicodeRecord& r, fb::UnicodeFlag flag) {
   return (r.flags() & static_cast<uint8_t>(flag)) != 0;
 }
 
-// Id of the special token whose exact text starts `text` (size > 0), or -1.
-inline int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
+// Index in t.special_* of the longest special token whose exact text starts `text` (size > 0),
+// or -1 (Hugging Face matches added tokens leftmost-longest).
+inline int match_special_index(const TokenizerTables& t, const uint8_t* text, size_t size) {
+  int best = -1;
   for (size_t i = 0; i < t.special_count; ++i) {
     const flatbuffers::String* s = t.special_text[i];
     if (s->size() <= size && static_cast<uint8_t>(s->data()[0]) == text[0] &&
-        std::memcmp(s->data(), text, s->size()) == 0) {
-      return t.special_id[i];
+        std::memcmp(s->data(), text, s->size()) == 0 &&
+        (best < 0 || s->size() > t.special_text[best]->size())) {
+      best = static_cast<int>(i);
     }
   }
-  return -1;
+  return best;
+}
+
+// Id of the special token whose exact text starts `text` (size > 0), or -1.
+inline int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
+  const int i = match_special_index(t, text, size);
+  return i < 0 ? -1 : t.special_id[i];
+}
+
+// Slot of a BPE merge's (left, right) pair in Tokenizer.bpe_merge_hash (the converter builds
+// the table with it): a 64-bit mix of the two ids, folded.
+inline uint32_t bpe_pair_hash(int32_t left, int32_t right) {
+  uint64_t h = (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+               static_cast<uint32_t>(right);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return static_cast<uint32_t>(h);
 }
 
 // Accent stripping and lowercasing of one code point, as the options say, into out
@@ -181,8 +221,13 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, b
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all, size_t skip = 0);
+// tokenize_text for byte-level BPE tables (bpe.cc); tokenize_text calls it for them.
+size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
+                         const uint8_t* text, size_t size, Token* out, size_t capacity,
+                         bool count_all, size_t skip);
 
-// Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP], truncated to max_seq tokens:
+// Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP] (BPE: <s> text </s> and
+// <s> text </s></s> text_b </s>, all of token type 0), truncated to max_seq tokens:
 // a single text keeps its first max_seq - 2 tokens; a pair is truncated longest-first as
 // tokenizers 0.19 does it (the shorter text is kept whole if the longer one can absorb the cut,
 // else both get half of the room and the longer one the odd token).
@@ -200,6 +245,9 @@ Encoding encoding_at(void* base, uint32_t max_seq);
 // text_b may be NULL (single text). max_seq >= 2 (single) or >= 3 (pair), checked by the caller.
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
             size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out);
+
+// Special tokens around a pair: 3 ([CLS] A [SEP] B [SEP]), 4 for BPE (<s> A </s></s> B </s>).
+inline size_t pair_special_tokens(const TokenizerTables& t) { return t.bpe ? 4 : 3; }
 
 // out <- [CLS] first[0, n1) [SEP] (second[0, n2) [SEP] when `pair`), no truncation (the caller
 // made the parts fit the encoding's max_seq).
