@@ -222,6 +222,24 @@ class BertModel {
   const T* token_probs() const { return a_.tok_probs; }
 
  private:
+  // RoBERTa's position rows (position_offset > 0; create_position_ids_from_input_ids): per
+  // sequence, tokens other than the pad id (position_offset - 1) count from position_offset,
+  // pad tokens sit at row pad_position(); null for BERT's 0, 1, 2, ... (row % T).
+  const int32_t* roberta_positions(const Batch& batch) {
+    if (shape_.position_offset == 0) return nullptr;
+    positions_.resize(batch.B * batch.T);
+    const int32_t pad = pad_position();
+    for (size_t b = 0; b < batch.B; ++b) {
+      int32_t next = static_cast<int32_t>(shape_.position_offset);
+      for (size_t t = 0; t < batch.T; ++t) {
+        const size_t n = b * batch.T + t;
+        positions_[n] = batch.ids[n] == pad ? pad : next++;
+      }
+    }
+    return positions_.data();
+  }
+  int32_t pad_position() const { return static_cast<int32_t>(shape_.position_offset) - 1; }
+
   // Distillation (Batch::soft_logits): T^2 x mean over the batch of KL(teacher_T || student_T)
   // on the last forward pass's logits; and its gradient times `weight` added to dlogits:
   // weight x T x (softmax(student / T) - softmax(teacher / T)) / B.
@@ -282,6 +300,7 @@ class BertModel {
   Acts a_{};
   Grads d_{};
   std::vector<int32_t> mlm_rows_, mlm_row_targets_;  // masked positions (row in B*T), targets
+  std::vector<int32_t> positions_;                   // (B, T) roberta_positions
   Metrics metrics_;
 };
 
@@ -417,8 +436,9 @@ T BertModel<T>::forward(const Batch& batch) {
   const uint64_t stream = dropout_.stream;
   auto site = [stream](uint64_t id) { return mix64(stream ^ mix64(id + 1)); };
 
-  embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte],
-                     w[kWpe] + shape_.position_offset * C, w[kWtt], N, Tk, C);
+  const int32_t* positions = roberta_positions(batch);
+  embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte], w[kWpe], w[kWtt], N,
+                     Tk, C, positions);
   layernorm_forward(a_.emb_ln, a_.emb_mean, a_.emb_rstd, a_.emb, w[kEmbLnW], w[kEmbLnB], N, C,
                     eps);
   if (a_.emb_drop != nullptr) {
@@ -797,8 +817,8 @@ void BertModel<T>::backward(const Batch& batch) {
   std::fill(d_.dres, d_.dres + N * C, T(0));
   layernorm_backward(d_.dres, g[kEmbLnW], g[kEmbLnB], d_.dx, a_.emb, w[kEmbLnW], a_.emb_mean,
                      a_.emb_rstd, N, C);
-  embeddings_backward(g[kWte], g[kWpe] + shape_.position_offset * C, g[kWtt], d_.dres,
-                      batch.ids.data(), batch.types.data(), N, Tk, C, shape_.pad_id);
+  embeddings_backward(g[kWte], g[kWpe], g[kWtt], d_.dres, batch.ids.data(), batch.types.data(), N,
+                      Tk, C, shape_.pad_id, roberta_positions(batch), pad_position());
 }
 
 }  // namespace train

@@ -27,32 +27,37 @@ namespace train {
 // microseconds, and far more when the cores are shared with other work.
 constexpr size_t kParallelMinWork = size_t{1} << 15;
 
-// out (N, C) = wte[ids] + wpe[position] + wtt[types]; position = row % T.
+// out (N, C) = wte[ids] + wpe[position] + wtt[types]; position = positions[row], or row % T
+// when positions is null.
 template <typename T>
 void embeddings_forward(T* out, const int32_t* ids, const int32_t* types, const T* wte,
-                        const T* wpe, const T* wtt, size_t N, size_t tokens, size_t C) {
+                        const T* wpe, const T* wtt, size_t N, size_t tokens, size_t C,
+                        const int32_t* positions = nullptr) {
 #pragma omp parallel for schedule(static) if (N * C >= kParallelMinWork)
   for (size_t n = 0; n < N; ++n) {
     const T* w = wte + static_cast<size_t>(ids[n]) * C;
-    const T* p = wpe + (n % tokens) * C;
+    const T* p = wpe + (positions ? static_cast<size_t>(positions[n]) : n % tokens) * C;
     const T* t = wtt + static_cast<size_t>(types[n]) * C;
     for (size_t c = 0; c < C; ++c) out[n * C + c] = w[c] + p[c] + t[c];
   }
 }
 
 // The word row of pad_id gets nothing from the lookup (nn.Embedding's padding_idx, as BERT's
-// word embeddings have it).
+// word embeddings have it), nor does position row pad_position (RoBERTa's position table has
+// the same padding_idx); positions as embeddings_forward.
 template <typename T>
 void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t* ids,
-                         const int32_t* types, size_t N, size_t tokens, size_t C, int32_t pad_id) {
+                         const int32_t* types, size_t N, size_t tokens, size_t C, int32_t pad_id,
+                         const int32_t* positions = nullptr, int32_t pad_position = -1) {
   for (size_t n = 0; n < N; ++n) {
     const T* d = dout + n * C;
-    T* p = dwpe + (n % tokens) * C;
+    const int32_t position = positions ? positions[n] : static_cast<int32_t>(n % tokens);
+    T* p = dwpe + static_cast<size_t>(position) * C;
     T* t = dwtt + static_cast<size_t>(types[n]) * C;
-    for (size_t c = 0; c < C; ++c) {
-      p[c] += d[c];
-      t[c] += d[c];
+    if (position != pad_position) {
+      for (size_t c = 0; c < C; ++c) p[c] += d[c];
     }
+    for (size_t c = 0; c < C; ++c) t[c] += d[c];
     if (ids[n] == pad_id) continue;
     T* w = dwte + static_cast<size_t>(ids[n]) * C;
     for (size_t c = 0; c < C; ++c) w[c] += d[c];

@@ -86,13 +86,8 @@ struct AnswerList {
 void answer_bytes(const eb_session* s, size_t first, size_t last, bool align, eb_answer* a) {
   const Encoding& e = s->encoding;
   if (align && e.sequence[first] == 1 && e.sequence[last] == 1) {
-    while (first > 0 && e.sequence[first - 1] == 1 && continues_word(s->tokenizer, e.ids[first])) {
-      --first;
-    }
-    while (last + 1 < e.count && e.sequence[last + 1] == 1 &&
-           continues_word(s->tokenizer, e.ids[last + 1])) {
-      ++last;
-    }
+    while (first > 0 && e.sequence[first - 1] == 1 && !e.word_start[first]) --first;
+    while (last + 1 < e.count && e.sequence[last + 1] == 1 && !e.word_start[last + 1]) ++last;
   }
   a->start = e.offsets[2 * first];
   a->end = e.offsets[2 * last + 1];
@@ -353,11 +348,18 @@ eb_status eb_session_tag(eb_session* s, const char* text, size_t text_bytes,
   EntitySink sink{entities, capacity, o.ignore_label};
   Grouper grouper{s, &sink};
   const auto label = [&](uint32_t index) { return grouper.label(index); };
-  // pipeline gather_pre_entities: every token but the special ones, with is_subword =
-  // len(piece) != len(its text) in code points, never for [UNK].
-  const auto skipped = [&](size_t i) { return e.sequence[i] < 0 || matched_special(t, e, i, bytes); };
+  // pipeline gather_pre_entities: every token but the special ones the tokenizer added
+  // (special_tokens_mask: "[MASK]" typed in the text is a token like any other), with is_subword =
+  // len(piece) != len(its text) in code points for WordPiece (a tokenizer with a continuing
+  // subword prefix); for byte-level BPE the pipeline's fallback: the token starts after a
+  // character and neither that character nor its own first is a space. Never for [UNK].
+  const auto skipped = [&](size_t i) { return e.sequence[i] < 0; };
   const auto is_subword = [&](size_t i) {
     if (e.ids[i] == t.unk_id) return false;
+    if (t.bpe) {
+      const uint32_t begin = e.offsets[2 * i];
+      return begin > 0 && bytes[begin - 1] != ' ' && (begin >= text_bytes || bytes[begin] != ' ');
+    }
     const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(e.ids[i]));
     const uint32_t begin = e.offsets[2 * i], end = e.offsets[2 * i + 1];
     return code_points(piece->data(), piece->size()) != code_points(text + begin, end - begin);

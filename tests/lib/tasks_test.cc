@@ -1,7 +1,8 @@
 // The task calls against Hugging Face's pipelines: answers, entities, fill-mask tokens and
 // cross-encoder scores of random checkpoints with the real uncased vocabulary
-// (tests/fixtures/tasks, made by tests/fixtures/make_task_fixtures.py), on every provider; int8
-// models within stated agreement; and every refusal.
+// (tests/fixtures/tasks, made by tests/fixtures/make_task_fixtures.py) and of their RoBERTa
+// twins with a byte-level BPE tokenizer (tests/fixtures/tasks_roberta, --family roberta), on
+// every provider; int8 models within stated agreement; and every refusal.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -20,16 +21,23 @@ namespace {
 
 using nlohmann::json;
 
-const json& tasks_reference() {
-  static const json reference =
-      json::parse(convert::read_text_file(fixture_path("tasks/reference.json")));
+// The fixture folders: BERT heads with WordPiece, RoBERTa heads with byte-level BPE.
+const char* const kFamilies[] = {"tasks", "tasks_roberta"};
+
+const json& tasks_reference(const std::string& family = "tasks") {
+  static std::map<std::string, json> references;
+  json& reference = references[family];
+  if (reference.is_null()) {
+    reference = json::parse(convert::read_text_file(fixture_path(family + "/reference.json")));
+  }
   return reference;
 }
 
-// tests/fixtures/tasks/<name> imported (and quantized with 8-bit weights when int8).
-convert::AlignedBytes packed_task(const std::string& name, bool int8 = false) {
+// tests/fixtures/<family>/<name> imported (and quantized with 8-bit weights when int8).
+convert::AlignedBytes packed_task(const std::string& name, bool int8 = false,
+                                  const std::string& family = "tasks") {
   convert::ImportOptions options;
-  options.dir = fixture_path("tasks/" + name);
+  options.dir = fixture_path(family + "/" + name);
   fb::ModelT model = convert::import_hf(options);
   if (int8) convert::quantize_model(model);
   return convert::pack_model(model);
@@ -134,9 +142,11 @@ TEST_CASE("Tasks: the imported heads say their task; schema 2 only where needed"
       {"mlm", EB_TASK_MASKED_LM, 0, EB_PROBLEM_SINGLE_LABEL},
       {"reranker", EB_TASK_CLASSIFICATION, 1, EB_PROBLEM_REGRESSION},
   };
+  for (const std::string family : kFamilies)
   for (const Expect& e : expected) {
+    CAPTURE(family);
     CAPTURE(e.name);
-    const convert::AlignedBytes bytes = packed_task(e.name);
+    const convert::AlignedBytes bytes = packed_task(e.name, false, family);
     Model model;
     REQUIRE(model.init(bytes.data(), bytes.size()) == EB_OK);
     eb_model_info info;
@@ -144,7 +154,7 @@ TEST_CASE("Tasks: the imported heads say their task; schema 2 only where needed"
     CHECK(info.task == e.task);
     CHECK(info.num_labels == e.labels);
     CHECK(info.problem_type == e.problem);
-    CHECK(info.schema_version == 2);
+    CHECK(info.schema_version == (family == "tasks" ? 2u : 3u));  // RoBERTa's positions: 3
     CHECK(info.has_pooler == (e.task == EB_TASK_CLASSIFICATION ? 1 : 0));
   }
   const convert::AlignedBytes tagger = packed_task("tagger");
@@ -160,11 +170,14 @@ TEST_CASE("Tasks: the imported heads say their task; schema 2 only where needed"
 }
 
 TEST_CASE("Tasks: token logits of the QA and tagging heads match transformers to 1e-4") {
-  const convert::AlignedBytes qa = packed_task("qa"), tagger = packed_task("tagger");
+  for (const std::string family : kFamilies)
   for (const eb_provider provider : fp32_providers()) {
+    CAPTURE(family);
     CAPTURE(provider);
+    const convert::AlignedBytes qa = packed_task("qa", false, family),
+                                tagger = packed_task("tagger", false, family);
     TaskSession q(qa, 128, provider), t(tagger, 128, provider);
-    for (const json& c : tasks_reference()["logits"]) {
+    for (const json& c : tasks_reference(family)["logits"]) {
       const std::vector<int32_t> ids = c["ids"];
       const std::vector<float> want_qa = c["qa"], want_tags = c["tagger"];
       REQUIRE(q.session.run(ids.data(), ids.size()) == EB_OK);
@@ -185,12 +198,14 @@ TEST_CASE("Tasks: token logits of the QA and tagging heads match transformers to
 }
 
 TEST_CASE("Tasks: answers are the question-answering pipeline's (windows, strides, top-k, no answer)") {
-  const convert::AlignedBytes qa = packed_task("qa");
+  for (const std::string family : kFamilies)
   for (const eb_provider provider : fp32_providers()) {
+    CAPTURE(family);
     CAPTURE(provider);
+    const convert::AlignedBytes qa = packed_task("qa", false, family);
     std::map<uint32_t, std::unique_ptr<TaskSession>> sessions;  // by max_seq
     size_t same = 0, windows = 0;
-    const json& cases = tasks_reference()["answer"];
+    const json& cases = tasks_reference(family)["answer"];
     for (const json& c : cases) {
       const uint32_t max_seq = c["max_seq"];
       auto& s = sessions[max_seq];
@@ -222,12 +237,14 @@ eb_aggregation aggregation_of(const std::string& name) {
 }
 
 TEST_CASE("Tasks: entities are the token-classification pipeline's, every aggregation strategy") {
-  const convert::AlignedBytes tagger = packed_task("tagger");
+  for (const std::string family : kFamilies)
   for (const eb_provider provider : fp32_providers()) {
+    CAPTURE(family);
     CAPTURE(provider);
+    const convert::AlignedBytes tagger = packed_task("tagger", false, family);
     std::map<uint32_t, std::unique_ptr<TaskSession>> sessions;
     size_t same = 0, entities_seen = 0;
-    const json& cases = tasks_reference()["tag"];
+    const json& cases = tasks_reference(family)["tag"];
     for (const json& c : cases) {
       const uint32_t max_seq = c["max_seq"];
       auto& s = sessions[max_seq];
@@ -270,12 +287,14 @@ TEST_CASE("Tasks: entities are the token-classification pipeline's, every aggreg
 // ---- fill-mask ----
 
 TEST_CASE("Tasks: fill-mask tokens and probabilities are the pipeline's") {
-  const convert::AlignedBytes mlm = packed_task("mlm");
+  for (const std::string family : kFamilies)
   for (const eb_provider provider : fp32_providers()) {
+    CAPTURE(family);
     CAPTURE(provider);
+    const convert::AlignedBytes mlm = packed_task("mlm", false, family);
     TaskSession s(mlm, 128, provider);
     size_t same = 0, two_masks = 0;
-    const json& cases = tasks_reference()["fill_mask"];
+    const json& cases = tasks_reference(family)["fill_mask"];
     for (const json& c : cases) {
       const std::string text = c["text"];
       const uint32_t top_k = c["top_k"];
@@ -306,11 +325,13 @@ TEST_CASE("Tasks: fill-mask tokens and probabilities are the pipeline's") {
 // ---- cross-encoder scores ----
 
 TEST_CASE("Tasks: cross-encoder scores are transformers' logits, probabilities their sigmoid") {
-  const convert::AlignedBytes reranker = packed_task("reranker");
+  for (const std::string family : kFamilies)
   for (const eb_provider provider : fp32_providers()) {
+    CAPTURE(family);
     CAPTURE(provider);
+    const convert::AlignedBytes reranker = packed_task("reranker", false, family);
     TaskSession s(reranker, 128, provider);
-    const json& cases = tasks_reference()["score"];
+    const json& cases = tasks_reference(family)["score"];
     // One call with every passage of a query group, as a reranker calls it.
     for (size_t i = 0; i < cases.size(); i += 4) {
       const std::string query = cases[i]["query"];
@@ -343,10 +364,12 @@ TEST_CASE("Tasks: cross-encoder scores are transformers' logits, probabilities t
 TEST_CASE("Tasks: int8 models agree with the pipelines within the stated bounds") {
   // Random heads are harsh on int8 (no trained margins): the bounds say how often int8 gives the
   // same top answer / token / label as fp32's pipeline, measured on these fixtures.
+  for (const std::string family : kFamilies) {
+  CAPTURE(family);
   SUBCASE("answers") {
-    TaskSession s(packed_task("qa", true), 128);
+    TaskSession s(packed_task("qa", true, family), 128);
     size_t same = 0, total = 0;
-    for (const json& c : tasks_reference()["answer"]) {
+    for (const json& c : tasks_reference(family)["answer"]) {
       if (c["max_seq"] != 128) continue;
       const AnswerRun run = answer(s.session, c);
       REQUIRE(run.status == EB_OK);
@@ -360,9 +383,9 @@ TEST_CASE("Tasks: int8 models agree with the pipelines within the stated bounds"
     CHECK(same >= total * 80 / 100);
   }
   SUBCASE("fill-mask") {
-    TaskSession s(packed_task("mlm", true), 128);
+    TaskSession s(packed_task("mlm", true, family), 128);
     size_t same = 0, total = 0;
-    for (const json& c : tasks_reference()["fill_mask"]) {
+    for (const json& c : tasks_reference(family)["fill_mask"]) {
       std::vector<eb_token_score> out(2 * c["top_k"].get<size_t>());
       size_t count = 0;
       REQUIRE(s.session.fill_mask(c["text"].get<std::string>(), c["top_k"], out.data(), out.size(),
@@ -374,9 +397,9 @@ TEST_CASE("Tasks: int8 models agree with the pipelines within the stated bounds"
     CHECK(same >= total * 80 / 100);
   }
   SUBCASE("scores") {
-    TaskSession s(packed_task("reranker", true), 128);
+    TaskSession s(packed_task("reranker", true, family), 128);
     double worst = 0;
-    for (const json& c : tasks_reference()["score"]) {
+    for (const json& c : tasks_reference(family)["score"]) {
       const std::string passage = c["passage"];
       const char* p = passage.data();
       const size_t bytes = passage.size();
@@ -386,6 +409,7 @@ TEST_CASE("Tasks: int8 models agree with the pipelines within the stated bounds"
     }
     MESSAGE("int8 cross-encoder: worst logit error " << worst);
     CHECK(worst < 0.2);
+  }
   }
 }
 
@@ -486,9 +510,10 @@ TEST_CASE("Tasks: bad calls are refused with the reason") {
     CHECK(count == 5);
     CHECK(entities[1].start == 4);
     CHECK(entities[1].end == 7);
-    // A typed special token is not a word to tag.
+    // A typed special token is a token like any other to the pipeline (its special_tokens_mask
+    // marks only the tokens the tokenizer adds; the fixture's "[CLS] the film [SEP] ..." cases).
     REQUIRE(tagger.session.tag("one [SEP] two", entities, 8, &count, o, &error) == EB_OK);
-    CHECK(count == 2);
+    CHECK(count == 3);
   }
   SUBCASE("scores") {
     const char* passages[2] = {"first", nullptr};

@@ -31,18 +31,24 @@ void add_embedding_row(const EmbeddingTable& table, size_t row, size_t h, const 
   }
 }
 
-// out (S, H) = (word[ids] + token_type[types]) + position[offset .. offset + S) per sequence,
-// the order Hugging Face sums them in (the embeddings' LayerNorm follows as an executor op).
+// out (S, H) = (word[ids] + token_type[types]) + position[row] per sequence, the order Hugging
+// Face sums them in (the embeddings' LayerNorm follows as an executor op). Rows 0, 1, 2, ...
+// for BERT; with a position_offset (RoBERTa), create_position_ids_from_input_ids: tokens other
+// than the pad id (position_offset - 1) count from position_offset, a pad token (typed as
+// "<pad>" in text) sits at row position_offset - 1.
 void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
                        const GraphInput& in) {
   const size_t H = d.hidden;
+  const int64_t pad = static_cast<int64_t>(d.position_offset) - 1;  // -1: no pad rule (BERT)
   for (size_t q = 0; q < in.count; ++q) {
     const GraphSequence& seq = in.sequences[q];
+    size_t next = d.position_offset;
     for (size_t t = 0; t < seq.s; ++t) {
       const float* type = w.token_type_embeddings +
                           static_cast<size_t>(seq.types != nullptr ? seq.types[t] : 0) * H;
+      const size_t row = seq.ids[t] == pad ? static_cast<size_t>(pad) : next++;
       embedding_row(w.word_embeddings, static_cast<size_t>(seq.ids[t]), H, out);
-      add_embedding_row(w.position_embeddings, d.position_offset + t, H, type, out);
+      add_embedding_row(w.position_embeddings, row, H, type, out);
       out += H;
     }
   }

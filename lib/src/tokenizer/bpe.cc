@@ -183,20 +183,20 @@ class Bpe {
 
   // Tokens of pre-token [v0, v1) of `part`, in chunks of at most max_word_bytes.
   void pretoken(const Part& part, size_t v0, size_t v1) {
-    while (v0 < v1 && !out_.stop()) {
+    for (bool first_chunk = true; v0 < v1 && !out_.stop(); first_chunk = false) {
       size_t e = v0;
       while (e < v1) {
         const uint32_t size = part.at(e).size;
         if (e + size - v0 > t_.max_word_chars && e > v0) break;
         e += size;
       }
-      merge(part, v0, e);
+      merge(part, v0, e, first_chunk);
       v0 = e;
     }
   }
 
  private:
-  void merge(const Part& part, size_t v0, size_t v1) {
+  void merge(const Part& part, size_t v0, size_t v1, bool first_chunk) {
     int32_t n = 0;
     for (size_t v = v0; v < v1;) {
       uint32_t b, e;
@@ -245,7 +245,9 @@ class Bpe {
       size_t leading = 0, trailing = 0;
       while (first + leading < last && part.byte(first + leading) == ' ') ++leading;
       while (last - trailing > first && part.byte(last - 1 - trailing) == ' ') ++trailing;
-      emit(Token{s_.bpe_ids[i], s_.bpe_begin[i], s_.bpe_end[i]}, leading, trailing);
+      // A pre-token is a word (its chunks too): its first piece starts it.
+      emit(Token{s_.bpe_ids[i], s_.bpe_begin[i], s_.bpe_end[i], i == 0 && first_chunk},
+           leading, trailing);
     }
   }
 
@@ -349,7 +351,7 @@ size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scrat
       ++trailing;
     }
     bpe.emit(Token{t.special_id[special], static_cast<uint32_t>(match_begin),
-                   static_cast<uint32_t>(match_end)},
+                   static_cast<uint32_t>(match_end), true},
              leading, trailing);
     pos = match_end;
   }

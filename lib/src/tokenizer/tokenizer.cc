@@ -61,6 +61,7 @@ Encoding carve_encoding(Carver& c, uint32_t max_seq) {
   e.mask = c.take<int32_t>(max_seq);
   e.offsets = c.take<uint32_t>(2 * size_t{max_seq});
   e.sequence = c.take<int8_t>(max_seq);
+  e.word_start = c.take<uint8_t>(max_seq);
   e.count = 0;
   return e;
 }
@@ -74,7 +75,7 @@ class WordBuilder {
 
   // WordSink (see scan_words): stop once the window is full unless counting everything.
   bool stop() const { return !count_all_ && count_ >= skip_ + capacity_; }
-  void special(int32_t id, uint32_t begin, uint32_t end) { emit(Token{id, begin, end}); }
+  void special(int32_t id, uint32_t begin, uint32_t end) { emit(Token{id, begin, end, true}); }
 
   // Tokens emitted so far, including those past capacity (counted, not stored).
   size_t count() const { return count_; }
@@ -93,7 +94,7 @@ class WordBuilder {
   void flush() {
     if (length_ == 0) return;
     if (length_ > t_.max_word_chars) {
-      emit(Token{t_.unk_id, word_begin_, word_end_});
+      emit(Token{t_.unk_id, word_begin_, word_end_, true});
     } else {
       wordpiece();
     }
@@ -124,10 +125,11 @@ class WordBuilder {
         if (id >= 0) break;
       }
       if (id < 0) {  // some rest of the word matches nothing: the whole word is [UNK]
-        emit(Token{t_.unk_id, word_begin_, word_end_});
+        emit(Token{t_.unk_id, word_begin_, word_end_, true});
         return;
       }
-      s_.pieces[pieces++] = Token{id, s_.word_begin[start], s_.word_end[end - 1]};
+      s_.pieces[pieces] = Token{id, s_.word_begin[start], s_.word_end[end - 1], pieces == 0};
+      ++pieces;
       start = end;
     }
     for (size_t i = 0; i < pieces; ++i) emit(s_.pieces[i]);
@@ -373,26 +375,28 @@ size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
 void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Token* second,
               size_t n2, bool pair, Encoding* out) {
   size_t k = 0;
-  auto put = [&](int32_t id, int32_t type, int8_t sequence, uint32_t begin, uint32_t end) {
+  auto put = [&](int32_t id, int32_t type, int8_t sequence, uint32_t begin, uint32_t end,
+                 bool word_start) {
     out->ids[k] = id;
     out->type_ids[k] = type;
     out->mask[k] = 1;
     out->offsets[2 * k] = begin;
     out->offsets[2 * k + 1] = end;
     out->sequence[k] = sequence;
+    out->word_start[k] = word_start ? 1 : 0;
     ++k;
   };
   // RobertaProcessing: every token of type 0, and </s></s> between the texts.
   const int32_t second_type = t.bpe ? 0 : t.second_type;
-  put(t.cls_id, 0, -1, 0, 0);
-  for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end);
-  put(t.sep_id, 0, -1, 0, 0);
+  put(t.cls_id, 0, -1, 0, 0, true);
+  for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end, first[i].word_start);
+  put(t.sep_id, 0, -1, 0, 0, true);
   if (pair) {
-    if (t.bpe) put(t.sep_id, 0, -1, 0, 0);
+    if (t.bpe) put(t.sep_id, 0, -1, 0, 0, true);
     for (size_t i = 0; i < n2; ++i) {
-      put(second[i].id, second_type, 1, second[i].begin, second[i].end);
+      put(second[i].id, second_type, 1, second[i].begin, second[i].end, second[i].word_start);
     }
-    put(t.sep_id, second_type, -1, 0, 0);
+    put(t.sep_id, second_type, -1, 0, 0, true);
   }
   out->count = k;
 }
@@ -419,24 +423,6 @@ void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uin
     n2 = swapped ? s : l;
   }
   assemble(t, scratch.first, n1, scratch.second, n2, pair, out);
-}
-
-bool continues_word(const TokenizerTables& t, int32_t id) {
-  const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(id));
-  return piece->size() > 2 && piece->data()[0] == '#' && piece->data()[1] == '#';
-}
-
-bool matched_special(const TokenizerTables& t, const Encoding& e, size_t i, const uint8_t* text) {
-  if (e.sequence[i] < 0) return false;
-  const uint32_t begin = e.offsets[2 * i], size = e.offsets[2 * i + 1] - begin;
-  for (size_t k = 0; k < t.special_count; ++k) {
-    const flatbuffers::String* special = t.special_text[k];
-    if (t.special_id[k] == e.ids[i] && special->size() == size &&
-        std::memcmp(special->data(), text + begin, size) == 0) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace edgebert

@@ -31,6 +31,8 @@ namespace edgebert {
 struct Token {
   int32_t id;
   uint32_t begin, end;  // byte span in the source text
+  bool word_start;      // first token of a word (Hugging Face's word_ids change here): a word's
+                        // first WordPiece, a BPE pre-token's first piece, a special token
 };
 
 // Typed pointers into the model's tokenizer tables, checked once by tokenizer_tables_init.
@@ -237,6 +239,7 @@ struct Encoding {
   int32_t* mask;       // (max_seq), all 1
   uint32_t* offsets;   // (max_seq, 2) byte [begin, end) in its text; specials [0, 0]
   int8_t* sequence;    // (max_seq) 0 = text, 1 = text_b, -1 = special token
+  uint8_t* word_start; // (max_seq) 1 where a word begins (Token.word_start), specials 1
   size_t count;
 };
 size_t encoding_bytes(uint32_t max_seq);
@@ -254,15 +257,6 @@ inline size_t pair_special_tokens(const TokenizerTables& t) { return t.bpe ? 4 :
 void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Token* second,
               size_t n2, bool pair, Encoding* out);
 
-// Whether token `id` continues the word of the token before it: WordPiece's "##" pieces. The
-// first piece of a word never starts with "##" ('#' is punctuation, a word of its own), so
-// words (Hugging Face's word_ids) follow from the ids alone.
-bool continues_word(const TokenizerTables& t, int32_t id);
-
-// Whether token i of `e`, from `text` (the text its offsets index), is a special token matched
-// in the raw text ("[MASK]" typed by the user; Hugging Face's special_tokens_mask marks those
-// too) rather than a word's piece ([UNK] for a word has the word's bytes).
-bool matched_special(const TokenizerTables& t, const Encoding& e, size_t i, const uint8_t* text);
 
 }  // namespace edgebert
 
