@@ -1,8 +1,10 @@
 // DistilBERT, RoBERTa and XLM-R checkpoints made by transformers (tests/fixtures/families, from
 // make_family_fixtures.py): import, then every head's outputs against transformers' in fp32
-// (1e-4) and int8 (stated tolerances), on token ids and, for DistilBERT, on text.
+// (1e-4) and int8 (stated tolerances), on token ids and on text (DistilBERT's WordPiece,
+// RoBERTa's byte-level BPE).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -21,26 +23,10 @@ const nlohmann::json& family_reference() {
 
 bool is_roberta(const std::string& name) { return name.rfind("distilbert", 0) != 0; }
 
-// The RoBERTa fixtures carry no tokenizer files (the device has no byte-level BPE yet): their
-// masked LMs get a placeholder WordPiece table so the runtime knows <mask> (id 4); the other
-// heads run on token ids alone.
 fb::ModelT import_family(const std::string& name) {
   convert::ImportOptions options;
   options.dir = fixture_path("families/" + name);
-  options.no_tokenizer = is_roberta(name);
-  fb::ModelT model = convert::import_hf(options);
-  if (is_roberta(name) && model.task->kind == fb::TaskKind::MaskedLM) {
-    std::vector<std::string> vocab = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
-    for (size_t i = vocab.size(); i < 128; ++i) vocab.push_back("t" + std::to_string(i));
-    convert::TokenizerOptions t;
-    t.cls = "<s>";
-    t.sep = "</s>";
-    t.pad = "<pad>";
-    t.unk = "<unk>";
-    t.mask = "<mask>";
-    model.tokenizer = convert::make_tokenizer(vocab, 128, t, "placeholder");
-  }
-  return model;
+  return convert::import_hf(options);
 }
 
 // Worst |ours - transformers| over a model's cases, per output.
@@ -119,7 +105,7 @@ FamilyReport run_family(const convert::AlignedBytes& bytes, const nlohmann::json
                     error.message);
     compare_outputs(session, c, &report, span);
   }
-  if (entry.contains("texts")) {
+  {
     for (const auto& c : entry["texts"]) {
       const std::string text = c["text"], pair = c.value("pair", "");
       const bool has_pair = c.contains("pair");
@@ -192,19 +178,29 @@ TEST_CASE("Families: int8 models follow transformers within the stated tolerance
 }
 
 TEST_CASE("Families: what is still out of reach is refused precisely") {
-  SUBCASE("RoBERTa's tokenizer") {
+  SUBCASE("no tokenizer files, or --no-tokenizer") {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / "edgebert_family_no_tokenizer";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    for (const char* f : {"config.json", "model.safetensors"}) {
+      std::filesystem::copy_file(fixture_path(std::string("families/roberta_classifier/") + f),
+                                 dir / f);
+    }
     convert::ImportOptions options;
-    options.dir = fixture_path("families/roberta_classifier");
+    options.dir = dir.string();
     CHECK_THROWS_WITH_AS(convert::import_hf(options),
                          doctest::Contains("vocab.txt: missing (the device tokenizers are "
                                            "WordPiece from vocab.txt and byte-level BPE from "
                                            "tokenizer.json); import with --no-tokenizer"),
                          std::runtime_error);
+    options.no_tokenizer = true;
+    CHECK(convert::import_hf(options).tokenizer == nullptr);
+    std::filesystem::remove_all(dir);
   }
   SUBCASE("max_seq beyond RoBERTa's positions") {
     convert::ImportOptions options;
     options.dir = fixture_path("families/roberta_base");
-    options.no_tokenizer = true;
     options.max_seq = 65;
     CHECK_THROWS_WITH_AS(convert::import_hf(options),
                          doctest::Contains("--max-seq 65 must be in [1, 64] (max_position_embeddings "
