@@ -1,6 +1,7 @@
 // Fuzzes the Hugging Face importer: the input is a checkpoint folder written as
-//   config.json bytes  SEP  model.safetensors bytes  SEP  vocab.txt bytes   (SEP = kSeparator)
-// (a missing part = a missing file). The safetensors bytes are also parsed from memory and every
+//   config.json bytes  SEP  model.safetensors bytes  SEP  tokenizer bytes   (SEP = kSeparator)
+// (a missing part = a missing file); the tokenizer part is tokenizer.json (byte-level BPE) when
+// it starts with '{', else vocab.txt (WordPiece). Seeds cover BERT, DistilBERT and RoBERTa. The safetensors bytes are also parsed from memory and every
 // tensor read. import_hf must throw std::runtime_error with a message or return a model; a model
 // it returns must pack into a file the runtime loads. Any other exception, crash or sanitizer
 // report is a bug.
@@ -78,7 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The whole importer over a folder.
   write_part("config.json", parts[0], present[0]);
   write_part("model.safetensors", parts[1], present[1]);
-  write_part("vocab.txt", parts[2], present[2]);
+  const bool json_tokenizer = !parts[2].empty() && parts[2][0] == '{';
+  write_part("vocab.txt", parts[2], present[2] && !json_tokenizer);
+  write_part("tokenizer.json", parts[2], present[2] && json_tokenizer);
   convert::ImportOptions options;
   options.dir = folder->string();
   edgebert::fb::ModelT model;

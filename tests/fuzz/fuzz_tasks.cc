@@ -1,7 +1,9 @@
 // Fuzzes the task calls with arbitrary bytes and options: question answering (short windows,
 // any stride, top-k, no-answer), tagging (every aggregation), fill-mask, and batched
 // cross-encoder scores, on the task fixtures at short max_seq (every window and truncation
-// path). Checks the documented invariants of every result; refusals must be the documented ones.
+// path), BERT with WordPiece (tests/fixtures/tasks) and RoBERTa with byte-level BPE
+// (tests/fixtures/tasks_roberta). Checks the documented invariants of every result; refusals
+// must be the documented ones.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +21,8 @@ struct Target {
   std::vector<uint8_t> arena;
   eb_session* session = nullptr;
   uint32_t max_seq = 0;
+  uint32_t vocab = 0;
+  const char* mask = nullptr;  // the mask token's text
 };
 
 std::vector<Target>* targets = nullptr;
@@ -28,11 +32,14 @@ std::vector<Target>* targets = nullptr;
     if (!(condition)) std::abort(); \
   } while (0)
 
-void add_target(const char* task, uint32_t max_seq, uint32_t max_batch) {
+void add_target(const std::string& family, const char* task, uint32_t max_seq,
+                uint32_t max_batch) {
   Target& t = targets->emplace_back();
   edgebert::convert::ImportOptions import;
-  import.dir = edgebert::test::fixture_path(std::string("tasks/") + task);
+  import.dir = edgebert::test::fixture_path(family + "/" + task);
   edgebert::fb::ModelT spec = edgebert::convert::import_hf(import);
+  t.vocab = spec.config->vocab_size;
+  t.mask = family == "tasks" ? " [MASK] " : " <mask> ";
   t.bytes = edgebert::convert::pack_model(spec);
   t.max_seq = max_seq;
   FUZZ_CHECK(eb_model_init(&t.model, t.bytes.data(), t.bytes.size(), nullptr) == EB_OK);
@@ -48,19 +55,22 @@ void add_target(const char* task, uint32_t max_seq, uint32_t max_batch) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   targets = new std::vector<Target>();
-  targets->reserve(4);
-  add_target("qa", 24, 1);
-  add_target("tagger", 16, 1);
-  add_target("mlm", 16, 1);
-  add_target("reranker", 16, 3);
+  targets->reserve(8);
+  for (const char* family : {"tasks", "tasks_roberta"}) {
+    add_target(family, "qa", 24, 1);
+    add_target(family, "tagger", 16, 1);
+    add_target(family, "mlm", 16, 1);
+    add_target(family, "reranker", 16, 3);
+  }
   return 0;
 }
 
-// Input: byte 0 = target (bits 0-1) and option bits, byte 1 = where the text splits in two
-// (question / context, query / passages), byte 2 = a number option (top_k, stride), then text.
+// Input: byte 0 = task (bits 0-1), option bits (2-4) and family (bit 5: RoBERTa), byte 1 =
+// where the text splits in two (question / context, query / passages), byte 2 = a number option
+// (top_k, stride), then text.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
-  Target& t = (*targets)[data[0] & 3];
+  Target& t = (*targets)[(data[0] & 3) + ((data[0] & 32) ? 4 : 0)];
   const uint8_t option = data[2];
   const char* text = reinterpret_cast<const char*>(data + 3);
   const size_t bytes = size - 3;
@@ -105,9 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 2: {  // fill-mask: the text with "[MASK]" put at the split when the flag says so
+    case 2: {  // fill-mask: the text with the mask token put at the split when the flag says so
       std::string masked(text, bytes);
-      if (data[0] & 4) masked.insert(split, " [MASK] ");
+      if (data[0] & 4) masked.insert(split, t.mask);
       const uint32_t top_k = 1 + option % 8;
       eb_token_score out[16];
       const eb_status status = eb_session_fill_mask(t.session, masked.data(), masked.size(), top_k,
@@ -117,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(count % top_k == 0 && count >= top_k);
       for (size_t i = 0; i < count && i < 16 / top_k * top_k; ++i) {
         FUZZ_CHECK(out[i].probability >= 0.0f && out[i].probability <= 1.0f);
-        FUZZ_CHECK(out[i].token >= 0 && out[i].token < 30522);
+        FUZZ_CHECK(out[i].token >= 0 && static_cast<uint32_t>(out[i].token) < t.vocab);
         FUZZ_CHECK(i % top_k == 0 || out[i - 1].probability >= out[i].probability);
       }
       break;

@@ -158,12 +158,15 @@ TEST_CASE("No heap: XNNPACK provider, static int8 model: init, tokenize and run 
 // The task calls (answer with windows, tag with every aggregation, fill-mask, score in batches,
 // batch runs) on the task fixtures, fp32 and int8, native and XNNPACK: init and every call
 // allocate nothing, errors included.
-void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provider) {
+// family: "tasks" (BERT, WordPiece) or "tasks_roberta" (byte-level BPE).
+void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provider,
+                         const std::string& family = "tasks") {
+  CAPTURE(family);
   CAPTURE(task);
   CAPTURE(int8);
   CAPTURE(provider);
   convert::ImportOptions import;
-  import.dir = fixture_path("tasks/" + task);
+  import.dir = fixture_path(family + "/" + task);
   fb::ModelT spec = convert::import_hf(import);
   if (int8) convert::quantize_model(spec);
   const convert::AlignedBytes bytes = convert::pack_model(spec);
@@ -178,7 +181,8 @@ void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provide
   std::vector<std::string> contexts, masked;
   for (size_t i = 0; i + 1 < inputs.size() && i < 400; i += 2) {
     contexts.push_back(inputs[i + 1].a + " " + inputs[i].a + " " + inputs[i + 1].a);
-    masked.push_back("[MASK] " + inputs[i].a + " [MASK]");
+    const std::string mask = family == "tasks" ? "[MASK]" : "<mask>";
+    masked.push_back(mask + " " + inputs[i].a + " " + mask);
   }
   std::vector<uint8_t> arena(1 << 23);
   eb_answer answers[8];
@@ -235,10 +239,12 @@ void check_tasks_no_heap(const std::string& task, bool int8, eb_provider provide
   CHECK(calls.total() == 0);
 }
 
-TEST_CASE("No heap: the task calls (answer, tag, fill-mask, score in batches) allocate nothing") {
+TEST_CASE("No heap: the task calls (answer, tag, fill-mask, score in batches) allocate nothing, "
+          "WordPiece and byte-level BPE") {
   for (const char* task : {"qa", "tagger", "mlm", "reranker"}) {
     for (const bool int8 : {false, true}) {
       check_tasks_no_heap(task, int8, EB_PROVIDER_NATIVE);
+      check_tasks_no_heap(task, int8, EB_PROVIDER_NATIVE, "tasks_roberta");
 #if EB_TEST_XNNPACK
       if (!int8) check_tasks_no_heap(task, int8, EB_PROVIDER_XNNPACK);
 #endif
