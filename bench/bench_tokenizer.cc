@@ -1,6 +1,8 @@
-// Tokenizer throughput: the device tokenizer over the texts of the parity fixture (SST-2 dev,
-// WikiText, Austen, hard cases; uncased bert-base vocabulary), one thread, max_seq 512 so that
-// nothing is truncated. bench/tokenizer_vs_hf.py runs Hugging Face tokenizers on the same texts.
+// Tokenizer throughput: the device tokenizer over the texts of the parity fixtures, one thread,
+// max_seq 512 so that nothing is truncated: WordPiece (SST-2 dev, WikiText, Austen, hard cases;
+// uncased bert-base vocabulary) and byte-level BPE (the single texts of bpe-parity.jsonl without
+// the prefix space; the 4,000-piece fixture tokenizer). bench/tokenizer_vs_hf.py runs Hugging
+// Face tokenizers on the same texts.
 #include <benchmark/benchmark.h>
 
 #include <fstream>
@@ -11,28 +13,31 @@
 #include "edgebert/edgebert.hpp"
 #include "model_file.h"
 #include "random_model.h"
+#include "tokenizer/bpe_file.h"
 #include "tokenizer/vocab_file.h"
 
 namespace {
 
 namespace convert = edgebert::convert;
 
-std::vector<std::string> fixture_texts() {
+// The single texts of a parity fixture: the uncased ones (WordPiece), or those without the
+// prefix space (BPE); each text once.
+std::vector<std::string> fixture_texts(bool bpe) {
   std::vector<std::string> texts;
-  std::ifstream in(std::string(EB_FIXTURES_DIR) + "/tokenizer/parity.jsonl");
+  std::ifstream in(std::string(EB_FIXTURES_DIR) +
+                   (bpe ? "/tokenizer/bpe-parity.jsonl" : "/tokenizer/parity.jsonl"));
   for (std::string line; std::getline(in, line);) {
     const nlohmann::json c = nlohmann::json::parse(line);
-    if (c["vocab"] == "uncased" && !c.contains("text_b")) texts.push_back(c["text"]);
+    if (c.contains("text_b")) continue;
+    if (bpe ? (!c["prefix"].get<bool>() && c["max_seq"] != 16 && c["max_seq"] != 6)
+            : c["vocab"] == "uncased") {
+      texts.push_back(c["text"]);
+    }
   }
   return texts;
 }
 
-void BM_tokenize_fixture_texts(benchmark::State& state) {
-  std::vector<std::string> vocab =
-      convert::read_vocab_file(std::string(EB_FIXTURES_DIR) + "/tokenizer/uncased-vocab.txt");
-  convert::BertShape shape{1, 8, 2, 4, 16, static_cast<uint32_t>(vocab.size()), 512, 2, 2};
-  edgebert::fb::ModelT spec = convert::random_bert(shape, 1);
-  spec.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, {}, "vocab");
+void run_tokenizer(benchmark::State& state, edgebert::fb::ModelT spec, bool bpe) {
   const auto bytes = convert::pack_model(spec);
   edgebert::Model model;
   if (model.init(bytes.data(), bytes.size()) != EB_OK) return state.SkipWithError("model");
@@ -43,7 +48,7 @@ void BM_tokenize_fixture_texts(benchmark::State& state) {
   if (session.init(model, arena.data(), arena.size(), options) != EB_OK) {
     return state.SkipWithError("session");
   }
-  const std::vector<std::string> texts = fixture_texts();
+  const std::vector<std::string> texts = fixture_texts(bpe);
   size_t tokens = 0, bytes_in = 0;
   for (auto _ : state) {
     for (const std::string& text : texts) {
@@ -55,10 +60,29 @@ void BM_tokenize_fixture_texts(benchmark::State& state) {
     }
   }
   state.counters["texts"] = static_cast<double>(texts.size());
+  state.counters["tokens_per_pass"] =
+      static_cast<double>(tokens) / static_cast<double>(state.iterations());
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
   state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes_in) / 1e6, benchmark::Counter::kIsRate);
 }
+void BM_tokenize_fixture_texts(benchmark::State& state) {
+  std::vector<std::string> vocab =
+      convert::read_vocab_file(std::string(EB_FIXTURES_DIR) + "/tokenizer/uncased-vocab.txt");
+  convert::BertShape shape{1, 8, 2, 4, 16, static_cast<uint32_t>(vocab.size()), 512, 2, 2};
+  edgebert::fb::ModelT spec = convert::random_bert(shape, 1);
+  spec.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, {}, "vocab");
+  run_tokenizer(state, std::move(spec), false);
+}
 BENCHMARK(BM_tokenize_fixture_texts)->Unit(benchmark::kMillisecond);
+
+void BM_tokenize_fixture_texts_bpe(benchmark::State& state) {
+  convert::BertShape shape{1, 8, 2, 4, 16, 4000, 512, 2, 2};
+  edgebert::fb::ModelT spec = convert::random_bert(shape, 1);
+  spec.tokenizer =
+      convert::read_byte_level_bpe(std::string(EB_FIXTURES_DIR) + "/tokenizer/bpe", 4000);
+  run_tokenizer(state, std::move(spec), true);
+}
+BENCHMARK(BM_tokenize_fixture_texts_bpe)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Tokenizer throughput, ours vs Hugging Face tokenizers (Rust), same texts, same machine, one
-thread. Texts: the single-text uncased cases of tests/fixtures/tokenizer/parity.jsonl.
+thread, per tokenizer family: WordPiece (the single-text uncased cases of
+tests/fixtures/tokenizer/parity.jsonl, bert-base-uncased vocabulary) and byte-level BPE (the
+single texts of bpe-parity.jsonl without the prefix space, the 4,000-piece fixture tokenizer).
+Token counts (special tokens excluded) are printed for both sides: they must agree.
 
   tests/fixtures/setup_venv.sh
   .venv-fixtures/bin/python bench/tokenizer_vs_hf.py build/bench/edgebert_bench_tokenizer
@@ -13,25 +16,30 @@ import time
 
 os.environ["RAYON_NUM_THREADS"] = "1"  # before tokenizers starts its thread pool
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
-from tokenizers import Tokenizer  # noqa: E402
-from transformers import BertTokenizerFast  # noqa: E402
+from transformers import BertTokenizerFast, RobertaTokenizerFast  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "tokenizer")
 
 
-def main(ours_binary):
+def texts_of(bpe):
     texts = []
-    for line in open(os.path.join(FIXTURES, "parity.jsonl"), encoding="utf-8"):
+    path = os.path.join(FIXTURES, "bpe-parity.jsonl" if bpe else "parity.jsonl")
+    for line in open(path, encoding="utf-8"):
         c = json.loads(line)
-        if c["vocab"] == "uncased" and "text_b" not in c:
+        if "text_b" in c:
+            continue
+        if (not c["prefix"] and c["max_seq"] not in (16, 6)) if bpe else c["vocab"] == "uncased":
             texts.append(c["text"])
-    rust: Tokenizer = BertTokenizerFast(os.path.join(FIXTURES, "uncased-vocab.txt"))._tokenizer
+    return texts
+
+
+def hf_rates(rust, texts):
     rust.no_truncation()
     rust.no_padding()
     results = {}
-    for name, run in [("hf encode loop", lambda: [rust.encode(t, add_special_tokens=False) for t in texts]),
-                      ("hf encode_batch", lambda: rust.encode_batch(texts, add_special_tokens=False))]:
+    for name, run in [("encode loop", lambda: [rust.encode(t, add_special_tokens=False) for t in texts]),
+                      ("encode_batch", lambda: rust.encode_batch(texts, add_special_tokens=False))]:
         best = None
         for _ in range(5):
             start = time.perf_counter()
@@ -39,14 +47,30 @@ def main(ours_binary):
             elapsed = time.perf_counter() - start
             best = elapsed if best is None else min(best, elapsed)
         tokens = sum(len(e.ids) for e in encodings)
-        results[name] = tokens / best
+        results[name] = (tokens / best, tokens)
+    return results
+
+
+def main(ours_binary):
     out = subprocess.run([ours_binary, "--benchmark_format=json", "--benchmark_min_time=2"],
                          check=True, capture_output=True, text=True).stdout
-    ours = json.loads(out)["benchmarks"][0]["tokens/s"]
-    print(f"{len(texts)} texts, {tokens} tokens, one thread")
-    print(f"  edgebert (C++):                {ours / 1e6:6.2f} M tokens/s")
-    for name, rate in results.items():
-        print(f"  tokenizers (Rust) {name:16s} {rate / 1e6:6.2f} M tokens/s  -> ours x{ours / rate:.1f}")
+    ours = {b["name"]: b for b in json.loads(out)["benchmarks"]}
+    families = [
+        ("WordPiece", False, BertTokenizerFast(os.path.join(FIXTURES, "uncased-vocab.txt")),
+         "BM_tokenize_fixture_texts"),
+        ("byte-level BPE", True, RobertaTokenizerFast.from_pretrained(os.path.join(FIXTURES, "bpe")),
+         "BM_tokenize_fixture_texts_bpe"),
+    ]
+    for family, bpe, tok, bench in families:
+        texts = texts_of(bpe)
+        results = hf_rates(tok._tokenizer, texts)
+        rate = ours[bench]["tokens/s"]
+        tokens = results["encode_batch"][1]
+        print(f"{family}: {len(texts)} texts, {tokens} tokens (HF), "
+              f"{ours[bench]['tokens_per_pass']:.0f} (ours), one thread")
+        print(f"  edgebert (C++):                {rate / 1e6:6.2f} M tokens/s")
+        for name, (hf, _) in results.items():
+            print(f"  tokenizers (Rust) {name:16s} {hf / 1e6:6.2f} M tokens/s  -> ours x{rate / hf:.1f}")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,18 @@ json inspect_model(const AlignedBytes& bytes) {
       report["tokenizer"]["unicode_records"] = u->records() ? u->records()->size() : 0;
     }
     report["tokenizer"]["table_bytes"] = {{"vocab_hash", hash_bytes}, {"unicode", unicode_bytes}};
+    const bool bpe = t->model() == fb::TokenizerModel::ByteLevelBpe;
+    report["tokenizer"]["model"] = bpe ? "byte_level_bpe" : "wordpiece";
+    if (bpe) {
+      const uint64_t merges = t->bpe_merges() ? t->bpe_merges()->size() : 0;
+      report["tokenizer"]["bpe"] = {{"merges", merges},
+                                    {"add_prefix_space", t->add_prefix_space()},
+                                    {"trim_offsets", t->trim_offsets()},
+                                    {"max_word_bytes", t->max_word_bytes()}};
+      report["tokenizer"]["table_bytes"]["bpe_merges"] = merges * sizeof(fb::BpeMerge);
+      report["tokenizer"]["table_bytes"]["bpe_merge_hash"] =
+          t->bpe_merge_hash() ? t->bpe_merge_hash()->size() * 4ull : 0;
+    }
   }
   json tensors = json::array();
   uint64_t parameters = 0, weight_bytes = 0;
@@ -261,12 +273,29 @@ std::string inspect_text(const json& r) {
   if (r.contains("tokenizer")) {
     const json& t = r["tokenizer"];
     const json& ids = t["special_ids"];
-    line(fmt::format("tokenizer: {} pieces, lowercase {}, strip accents {}, CJK split {}; "
-                     "[UNK] {} [CLS] {} [SEP] {} [PAD] {} [MASK] {}",
-                     t["vocab_size"].get<uint32_t>(), t["do_lower_case"].get<bool>(),
-                     t["strip_accents"].get<bool>(), t["tokenize_chinese_chars"].get<bool>(),
-                     ids["unk"].get<int>(), ids["cls"].get<int>(), ids["sep"].get<int>(),
-                     ids["pad"].get<int>(), ids["mask"].get<int>()));
+    if (t.contains("bpe")) {
+      line(fmt::format("tokenizer: byte-level BPE, {} pieces; <s> {} </s> {} <pad> {} <unk> {} "
+                       "<mask> {}",
+                       t["vocab_size"].get<uint32_t>(), ids["cls"].get<int>(),
+                       ids["sep"].get<int>(), ids["pad"].get<int>(), ids["unk"].get<int>(),
+                       ids["mask"].get<int>()));
+    } else {
+      line(fmt::format("tokenizer: WordPiece, {} pieces, lowercase {}, strip accents {}, CJK "
+                       "split {}; [UNK] {} [CLS] {} [SEP] {} [PAD] {} [MASK] {}",
+                       t["vocab_size"].get<uint32_t>(), t["do_lower_case"].get<bool>(),
+                       t["strip_accents"].get<bool>(), t["tokenize_chinese_chars"].get<bool>(),
+                       ids["unk"].get<int>(), ids["cls"].get<int>(), ids["sep"].get<int>(),
+                       ids["pad"].get<int>(), ids["mask"].get<int>()));
+    }
+    if (t.contains("bpe")) {
+      const json& b = t["bpe"];
+      line(fmt::format("  byte-level BPE: {} merges, prefix space {}, trim offsets {}, words merged "
+                       "whole up to {} bytes; merge tables {} + hash {}",
+                       b["merges"].get<uint64_t>(), b["add_prefix_space"].get<bool>(),
+                       b["trim_offsets"].get<bool>(), b["max_word_bytes"].get<uint32_t>(),
+                       bytes_text(t["table_bytes"]["bpe_merges"].get<uint64_t>()),
+                       bytes_text(t["table_bytes"]["bpe_merge_hash"].get<uint64_t>())));
+    }
     if (t.contains("unicode_source")) {
       line(fmt::format("  device tables: vocab hash {}, Unicode {} ({} records; {})",
                        bytes_text(t["table_bytes"]["vocab_hash"].get<uint64_t>()),

@@ -115,7 +115,9 @@ uint8_t unicode_classes(uint32_t c) {
 namespace {
 
 // One record per distinct behaviour, two-stage table over all code points.
-fb::UnicodeTablesT build_unicode_tables() {
+// with_classes: fill UnicodeRecord.classes (byte-level BPE's pre-tokenizer reads them);
+// WordPiece tables leave them 0 and stay as small as before.
+fb::UnicodeTablesT build_unicode_tables(bool with_classes) {
   fb::UnicodeTablesT table;
   const int shift = table.block_shift;
   const uint32_t block = 1u << shift;
@@ -137,7 +139,7 @@ fb::UnicodeTablesT build_unicode_tables() {
       }
       lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
     }
-    const uint8_t classes = is_surrogate(c) ? 0 : unicode_classes(c);
+    const uint8_t classes = is_surrogate(c) || !with_classes ? 0 : unicode_classes(c);
     const auto key = std::make_tuple(flags, strip_length, classes, lower_delta, strip_offset);
     const auto it = record_index.find(key);
     if (it != record_index.end()) return it->second;
@@ -186,8 +188,10 @@ void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
 
   // The Unicode tables depend on nothing but the Unicode data: built once per process (they take
   // most of an import's time), copied into each tokenizer.
-  static const fb::UnicodeTablesT tables = build_unicode_tables();
-  tokenizer.unicode = std::make_unique<fb::UnicodeTablesT>(tables);
+  const bool bpe = tokenizer.model == fb::TokenizerModel::ByteLevelBpe;
+  static const fb::UnicodeTablesT wordpiece = build_unicode_tables(false);
+  static const fb::UnicodeTablesT byte_level = build_unicode_tables(true);
+  tokenizer.unicode = std::make_unique<fb::UnicodeTablesT>(bpe ? byte_level : wordpiece);
 }
 
 }  // namespace edgebert::convert
