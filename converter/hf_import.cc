@@ -94,7 +94,7 @@ uint32_t positive(const json& config, const char* key, const fs::path& config_pa
 
 // The encoder families import reads, by config.json model_type: they are BERT's graph with
 // other names (DistilBERT), or other position numbering and heads (RoBERTa, XLM-R).
-enum class Family { Bert, DistilBert, Roberta };
+enum class Family { Bert, DistilBert, Roberta, Electra };
 
 struct FamilyInfo {
   Family family;
@@ -107,6 +107,7 @@ constexpr FamilyInfo kFamilies[] = {
     {Family::DistilBert, "distilbert", "distilbert.", "DistilBert"},
     {Family::Roberta, "roberta", "roberta.", "Roberta"},
     {Family::Roberta, "xlm-roberta", "roberta.", "XLMRoberta"},
+    {Family::Electra, "electra", "electra.", "Electra"},
 };
 
 const FamilyInfo& read_family(const json& c, const fs::path& path) {
@@ -163,6 +164,13 @@ std::unique_ptr<fb::ConfigT> read_config(const json& c, const FamilyInfo& family
                                "pad_token_id + 1)");
     }
     config->position_offset = c["pad_token_id"].get<uint32_t>() + 1;
+  }
+  if (family.family == Family::Electra && c.contains("embedding_size") &&
+      c["embedding_size"] != c["hidden_size"]) {
+    throw std::runtime_error(path.string() + ": embedding_size " + c["embedding_size"].dump() +
+                             " differs from hidden_size " + c["hidden_size"].dump() +
+                             ": ELECTRA's embeddings_project is not supported yet (ELECTRA "
+                             "base and large have none)");
   }
   config->max_seq = config->max_positions - config->position_offset;
   return config;
@@ -266,7 +274,8 @@ constexpr Rename kDistilBertNames[] = {
     {"cls.predictions.transform.LayerNorm", "vocab_layer_norm", true},
     {kMlmBiasName, "vocab_projector.bias", true},
 };
-// RobertaClassificationHead: out_proj(tanh(dense(hidden[0]))), BERT's pooler + classifier.
+// RobertaClassificationHead: out_proj(tanh(dense(hidden[0]))), BERT's pooler + classifier;
+// ElectraClassificationHead the same with GELU.
 constexpr Rename kRobertaClassifierNames[] = {
     {"pooler.dense", "classifier.dense", true},
     {"classifier", "classifier.out_proj", true},
@@ -297,6 +306,9 @@ struct CheckpointNames {
       case Family::Roberta:
         if (task == fb::TaskKind::Classification) return find(kRobertaClassifierNames, base);
         if (task == fb::TaskKind::MaskedLM) return find(kRobertaMlmNames, base);
+        return nullptr;
+      case Family::Electra:
+        if (task == fb::TaskKind::Classification) return find(kRobertaClassifierNames, base);
         return nullptr;
     }
     return nullptr;
@@ -401,6 +413,8 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
       {stem + "ForQuestionAnswering", fb::TaskKind::QuestionAnswering},
       {stem + "ForMaskedLM", fb::TaskKind::MaskedLM},
   };
+  // ELECTRA's masked LM is its generator (an embedding-sized head): not this graph's.
+  if (family.family == Family::Electra) heads.erase(stem + "ForMaskedLM");
   if (family.family == Family::Bert) {
     heads["BertForPreTraining"] = fb::TaskKind::MaskedLM;  // the MLM head; NSP is left out
   }
@@ -443,7 +457,9 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
   // The heads' activations: DistilBERT's classifier has ReLU; RoBERTa's masked LM head applies
   // GELU whatever hidden_act says, which the graph runs as the model's activation.
   // (For DistilBERT always: a classifier the trainer puts on a DistilBertModel is its head too.)
+  // ElectraClassificationHead applies get_activation("gelu"), exact GELU, whatever hidden_act.
   if (family.family == Family::DistilBert) model.config->pooler_activation = fb::Activation::Relu;
+  if (family.family == Family::Electra) model.config->pooler_activation = fb::Activation::GeluErf;
   if (family.family == Family::Roberta && task == fb::TaskKind::MaskedLM &&
       cfg.activation != fb::Activation::GeluErf) {
     throw std::runtime_error(config_path.string() + ": RobertaLMHead applies gelu but hidden_act "

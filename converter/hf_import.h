@@ -1,11 +1,13 @@
-// Import of Hugging Face checkpoints (config.json + model.safetensors + vocab.txt) of BERT,
-// DistilBERT, RoBERTa and XLM-RoBERTa: <Family>Model, <Family>ForSequenceClassification
+// Import of Hugging Face checkpoints (config.json + model.safetensors + a tokenizer) of BERT,
+// DistilBERT, RoBERTa, XLM-RoBERTa and ELECTRA: <Family>Model, <Family>ForSequenceClassification
 // (softmax, multi-label, or one output: regression / cross-encoder), ForTokenClassification,
-// ForQuestionAnswering, ForMaskedLM (decoder tied to the word embeddings) and BertForPreTraining
-// (its MLM head), and sentence-transformers folders (modules.json, 1_Pooling, optional
-// Normalize) over any of them. DistilBERT's missing token types become one zero row, RoBERTa's
-// positions start at pad_token_id + 1 (Config.position_offset), the classification heads'
-// activations are Config.pooler_activation.
+// ForQuestionAnswering, ForMaskedLM (decoder tied to the word embeddings; not ELECTRA's
+// generator) and BertForPreTraining (its MLM head), and sentence-transformers folders
+// (modules.json, 1_Pooling, optional Normalize) over any of them. DistilBERT's missing token
+// types become one zero row, RoBERTa's positions start at pad_token_id + 1
+// (Config.position_offset), the classification heads' activations are Config.pooler_activation
+// (tanh, DistilBERT's ReLU, ELECTRA's GELU). Tokenizers: WordPiece (vocab.txt) or byte-level BPE
+// (tokenizer.json, or vocab.json + merges.txt).
 #ifndef EDGEBERT_CONVERTER_HF_IMPORT_H_
 #define EDGEBERT_CONVERTER_HF_IMPORT_H_
 

@@ -174,12 +174,12 @@ int main(int argc, char** argv) {
   std::string pooling, lowercase;
   bool normalize = false, no_normalize = false;
   CLI::App* import = app.add_subcommand(
-      "import", "Convert a Hugging Face BERT, DistilBERT, RoBERTa or XLM-R checkpoint (config.json, "
-      "model.safetensors, vocab.txt)");
+      "import", "Convert a Hugging Face BERT, DistilBERT, RoBERTa, XLM-R or ELECTRA checkpoint "
+      "(config.json, model.safetensors, vocab.txt or tokenizer.json)");
   import->add_option("--hf", import_options.dir,
                      "Checkpoint folder: <Family>Model, ForSequenceClassification, "
                      "ForTokenClassification, ForQuestionAnswering, ForMaskedLM (Bert, DistilBert, "
-                     "Roberta, XLMRoberta) or sentence-transformers")
+                     "Roberta, XLMRoberta, Electra) or sentence-transformers")
       ->required()
       ->check(CLI::ExistingDirectory);
   import->add_option("-o,--output", import_output, "Output .ebm file")->required();

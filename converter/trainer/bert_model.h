@@ -44,6 +44,10 @@ namespace train {
 // Tokens and Spans put the head on every token and have no pooler.
 enum class Objective { SingleLabel, MultiLabel, Regression, Tokens, Spans };
 
+// The pooler's activation: BERT's (and RoBERTa's classification head's) tanh, DistilBERT's
+// pre_classifier ReLU, ELECTRA's classification head's exact GELU.
+enum class PoolerActivation { Tanh, Relu, Gelu };
+
 struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
   size_t hidden = 0, heads = 0, layers = 0, intermediate = 0;
@@ -54,7 +58,7 @@ struct BertShape {
   int32_t pad_id = 0;  // BertConfig.pad_token_id: its word row is not trained by the lookup
   double layer_norm_eps = 1e-12;
   size_t position_offset = 0;  // position row of the first token (RoBERTa: pad_token_id + 1)
-  bool pooler_relu = false;    // pooled = ReLU(...) (DistilBERT's pre_classifier), else tanh
+  PoolerActivation pooler = PoolerActivation::Tanh;
 };
 
 enum Param : size_t {
@@ -549,10 +553,10 @@ T BertModel<T>::forward(const Batch& batch) {
     for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
     a_.pool_in = dense_input(a_.cls_fq, a_.cls, B, C);
     dense_forward(a_.pool_pre, a_.pool_in, w[kPoolW], w[kPoolB], B, C, C);
-    if (shape_.pooler_relu) {
-      relu_forward(a_.pooled, a_.pool_pre, B * C);
-    } else {
-      tanh_forward(a_.pooled, a_.pool_pre, B * C);
+    switch (shape_.pooler) {
+      case PoolerActivation::Tanh: tanh_forward(a_.pooled, a_.pool_pre, B * C); break;
+      case PoolerActivation::Relu: relu_forward(a_.pooled, a_.pool_pre, B * C); break;
+      case PoolerActivation::Gelu: gelu_forward(a_.pooled, a_.pool_pre, B * C); break;
     }
     if (a_.pool_drop != nullptr) {
       dropout_mask(a_.pool_drop, B * C, dropout_.classifier, site(3 * shape_.layers + 1));
@@ -749,10 +753,12 @@ void BertModel<T>::backward(const Batch& batch) {
     const Param head_b = shape_.pretraining_heads ? kNspB : kClsB;
     dense_backward(d_.dpooled, g[head_w], g[head_b], d_.dlogits, a_.cls_in, w[head_w], B, C, K);
     if (a_.pool_drop != nullptr) apply_mask(d_.dpooled, a_.pool_drop, B * C);
-    if (shape_.pooler_relu) {
-      relu_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
-    } else {
-      tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C);
+    switch (shape_.pooler) {
+      case PoolerActivation::Tanh: tanh_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C); break;
+      case PoolerActivation::Relu: relu_backward(d_.dpool_pre, a_.pooled, d_.dpooled, B * C); break;
+      case PoolerActivation::Gelu:
+        gelu_backward(d_.dpool_pre, a_.pool_pre, d_.dpooled, B * C);
+        break;
     }
     dense_backward(d_.dcls, g[kPoolW], g[kPoolB], d_.dpool_pre, a_.pool_in, w[kPoolW], B, C, C);
     for (size_t b = 0; b < B; ++b) {

@@ -162,11 +162,14 @@ train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pret
   s.pretraining_heads = pretraining_heads;
   s.layer_norm_eps = c.layer_norm_eps;
   s.position_offset = c.position_offset;
-  if (c.pooler_activation != fb::Activation::Tanh && c.pooler_activation != fb::Activation::Relu) {
-    throw std::runtime_error("the trainer implements tanh and ReLU poolers; this model's is " +
-                             std::string(fb::EnumNameActivation(c.pooler_activation)));
+  switch (c.pooler_activation) {
+    case fb::Activation::Tanh: s.pooler = train::PoolerActivation::Tanh; break;
+    case fb::Activation::Relu: s.pooler = train::PoolerActivation::Relu; break;
+    case fb::Activation::GeluErf: s.pooler = train::PoolerActivation::Gelu; break;
+    default:
+      throw std::runtime_error("the trainer implements tanh, ReLU and GELU poolers; this model's "
+                               "is " + std::string(fb::EnumNameActivation(c.pooler_activation)));
   }
-  s.pooler_relu = c.pooler_activation == fb::Activation::Relu;
   return s;
 }
 

@@ -150,13 +150,29 @@ TEST_CASE("Import: unsupported configurations are refused with a clear message")
   }
   SUBCASE("other model types") {
     ScratchCheckpoint s("classifier");
-    s.edit_config([](json& c) { c["model_type"] = "electra"; });
-    CHECK(contains(s.import_error(), "model_type \"electra\" is not supported (bert, distilbert, "
-                                     "roberta, xlm-roberta)"));
+    s.edit_config([](json& c) { c["model_type"] = "albert"; });
+    CHECK(contains(s.import_error(), "model_type \"albert\" is not supported (bert, distilbert, "
+                                     "roberta, xlm-roberta, electra)"));
     ScratchCheckpoint t("classifier");
     t.edit_config([](json& c) { c["model_type"] = "roberta"; });  // but named as BERT's
     CHECK(contains(t.import_error(), "architecture BertForSequenceClassification is not supported "
                                      "(RobertaForMaskedLM, "));
+  }
+  SUBCASE("ELECTRA's embedding projection and generator") {
+    ScratchCheckpoint s("classifier");
+    s.edit_config([](json& c) {
+      c["model_type"] = "electra";
+      c["architectures"] = {"ElectraForSequenceClassification"};
+      c["embedding_size"] = 16;
+    });
+    CHECK(contains(s.import_error(), "embedding_size 16 differs from hidden_size 32: ELECTRA's "
+                                     "embeddings_project is not supported yet"));
+    ScratchCheckpoint t("classifier");
+    t.edit_config([](json& c) {
+      c["model_type"] = "electra";
+      c["architectures"] = {"ElectraForMaskedLM"};
+    });
+    CHECK(contains(t.import_error(), "architecture ElectraForMaskedLM is not supported"));
   }
   SUBCASE("other architectures") {
     ScratchCheckpoint s("classifier");

@@ -131,6 +131,20 @@ grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune a Disti
 out=$(run eb_convert inspect "$work/hf/distilbert.ebm")
 grep -q "pooler activation relu" <<<"$out" || fail "fine-tuned DistilBERT lost its ReLU head: $out"
 
+# finetune a RoBERTa (byte-level BPE text in training) and an ELECTRA (its GELU head)
+out=$(run eb_convert finetune --init "$fixtures/tasks_roberta/qa" --task classification \
+  --train "$data" --dev "$data" -o "$work/hf/roberta.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune a RoBERTa: $out"
+out=$(run eb_convert inspect "$work/hf/roberta.ebm")
+grep -q "first position row 2, pooler activation tanh" <<<"$out" ||
+  fail "fine-tuned RoBERTa lost its positions: $out"
+grep -q "tokenizer: byte-level BPE" <<<"$out" || fail "fine-tuned RoBERTa lost its BPE: $out"
+out=$(run eb_convert finetune --init "$fixtures/families/electra_base" --train "$data" \
+  -o "$work/hf/electra.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an ELECTRA: $out"
+grep -q "pooler activation gelu" <<<"$(run eb_convert inspect "$work/hf/electra.ebm")" ||
+  fail "fine-tuned ELECTRA lost its GELU head"
+
 # The other tasks on their data formats (tests/fixtures/make_finetune_data.py): each learns the
 # templated data (dev measure above a floor far from chance), stores its task, and `run` serves it.
 tasks="$fixtures/finetune"

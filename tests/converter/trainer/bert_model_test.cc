@@ -75,13 +75,14 @@ void add_distillation(Batch& batch, bool unlabeled) {
   if (unlabeled) batch.labels[1] = -1;
 }
 
-// relu_pooler_offset: DistilBERT's ReLU pre_classifier and RoBERTa's positions from row 2.
+// pooler: DistilBERT's ReLU pre_classifier or ELECTRA's GELU head, then also RoBERTa's
+// positions from row 2.
 void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0,
                      Objective objective = Objective::SingleLabel, int distill = 0,
-                     bool relu_pooler_offset = false) {
+                     PoolerActivation pooler = PoolerActivation::Tanh) {
   BertShape shape = tiny_shape(pretraining, attention, objective);
-  if (relu_pooler_offset) {
-    shape.pooler_relu = true;
+  if (pooler != PoolerActivation::Tanh) {
+    shape.pooler = pooler;
     shape.position_offset = 2;  // the batch's 5 tokens read rows 2..6 of 8
   }
   BertModel<double> model(shape);
@@ -164,9 +165,13 @@ TEST_CASE("Trainer gradients: BertForSequenceClassification, every parameter") {
   check_gradients(false, DropoutConfig{});
 }
 
-TEST_CASE("Trainer gradients: ReLU pooler and positions from row 2 (DistilBERT, RoBERTa)") {
-  check_gradients(false, DropoutConfig{}, 0, Objective::SingleLabel, 0, true);
-  check_gradients(false, some_dropout(), 0, Objective::SingleLabel, 1, true);
+TEST_CASE("Trainer gradients: ReLU and GELU poolers, positions from row 2 (DistilBERT, ELECTRA, "
+          "RoBERTa)") {
+  for (const PoolerActivation pooler : {PoolerActivation::Relu, PoolerActivation::Gelu}) {
+    CAPTURE(static_cast<int>(pooler));
+    check_gradients(false, DropoutConfig{}, 0, Objective::SingleLabel, 0, pooler);
+    check_gradients(false, some_dropout(), 0, Objective::SingleLabel, 1, pooler);
+  }
 }
 
 TEST_CASE("Trainer gradients: classification with dropout (fixed masks)") {

@@ -69,19 +69,23 @@ TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runt
   CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
 }
 
-TEST_CASE("Trainer model I/O: DistilBERT and RoBERTa classifiers compute transformers' outputs") {
+TEST_CASE("Trainer model I/O: DistilBERT, RoBERTa, ELECTRA classifiers compute transformers' outputs") {
   // tests/fixtures/families: DistilBERT's ReLU pre_classifier and zero token-type row,
-  // RoBERTa's positions from row 2 and LayerNorm eps 1e-5, as the trainer runs them.
+  // RoBERTa's positions from row 2 and LayerNorm eps 1e-5, ELECTRA's GELU head, as the trainer
+  // runs them.
   const nlohmann::json reference = nlohmann::json::parse(
       read_text_file(test::fixture_path("families/reference.json")));
-  for (const std::string name : {"distilbert_classifier", "roberta_classifier"}) {
+  for (const std::string name :
+       {"distilbert_classifier", "roberta_classifier", "electra_classifier"}) {
     INFO(name);
     ImportOptions options;
     options.dir = test::fixture_path("families/" + name);
     options.no_tokenizer = true;
     fb::ModelT spec = import_hf(options);
     const train::BertShape shape = trainer_shape(spec, 3, false);
-    CHECK(shape.pooler_relu == (name == "distilbert_classifier"));
+    CHECK(shape.pooler == (name == "distilbert_classifier" ? train::PoolerActivation::Relu
+                           : name == "electra_classifier"  ? train::PoolerActivation::Gelu
+                                                           : train::PoolerActivation::Tanh));
     CHECK(shape.position_offset == (name == "roberta_classifier" ? 2u : 0u));
     train::BertModel<float> trainer(shape);
     CHECK(load_weights(trainer, spec).empty());
