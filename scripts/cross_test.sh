@@ -22,7 +22,7 @@ targets=("$@")
 # trainer, and the runtime's tokenizer, fp32 reference, XNNPACK fp32, model loading and memory plan.
 cpu_independent_tests='^(Trainer|trainer|Sentence splitting|Paragraphs|Pretraining|Epoch sampler'\
 '|Training|Vocab trainer|Import|Inspect|Labelled data|Safetensors|cli\.|example\.|lib\.hygiene'\
-'|Tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32|No heap: XNNPACK provider, fp32'\
+'|Tokenizer|BPE tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32|No heap: XNNPACK provider, fp32'\
 '|XNNPACK: fp32)'
 
 for target in "${targets[@]}"; do

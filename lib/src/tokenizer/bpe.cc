@@ -25,31 +25,6 @@ namespace {
 
 constexpr int32_t kNoMerge = INT32_MAX;
 
-// Stores tokens [skip, skip + capacity) of the text, counting all (tokenize_text's contract).
-class Emitter {
- public:
-  Emitter(Token* out, size_t capacity, bool count_all, size_t skip)
-      : out_(out), capacity_(capacity), count_all_(count_all), skip_(skip) {}
-  bool stop() const { return !count_all_ && count_ >= skip_ + capacity_; }
-  size_t count() const { return count_; }
-  void emit(const Token& token) {
-    if (count_ >= skip_ && count_ - skip_ < capacity_) out_[count_ - skip_] = token;
-    ++count_;
-  }
-  size_t stored() const {
-    if (count_all_) return count_;
-    const size_t n = count_ > skip_ ? count_ - skip_ : 0;
-    return n < capacity_ ? n : capacity_;
-  }
-
- private:
-  Token* out_;
-  size_t capacity_;
-  bool count_all_;
-  size_t skip_;
-  size_t count_ = 0;
-};
-
 enum class CharClass : uint8_t { Letter, Number, Space, Other };
 
 struct Char {
@@ -177,7 +152,7 @@ int64_t chars_before(const uint8_t* text, size_t pos, size_t n) {
 
 class Bpe {
  public:
-  Bpe(const TokenizerTables& t, const TokenizerScratch& s, Emitter& out, const uint8_t* text,
+  Bpe(const TokenizerTables& t, const TokenizerScratch& s, TokenWindow& out, const uint8_t* text,
       size_t size)
       : t_(t), s_(s), out_(out), text_(text), size_(size) {}
 
@@ -274,7 +249,7 @@ class Bpe {
  private:
   const TokenizerTables& t_;
   const TokenizerScratch& s_;
-  Emitter& out_;
+  TokenWindow& out_;
   const uint8_t* text_;
   size_t size_;
 };
@@ -306,10 +281,10 @@ bool space_at(const TokenizerTables& t, const uint8_t* text, size_t size, size_t
 size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                          const uint8_t* text, size_t size, Token* out, size_t capacity,
                          bool count_all, size_t skip) {
-  Emitter emitter(out, capacity, count_all, skip);
-  Bpe bpe(t, scratch, emitter, text, size);
+  TokenWindow window(out, capacity, count_all, skip);
+  Bpe bpe(t, scratch, window, text, size);
   size_t pos = 0;  // end of the last special token (lstrip stops there)
-  while (pos < size && !emitter.stop()) {
+  while (pos < size && !window.stop()) {
     // The next special token at or after pos.
     size_t at = pos;
     int special = -1;
@@ -330,13 +305,13 @@ size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scrat
     if (match_begin > pos) {  // the part before it
       const bool space = t.add_prefix_space && text[pos] != ' ';
       const Part part{t, text, pos, match_begin, space};
-      for (size_t v = 0; v < part.size() && !emitter.stop();) {
+      for (size_t v = 0; v < part.size() && !window.stop();) {
         const size_t e = part.pretoken_end(v);
         bpe.pretoken(part, v, e);
         v = e;
       }
     }
-    if (special < 0 || emitter.stop()) break;
+    if (special < 0 || window.stop()) break;
     // The special token's text is what it matched, stripped whitespace included.
     size_t leading = 0, trailing = 0, lead_bytes = 0, trail_bytes = 0;
     uint32_t n;
@@ -355,7 +330,7 @@ size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scrat
              leading, trailing);
     pos = match_end;
   }
-  return emitter.stored();
+  return window.result();
 }
 
 }  // namespace edgebert

@@ -69,16 +69,12 @@ Encoding carve_encoding(Carver& c, uint32_t max_seq) {
 // Builds one word at a time and turns it into WordPiece tokens.
 class WordBuilder {
  public:
-  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, size_t skip, Token* out,
-              size_t capacity, bool count_all)
-      : t_(t), s_(s), out_(out), skip_(skip), capacity_(capacity), count_all_(count_all) {}
+  WordBuilder(const TokenizerTables& t, const TokenizerScratch& s, TokenWindow& out)
+      : t_(t), s_(s), out_(out) {}
 
   // WordSink (see scan_words): stop once the window is full unless counting everything.
-  bool stop() const { return !count_all_ && count_ >= skip_ + capacity_; }
+  bool stop() const { return out_.stop(); }
   void special(int32_t id, uint32_t begin, uint32_t end) { emit(Token{id, begin, end, true}); }
-
-  // Tokens emitted so far, including those past capacity (counted, not stored).
-  size_t count() const { return count_; }
 
   void append(uint32_t cp, uint32_t begin, uint32_t end) {
     if (length_ == 0) word_begin_ = begin;
@@ -103,10 +99,7 @@ class WordBuilder {
 
 
  private:
-  void emit(const Token& token) {
-    if (count_ >= skip_ && count_ - skip_ < capacity_) out_[count_ - skip_] = token;
-    ++count_;
-  }
+  void emit(const Token& token) { out_.emit(token); }
 
   void wordpiece() {
     uint32_t bytes = 0;
@@ -137,11 +130,7 @@ class WordBuilder {
 
   const TokenizerTables& t_;
   const TokenizerScratch& s_;
-  Token* out_;
-  size_t skip_;
-  size_t capacity_;
-  bool count_all_;
-  size_t count_ = 0;
+  TokenWindow& out_;
   uint32_t length_ = 0;
   uint32_t word_begin_ = 0, word_end_ = 0;
 };
@@ -364,12 +353,11 @@ size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all, size_t skip) {
   if (t.bpe) return bpe_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
-  WordBuilder word(t, scratch, skip, out, capacity, count_all);
+  TokenWindow window(out, capacity, count_all, skip);
+  WordBuilder word(t, scratch, window);
   scan_words(t, text, size, word);
   if (!word.stop()) word.flush();
-  if (count_all) return word.count();
-  const size_t n = word.count() > skip ? word.count() - skip : 0;
-  return std::min(n, capacity);
+  return window.result();
 }
 
 void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Token* second,

@@ -212,6 +212,33 @@ void scan_words(const TokenizerTables& t, const uint8_t* text, size_t size, Word
   }
 }
 
+// The window of a text's tokens that tokenize_text stores: tokens [skip, skip + capacity) go to
+// `out`, all are counted; with count_all false the text is read only until the window is full.
+class TokenWindow {
+ public:
+  TokenWindow(Token* out, size_t capacity, bool count_all, size_t skip)
+      : out_(out), capacity_(capacity), count_all_(count_all), skip_(skip) {}
+  bool stop() const { return !count_all_ && count_ >= skip_ + capacity_; }
+  size_t count() const { return count_; }  // tokens so far, past the window included
+  void emit(const Token& token) {
+    if (count_ >= skip_ && count_ - skip_ < capacity_) out_[count_ - skip_] = token;
+    ++count_;
+  }
+  // tokenize_text's result: the full count (count_all), else the tokens stored.
+  size_t result() const {
+    if (count_all_) return count_;
+    const size_t n = count_ > skip_ ? count_ - skip_ : 0;
+    return n < capacity_ ? n : capacity_;
+  }
+
+ private:
+  Token* out_;
+  size_t capacity_;
+  bool count_all_;
+  size_t skip_;
+  size_t count_ = 0;
+};
+
 // Vocabulary id of a piece (UTF-8 bytes, "##" prepended when `continuation`), or -1.
 int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, bool continuation);
 
