@@ -228,6 +228,9 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
       if (t.contains("model") && t["model"].is_object() && t["model"].contains("type")) {
         found = "; tokenizer.json holds a " + t["model"]["type"].dump() + " tokenizer";
       }
+    } else if (fs::exists(dir / "sentencepiece.bpe.model") ||
+               fs::exists(dir / "spiece.model")) {
+      found = "; this folder has a SentencePiece model (XLM-R's Unigram), not supported yet";
     }
     throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizers are "
                              "WordPiece from vocab.txt and byte-level BPE from tokenizer.json" +
