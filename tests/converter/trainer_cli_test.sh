@@ -139,6 +139,13 @@ out=$(run eb_convert inspect "$work/hf/roberta.ebm")
 grep -q "first position row 2, pooler activation tanh" <<<"$out" ||
   fail "fine-tuned RoBERTa lost its positions: $out"
 grep -q "tokenizer: byte-level BPE" <<<"$out" || fail "fine-tuned RoBERTa lost its BPE: $out"
+# distil the fine-tuned RoBERTa into a new student (it keeps the teacher's BPE tokenizer)
+out=$(run eb_convert distill --teacher "$work/hf/roberta.ebm" --train "$data" \
+  -o "$work/hf/roberta_student.ebm" --layers 1 --hidden 32 --heads 2 --intermediate 64 --steps 2 \
+  --batch 8 -q)
+grep -q "distilled .* 2 steps" <<<"$out" || fail "distill from a RoBERTa: $out"
+grep -q "tokenizer: byte-level BPE" <<<"$(run eb_convert inspect "$work/hf/roberta_student.ebm")" ||
+  fail "the RoBERTa teacher's student lost the BPE tokenizer"
 out=$(run eb_convert finetune --init "$fixtures/families/electra_base" --train "$data" \
   -o "$work/hf/electra.ebm" --steps 2 --batch 8 -q)
 grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an ELECTRA: $out"
