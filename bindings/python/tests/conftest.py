@@ -35,9 +35,13 @@ def models(tmp_path_factory) -> dict:
     paths["classifier"] = out / "classifier.ebm"
     convert("quantize", str(out / "classifier.ebm"), "-o", str(out / "classifier_int8.ebm"))
     paths["classifier_int8"] = out / "classifier_int8.ebm"
-    for task in ("qa", "tagger", "mlm", "reranker"):
-        convert("import", "--hf", str(FIXTURES / "tasks" / task), "-o", str(out / f"{task}.ebm"))
-        paths[task] = out / f"{task}.ebm"
+    # The task heads: BERT with WordPiece ("qa", ...) and RoBERTa with byte-level BPE
+    # ("roberta_qa", ...).
+    for family, prefix in (("tasks", ""), ("tasks_roberta", "roberta_")):
+        for task in ("qa", "tagger", "mlm", "reranker"):
+            path = out / f"{prefix}{task}.ebm"
+            convert("import", "--hf", str(FIXTURES / family / task), "-o", str(path))
+            paths[prefix + task] = path
     return paths
 
 
@@ -47,5 +51,12 @@ def classifier_reference() -> dict:
 
 
 @pytest.fixture(scope="session")
-def tasks_reference() -> dict:
-    return json.loads((FIXTURES / "tasks" / "reference.json").read_text())
+def tasks_references() -> dict:
+    """The pipelines' outputs by model prefix: "" (BERT, WordPiece), "roberta_" (BPE)."""
+    return {"": json.loads((FIXTURES / "tasks" / "reference.json").read_text()),
+            "roberta_": json.loads((FIXTURES / "tasks_roberta" / "reference.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def tasks_reference(tasks_references) -> dict:
+    return tasks_references[""]

@@ -41,8 +41,10 @@ def test_run_batch_gives_each_sequence_its_own_outputs(models, classifier_refere
     assert hidden.shape == (sum(len(c["input_ids"]) for c in cases), model.hidden)
 
 
-def test_answers_are_the_question_answering_pipelines(models, tasks_reference):
-    model = edgebert.Model(models["qa"])
+@pytest.mark.parametrize("family", ["", "roberta_"])
+def test_answers_are_the_question_answering_pipelines(models, tasks_references, family):
+    tasks_reference = tasks_references[family]
+    model = edgebert.Model(models[family + "qa"])
     sessions = {}
     for case in tasks_reference["answer"]:
         max_seq = case["max_seq"]
@@ -60,8 +62,10 @@ def test_answers_are_the_question_answering_pipelines(models, tasks_reference):
             assert context_bytes[ours.byte_start:ours.byte_end].decode() == ours.answer
 
 
-def test_entities_are_the_token_classification_pipelines(models, tasks_reference):
-    model = edgebert.Model(models["tagger"])
+@pytest.mark.parametrize("family", ["", "roberta_"])
+def test_entities_are_the_token_classification_pipelines(models, tasks_references, family):
+    tasks_reference = tasks_references[family]
+    model = edgebert.Model(models[family + "tagger"])
     sessions = {}
     seen = 0
     for case in tasks_reference["tag"]:
@@ -80,8 +84,10 @@ def test_entities_are_the_token_classification_pipelines(models, tasks_reference
     assert seen > 2000
 
 
-def test_fill_mask_tokens_are_the_pipelines(models, tasks_reference):
-    model = edgebert.Model(models["mlm"])
+@pytest.mark.parametrize("family", ["", "roberta_"])
+def test_fill_mask_tokens_are_the_pipelines(models, tasks_references, family):
+    tasks_reference = tasks_references[family]
+    model = edgebert.Model(models[family + "mlm"])
     session = model.session(max_seq=128)
     for case in tasks_reference["fill_mask"]:
         masks = session.fill_mask(case["text"], top_k=case["top_k"])
@@ -93,8 +99,10 @@ def test_fill_mask_tokens_are_the_pipelines(models, tasks_reference):
                 assert t.token_str == model.token(t.token)
 
 
-def test_scores_are_transformers_logits(models, tasks_reference):
-    model = edgebert.Model(models["reranker"])
+@pytest.mark.parametrize("family", ["", "roberta_"])
+def test_scores_are_transformers_logits(models, tasks_references, family):
+    tasks_reference = tasks_references[family]
+    model = edgebert.Model(models[family + "reranker"])
     session = model.session(max_seq=128, max_batch=4)
     cases = tasks_reference["score"]
     for case in cases[:200]:
