@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ class AlignedBytes {
 void require_regular_file(const std::string& path);
 AlignedBytes read_file_aligned(const std::string& path);
 std::string read_text_file(const std::string& path);
+// A JSON file; throws std::runtime_error "<path>: invalid JSON (...)" when it does not parse.
+nlohmann::json read_json_file(const std::string& path);
 
 // Writes `size` bytes to `path` atomically: a temporary file in the same directory, fsync, rename.
 // A crash or a full disk leaves the old file (if any) untouched; throws std::runtime_error.

@@ -20,13 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json read_json(const fs::path& path) {
-  try {
-    return json::parse(read_text_file(path.string()));
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path.string() + ": invalid JSON (" + e.what() + ")");
-  }
-}
+json read_json(const fs::path& path) { return read_json_file(path.string()); }
 
 // Where the BERT checkpoint lives and how its output is pooled, for sentence-transformers folders.
 struct SentenceTransformersLayout {

@@ -48,19 +48,26 @@ inline convert::BertShape wide_test_shape(uint32_t max_positions) {
   return shape;
 }
 
-// A tiny random encoder (1 layer, hidden 8) carrying the tokenizer of `vocab_file` (relative to
-// the fixtures folder): enough to exercise text input end to end.
-inline convert::AlignedBytes packed_text_model(const std::string& vocab_file,
-                                               const convert::TokenizerOptions& options) {
-  std::vector<std::string> vocab = convert::read_vocab_file(fixture_path(vocab_file));
+// A tiny random encoder shape (1 layer, hidden 8, 2 heads of 4) over `vocab_size` pieces: enough
+// to exercise text input end to end.
+inline convert::BertShape tiny_text_shape(uint32_t vocab_size, uint32_t max_positions = 512) {
   convert::BertShape shape;
   shape.num_layers = 1;
   shape.hidden = 8;
   shape.num_heads = 2;
   shape.head_dim = 4;
   shape.intermediate = 16;
-  shape.vocab_size = static_cast<uint32_t>(vocab.size());
-  shape.max_positions = 512;
+  shape.vocab_size = vocab_size;
+  shape.max_positions = max_positions;
+  return shape;
+}
+
+// The tiny encoder carrying the WordPiece tokenizer of `vocab_file` (relative to the fixtures
+// folder).
+inline convert::AlignedBytes packed_text_model(const std::string& vocab_file,
+                                               const convert::TokenizerOptions& options) {
+  std::vector<std::string> vocab = convert::read_vocab_file(fixture_path(vocab_file));
+  const convert::BertShape shape = tiny_text_shape(static_cast<uint32_t>(vocab.size()));
   fb::ModelT model = convert::random_bert(shape, 1);
   model.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, options, vocab_file);
   return convert::pack_model(model);

@@ -18,12 +18,10 @@ using nlohmann::json;
 // Bytes of a pre-token longer than this are merged in chunks (Tokenizer.max_word_bytes).
 constexpr uint32_t kMaxWordBytes = 1024;
 
-json read_json_file(const fs::path& path) {
-  try {
-    return json::parse(read_text_file(path.string()));
-  } catch (const json::exception& e) {
-    throw std::runtime_error(path.string() + ": invalid JSON (" + e.what() + ")");
-  }
+// tokenizer_config.json of `dir`, or {} when there is none.
+json tokenizer_config(const fs::path& dir) {
+  const fs::path path = dir / "tokenizer_config.json";
+  return fs::exists(path) ? read_json_file(path.string()) : json::object();
 }
 
 std::string utf8(uint32_t cp) {
@@ -77,7 +75,7 @@ void expect(bool ok, const std::string& where, const std::string& what) {
 
 Source read_tokenizer_json(const fs::path& path) {
   const std::string where = path.string();
-  const json t = read_json_file(path);
+  const json t = read_json_file(path.string());
   Source s;
   expect(t.contains("model") && t["model"].is_object(), where, "no \"model\"");
   const json& m = t["model"];
@@ -155,7 +153,7 @@ Source read_tokenizer_json(const fs::path& path) {
 Source read_vocab_and_merges(const fs::path& dir) {
   const std::string vocab_where = (dir / "vocab.json").string();
   Source s;
-  const json vocab = read_json_file(dir / "vocab.json");
+  const json vocab = read_json_file((dir / "vocab.json").string());
   expect(vocab.is_object(), vocab_where, "not an object of piece -> id");
   for (const auto& [piece, id] : vocab.items()) {
     expect(id.is_number_integer() && id.get<int64_t>() >= 0, vocab_where,
@@ -175,8 +173,7 @@ Source read_vocab_and_merges(const fs::path& dir) {
     if (line.empty() || (line_no == 1 && line.rfind("#version", 0) == 0)) continue;
     s.merges.push_back(parse_merge(json(line), merges_where + ":" + std::to_string(line_no)));
   }
-  json config = json::object();
-  if (fs::exists(dir / "tokenizer_config.json")) config = read_json_file(dir / "tokenizer_config.json");
+  const json config = tokenizer_config(dir);
   s.add_prefix_space = config.value("add_prefix_space", false);
   s.trim_offsets = config.value("trim_offsets", true);
   s.cls = token_text(config, "cls_token", token_text(config, "bos_token", "<s>"));
@@ -208,7 +205,7 @@ uint32_t byte_level_char(uint8_t b) {
 
 bool has_byte_level_bpe(const fs::path& dir) {
   if (fs::exists(dir / "tokenizer.json")) {
-    const json t = read_json_file(dir / "tokenizer.json");
+    const json t = read_json_file((dir / "tokenizer.json").string());
     return t.contains("model") && t["model"].is_object() && t["model"].value("type", "") == "BPE";
   }
   return fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt");
@@ -280,8 +277,7 @@ std::unique_ptr<fb::TokenizerT> read_byte_level_bpe(const fs::path& dir, size_t 
     throw std::runtime_error(where + ": the post-processor's tokens " + s.cls + " / " + s.sep +
                              " are not in the vocabulary");
   }
-  json config = json::object();
-  if (fs::exists(dir / "tokenizer_config.json")) config = read_json_file(dir / "tokenizer_config.json");
+  const json config = tokenizer_config(dir);
   tokenizer->unk_id = id_of(token_text(config, "unk_token", "<unk>"));
   tokenizer->pad_id = id_of(token_text(config, "pad_token", "<pad>"));
   tokenizer->mask_id = id_of(token_text(config, "mask_token", "<mask>"));

@@ -56,9 +56,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   edgebert::fb::ModelT int8 = edgebert::test::import_fixture("classifier");
   edgebert::convert::quantize_model(int8);
   // A 3-label classifier over the BPE fixture's 4,000 pieces.
-  edgebert::convert::BertShape shape;
-  shape.num_layers = 1, shape.hidden = 8, shape.num_heads = 2, shape.head_dim = 4;
-  shape.intermediate = 16, shape.vocab_size = 4000, shape.max_positions = 64, shape.num_labels = 3;
+  edgebert::convert::BertShape shape = edgebert::test::tiny_text_shape(4000, 64);
+  shape.num_labels = 3;
   edgebert::fb::ModelT bpe = edgebert::convert::random_bert(shape, 7);
   bpe.tokenizer = edgebert::convert::read_byte_level_bpe(
       edgebert::test::fixture_path("tokenizer/bpe"), shape.vocab_size);

@@ -132,6 +132,19 @@ int32_t merge_rank(const TokenizerTables& t, int32_t left, int32_t right, int32_
   return kNoMerge;
 }
 
+// Start of the character that ends at `end` (> 0), decoded into *cp: back to the lead byte of a
+// well-formed character, else the last byte alone (an ill-formed one: U+FFFD).
+size_t char_before(const uint8_t* text, size_t end, uint32_t* cp) {
+  size_t start = end - 1;  // at most 3 continuation bytes before the lead byte
+  while (start > 0 && end - start < 4 && (text[start] & 0xC0) == 0x80) --start;
+  size_t pos = start;
+  *cp = utf8_decode(text, end, &pos);
+  if (pos == end) return start;
+  pos = end - 1;
+  *cp = utf8_decode(text, end, &pos);
+  return end - 1;
+}
+
 // The position `n` characters after `pos` (at most `size`), and `n` characters before it (-1
 // when fewer than n precede it).
 size_t chars_after(const uint8_t* text, size_t size, size_t pos, size_t n) {
@@ -139,13 +152,10 @@ size_t chars_after(const uint8_t* text, size_t size, size_t pos, size_t n) {
   return pos;
 }
 int64_t chars_before(const uint8_t* text, size_t pos, size_t n) {
+  uint32_t cp;
   for (; n > 0; --n) {
     if (pos == 0) return -1;
-    size_t start = pos - 1;  // back to the lead byte of a well-formed character
-    while (start > 0 && pos - start < 4 && (text[start] & 0xC0) == 0x80) --start;
-    size_t end = start;
-    utf8_decode(text, pos, &end);
-    pos = end == pos ? start : pos - 1;
+    pos = char_before(text, pos, &cp);
   }
   return static_cast<int64_t>(pos);
 }
@@ -256,15 +266,8 @@ class Bpe {
 
 // Whether the character that ends at `end` (> 0) is whitespace; its size in *size.
 bool space_before(const TokenizerTables& t, const uint8_t* text, size_t end, uint32_t* size) {
-  size_t start = end - 1;  // back to the lead byte (at most 3 continuation bytes)
-  while (start > 0 && end - start < 4 && (text[start] & 0xC0) == 0x80) --start;
-  size_t pos = start;
-  const uint32_t cp = utf8_decode(text, end, &pos);
-  if (pos != end) {  // not one character: the last byte alone
-    *size = 1;
-    return false;
-  }
-  *size = static_cast<uint32_t>(end - start);
+  uint32_t cp;
+  *size = static_cast<uint32_t>(end - char_before(text, end, &cp));
   return has(unicode_record(t, cp), fb::UnicodeFlag::Space);
 }
 

@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "lib/tokenizer/text_model.h"
 #include "session.h"
 #include "test_support.h"
 #include "tokenizer/bpe_file.h"
@@ -23,46 +23,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A tiny random encoder carrying the fixture's BPE tokenizer, one session per max_seq.
-struct BpeModel {
-  convert::AlignedBytes bytes;
-  Model model;
-  std::map<uint32_t, std::pair<std::vector<uint8_t>, Session>> sessions;
-
-  explicit BpeModel(bool add_prefix_space, const std::string& dir = "tokenizer/bpe") {
-    convert::BertShape shape;
-    shape.num_layers = 1;
-    shape.hidden = 8;
-    shape.num_heads = 2;
-    shape.head_dim = 4;
-    shape.intermediate = 16;
-    shape.vocab_size = 4000;
-    shape.max_positions = 512;
-    fb::ModelT spec = convert::random_bert(shape, 1);
-    spec.tokenizer = convert::read_byte_level_bpe(fixture_path(dir), shape.vocab_size);
-    spec.tokenizer->add_prefix_space = add_prefix_space;
-    bytes = convert::pack_model(spec);
-    eb_error error;
-    REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  }
-  Session& session(uint32_t max_seq) {
-    auto it = sessions.find(max_seq);
-    if (it == sessions.end()) {
-      it = sessions.emplace(max_seq, std::make_pair(std::vector<uint8_t>(model.arena_size(max_seq)),
-                                                    Session{})).first;
-      eb_session_options options = eb_session_options_default();
-      options.max_seq = max_seq;
-      auto& [arena, session] = it->second;
-      REQUIRE(session.init(model, arena.data(), arena.size(), options) == EB_OK);
-    }
-    return it->second.second;
-  }
-};
-
-std::string join(const std::vector<int32_t>& v) {
-  std::ostringstream s;
-  for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
-  return s.str();
+// The tiny encoder carrying the fixture's BPE tokenizer (4,000 pieces).
+convert::AlignedBytes packed_bpe_model(bool add_prefix_space) {
+  const convert::BertShape shape = tiny_text_shape(4000);
+  fb::ModelT spec = convert::random_bert(shape, 1);
+  spec.tokenizer = convert::read_byte_level_bpe(fixture_path("tokenizer/bpe"), shape.vocab_size);
+  spec.tokenizer->add_prefix_space = add_prefix_space;
+  return convert::pack_model(spec);
 }
 
 struct Tokens {
@@ -84,7 +51,7 @@ Tokens tokenize(Session& session, const std::string& text, const std::string* te
 }
 
 TEST_CASE("BPE tokenizer: exact ids and offsets of RobertaTokenizerFast on the parity suite") {
-  BpeModel plain(false), prefixed(true);
+  TextModel plain(packed_bpe_model(false)), prefixed(packed_bpe_model(true));
   std::ifstream in(fixture_path("tokenizer/bpe-parity.jsonl"));
   REQUIRE(in.good());
   size_t cases = 0, pairs = 0, prefix_cases = 0, id_mismatches = 0, offset_mismatches = 0;
@@ -153,7 +120,7 @@ TEST_CASE("BPE tokenizer: the slow files (vocab.json + merges.txt) give the same
 }
 
 TEST_CASE("BPE tokenizer: long words are merged in chunks, invalid UTF-8 goes through as bytes") {
-  BpeModel m(false);
+  TextModel m(packed_bpe_model(false));
   Session& session = m.session(512);
   // A word of 3,000 letters: chunks of <= 1,024 bytes, every byte covered once, in order (all
   // its tokens, past max_seq: the internal call counts them).

@@ -6,11 +6,11 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "edgebert/edgebert.hpp"
+#include "lib/tokenizer/text_model.h"
 #include "session.h"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
@@ -27,42 +27,9 @@ convert::TokenizerOptions cased() {
   return options;
 }
 
-// A loaded text model with one session per max_seq.
-struct TextModel {
-  convert::AlignedBytes bytes;
-  Model model;
-  std::map<uint32_t, std::pair<std::vector<uint8_t>, Session>> sessions;
-
-  TextModel(const std::string& vocab, const convert::TokenizerOptions& options)
-      : bytes(packed_text_model(vocab, options)) {
-    eb_error error;
-    REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  }
-  Session& session(uint32_t max_seq) {
-    auto it = sessions.find(max_seq);
-    if (it == sessions.end()) {
-      it = sessions.emplace(max_seq, std::make_pair(std::vector<uint8_t>(model.arena_size(max_seq)),
-                                                    Session{})).first;
-      eb_session_options options = eb_session_options_default();
-      options.max_seq = max_seq;
-      auto& [arena, session] = it->second;
-      REQUIRE(session.init(model, arena.data(), arena.size(), options) == EB_OK);
-    }
-    return it->second.second;
-  }
-  // The session's TokenizerTables (internal), for code-point level checks.
-  const TokenizerTables& tables() { return session(8).get()->tokenizer; }
-};
-
-std::string join(const std::vector<int32_t>& v) {
-  std::ostringstream s;
-  for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
-  return s.str();
-}
-
 TEST_CASE("Tokenizer: exact ids, type ids and offsets of BertTokenizerFast on the parity suite") {
-  TextModel uncased_model("tokenizer/uncased-vocab.txt", uncased());
-  TextModel cased_model("tokenizer/cased-vocab.txt", cased());
+  TextModel uncased_model(packed_text_model("tokenizer/uncased-vocab.txt", uncased()));
+  TextModel cased_model(packed_text_model("tokenizer/cased-vocab.txt", cased()));
   std::ifstream in(fixture_path("tokenizer/parity.jsonl"));
   REQUIRE(in.good());
   size_t cases = 0, mismatches = 0, with_offsets = 0, pairs = 0;
@@ -104,7 +71,7 @@ TEST_CASE("Tokenizer: exact ids, type ids and offsets of BertTokenizerFast on th
 }
 
 TEST_CASE("Tokenizer: every code point is classified and normalized like the reference") {
-  TextModel m("tokenizer/uncased-vocab.txt", uncased());
+  TextModel m(packed_text_model("tokenizer/uncased-vocab.txt", uncased()));
   TokenizerTables t = m.tables();
   std::ifstream in(fixture_path("tokenizer/codepoints.txt"));
   REQUIRE(in.good());
@@ -192,7 +159,7 @@ TEST_CASE("Tokenizer: UTF-8 decoding replaces maximal ill-formed subparts like P
 }
 
 TEST_CASE("Tokenizer: invalid UTF-8, NUL bytes and huge texts are handled deterministically") {
-  TextModel m("tokenizer/uncased-vocab.txt", uncased());
+  TextModel m(packed_text_model("tokenizer/uncased-vocab.txt", uncased()));
   Session& s = m.session(16);
   auto ids_of = [&](const std::string& text) {
     REQUIRE(eb_session_tokenize(s.get(), text.data(), text.size(), nullptr, 0, nullptr) == EB_OK);
@@ -222,8 +189,8 @@ TEST_CASE("Tokenizer: invalid UTF-8, NUL bytes and huge texts are handled determ
 TEST_CASE("Tokenizer: split_special_tokens turns off matching \"[CLS]\" in text") {
   convert::TokenizerOptions options = uncased();
   options.split_special_tokens = true;
-  TextModel split("tokenizer/uncased-vocab.txt", options);
-  TextModel matching("tokenizer/uncased-vocab.txt", uncased());
+  TextModel split(packed_text_model("tokenizer/uncased-vocab.txt", options));
+  TextModel matching(packed_text_model("tokenizer/uncased-vocab.txt", uncased()));
   auto ids_of = [](TextModel& m, const std::string& text) {
     REQUIRE(eb_session_tokenize(m.session(16).get(), text.data(), text.size(), nullptr, 0,
                                 nullptr) == EB_OK);
