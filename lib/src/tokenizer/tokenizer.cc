@@ -249,7 +249,9 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->unk_id = tokenizer->unk_id();
     t->cls_id = tokenizer->cls_id();
     t->sep_id = tokenizer->sep_id();
-    t->second_type = 1;  // the session sets 0 for a model with one token type
+    // RobertaProcessing makes every token type 0; the session also sets 0 for a model with one
+    // token type.
+    t->second_type = bpe ? 0 : 1;
     t->lowercase = tokenizer->do_lower_case();
     t->strip_accents = tokenizer->strip_accents();
     t->split_cjk = tokenizer->tokenize_chinese_chars();
@@ -374,17 +376,16 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
     out->word_start[k] = word_start ? 1 : 0;
     ++k;
   };
-  // RobertaProcessing: every token of type 0, and </s></s> between the texts.
-  const int32_t second_type = t.bpe ? 0 : t.second_type;
+  // RobertaProcessing: </s></s> between the texts.
   put(t.cls_id, 0, -1, 0, 0, true);
   for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end, first[i].word_start);
   put(t.sep_id, 0, -1, 0, 0, true);
   if (pair) {
     if (t.bpe) put(t.sep_id, 0, -1, 0, 0, true);
     for (size_t i = 0; i < n2; ++i) {
-      put(second[i].id, second_type, 1, second[i].begin, second[i].end, second[i].word_start);
+      put(second[i].id, t.second_type, 1, second[i].begin, second[i].end, second[i].word_start);
     }
-    put(t.sep_id, second_type, -1, 0, 0, true);
+    put(t.sep_id, t.second_type, -1, 0, 0, true);
   }
   out->count = k;
 }

@@ -48,8 +48,9 @@ struct TokenizerTables {
   uint32_t max_word_chars;   // max_input_chars_per_word
   uint32_t max_piece_chars;
   int32_t unk_id, cls_id, sep_id;
-  // Token type of a pair's second segment: 1, or 0 for a model with one token type (DistilBERT,
-  // RoBERTa: their Hugging Face tokenizers return no token types and the model reads zeros).
+  // Token type of a pair's second segment: 1, or 0 for byte-level BPE (RobertaProcessing) and
+  // for a model with one token type (DistilBERT: its tokenizer returns no token types and the
+  // model reads zeros).
   int32_t second_type;
   bool lowercase, strip_accents, split_cjk;
   // Special tokens matched verbatim in raw text (empty when split_special_tokens), and whether
