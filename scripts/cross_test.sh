@@ -19,11 +19,12 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(aarch64 armv7)
 
 # Tests whose code path does not change with the CPU's kernel set: the host-side converter and
-# trainer, and the runtime's tokenizer, fp32 reference, XNNPACK fp32, model loading and memory plan.
+# trainer, and the runtime's tokenizer, fp32 reference, XNNPACK fp32 (the fp32 task pipelines
+# too: their int8 agreement test stays per CPU), model loading and memory plan.
 cpu_independent_tests='^(Trainer|trainer|Sentence splitting|Paragraphs|Pretraining|Epoch sampler'\
 '|Training|Vocab trainer|Import|Inspect|Labelled data|Safetensors|cli\.|example\.|lib\.hygiene'\
 '|Tokenizer|BPE tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32|No heap: XNNPACK provider, fp32'\
-'|XNNPACK: fp32)'
+'|XNNPACK: fp32|Tasks: (token logits|answers|entities|fill-mask|cross-encoder))'
 
 for target in "${targets[@]}"; do
   case "$target" in
