@@ -12,6 +12,7 @@
 #include "model_file.h"
 #include "safetensors.h"
 #include "tokenizer/bpe_file.h"
+#include "tokenizer/unigram_file.h"
 #include "tokenizer/vocab_file.h"
 
 namespace edgebert::convert {
@@ -214,6 +215,9 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
   if (!fs::exists(vocab_path) && has_byte_level_bpe(dir)) {
     return read_byte_level_bpe(dir, vocab_size);  // RoBERTa's (tokenizer.json or vocab.json)
   }
+  if (!fs::exists(vocab_path) && has_unigram(dir)) {
+    return read_unigram(dir, vocab_size);  // XLM-R's (tokenizer.json)
+  }
   if (!fs::exists(vocab_path)) {
     // What the checkpoint has instead: RoBERTa's byte-level BPE, XLM-R's Unigram, ...
     std::string found;
@@ -224,10 +228,13 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
       }
     } else if (fs::exists(dir / "sentencepiece.bpe.model") ||
                fs::exists(dir / "spiece.model")) {
-      found = "; this folder has a SentencePiece model (XLM-R's Unigram), not supported yet";
+      found = "; this folder has only a SentencePiece model: save the tokenizer with "
+              "transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) to write "
+              "its tokenizer.json";
     }
     throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizers are "
-                             "WordPiece from vocab.txt and byte-level BPE from tokenizer.json" +
+                             "WordPiece from vocab.txt, byte-level BPE and SentencePiece "
+                             "Unigram from tokenizer.json" +
                              found + "); import with --no-tokenizer to run the model on token "
                              "ids");
   }

@@ -146,7 +146,23 @@ json inspect_model(const AlignedBytes& bytes) {
     }
     report["tokenizer"]["table_bytes"] = {{"vocab_hash", hash_bytes}, {"unicode", unicode_bytes}};
     const bool bpe = t->model() == fb::TokenizerModel::ByteLevelBpe;
-    report["tokenizer"]["model"] = bpe ? "byte_level_bpe" : "wordpiece";
+    const bool unigram = t->model() == fb::TokenizerModel::Unigram;
+    report["tokenizer"]["model"] = bpe ? "byte_level_bpe" : unigram ? "unigram" : "wordpiece";
+    if (unigram) {
+      const char* schemes[] = {"always", "first", "never"};
+      report["tokenizer"]["unigram"] = {
+          {"precompiled_charsmap", t->charsmap_trie() != nullptr && t->charsmap_trie()->size() > 0},
+          {"strip_left", t->strip_left()},
+          {"strip_right", t->strip_right()},
+          {"space_run_replacement", t->space_run_replacement() ? str(t->space_run_replacement()) : ""},
+          {"prepend_scheme", schemes[static_cast<int>(t->prepend_scheme()) % 3]},
+          {"max_word_bytes", t->max_word_bytes()}};
+      report["tokenizer"]["table_bytes"]["unigram_scores"] =
+          t->unigram_scores() ? t->unigram_scores()->size() * 8ull : 0;
+      report["tokenizer"]["table_bytes"]["charsmap"] =
+          (t->charsmap_trie() ? t->charsmap_trie()->size() * 4ull : 0) +
+          (t->charsmap_normalized() ? t->charsmap_normalized()->size() : 0);
+    }
     if (bpe) {
       const uint64_t merges = t->bpe_merges() ? t->bpe_merges()->size() : 0;
       report["tokenizer"]["bpe"] = {{"merges", merges},

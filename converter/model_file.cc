@@ -101,6 +101,7 @@ void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
 }
 
 uint32_t schema_version_for(const fb::ModelT& model) {
+  if (model.tokenizer && model.tokenizer->model == fb::TokenizerModel::Unigram) return 4;
   if ((model.config && (model.config->position_offset != 0 ||
                         model.config->pooler_activation != fb::Activation::Tanh)) ||
       (model.tokenizer && model.tokenizer->model != fb::TokenizerModel::WordPiece)) {

@@ -15,30 +15,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Bytes of a pre-token longer than this are merged in chunks (Tokenizer.max_word_bytes).
-constexpr uint32_t kMaxWordBytes = 1024;
-
-// tokenizer_config.json of `dir`, or {} when there is none.
-json tokenizer_config(const fs::path& dir) {
-  const fs::path path = dir / "tokenizer_config.json";
-  return fs::exists(path) ? read_json_file(path.string()) : json::object();
-}
-
 std::string utf8(uint32_t cp) {
   char out[4];
   return std::string(out, utf8_encode(cp, out));
 }
 
-// A special token's text in tokenizer_config.json: a string, or an AddedToken object.
-std::string token_text(const json& config, const char* key, const std::string& fallback) {
-  if (!config.contains(key)) return fallback;
-  const json& v = config[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) {
-    return v["content"].get<std::string>();
-  }
-  return fallback;
-}
+// Bytes of a pre-token longer than this are merged in chunks (Tokenizer.max_word_bytes).
+constexpr uint32_t kMaxWordBytes = 1024;
 
 struct Source {
   std::map<std::string, int32_t> vocab;
@@ -191,6 +174,23 @@ Source read_vocab_and_merges(const fs::path& dir) {
 }
 
 }  // namespace
+
+// tokenizer_config.json of `dir`, or {} when there is none.
+json tokenizer_config(const fs::path& dir) {
+  const fs::path path = dir / "tokenizer_config.json";
+  return fs::exists(path) ? read_json_file(path.string()) : json::object();
+}
+
+// A special token's text in tokenizer_config.json: a string, or an AddedToken object.
+std::string token_text(const json& config, const char* key, const std::string& fallback) {
+  if (!config.contains(key)) return fallback;
+  const json& v = config[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+    return v["content"].get<std::string>();
+  }
+  return fallback;
+}
 
 uint32_t byte_level_char(uint8_t b) {
   // Printable Latin-1 bytes stand for themselves; the others, in byte order, for 256 + n.

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "edgebert_generated.h"
 
 namespace edgebert::convert {
@@ -23,6 +25,12 @@ bool has_byte_level_bpe(const std::filesystem::path& dir);
 // pre-tokenizer, BPE dropout, continuing-subword prefixes, non-special added tokens, ...).
 std::unique_ptr<fb::TokenizerT> read_byte_level_bpe(const std::filesystem::path& dir,
                                                     size_t vocab_size);
+
+// A Hugging Face tokenizer folder's tokenizer_config.json, or {} when there is none.
+nlohmann::json tokenizer_config(const std::filesystem::path& dir);
+// A special token's text in tokenizer_config.json (a string, or an AddedToken object), or
+// `fallback`.
+std::string token_text(const nlohmann::json& config, const char* key, const std::string& fallback);
 
 // GPT-2's bytes_to_unicode: the code point that stands for byte b in byte-level pieces.
 uint32_t byte_level_char(uint8_t b);

@@ -83,6 +83,33 @@ std::vector<uint32_t> strip_mapping(uint32_t c) {
 
 bool is_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 
+// utf8proc's grapheme boundary class as the schema's GraphemeBreak (Unicode 15: the emoji
+// classes of Unicode 9 are Extend and Extended_Pictographic).
+fb::GraphemeBreak grapheme_break(uint32_t c) {
+  using G = fb::GraphemeBreak;
+  switch (utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->boundclass) {
+    case UTF8PROC_BOUNDCLASS_CR: return G::CR;
+    case UTF8PROC_BOUNDCLASS_LF: return G::LF;
+    case UTF8PROC_BOUNDCLASS_CONTROL: return G::Control;
+    case UTF8PROC_BOUNDCLASS_EXTEND:
+    case UTF8PROC_BOUNDCLASS_E_MODIFIER: return G::Extend;
+    case UTF8PROC_BOUNDCLASS_ZWJ: return G::ZWJ;
+    case UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR: return G::RegionalIndicator;
+    case UTF8PROC_BOUNDCLASS_PREPEND: return G::Prepend;
+    case UTF8PROC_BOUNDCLASS_SPACINGMARK: return G::SpacingMark;
+    case UTF8PROC_BOUNDCLASS_L: return G::L;
+    case UTF8PROC_BOUNDCLASS_V: return G::V;
+    case UTF8PROC_BOUNDCLASS_T: return G::T;
+    case UTF8PROC_BOUNDCLASS_LV: return G::LV;
+    case UTF8PROC_BOUNDCLASS_LVT: return G::LVT;
+    case UTF8PROC_BOUNDCLASS_E_BASE:
+    case UTF8PROC_BOUNDCLASS_GLUE_AFTER_ZWJ:
+    case UTF8PROC_BOUNDCLASS_E_BASE_GAZ:
+    case UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC: return G::ExtendedPictographic;
+    default: return G::Other;
+  }
+}
+
 }  // namespace
 
 uint8_t unicode_flags(uint32_t c) {
@@ -116,12 +143,14 @@ namespace {
 
 // One record per distinct behaviour, two-stage table over all code points.
 // with_classes: fill UnicodeRecord.classes (byte-level BPE's pre-tokenizer reads them);
-// WordPiece tables leave them 0 and stay as small as before.
-fb::UnicodeTablesT build_unicode_tables(bool with_classes) {
+// with_graphemes: fill UnicodeRecord.grapheme (Unigram's precompiled normalizer reads them);
+// WordPiece tables leave both 0 and stay as small as before.
+fb::UnicodeTablesT build_unicode_tables(bool with_classes, bool with_graphemes) {
   fb::UnicodeTablesT table;
   const int shift = table.block_shift;
   const uint32_t block = 1u << shift;
-  std::map<std::tuple<uint8_t, uint8_t, uint8_t, int32_t, uint32_t>, uint16_t> record_index;
+  std::map<std::tuple<uint8_t, uint8_t, uint8_t, uint8_t, int32_t, uint32_t>, uint16_t>
+      record_index;
   std::map<std::vector<uint16_t>, uint16_t> block_index;
   auto record_for = [&](uint32_t c) -> uint16_t {
     uint8_t flags = is_surrogate(c) ? static_cast<uint8_t>(fb::UnicodeFlag::Remove)
@@ -140,11 +169,14 @@ fb::UnicodeTablesT build_unicode_tables(bool with_classes) {
       lower_delta = utf8proc_tolower(static_cast<utf8proc_int32_t>(c)) - static_cast<int32_t>(c);
     }
     const uint8_t classes = is_surrogate(c) || !with_classes ? 0 : unicode_classes(c);
-    const auto key = std::make_tuple(flags, strip_length, classes, lower_delta, strip_offset);
+    const auto grapheme = static_cast<uint8_t>(
+        is_surrogate(c) || !with_graphemes ? fb::GraphemeBreak::Other : grapheme_break(c));
+    const auto key =
+        std::make_tuple(flags, strip_length, classes, grapheme, lower_delta, strip_offset);
     const auto it = record_index.find(key);
     if (it != record_index.end()) return it->second;
     if (table.records.size() >= 0xFFFF) throw std::runtime_error("too many Unicode records");
-    table.records.emplace_back(flags, strip_length, classes, 0, lower_delta, strip_offset);
+    table.records.emplace_back(flags, strip_length, classes, grapheme, lower_delta, strip_offset);
     return record_index[key] = static_cast<uint16_t>(table.records.size() - 1);
   };
   for (uint32_t start = 0; start < 0x110000; start += block) {
@@ -180,7 +212,8 @@ void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
       slot = (slot + 1) & (capacity - 1);
     }
     tokenizer.vocab_hash[slot] = static_cast<int32_t>(id);
-    const size_t prefix = piece.rfind("##", 0) == 0 ? 2 : 0;
+    const bool wordpiece = tokenizer.model == fb::TokenizerModel::WordPiece;
+    const size_t prefix = wordpiece && piece.rfind("##", 0) == 0 ? 2 : 0;
     uint32_t chars = 0;
     for (size_t i = prefix; i < piece.size(); ++i) chars += (piece[i] & 0xC0) != 0x80;
     if (chars > tokenizer.max_piece_chars) tokenizer.max_piece_chars = chars;
@@ -188,10 +221,13 @@ void build_tokenizer_tables(fb::TokenizerT& tokenizer) {
 
   // The Unicode tables depend on nothing but the Unicode data: built once per process (they take
   // most of an import's time), copied into each tokenizer.
-  const bool bpe = tokenizer.model == fb::TokenizerModel::ByteLevelBpe;
-  static const fb::UnicodeTablesT wordpiece = build_unicode_tables(false);
-  static const fb::UnicodeTablesT byte_level = build_unicode_tables(true);
-  tokenizer.unicode = std::make_unique<fb::UnicodeTablesT>(bpe ? byte_level : wordpiece);
+  static const fb::UnicodeTablesT wordpiece = build_unicode_tables(false, false);
+  static const fb::UnicodeTablesT byte_level = build_unicode_tables(true, false);
+  static const fb::UnicodeTablesT unigram = build_unicode_tables(false, true);
+  const fb::UnicodeTablesT& tables = tokenizer.model == fb::TokenizerModel::ByteLevelBpe ? byte_level
+                                     : tokenizer.model == fb::TokenizerModel::Unigram   ? unigram
+                                                                                        : wordpiece;
+  tokenizer.unicode = std::make_unique<fb::UnicodeTablesT>(tables);
 }
 
 }  // namespace edgebert::convert

@@ -21,9 +21,10 @@ TextTokenizer::TextTokenizer(const AlignedBytes& model_bytes) {
       tokenizer_tables_init(model->tokenizer(), vocab, &tables_, &error) != EB_OK) {
     throw std::runtime_error(std::string("tokenizer: ") + error.message);
   }
-  const size_t bytes = tokenizer_scratch_bytes(tables_.max_word_chars, 1, tables_.bpe);
+  const size_t bytes = tokenizer_scratch_bytes(tables_.max_word_chars, 1, tables_.model);
   scratch_memory_.assign((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t), 0);
-  scratch_ = tokenizer_scratch_at(scratch_memory_.data(), tables_.max_word_chars, 1, tables_.bpe);
+  scratch_ = tokenizer_scratch_at(scratch_memory_.data(), tables_.max_word_chars, 1,
+                                  tables_.model);
 }
 
 std::vector<Token> TextTokenizer::tokens(const std::string& text) const {

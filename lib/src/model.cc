@@ -486,9 +486,10 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
     if ((status = tokenizer_tables_init(tokenizer, v.dims.vocab_size, nullptr, error)) != EB_OK) {
       return status;
     }
-    v.tokenizer_bpe = tokenizer->model() == fb::TokenizerModel::ByteLevelBpe;
-    v.tokenizer_word_chars =
-        v.tokenizer_bpe ? tokenizer->max_word_bytes() : tokenizer->max_input_chars_per_word();
+    v.tokenizer_model = tokenizer->model();
+    v.tokenizer_word_chars = v.tokenizer_model == fb::TokenizerModel::WordPiece
+                                 ? tokenizer->max_input_chars_per_word()
+                                 : tokenizer->max_word_bytes();
   }
   ModelWeights weights{};  // layers == nullptr: check every layer, store none
   if ((status = resolve_weights(v, &weights, false, error)) != EB_OK) return status;

@@ -47,9 +47,9 @@ struct ModelView {
   bool normalize;
   int32_t mask_id;                // tokenizer.mask_id, or -1 (no tokenizer); MaskedLM needs one
   bool has_pooler;
-  uint32_t tokenizer_word_chars;  // max_input_chars_per_word (BPE: max_word_bytes); 0 = no
-                                  // tokenizer tables (ids only)
-  bool tokenizer_bpe;             // the tokenizer is byte-level BPE
+  uint32_t tokenizer_word_chars;  // max_input_chars_per_word (BPE, Unigram: max_word_bytes);
+                                  // 0 = no tokenizer tables (ids only)
+  fb::TokenizerModel tokenizer_model;
   bool int8;                      // some dense weights are int8: the kernel path runs the model
   bool all_dense_static;          // every dense layer is fp32 or static int8: XNNPACK can
                                   // run every dense layer (fp32 ones as f32, int8 ones as qs8)

@@ -243,7 +243,7 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
     if (view->dims.type_vocab_size == 1) s->tokenizer.second_type = 0;
     s->tokenizer_scratch =
         tokenizer_scratch_at(at(B::TokenizerScratch), view->tokenizer_word_chars, max_seq,
-                             view->tokenizer_bpe);
+                             view->tokenizer_model);
     s->encoding = encoding_at(at(B::Encoding), max_seq);
   }
   *session = s;

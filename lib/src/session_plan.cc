@@ -18,7 +18,8 @@ size_t required_buffers(const ModelView& model, uint32_t max_seq, uint32_t max_b
   if (model.tokenizer_word_chars > 0) {
     requests.request(fb::ArenaBuffer::Encoding, encoding_bytes(max_seq), kStepTokenize, kLastStep);
     requests.request(fb::ArenaBuffer::TokenizerScratch,
-                     tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq, model.tokenizer_bpe), kStepTokenize,
+                     tokenizer_scratch_bytes(model.tokenizer_word_chars, max_seq, model.tokenizer_model),
+                     kStepTokenize,
                      kStepTokenize);
     requests.request(fb::ArenaBuffer::BatchEncoding, batch_encoding_bytes(max_seq, max_batch),
                      kStepTokenize, kLastStep);

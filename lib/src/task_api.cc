@@ -351,12 +351,13 @@ eb_status eb_session_tag(eb_session* s, const char* text, size_t text_bytes,
   // pipeline gather_pre_entities: every token but the special ones the tokenizer added
   // (special_tokens_mask: "[MASK]" typed in the text is a token like any other), with is_subword =
   // len(piece) != len(its text) in code points for WordPiece (a tokenizer with a continuing
-  // subword prefix); for byte-level BPE the pipeline's fallback: the token starts after a
-  // character and neither that character nor its own first is a space. Never for [UNK].
+  // subword prefix); for byte-level BPE and Unigram (no such prefix) the pipeline's fallback:
+  // the token starts after a character and neither that character nor its own first is a
+  // space. Never for [UNK].
   const auto skipped = [&](size_t i) { return e.sequence[i] < 0; };
   const auto is_subword = [&](size_t i) {
     if (e.ids[i] == t.unk_id) return false;
-    if (t.bpe) {
+    if (t.model != fb::TokenizerModel::WordPiece) {
       const uint32_t begin = e.offsets[2 * i];
       return begin > 0 && bytes[begin - 1] != ' ' && (begin >= text_bytes || bytes[begin] != ' ');
     }

@@ -203,8 +203,9 @@ TEST_CASE("Families: what is still out of reach is refused precisely") {
     options.dir = dir.string();
     CHECK_THROWS_WITH_AS(convert::import_hf(options),
                          doctest::Contains("vocab.txt: missing (the device tokenizers are "
-                                           "WordPiece from vocab.txt and byte-level BPE from "
-                                           "tokenizer.json); import with --no-tokenizer"),
+                                           "WordPiece from vocab.txt, byte-level BPE and "
+                                           "SentencePiece Unigram from tokenizer.json); import "
+                                           "with --no-tokenizer"),
                          std::runtime_error);
     options.no_tokenizer = true;
     CHECK(convert::import_hf(options).tokenizer == nullptr);

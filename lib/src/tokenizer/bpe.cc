@@ -132,19 +132,6 @@ int32_t merge_rank(const TokenizerTables& t, int32_t left, int32_t right, int32_
   return kNoMerge;
 }
 
-// Start of the character that ends at `end` (> 0), decoded into *cp: back to the lead byte of a
-// well-formed character, else the last byte alone (an ill-formed one: U+FFFD).
-size_t char_before(const uint8_t* text, size_t end, uint32_t* cp) {
-  size_t start = end - 1;  // at most 3 continuation bytes before the lead byte
-  while (start > 0 && end - start < 4 && (text[start] & 0xC0) == 0x80) --start;
-  size_t pos = start;
-  *cp = utf8_decode(text, end, &pos);
-  if (pos == end) return start;
-  pos = end - 1;
-  *cp = utf8_decode(text, end, &pos);
-  return end - 1;
-}
-
 // The position `n` characters after `pos` (at most `size`), and `n` characters before it (-1
 // when fewer than n precede it).
 size_t chars_after(const uint8_t* text, size_t size, size_t pos, size_t n) {
@@ -264,21 +251,6 @@ class Bpe {
   size_t size_;
 };
 
-// Whether the character that ends at `end` (> 0) is whitespace; its size in *size.
-bool space_before(const TokenizerTables& t, const uint8_t* text, size_t end, uint32_t* size) {
-  uint32_t cp;
-  *size = static_cast<uint32_t>(end - char_before(text, end, &cp));
-  return has(unicode_record(t, cp), fb::UnicodeFlag::Space);
-}
-
-bool space_at(const TokenizerTables& t, const uint8_t* text, size_t size, size_t at,
-              uint32_t* length) {
-  size_t pos = at;
-  const uint32_t cp = utf8_decode(text, size, &pos);
-  *length = static_cast<uint32_t>(pos - at);
-  return has(unicode_record(t, cp), fb::UnicodeFlag::Space);
-}
-
 }  // namespace
 
 size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
@@ -288,23 +260,9 @@ size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scrat
   Bpe bpe(t, scratch, window, text, size);
   size_t pos = 0;  // end of the last special token (lstrip stops there)
   while (pos < size && !window.stop()) {
-    // The next special token at or after pos.
-    size_t at = pos;
-    int special = -1;
-    for (; at < size; ++at) {
-      if ((special = match_special_index(t, text + at, size - at)) >= 0) break;
-    }
-    size_t match_begin = at, match_end = size;
-    if (special >= 0) {
-      match_end = at + t.special_text[special]->size();
-      uint32_t n;
-      if (t.special_strip[special] & kStripLeft) {
-        while (match_begin > pos && space_before(t, text, match_begin, &n)) match_begin -= n;
-      }
-      if (t.special_strip[special] & kStripRight) {
-        while (match_end < size && space_at(t, text, size, match_end, &n)) match_end += n;
-      }
-    }
+    const SpecialMatch m = find_special(t, text, size, pos);
+    const int special = m.index;
+    const size_t match_begin = m.begin, match_end = m.end;
     if (match_begin > pos) {  // the part before it
       const bool space = t.add_prefix_space && text[pos] != ' ';
       const Part part{t, text, pos, match_begin, space};

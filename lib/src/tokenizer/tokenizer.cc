@@ -1,6 +1,7 @@
 #include "tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "../error.h"
@@ -33,16 +34,21 @@ class Carver {
   size_t offset_ = 0;
 };
 
-TokenizerScratch carve_scratch(Carver& c, uint32_t max_word_chars, uint32_t max_seq, bool bpe) {
+TokenizerScratch carve_scratch(Carver& c, uint32_t max_word_chars, uint32_t max_seq,
+                               fb::TokenizerModel model) {
   const size_t W = size_t{max_word_chars} + 1;
   TokenizerScratch s;
-  const size_t B = bpe ? W : 0;
+  const size_t B = model == fb::TokenizerModel::ByteLevelBpe ? W : 0;
+  const size_t U = model == fb::TokenizerModel::Unigram ? W : 0;
   s.bpe_ids = c.take<int32_t>(B);
   s.bpe_start = c.take<uint32_t>(B);
   s.bpe_begin = c.take<uint32_t>(B);
   s.bpe_end = c.take<uint32_t>(B);
   s.bpe_next = c.take<int32_t>(B);
   s.bpe_rank = c.take<int32_t>(B);
+  s.unigram_score = c.take<double>(U);
+  s.unigram_from = c.take<int32_t>(U);
+  s.unigram_id = c.take<int32_t>(U);
   s.word_chars = c.take<uint32_t>(W);
   s.word_begin = c.take<uint32_t>(W);
   s.word_end = c.take<uint32_t>(W);
@@ -189,7 +195,8 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     if (id < 0) return fail_tables("[UNK], [CLS] and [SEP] ids are required");
   }
   const bool bpe = tokenizer->model() == fb::TokenizerModel::ByteLevelBpe;
-  if (!bpe && tokenizer->model() != fb::TokenizerModel::WordPiece) {
+  const bool unigram = tokenizer->model() == fb::TokenizerModel::Unigram;
+  if (!bpe && !unigram && tokenizer->model() != fb::TokenizerModel::WordPiece) {
     return fail(error, EB_ERROR_UNSUPPORTED, "tokenizer model %d is unknown (newer model format?)",
                 static_cast<int>(tokenizer->model()));
   }
@@ -201,10 +208,45 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
   const auto* byte_ids = tokenizer->bpe_byte_ids();
   const auto* merges = tokenizer->bpe_merges();
   const auto* merge_hash = tokenizer->bpe_merge_hash();
-  if (bpe) {
-    if (tokenizer->max_word_bytes() < 4 || tokenizer->max_word_bytes() > kMaxWordCharsLimit) {
-      return fail_tables("max_word_bytes outside [4, 4096]");
+  if ((bpe || unigram) &&
+      (tokenizer->max_word_bytes() < 4 || tokenizer->max_word_bytes() > kMaxWordCharsLimit)) {
+    return fail_tables("max_word_bytes outside [4, 4096]");
+  }
+  const auto* scores = tokenizer->unigram_scores();
+  const auto* trie = tokenizer->charsmap_trie();
+  const auto* normalized = tokenizer->charsmap_normalized();
+  if (unigram) {
+    if (scores == nullptr || scores->size() != vocab_size) {
+      return fail_tables("Unigram scores (one per piece) required");
     }
+    if ((trie == nullptr || trie->size() == 0) != (normalized == nullptr || normalized->size() == 0)) {
+      return fail_tables("charsmap trie and normalized strings come together");
+    }
+    if (check_contents && normalized != nullptr && normalized->size() > 0) {
+      // Its replacements are UTF-8 (tokenizers refuses the charsmap otherwise); the trie's
+      // indices are checked as it is walked.
+      for (size_t pos = 0; pos < normalized->size();) {
+        const size_t at = pos;
+        if (utf8_decode(normalized->data(), normalized->size(), &pos) == 0xFFFD &&
+            !(pos - at == 3 && std::memcmp(normalized->data() + at, "\xEF\xBF\xBD", 3) == 0)) {
+          return fail_tables("charsmap replacements are not UTF-8");
+        }
+      }
+    }
+    const uint32_t r = tokenizer->metaspace_replacement();
+    if (r == 0 || r > kMaxCodePoint || (r >= 0xD800 && r <= 0xDFFF)) {
+      return fail_tables("metaspace replacement is not a character");
+    }
+    if (tokenizer->prepend_scheme() < fb::PrependScheme::MIN ||
+        tokenizer->prepend_scheme() > fb::PrependScheme::MAX) {
+      return fail_tables("prepend scheme");
+    }
+    const auto* content = tokenizer->space_run_replacement();
+    if (content != nullptr && content->size() > kMaxSpaceRunReplacement) {
+      return fail_tables("space run replacement longer than 16 bytes");
+    }
+  }
+  if (bpe) {
     if (byte_ids == nullptr || byte_ids->size() != 256 || merges == nullptr ||
         merge_hash == nullptr || merge_hash->size() <= merges->size() ||
         (merge_hash->size() & (merge_hash->size() - 1)) != 0) {
@@ -237,8 +279,33 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->records = reinterpret_cast<const fb::UnicodeRecord*>(records->Data());  // inline structs
     t->strip_data = strip->data();
     t->block_shift = shift;
-    t->max_word_chars = bpe ? tokenizer->max_word_bytes() : tokenizer->max_input_chars_per_word();
+    t->max_word_chars =
+        bpe || unigram ? tokenizer->max_word_bytes() : tokenizer->max_input_chars_per_word();
+    t->model = tokenizer->model();
     t->bpe = bpe;
+    t->unigram = unigram;
+    t->unigram_scores = unigram ? scores->data() : nullptr;
+    if (unigram) {  // tokenizers' min_score over the pieces (padding pieces are -inf: skipped)
+      double lowest = 0;
+      bool any = false;
+      for (uint32_t i = 0; i < vocab_size; ++i) {
+        const double v = scores->Get(i);
+        if (v > -HUGE_VAL && (!any || v < lowest)) lowest = v;
+        any = any || v > -HUGE_VAL;
+      }
+      t->unk_score = lowest - 10.0;
+    }
+    const bool charsmap = unigram && trie != nullptr && trie->size() > 0;
+    t->charsmap_trie = charsmap ? trie->data() : nullptr;
+    t->charsmap_trie_size = charsmap ? trie->size() : 0;
+    t->charsmap_normalized = charsmap ? normalized->data() : nullptr;
+    t->charsmap_normalized_size = charsmap ? normalized->size() : 0;
+    t->strip_left = unigram && tokenizer->strip_left();
+    t->strip_right = unigram && tokenizer->strip_right();
+    t->space_run_replacement = unigram ? tokenizer->space_run_replacement() : nullptr;
+    t->metaspace_replacement = tokenizer->metaspace_replacement();
+    t->prepend_scheme = tokenizer->prepend_scheme();
+    t->metaspace_split = tokenizer->metaspace_split();
     t->bpe_byte_ids = bpe ? byte_ids->data() : nullptr;
     t->bpe_merges = bpe ? reinterpret_cast<const fb::BpeMerge*>(merges->Data()) : nullptr;
     t->bpe_merge_hash = bpe ? merge_hash->data() : nullptr;
@@ -249,13 +316,14 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->unk_id = tokenizer->unk_id();
     t->cls_id = tokenizer->cls_id();
     t->sep_id = tokenizer->sep_id();
-    // RobertaProcessing makes every token type 0; the session also sets 0 for a model with one
-    // token type.
-    t->second_type = bpe ? 0 : 1;
+    // RobertaProcessing and XLM-R's template make every token type 0; the session also sets 0
+    // for a model with one token type.
+    t->second_type = bpe || unigram ? 0 : 1;
     t->lowercase = tokenizer->do_lower_case();
     t->strip_accents = tokenizer->strip_accents();
     t->split_cjk = tokenizer->tokenize_chinese_chars();
     t->special_count = 0;
+    t->normalized_special_count = 0;
     if (!tokenizer->split_special_tokens()) {
       const int32_t ids[5] = {tokenizer->pad_id(), tokenizer->unk_id(), tokenizer->cls_id(),
                               tokenizer->sep_id(), tokenizer->mask_id()};
@@ -270,6 +338,17 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
             if (list->Get(k) == id) strip |= bit;
           }
         }
+        bool normalized_match = false;
+        const auto* normalized_ids = tokenizer->normalized_special_ids();
+        for (uint32_t k = 0; unigram && normalized_ids != nullptr && k < normalized_ids->size(); ++k) {
+          normalized_match = normalized_match || normalized_ids->Get(k) == id;
+        }
+        if (normalized_match) {
+          t->normalized_special_text[t->normalized_special_count] = text;
+          t->normalized_special_strip[t->normalized_special_count] = strip;
+          t->normalized_special_id[t->normalized_special_count++] = id;
+          continue;
+        }
         t->special_text[t->special_count] = text;
         t->special_strip[t->special_count] = strip;
         t->special_id[t->special_count++] = id;
@@ -279,16 +358,17 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
   return EB_OK;
 }
 
-size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq, bool bpe) {
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq,
+                               fb::TokenizerModel model) {
   Carver measure(nullptr);
-  carve_scratch(measure, max_word_chars, max_seq, bpe);
+  carve_scratch(measure, max_word_chars, max_seq, model);
   return measure.bytes();
 }
 
 TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq,
-                                      bool bpe) {
+                                      fb::TokenizerModel model) {
   Carver carver(base);
-  return carve_scratch(carver, max_word_chars, max_seq, bpe);
+  return carve_scratch(carver, max_word_chars, max_seq, model);
 }
 
 size_t encoding_bytes(uint32_t max_seq) {
@@ -351,10 +431,53 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
   return -1;
 }
 
+size_t char_before(const uint8_t* text, size_t end, uint32_t* cp) {
+  size_t start = end - 1;  // at most 3 continuation bytes before the lead byte
+  while (start > 0 && end - start < 4 && (text[start] & 0xC0) == 0x80) --start;
+  size_t pos = start;
+  *cp = utf8_decode(text, end, &pos);
+  if (pos == end) return start;
+  pos = end - 1;
+  *cp = utf8_decode(text, end, &pos);
+  return end - 1;
+}
+
+bool space_before(const TokenizerTables& t, const uint8_t* text, size_t end, uint32_t* length) {
+  uint32_t cp;
+  *length = static_cast<uint32_t>(end - char_before(text, end, &cp));
+  return has(unicode_record(t, cp), fb::UnicodeFlag::Space);
+}
+
+bool space_at(const TokenizerTables& t, const uint8_t* text, size_t size, size_t at,
+              uint32_t* length) {
+  size_t pos = at;
+  const uint32_t cp = utf8_decode(text, size, &pos);
+  *length = static_cast<uint32_t>(pos - at);
+  return has(unicode_record(t, cp), fb::UnicodeFlag::Space);
+}
+
+SpecialMatch find_special(const TokenizerTables& t, const uint8_t* text, size_t size, size_t pos) {
+  for (size_t at = pos; at < size; ++at) {
+    const int i = match_special_index(t, text + at, size - at);
+    if (i < 0) continue;
+    SpecialMatch m{i, at, at + t.special_text[i]->size()};
+    uint32_t n;
+    if (t.special_strip[i] & kStripLeft) {
+      while (m.begin > pos && space_before(t, text, m.begin, &n)) m.begin -= n;
+    }
+    if (t.special_strip[i] & kStripRight) {
+      while (m.end < size && space_at(t, text, size, m.end, &n)) m.end += n;
+    }
+    return m;
+  }
+  return SpecialMatch{-1, size, size};
+}
+
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all, size_t skip) {
   if (t.bpe) return bpe_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
+  if (t.unigram) return unigram_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
   TokenWindow window(out, capacity, count_all, skip);
   WordBuilder word(t, scratch, window);
   scan_words(t, text, size, word);
@@ -376,12 +499,12 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
     out->word_start[k] = word_start ? 1 : 0;
     ++k;
   };
-  // RobertaProcessing: </s></s> between the texts.
+  // RobertaProcessing and XLM-R's template: </s></s> between the texts.
   put(t.cls_id, 0, -1, 0, 0, true);
   for (size_t i = 0; i < n1; ++i) put(first[i].id, 0, 0, first[i].begin, first[i].end, first[i].word_start);
   put(t.sep_id, 0, -1, 0, 0, true);
   if (pair) {
-    if (t.bpe) put(t.sep_id, 0, -1, 0, 0, true);
+    if (double_separator(t)) put(t.sep_id, 0, -1, 0, 0, true);
     for (size_t i = 0; i < n2; ++i) {
       put(second[i].id, t.second_type, 1, second[i].begin, second[i].end, second[i].word_start);
     }
@@ -393,7 +516,7 @@ void assemble(const TokenizerTables& t, const Token* first, size_t n1, const Tok
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
             size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out) {
   const bool pair = text_b != nullptr;
-  // Room left by the special tokens (4 in a BPE pair: <s> A </s></s> B </s>).
+  // Room left by the special tokens (4 in a BPE or Unigram pair: <s> A </s></s> B </s>).
   const size_t target = max_seq - (pair ? pair_special_tokens(t) : 2);
   size_t n1 = tokenize_text(t, scratch, text, size, scratch.first, max_seq, pair);
   size_t n2 = pair ? tokenize_text(t, scratch, text_b, size_b, scratch.second, max_seq, true) : 0;

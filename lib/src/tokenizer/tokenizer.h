@@ -1,6 +1,7 @@
-// The device tokenizer: BertTokenizerFast or RobertaTokenizerFast (Hugging Face tokenizers 0.19)
-// semantics, from the lookup tables the converter stored in the model, in fixed buffers from
-// the arena. WordPiece below; byte-level BPE in bpe.cc (its pipeline is described there).
+// The device tokenizer: BertTokenizerFast, RobertaTokenizerFast or XLMRobertaTokenizerFast
+// (Hugging Face tokenizers 0.19) semantics, from the lookup tables the converter stored in the
+// model, in fixed buffers from the arena. WordPiece below; byte-level BPE in bpe.cc and
+// SentencePiece Unigram in unigram.cc (their pipelines are described there).
 //
 // Pipeline per code point of the UTF-8 input (decoded as in utf8.h):
 //   0. the special tokens' exact strings ("[CLS]", "[MASK]", ...) become those tokens, unless
@@ -59,6 +60,7 @@ struct TokenizerTables {
   int32_t special_id[5];
   uint8_t special_strip[5];
   size_t special_count;
+  fb::TokenizerModel model;
   // Byte-level BPE (Tokenizer.model ByteLevelBpe); max_word_chars is then max_word_bytes.
   bool bpe;
   const int32_t* bpe_byte_ids;       // (256)
@@ -66,6 +68,25 @@ struct TokenizerTables {
   const int32_t* bpe_merge_hash;
   uint32_t bpe_hash_mask;
   bool add_prefix_space, trim_offsets;
+  // SentencePiece Unigram (Tokenizer.model Unigram); max_word_chars is then max_word_bytes.
+  // Specials marked normalized (XLM-R's <mask>) are matched in the normalized text: they are
+  // in normalized_special_* and not in special_*.
+  bool unigram;
+  const double* unigram_scores;
+  double unk_score;                     // lowest piece score - 10 (tokenizers' kUnkPenalty)
+  const uint32_t* charsmap_trie;        // null: no precompiled normalizer
+  uint32_t charsmap_trie_size;
+  const uint8_t* charsmap_normalized;
+  uint32_t charsmap_normalized_size;
+  bool strip_left, strip_right;
+  const flatbuffers::String* space_run_replacement;  // null: runs of spaces stay
+  uint32_t metaspace_replacement;
+  fb::PrependScheme prepend_scheme;
+  bool metaspace_split;
+  const flatbuffers::String* normalized_special_text[5];
+  int32_t normalized_special_id[5];
+  uint8_t normalized_special_strip[5];
+  size_t normalized_special_count;
 };
 constexpr uint8_t kStripLeft = 1, kStripRight = 2;
 
@@ -73,6 +94,8 @@ constexpr uint8_t kStripLeft = 1, kStripRight = 2;
 constexpr uint32_t kMaxStripLength = 8;
 constexpr uint32_t kMaxNormalizedLength = 2 * kMaxStripLength;
 constexpr uint32_t kMaxWordCharsLimit = 4096;
+// Longest Tokenizer.space_run_replacement (Unigram), in bytes.
+constexpr uint32_t kMaxSpaceRunReplacement = 16;
 
 // With `tables` NULL (model init): checks every table of `tokenizer` (sizes, and every index
 // and range in them). Otherwise (session init): fills `tables` from a tokenizer that passed that
@@ -82,7 +105,8 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
 
 // Working memory of one tokenizer, carved from the arena. W = max_word_chars + 1 (WordPiece) or
 // max_word_bytes + 1 (BPE: the bpe_* arrays, one entry per symbol of the word being merged;
-// null for WordPiece).
+// Unigram: the unigram_* arrays, one entry per byte position of the pre-token, and word_utf8,
+// word_begin, word_end per byte; both null for the other models).
 struct TokenizerScratch {
   int32_t* bpe_ids;      // (W) symbol ids
   uint32_t* bpe_start;   // (W) first byte of each symbol in the word
@@ -90,6 +114,9 @@ struct TokenizerScratch {
   uint32_t* bpe_end;     // (W)
   int32_t* bpe_next;     // (W) next live symbol, -1 at the end
   int32_t* bpe_rank;     // (W) rank of the merge of the symbol with its next, or kNoMerge
+  double* unigram_score; // (W) best path score ending at each byte position
+  int32_t* unigram_from; // (W) where that path's last piece starts, -1: no path yet
+  int32_t* unigram_id;   // (W) that piece's id
   uint32_t* word_chars;  // (W) normalized code points of the word being built
   uint32_t* word_begin;  // (W) byte span of each one's source character
   uint32_t* word_end;    // (W)
@@ -101,9 +128,10 @@ struct TokenizerScratch {
 };
 
 // Bytes of scratch for `max_word_chars` and `max_seq`, and the carving of it from `base`.
-size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq, bool bpe);
+size_t tokenizer_scratch_bytes(uint32_t max_word_chars, uint32_t max_seq,
+                               fb::TokenizerModel model);
 TokenizerScratch tokenizer_scratch_at(void* base, uint32_t max_word_chars, uint32_t max_seq,
-                                      bool bpe);
+                                      fb::TokenizerModel model);
 
 // The record of one code point.
 inline const fb::UnicodeRecord& unicode_record(const TokenizerTables& t, uint32_t cp) {
@@ -139,6 +167,25 @@ inline int match_special_index(const TokenizerTables& t, const uint8_t* text, si
   }
   return best;
 }
+
+// Start of the character that ends at `end` (> 0), decoded into *cp: back to the lead byte of a
+// well-formed character, else the last byte alone (an ill-formed one: U+FFFD).
+size_t char_before(const uint8_t* text, size_t end, uint32_t* cp);
+// Whether the character that ends at `end` (> 0) / starts at `at` (< size) is White_Space; its
+// size in bytes in *length.
+bool space_before(const TokenizerTables& t, const uint8_t* text, size_t end, uint32_t* length);
+bool space_at(const TokenizerTables& t, const uint8_t* text, size_t size, size_t at,
+              uint32_t* length);
+
+// The first special token matched in raw text at or after `pos` (byte-level BPE and Unigram):
+// its index in t.special_* (-1: none, and begin = end = size) and the span it takes, [begin,
+// end): its text, with the White_Space before it when it is lstrip (back to pos at most) and
+// after it when it is rstrip, as tokenizers' added-vocabulary split does it.
+struct SpecialMatch {
+  int index;
+  size_t begin, end;
+};
+SpecialMatch find_special(const TokenizerTables& t, const uint8_t* text, size_t size, size_t pos);
 
 // Id of the special token whose exact text starts `text` (size > 0), or -1.
 inline int32_t match_special(const TokenizerTables& t, const uint8_t* text, size_t size) {
@@ -255,9 +302,17 @@ size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
 size_t bpe_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                          const uint8_t* text, size_t size, Token* out, size_t capacity,
                          bool count_all, size_t skip);
+// tokenize_text for Unigram tables (unigram.cc); tokenize_text calls it for them.
+size_t unigram_tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
+                             const uint8_t* text, size_t size, Token* out, size_t capacity,
+                             bool count_all, size_t skip);
 
-// Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP] (BPE: <s> text </s> and
-// <s> text </s></s> text_b </s>, all of token type 0), truncated to max_seq tokens:
+// End of the extended grapheme cluster (UAX #29, from the records' GraphemeBreak) that starts
+// at text[pos] (pos < size).
+size_t grapheme_end(const TokenizerTables& t, const uint8_t* text, size_t size, size_t pos);
+
+// Model input: [CLS] text [SEP] or [CLS] text [SEP] text_b [SEP] (BPE and Unigram: <s> text </s>
+// and <s> text </s></s> text_b </s>, all of token type 0), truncated to max_seq tokens:
 // a single text keeps its first max_seq - 2 tokens; a pair is truncated longest-first as
 // tokenizers 0.19 does it (the shorter text is kept whole if the longer one can absorb the cut,
 // else both get half of the room and the longer one the odd token).
@@ -277,8 +332,11 @@ Encoding encoding_at(void* base, uint32_t max_seq);
 void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uint8_t* text,
             size_t size, const uint8_t* text_b, size_t size_b, uint32_t max_seq, Encoding* out);
 
-// Special tokens around a pair: 3 ([CLS] A [SEP] B [SEP]), 4 for BPE (<s> A </s></s> B </s>).
-inline size_t pair_special_tokens(const TokenizerTables& t) { return t.bpe ? 4 : 3; }
+// Whether a pair is <s> A </s></s> B </s> (RoBERTa's and XLM-R's post-processors), not
+// [CLS] A [SEP] B [SEP].
+inline bool double_separator(const TokenizerTables& t) { return t.bpe || t.unigram; }
+// Special tokens around a pair: 3 ([CLS] A [SEP] B [SEP]) or 4 (<s> A </s></s> B </s>).
+inline size_t pair_special_tokens(const TokenizerTables& t) { return double_separator(t) ? 4 : 3; }
 
 // out <- [CLS] first[0, n1) [SEP] (second[0, n2) [SEP] when `pair`), no truncation (the caller
 // made the parts fit the encoding's max_seq).

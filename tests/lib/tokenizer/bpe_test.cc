@@ -32,64 +32,20 @@ convert::AlignedBytes packed_bpe_model(bool add_prefix_space) {
   return convert::pack_model(spec);
 }
 
-struct Tokens {
-  std::vector<int32_t> ids, types;
-  std::vector<uint32_t> offsets;
-};
-
-Tokens tokenize(Session& session, const std::string& text, const std::string* text_b = nullptr) {
-  eb_error error;
-  REQUIRE_MESSAGE(eb_session_tokenize(session.get(), text.data(), text.size(),
-                                      text_b ? text_b->data() : nullptr,
-                                      text_b ? text_b->size() : 0, &error) == EB_OK,
-                  error.message);
-  eb_tokens t;
-  eb_session_tokens(session.get(), &t);
-  return Tokens{{t.ids, t.ids + t.count},
-                {t.token_type_ids, t.token_type_ids + t.count},
-                {t.offsets, t.offsets + 2 * t.count}};
-}
-
 TEST_CASE("BPE tokenizer: exact ids and offsets of RobertaTokenizerFast on the parity suite") {
   TextModel plain(packed_bpe_model(false)), prefixed(packed_bpe_model(true));
-  std::ifstream in(fixture_path("tokenizer/bpe-parity.jsonl"));
-  REQUIRE(in.good());
-  size_t cases = 0, pairs = 0, prefix_cases = 0, id_mismatches = 0, offset_mismatches = 0;
-  for (std::string line; std::getline(in, line);) {
-    const nlohmann::json c = nlohmann::json::parse(line);
-    ++cases;
+  size_t prefix_cases = 0;
+  const ParityCounts n = run_parity("tokenizer/bpe-parity.jsonl", [&](const nlohmann::json& c) -> Session& {
     const bool prefix = c["prefix"].get<bool>();
     prefix_cases += prefix;
-    Session& session = (prefix ? prefixed : plain).session(c["max_seq"].get<uint32_t>());
-    const std::string text = c["text"];
-    const bool pair = c.contains("text_b");
-    const std::string text_b = pair ? c["text_b"].get<std::string>() : "";
-    pairs += pair;
-    const Tokens got = tokenize(session, text, pair ? &text_b : nullptr);
-    const auto want_ids = c["ids"].get<std::vector<int32_t>>();
-    const bool same_ids = got.ids == want_ids;
-    const bool same_offsets = got.offsets == c["offsets"].get<std::vector<uint32_t>>();
-    CHECK(got.types == std::vector<int32_t>(got.ids.size(), 0));
-    id_mismatches += !same_ids;
-    offset_mismatches += same_ids && !same_offsets;
-    if ((!same_ids || !same_offsets) && id_mismatches + offset_mismatches <= 20) {
-      const std::vector<uint32_t> want_offsets = c["offsets"].get<std::vector<uint32_t>>();
-      std::ostringstream o;
-      for (size_t i = 0; i < got.offsets.size(); ++i) {
-        o << (i ? " " : "") << got.offsets[i] << (i < want_offsets.size() && want_offsets[i] != got.offsets[i] ? "*" : "");
-      }
-      MESSAGE("mismatch (prefix " << prefix << ", max_seq " << c["max_seq"] << "): "
-                                  << c["text"].dump() << (pair ? " | " + c["text_b"].dump() : "")
-                                  << "\n  ours: " << join(got.ids) << "\n  HF:   " << join(want_ids)
-                                  << "\n  our offsets: " << o.str());
-    }
-  }
-  MESSAGE(cases << " cases (" << pairs << " pairs, " << prefix_cases << " with add_prefix_space), "
-                << id_mismatches << " id mismatches, " << offset_mismatches
-                << " offset mismatches");
-  CHECK(cases >= 5000);
-  CHECK(id_mismatches == 0);
-  CHECK(offset_mismatches == 0);
+    return (prefix ? prefixed : plain).session(c["max_seq"].get<uint32_t>());
+  });
+  MESSAGE(n.cases << " cases (" << n.pairs << " pairs, " << prefix_cases
+                  << " with add_prefix_space), " << n.id_mismatches << " id mismatches, "
+                  << n.offset_mismatches << " offset mismatches");
+  CHECK(n.cases >= 5000);
+  CHECK(n.id_mismatches == 0);
+  CHECK(n.offset_mismatches == 0);
 }
 
 TEST_CASE("BPE tokenizer: the slow files (vocab.json + merges.txt) give the same tokenizer") {

@@ -1,15 +1,20 @@
-// A loaded text model with one session per max_seq, for the tokenizer suites (WordPiece and BPE).
+// A loaded text model with one session per max_seq, and the parity-suite runner, for the
+// tokenizer suites (WordPiece, BPE, Unigram).
 #ifndef EDGEBERT_TESTS_LIB_TOKENIZER_TEXT_MODEL_H_
 #define EDGEBERT_TESTS_LIB_TOKENIZER_TEXT_MODEL_H_
 
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "edgebert/edgebert.hpp"
 #include "session.h"
@@ -48,6 +53,69 @@ inline std::string join(const std::vector<int32_t>& v) {
   std::ostringstream s;
   for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
   return s.str();
+}
+
+struct Tokens {
+  std::vector<int32_t> ids, types;
+  std::vector<uint32_t> offsets;
+};
+
+inline Tokens tokenize(Session& session, const std::string& text,
+                       const std::string* text_b = nullptr) {
+  eb_error error;
+  REQUIRE_MESSAGE(eb_session_tokenize(session.get(), text.data(), text.size(),
+                                      text_b ? text_b->data() : nullptr,
+                                      text_b ? text_b->size() : 0, &error) == EB_OK,
+                  error.message);
+  eb_tokens t;
+  eb_session_tokens(session.get(), &t);
+  return Tokens{{t.ids, t.ids + t.count},
+                {t.token_type_ids, t.token_type_ids + t.count},
+                {t.offsets, t.offsets + 2 * t.count}};
+}
+
+struct ParityCounts {
+  size_t cases = 0, pairs = 0, id_mismatches = 0, offset_mismatches = 0;
+};
+
+// Every case of a parity fixture (one JSON object per line: text[, text_b], ids, offsets, as
+// the fixture scripts write them) through the session `session_for` picks for it: the ids, the
+// flat byte offsets, and all token types 0 (RoBERTa's and XLM-R's post-processors). The first
+// 20 mismatches are printed.
+inline ParityCounts run_parity(const std::string& fixture,
+                               const std::function<Session&(const nlohmann::json&)>& session_for) {
+  std::ifstream in(fixture_path(fixture));
+  REQUIRE(in.good());
+  ParityCounts n;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json c = nlohmann::json::parse(line);
+    ++n.cases;
+    Session& session = session_for(c);
+    const std::string text = c["text"];
+    const bool pair = c.contains("text_b");
+    const std::string text_b = pair ? c["text_b"].get<std::string>() : "";
+    n.pairs += pair;
+    const Tokens got = tokenize(session, text, pair ? &text_b : nullptr);
+    const auto want_ids = c["ids"].get<std::vector<int32_t>>();
+    const auto want_offsets = c["offsets"].get<std::vector<uint32_t>>();
+    const bool same_ids = got.ids == want_ids;
+    const bool same_offsets = got.offsets == want_offsets;
+    CHECK(got.types == std::vector<int32_t>(got.ids.size(), 0));
+    n.id_mismatches += !same_ids;
+    n.offset_mismatches += same_ids && !same_offsets;
+    if ((!same_ids || !same_offsets) && n.id_mismatches + n.offset_mismatches <= 20) {
+      std::ostringstream o;
+      for (size_t i = 0; i < got.offsets.size(); ++i) {
+        o << (i ? " " : "") << got.offsets[i]
+          << (i < want_offsets.size() && want_offsets[i] != got.offsets[i] ? "*" : "");
+      }
+      MESSAGE("mismatch (max_seq " << c["max_seq"] << "): " << c["text"].dump()
+                                   << (pair ? " | " + c["text_b"].dump() : "")
+                                   << "\n  ours: " << join(got.ids) << "\n  HF:   " << join(want_ids)
+                                   << "\n  our offsets: " << o.str());
+    }
+  }
+  return n;
 }
 
 }  // namespace edgebert::test
