@@ -1,7 +1,7 @@
 // Fuzzes the on-device text path (tokenizer + classification) with arbitrary bytes as text and
-// text pairs, on the fp32 and int8 versions of the tiny classifier fixture (WordPiece) and on a
-// classifier with the byte-level BPE fixture tokenizer (tests/fixtures/tokenizer/bpe), at the
-// full max_seq and at a short one (truncation). Checks the documented invariants of every result.
+// text pairs, on the fp32 and int8 versions of the tiny classifier fixture (WordPiece) and on
+// classifiers with the byte-level BPE and SentencePiece Unigram fixture tokenizers
+// (tests/fixtures/tokenizer/bpe, unigram), at the full max_seq and at a short one (truncation). Checks the documented invariants of every result.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 #include "quantize.h"
 #include "test_support.h"
 #include "tokenizer/bpe_file.h"
+#include "tokenizer/unigram_file.h"
 
 namespace {
 
@@ -21,18 +22,18 @@ struct Target {
   eb_session* session = nullptr;
   uint32_t max_seq = 0;
   uint32_t vocab = 0;
-  bool bpe = false;
+  bool double_separator = false;  // BPE and Unigram: <s> A </s></s> B </s>, all type 0
 };
 
 std::vector<Target>* targets = nullptr;
 
 void add_target(edgebert::convert::AlignedBytes bytes, uint32_t max_seq, uint32_t vocab,
-                bool bpe) {
+                bool double_separator) {
   Target& t = targets->emplace_back();
   t.bytes = std::move(bytes);
   t.max_seq = max_seq;
   t.vocab = vocab;
-  t.bpe = bpe;
+  t.double_separator = double_separator;
   if (eb_model_init(&t.model, t.bytes.data(), t.bytes.size(), nullptr) != EB_OK) std::abort();
   t.arena.resize(eb_arena_size(&t.model, max_seq, 1));
   eb_session_options options = eb_session_options_default();
@@ -61,23 +62,30 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   edgebert::fb::ModelT bpe = edgebert::convert::random_bert(shape, 7);
   bpe.tokenizer = edgebert::convert::read_byte_level_bpe(
       edgebert::test::fixture_path("tokenizer/bpe"), shape.vocab_size);
+  edgebert::fb::ModelT unigram = edgebert::convert::random_bert(shape, 8);
+  unigram.tokenizer = edgebert::convert::read_unigram(
+      edgebert::test::fixture_path("tokenizer/unigram"), shape.vocab_size);
   for (uint32_t max_seq : {64u, 6u}) {
     add_target(edgebert::test::packed_fixture("classifier"), max_seq, 128, false);
     add_target(edgebert::convert::pack_model(int8), max_seq, 128, false);
     add_target(edgebert::convert::pack_model(bpe), max_seq, 4000, true);
+    add_target(edgebert::convert::pack_model(unigram), max_seq, 4000, true);
   }
   return 0;
 }
 
-// Input: one flags byte (bits 0-1 pick the WordPiece target, or the BPE one when bit 3 is set;
-// bit 2 = text pair, bit 4 = the short max_seq for BPE; next byte = where the pair splits), then
-// the text bytes.
+// Input: one flags byte (bits 0-1 pick the WordPiece target, or the BPE one when bit 3 is set,
+// the Unigram one when bit 5 is; bit 2 = text pair, bit 4 = the short max_seq for BPE and
+// Unigram; next byte = where the pair splits), then the text bytes.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  // Targets: WordPiece fp32, int8, BPE at max_seq 64, then the same at 6; bits 0-1 keep their
-  // meaning of the first corpus (fp32 / int8 at 64, then at 6).
-  static const size_t kWordPiece[4] = {0, 1, 3, 4};
-  const size_t pick = (data[0] & 8) ? ((data[0] & 16) ? 5 : 2) : kWordPiece[data[0] & 3];
+  // Targets: WordPiece fp32, int8, BPE, Unigram at max_seq 64, then the same at 6; bits 0-1
+  // keep their meaning of the first corpus (fp32 / int8 at 64, then at 6).
+  static const size_t kWordPiece[4] = {0, 1, 4, 5};
+  const size_t short_seq = (data[0] & 16) ? 4 : 0;
+  const size_t pick = (data[0] & 32)  ? 3 + short_seq
+                      : (data[0] & 8) ? 2 + short_seq
+                                      : kWordPiece[data[0] & 3];
   Target& t = (*targets)[pick];
   const bool pair = (data[0] & 4) != 0;
   const char* text = reinterpret_cast<const char*>(data + 2);
@@ -103,24 +111,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eb_session_tokens(t.session, &tokens);
   FUZZ_CHECK(tokens.count >= 2 && tokens.count <= t.max_seq);
   FUZZ_CHECK(tokens.sequence[0] == -1 && tokens.sequence[tokens.count - 1] == -1);
-  // Types: 0 up to the first [SEP], 1 after it (WordPiece pairs only; BPE: all 0). A BPE pair
-  // has </s></s> between its texts.
+  // Types: 0 up to the first [SEP], 1 after it (WordPiece pairs only; BPE, Unigram: all 0). A
+  // BPE or Unigram pair has </s></s> between its texts.
   size_t first_sep = 1;
   while (first_sep < tokens.count && tokens.sequence[first_sep] != -1) ++first_sep;
   FUZZ_CHECK(first_sep < tokens.count);
-  if (pair && t.bpe) FUZZ_CHECK(first_sep + 1 < tokens.count && tokens.sequence[first_sep + 1] == -1);
+  if (pair && t.double_separator) FUZZ_CHECK(first_sep + 1 < tokens.count && tokens.sequence[first_sep + 1] == -1);
   uint32_t last_end[2] = {0, 0};
   for (size_t i = 0; i < tokens.count; ++i) {
     FUZZ_CHECK(tokens.ids[i] >= 0 && static_cast<uint32_t>(tokens.ids[i]) < t.vocab);
     const uint32_t begin = tokens.offsets[2 * i], end = tokens.offsets[2 * i + 1];
     const size_t limit = tokens.sequence[i] == 1 ? text_b_bytes : split;
     FUZZ_CHECK(begin <= end && end <= limit);
-    // Spans never go backwards within a text (BPE pieces of one character share its span).
+    // Spans never go backwards within a text (BPE pieces of one character share its span, so
+    // do Unigram pieces of one normalized character).
     if (tokens.sequence[i] >= 0) {
       FUZZ_CHECK(end >= last_end[tokens.sequence[i]] || begin == end);
       if (begin < end) last_end[tokens.sequence[i]] = end;
     }
-    FUZZ_CHECK(tokens.token_type_ids[i] == ((pair && !t.bpe && i > first_sep) ? 1 : 0));
+    FUZZ_CHECK(tokens.token_type_ids[i] == ((pair && !t.double_separator && i > first_sep) ? 1 : 0));
     FUZZ_CHECK(tokens.attention_mask[i] == 1);
   }
   return 0;

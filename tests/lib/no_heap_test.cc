@@ -17,6 +17,7 @@
 #include "labelled_data.h"
 #include "quantize.h"
 #include "test_support.h"
+#include "tokenizer/unigram_file.h"
 
 namespace edgebert::test {
 namespace {
@@ -131,6 +132,14 @@ void check_no_heap(const convert::AlignedBytes& bytes, eb_provider provider,
 
 TEST_CASE("No heap: fp32 model: init, tokenize and run allocate nothing") {
   check_no_heap(text_model(false), EB_PROVIDER_NATIVE);
+}
+
+TEST_CASE("No heap: SentencePiece Unigram tokenizer (XLM-R's pipeline): init, tokenize and run "
+          "allocate nothing") {
+  const convert::BertShape shape = tiny_text_shape(4000);
+  fb::ModelT spec = convert::random_bert(shape, 1);
+  spec.tokenizer = convert::read_unigram(fixture_path("tokenizer/unigram"), shape.vocab_size);
+  check_no_heap(convert::pack_model(spec), EB_PROVIDER_NATIVE);
 }
 
 TEST_CASE("No heap: int8 model (kernel path): init, tokenize and run allocate nothing") {
