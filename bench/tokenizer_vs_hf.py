@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Tokenizer throughput, ours vs Hugging Face tokenizers (Rust), same texts, same machine, one
 thread, per tokenizer family: WordPiece (the single-text uncased cases of
-tests/fixtures/tokenizer/parity.jsonl, bert-base-uncased vocabulary) and byte-level BPE (the
-single texts of bpe-parity.jsonl without the prefix space, the 4,000-piece fixture tokenizer).
+tests/fixtures/tokenizer/parity.jsonl, bert-base-uncased vocabulary), byte-level BPE (the
+single texts of bpe-parity.jsonl without the prefix space, the 4,000-piece fixture tokenizer)
+and SentencePiece Unigram (the single texts of unigram-parity.jsonl, the 4,000-piece XLM-R-style
+fixture tokenizer).
 Token counts (special tokens excluded) are printed for both sides: they must agree.
 
   tests/fixtures/setup_venv.sh
@@ -16,20 +18,26 @@ import time
 
 os.environ["RAYON_NUM_THREADS"] = "1"  # before tokenizers starts its thread pool
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
-from transformers import BertTokenizerFast, RobertaTokenizerFast  # noqa: E402
+from transformers import BertTokenizerFast, RobertaTokenizerFast, XLMRobertaTokenizerFast  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "tokenizer")
 
 
-def texts_of(bpe):
+def texts_of(family):
+    """The texts bench/bench_tokenizer.cc's fixture_texts takes, in the same order."""
     texts = []
-    path = os.path.join(FIXTURES, "bpe-parity.jsonl" if bpe else "parity.jsonl")
+    path = os.path.join(FIXTURES, {"wordpiece": "parity.jsonl", "bpe": "bpe-parity.jsonl",
+                                   "unigram": "unigram-parity.jsonl"}[family])
     for line in open(path, encoding="utf-8"):
         c = json.loads(line)
         if "text_b" in c:
             continue
-        if (not c["prefix"] and c["max_seq"] not in (16, 6)) if bpe else c["vocab"] == "uncased":
+        repeat = c["max_seq"] in (16, 6)
+        take = {"wordpiece": lambda: c["vocab"] == "uncased",
+                "bpe": lambda: not c["prefix"] and not repeat,
+                "unigram": lambda: not repeat}[family]()
+        if take:
             texts.append(c["text"])
     return texts
 
@@ -56,13 +64,16 @@ def main(ours_binary):
                          check=True, capture_output=True, text=True).stdout
     ours = {b["name"]: b for b in json.loads(out)["benchmarks"]}
     families = [
-        ("WordPiece", False, BertTokenizerFast(os.path.join(FIXTURES, "uncased-vocab.txt")),
+        ("WordPiece", "wordpiece", BertTokenizerFast(os.path.join(FIXTURES, "uncased-vocab.txt")),
          "BM_tokenize_fixture_texts"),
-        ("byte-level BPE", True, RobertaTokenizerFast.from_pretrained(os.path.join(FIXTURES, "bpe")),
+        ("byte-level BPE", "bpe", RobertaTokenizerFast.from_pretrained(os.path.join(FIXTURES, "bpe")),
          "BM_tokenize_fixture_texts_bpe"),
+        ("SentencePiece Unigram", "unigram",
+         XLMRobertaTokenizerFast.from_pretrained(os.path.join(FIXTURES, "unigram")),
+         "BM_tokenize_fixture_texts_unigram"),
     ]
-    for family, bpe, tok, bench in families:
-        texts = texts_of(bpe)
+    for family, key, tok, bench in families:
+        texts = texts_of(key)
         results = hf_rates(tok._tokenizer, texts)
         rate = ours[bench]["tokens/s"]
         tokens = results["encode_batch"][1]

@@ -14,6 +14,7 @@
 
 #include "edgebert/edgebert.hpp"
 #include "file_io.h"
+#include "inspect.h"
 #include "lib/tokenizer/text_model.h"
 #include "session.h"
 #include "test_support.h"
@@ -171,6 +172,11 @@ TEST_CASE("Unigram tokenizer: the model file says schema 4 and inspect shows the
   CHECK(t->charsmap_trie()->size() > 1000);
   CHECK(t->normalized_special_ids()->size() == 1);
   CHECK(t->normalized_special_ids()->Get(0) == t->mask_id());
+  const nlohmann::json report = convert::inspect_model(bytes);
+  CHECK(report["tokenizer"]["model"] == "unigram");
+  CHECK(report["tokenizer"]["unigram"]["prepend_scheme"] == "always");
+  CHECK(report["tokenizer"]["table_bytes"]["unigram_scores"] == 8 * 4000);
+  MESSAGE("Unigram fixture tables: " << report["tokenizer"]["table_bytes"].dump());
 }
 
 }  // namespace
