@@ -167,7 +167,7 @@ std::unique_ptr<fb::ConfigT> read_config(const json& c, const FamilyInfo& family
                              ": ELECTRA's embeddings_project is not supported yet (ELECTRA "
                              "base and large have none)");
   }
-  config->max_seq = config->max_positions - config->position_offset;
+  config->max_seq = longest_sequence(*config);
   return config;
 }
 
@@ -470,7 +470,7 @@ fb::ModelT import_checkpoint(const ImportOptions& options, ImportSummary* summar
                              "is not gelu; the masked LM head runs the model's activation "
                              "(import with --encoder-only to drop the head)");
   }
-  const uint32_t longest = cfg.max_positions - cfg.position_offset;
+  const uint32_t longest = longest_sequence(cfg);
   if (options.max_seq) {
     if (*options.max_seq < 1 || *options.max_seq > longest) {
       throw std::runtime_error("--max-seq " + std::to_string(*options.max_seq) + " must be in [1, " +

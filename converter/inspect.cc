@@ -289,9 +289,9 @@ std::string inspect_text(const json& r) {
   if (r.contains("tokenizer")) {
     const json& t = r["tokenizer"];
     const json& ids = t["special_ids"];
-    if (t.contains("bpe")) {
-      line(fmt::format("tokenizer: byte-level BPE, {} pieces; <s> {} </s> {} <pad> {} <unk> {} "
-                       "<mask> {}",
+    if (t.contains("bpe") || t.contains("unigram")) {
+      line(fmt::format("tokenizer: {}, {} pieces; <s> {} </s> {} <pad> {} <unk> {} <mask> {}",
+                       t.contains("bpe") ? "byte-level BPE" : "SentencePiece Unigram",
                        t["vocab_size"].get<uint32_t>(), ids["cls"].get<int>(),
                        ids["sep"].get<int>(), ids["pad"].get<int>(), ids["unk"].get<int>(),
                        ids["mask"].get<int>()));
@@ -311,6 +311,19 @@ std::string inspect_text(const json& r) {
                        b["trim_offsets"].get<bool>(), b["max_word_bytes"].get<uint32_t>(),
                        bytes_text(t["table_bytes"]["bpe_merges"].get<uint64_t>()),
                        bytes_text(t["table_bytes"]["bpe_merge_hash"].get<uint64_t>())));
+    }
+    if (t.contains("unigram")) {
+      const json& u = t["unigram"];
+      const std::string runs = u["space_run_replacement"].get<std::string>();
+      line(fmt::format("  Unigram: precompiled charsmap {} ({}), strip left {} right {}, runs of "
+                       "spaces -> {}, Metaspace prepend {}, words segmented whole up to {} "
+                       "bytes; scores {}",
+                       u["precompiled_charsmap"].get<bool>() ? "yes" : "no",
+                       bytes_text(t["table_bytes"]["charsmap"].get<uint64_t>()),
+                       u["strip_left"].get<bool>(), u["strip_right"].get<bool>(),
+                       runs.empty() ? "kept" : json(runs).dump(),
+                       u["prepend_scheme"].get<std::string>(), u["max_word_bytes"].get<uint32_t>(),
+                       bytes_text(t["table_bytes"]["unigram_scores"].get<uint64_t>())));
     }
     if (t.contains("unicode_source")) {
       line(fmt::format("  device tables: vocab hash {}, Unicode {} ({} records; {})",

@@ -32,8 +32,16 @@ void add_tensor_f32(fb::ModelT& model, const std::string& name, std::vector<uint
 const fb::TensorT* find_tensor(const fb::ModelT& model, const std::string& name);
 std::vector<float> tensor_values_f32(const fb::TensorT& tensor);
 
-// The lowest schema version that holds the model: 2 for the task kinds and problem types of
-// schema 2 (lib/schema/edgebert.fbs), else 1, so older runtimes keep reading what they can run.
+// The longest sequence the position table holds: max_positions less the rows before the first
+// position (RoBERTa's position_offset).
+inline uint32_t longest_sequence(const fb::ConfigT& config) {
+  return config.max_positions - config.position_offset;
+}
+
+// The lowest schema version that holds the model: 4 for a Unigram tokenizer, 3 for the other
+// families' positions, pooler activations and byte-level BPE, 2 for the task kinds and problem
+// types of schema 2 (lib/schema/edgebert.fbs), else 1, so older runtimes keep reading what they
+// can run.
 uint32_t schema_version_for(const fb::ModelT& model);
 
 // Serializes (sorting tensors by name for LookupByKey) into 16-byte-aligned bytes, unchecked.

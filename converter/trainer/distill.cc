@@ -178,7 +178,7 @@ nlohmann::json distill(const DistillOptions& o) {
                              ")");
   }
   if (!teacher.tokenizer) throw std::runtime_error(o.teacher + ": the teacher has no tokenizer");
-  const uint32_t teacher_seq = std::min(o.max_seq, teacher.config->max_positions);
+  const uint32_t teacher_seq = std::min(o.max_seq, longest_sequence(*teacher.config));
   AlignedBytes teacher_bytes =
       fs::is_directory(o.teacher) ? pack_model(teacher) : read_file_aligned(o.teacher);
 
@@ -248,7 +248,7 @@ nlohmann::json distill(const DistillOptions& o) {
   base.task->kind = fb::TaskKind::Encoder;
   base.task->labels.clear();
   base.task->problem_type = fb::ProblemType::SingleLabel;
-  base.config->max_seq = std::min<uint32_t>(o.max_seq, base.config->max_positions);
+  base.config->max_seq = std::min<uint32_t>(o.max_seq, longest_sequence(*base.config));
   if (!base.provenance) base.provenance = std::make_unique<fb::ProvenanceT>();
   base.provenance->source = "distill:" + o.teacher;
 

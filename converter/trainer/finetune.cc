@@ -52,7 +52,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   const TrainingOptions& t = o.training;
   create_output_dirs(t);
   if (!base.tokenizer) throw std::runtime_error(o.init + ": the model has no tokenizer");
-  base.config->max_seq = std::min<uint32_t>(o.max_seq, base.config->max_positions);
+  base.config->max_seq = std::min<uint32_t>(o.max_seq, longest_sequence(*base.config));
 
   // Tokenize with the device tokenizer stored in the model (the same one inference will use).
   TaskData data;

@@ -1,7 +1,7 @@
 // DistilBERT, RoBERTa, XLM-R and ELECTRA checkpoints made by transformers (tests/fixtures/families, from
 // make_family_fixtures.py): import, then every head's outputs against transformers' in fp32
 // (1e-4) and int8 (stated tolerances), on token ids and on text (DistilBERT's and ELECTRA's
-// WordPiece, RoBERTa's byte-level BPE).
+// WordPiece, RoBERTa's byte-level BPE, XLM-R's SentencePiece Unigram).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -161,8 +161,9 @@ TEST_CASE("Families: DistilBERT, RoBERTa, XLM-R and ELECTRA heads match transfor
     const convert::AlignedBytes bytes = convert::pack_model(model);
     // The schema version says what an older runtime could not run: a pooler activation or
     // positions BERT does not have (every family's own, whatever the task: a classifier the
-    // trainer adds is the family's head).
-    CHECK(model.schema_version == 3);
+    // trainer adds is the family's head): 3; a Unigram tokenizer (XLM-R's): 4.
+    CHECK(model.schema_version == (name.rfind("xlmr", 0) == 0 ? 4u : 3u));
+    CHECK((model.tokenizer->model == fb::TokenizerModel::Unigram) == (name.rfind("xlmr", 0) == 0));
     CHECK(model.config->position_offset == (is_roberta(name) ? 2u : 0u));
     CHECK(model.config->max_seq == 64);
     const FamilyReport r = run_family(bytes, entry);

@@ -146,6 +146,12 @@ out=$(run eb_convert distill --teacher "$work/hf/roberta.ebm" --train "$data" \
 grep -q "distilled .* 2 steps" <<<"$out" || fail "distill from a RoBERTa: $out"
 grep -q "tokenizer: byte-level BPE" <<<"$(run eb_convert inspect "$work/hf/roberta_student.ebm")" ||
   fail "the RoBERTa teacher's student lost the BPE tokenizer"
+# finetune an XLM-R (SentencePiece Unigram text in training); the model keeps its tokenizer
+out=$(run eb_convert finetune --init "$fixtures/families/xlmr_classifier" --train "$data" \
+  -o "$work/hf/xlmr.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an XLM-R: $out"
+grep -q "tokenizer: SentencePiece Unigram" <<<"$(run eb_convert inspect "$work/hf/xlmr.ebm")" ||
+  fail "fine-tuned XLM-R lost its Unigram tokenizer"
 out=$(run eb_convert finetune --init "$fixtures/families/electra_base" --train "$data" \
   -o "$work/hf/electra.ebm" --steps 2 --batch 8 -q)
 grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an ELECTRA: $out"
