@@ -226,11 +226,9 @@ std::unique_ptr<fb::TokenizerT> read_tokenizer(const fs::path& dir, uint32_t voc
       if (t.contains("model") && t["model"].is_object() && t["model"].contains("type")) {
         found = "; tokenizer.json holds a " + t["model"]["type"].dump() + " tokenizer";
       }
-    } else if (fs::exists(dir / "sentencepiece.bpe.model") ||
-               fs::exists(dir / "spiece.model")) {
-      found = "; this folder has only a SentencePiece model: save the tokenizer with "
-              "transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) to write "
-              "its tokenizer.json";
+    } else if (fs::exists(dir / "spiece.model")) {
+      found = "; this folder has only spiece.model (ALBERT's or T5's SentencePiece, not "
+              "supported)";
     }
     throw std::runtime_error(vocab_path.string() + ": missing (the device tokenizers are "
                              "WordPiece from vocab.txt, byte-level BPE and SentencePiece "

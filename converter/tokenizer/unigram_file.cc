@@ -1,6 +1,7 @@
 #include "tokenizer/unigram_file.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -163,6 +164,207 @@ void read_post_processor(const json& post, const std::string& where, std::string
   *sep = single[2].substr(2);
 }
 
+// The protobuf wire format, as far as sentencepiece's ModelProto needs it: a cursor over one
+// message's fields.
+class ProtoReader {
+ public:
+  ProtoReader(const uint8_t* data, size_t size, std::string where)
+      : p_(data), end_(data + size), where_(std::move(where)) {}
+
+  // The next field's number and wire type; false at the end of the message.
+  bool next(uint32_t* field, uint32_t* wire) {
+    if (p_ == end_) return false;
+    const uint64_t key = varint();
+    *field = static_cast<uint32_t>(key >> 3);
+    *wire = static_cast<uint32_t>(key & 7);
+    return true;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      expect(p_ < end_, where_, "truncated (a varint runs past the end)");
+      const uint8_t b = *p_++;
+      v |= uint64_t{b & 0x7Fu} << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    throw std::runtime_error(where_ + ": a varint longer than 10 bytes");
+  }
+  // A length-delimited field's bytes.
+  std::pair<const uint8_t*, size_t> bytes() {
+    const uint64_t n = varint();
+    expect(n <= static_cast<uint64_t>(end_ - p_), where_, "truncated (a field runs past the end)");
+    const uint8_t* at = p_;
+    p_ += n;
+    return {at, static_cast<size_t>(n)};
+  }
+  float fixed32_float() {
+    expect(end_ - p_ >= 4, where_, "truncated (a float runs past the end)");
+    uint32_t bits = p_[0] | (p_[1] << 8) | (p_[2] << 16) | (static_cast<uint32_t>(p_[3]) << 24);
+    p_ += 4;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  void skip(uint32_t wire) {
+    switch (wire) {
+      case 0: varint(); return;
+      case 1: expect(end_ - p_ >= 8, where_, "truncated"); p_ += 8; return;
+      case 2: bytes(); return;
+      case 5: expect(end_ - p_ >= 4, where_, "truncated"); p_ += 4; return;
+      default: throw std::runtime_error(where_ + ": wire type " + std::to_string(wire) +
+                                        " is not protobuf's (not a SentencePiece model?)");
+    }
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+  std::string where_;
+};
+
+struct SentencePieceModel {
+  struct Piece {
+    std::string text;
+    float score = 0;
+  };
+  std::vector<Piece> pieces;
+  int32_t model_type = 1;  // TrainerSpec.model_type: 1 Unigram, 2 BPE, 3 word, 4 char
+  bool byte_fallback = false;
+  std::vector<uint8_t> charsmap;  // NormalizerSpec.precompiled_charsmap
+  bool add_dummy_prefix = true;
+};
+
+// sentencepiece_model.proto: ModelProto { repeated SentencePiece pieces = 1 {piece = 1,
+// score = 2}; TrainerSpec trainer_spec = 2 {model_type = 3, byte_fallback = 35};
+// NormalizerSpec normalizer_spec = 3 {precompiled_charsmap = 2, add_dummy_prefix = 3} }.
+SentencePieceModel read_sentencepiece_model(const fs::path& path) {
+  const std::string where = path.string();
+  const std::string data = read_text_file(where);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  SentencePieceModel m;
+  ProtoReader model(bytes, data.size(), where);
+  uint32_t field, wire;
+  while (model.next(&field, &wire)) {
+    if (wire != 2 || field < 1 || field > 3) {
+      model.skip(wire);
+      continue;
+    }
+    const auto [at, size] = model.bytes();
+    ProtoReader sub(at, size, where);
+    uint32_t f, w;
+    if (field == 1) {
+      SentencePieceModel::Piece piece;
+      while (sub.next(&f, &w)) {
+        if (f == 1 && w == 2) {
+          const auto [text, n] = sub.bytes();
+          piece.text.assign(reinterpret_cast<const char*>(text), n);
+        } else if (f == 2 && w == 5) {
+          piece.score = sub.fixed32_float();
+        } else {
+          sub.skip(w);
+        }
+      }
+      m.pieces.push_back(std::move(piece));
+    } else if (field == 2) {
+      while (sub.next(&f, &w)) {
+        if (f == 3 && w == 0) {
+          m.model_type = static_cast<int32_t>(sub.varint());
+        } else if (f == 35 && w == 0) {
+          m.byte_fallback = sub.varint() != 0;
+        } else {
+          sub.skip(w);
+        }
+      }
+    } else {
+      while (sub.next(&f, &w)) {
+        if (f == 2 && w == 2) {
+          const auto [chars, n] = sub.bytes();
+          m.charsmap.assign(chars, chars + n);
+        } else if (f == 3 && w == 0) {
+          m.add_dummy_prefix = sub.varint() != 0;
+        } else {
+          sub.skip(w);
+        }
+      }
+    }
+  }
+  expect(m.pieces.size() > 3, where, "fewer than 4 pieces (not a SentencePiece model?)");
+  return m;
+}
+
+std::string base64_encode(const std::vector<uint8_t>& bytes) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const uint32_t n = (uint32_t{bytes[i]} << 16) |
+                       (i + 1 < bytes.size() ? uint32_t{bytes[i + 1]} << 8 : 0) |
+                       (i + 2 < bytes.size() ? uint32_t{bytes[i + 2]} : 0);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// The tokenizer.json transformers' XLMRobertaConverter (4.40) writes for an XLM-R
+// sentencepiece.bpe.model: fairseq's ids (<s> <pad> </s> <unk>, the model's pieces after its own
+// <unk> <s> </s>, then <mask>), the Precompiled + Strip + Replace normalizer, Metaspace, XLM-R's
+// template, <mask> matched after normalization and taking the space before it.
+json xlm_roberta_tokenizer_json(const fs::path& dir) {
+  const fs::path path = dir / "sentencepiece.bpe.model";
+  const std::string where = path.string();
+  const json config = tokenizer_config(dir);
+  const std::string cls = config.value("tokenizer_class", std::string());
+  expect(cls == "XLMRobertaTokenizer" || cls == "XLMRobertaTokenizerFast",
+         (dir / "tokenizer_config.json").string(),
+         "tokenizer_class " + json(cls).dump() + " is not XLMRobertaTokenizer (only XLM-R's "
+         "SentencePiece models are read without a tokenizer.json)");
+  const SentencePieceModel m = read_sentencepiece_model(path);
+  expect(m.model_type == 1, where, "trainer_spec.model_type " + std::to_string(m.model_type) +
+                                       " is not Unigram (1)");
+  expect(!m.byte_fallback, where, "trainer_spec.byte_fallback is set (not supported)");
+  const std::string bos = token_text(config, "bos_token", "<s>"),
+                    pad = token_text(config, "pad_token", "<pad>"),
+                    eos = token_text(config, "eos_token", "</s>"),
+                    unk = token_text(config, "unk_token", "<unk>"),
+                    mask = token_text(config, "mask_token", "<mask>");
+  json vocab = json::array({json::array({bos, 0.0}), json::array({pad, 0.0}),
+                            json::array({eos, 0.0}), json::array({unk, 0.0})});
+  for (size_t i = 3; i < m.pieces.size(); ++i) {
+    vocab.push_back(json::array({m.pieces[i].text, static_cast<double>(m.pieces[i].score)}));
+  }
+  vocab.push_back(json::array({mask, 0.0}));
+  json t;
+  t["model"] = {{"type", "Unigram"}, {"unk_id", 3}, {"vocab", vocab}, {"byte_fallback", false}};
+  json steps = json::array();
+  if (!m.charsmap.empty()) {
+    steps.push_back({{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(m.charsmap)}});
+  }
+  steps.push_back({{"type", "Strip"}, {"strip_left", false}, {"strip_right", true}});
+  steps.push_back({{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", "\u2581"}});
+  t["normalizer"] = {{"type", "Sequence"}, {"normalizers", steps}};
+  t["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"},
+                        {"prepend_scheme", m.add_dummy_prefix ? "always" : "never"}, {"split", true}};
+  const auto special = [](const std::string& id) { return json{{"SpecialToken", {{"id", id}, {"type_id", 0}}}}; };
+  const auto sequence = [](const char* id) { return json{{"Sequence", {{"id", id}, {"type_id", 0}}}}; };
+  t["post_processor"] = {{"type", "TemplateProcessing"},
+                         {"single", {special(bos), sequence("A"), special(eos)}},
+                         {"pair", {special(bos), sequence("A"), special(eos), special(eos),
+                                   sequence("B"), special(eos)}}};
+  const size_t mask_id = vocab.size() - 1;
+  t["added_tokens"] = json::array();
+  const std::pair<size_t, std::string> specials[] = {{0, bos}, {1, pad}, {2, eos}, {3, unk}};
+  for (const auto& [id, content] : specials) {
+    t["added_tokens"].push_back({{"id", id}, {"content", content}, {"special", true},
+                                 {"lstrip", false}, {"rstrip", false}, {"normalized", false}});
+  }
+  t["added_tokens"].push_back({{"id", mask_id}, {"content", mask}, {"special", true},
+                               {"lstrip", true}, {"rstrip", false}, {"normalized", true}});
+  return t;
+}
+
 }  // namespace
 
 void split_charsmap(const std::string& base64, const std::string& where, fb::TokenizerT& out) {
@@ -182,14 +384,15 @@ void split_charsmap(const std::string& base64, const std::string& where, fb::Tok
 }
 
 bool has_unigram(const fs::path& dir) {
-  if (!fs::exists(dir / "tokenizer.json")) return false;
+  if (!fs::exists(dir / "tokenizer.json")) return fs::exists(dir / "sentencepiece.bpe.model");
   const json t = read_json_file((dir / "tokenizer.json").string());
   return t.contains("model") && t["model"].is_object() && t["model"].value("type", "") == "Unigram";
 }
 
 std::unique_ptr<fb::TokenizerT> read_unigram(const fs::path& dir, size_t vocab_size) {
-  const std::string where = (dir / "tokenizer.json").string();
-  const json t = read_json_file(where);
+  const bool fast = fs::exists(dir / "tokenizer.json");
+  const std::string where = (dir / (fast ? "tokenizer.json" : "sentencepiece.bpe.model")).string();
+  const json t = fast ? read_json_file(where) : xlm_roberta_tokenizer_json(dir);
   expect(t.contains("model") && t["model"].is_object(), where, "no \"model\"");
   const json& m = t["model"];
   expect(m.value("type", "") == "Unigram", where,

@@ -1,6 +1,7 @@
 // SentencePiece Unigram tokenizers (XLMRobertaTokenizerFast: the precompiled charsmap
 // normalizer, Metaspace, Unigram, XLM-R's <s> A </s></s> B </s> template) read from a
-// checkpoint's tokenizer.json into the model's Tokenizer table.
+// checkpoint's tokenizer.json, or from an XLM-R sentencepiece.bpe.model where that is all there
+// is (converted as transformers' XLMRobertaConverter does), into the model's Tokenizer table.
 #ifndef EDGEBERT_CONVERTER_TOKENIZER_UNIGRAM_FILE_H_
 #define EDGEBERT_CONVERTER_TOKENIZER_UNIGRAM_FILE_H_
 
@@ -14,7 +15,8 @@
 
 namespace edgebert::convert {
 
-// Whether `dir` holds a Unigram tokenizer (tokenizer.json with model.type "Unigram").
+// Whether `dir` holds a Unigram tokenizer (tokenizer.json with model.type "Unigram", or no
+// tokenizer.json and a sentencepiece.bpe.model).
 bool has_unigram(const std::filesystem::path& dir);
 
 // The tokenizer of `dir`, padded to `vocab_size` pieces (padding pieces score -inf: never

@@ -1,7 +1,9 @@
 // Fuzzes the Hugging Face importer: the input is a checkpoint folder written as
 //   config.json bytes  SEP  model.safetensors bytes  SEP  tokenizer bytes   (SEP = kSeparator)
-// (a missing part = a missing file); the tokenizer part is tokenizer.json (byte-level BPE) when
-// it starts with '{', else vocab.txt (WordPiece). Seeds cover BERT, DistilBERT and RoBERTa. The safetensors bytes are also parsed from memory and every
+// (a missing part = a missing file); the tokenizer part is tokenizer.json (byte-level BPE,
+// Unigram) when it starts with '{', sentencepiece.bpe.model (XLM-R's, with a tokenizer_config.json
+// naming XLMRobertaTokenizer) when it starts with 0x0A (a protobuf ModelProto's first piece),
+// else vocab.txt (WordPiece). Seeds cover BERT, DistilBERT, RoBERTa and XLM-R. The safetensors bytes are also parsed from memory and every
 // tensor read. import_hf must throw std::runtime_error with a message or return a model; a model
 // it returns must pack into a file the runtime loads. Any other exception, crash or sanitizer
 // report is a bug.
@@ -80,8 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   write_part("config.json", parts[0], present[0]);
   write_part("model.safetensors", parts[1], present[1]);
   const bool json_tokenizer = !parts[2].empty() && parts[2][0] == '{';
-  write_part("vocab.txt", parts[2], present[2] && !json_tokenizer);
+  const bool sentencepiece = !parts[2].empty() && parts[2][0] == '\x0A';
+  write_part("vocab.txt", parts[2], present[2] && !json_tokenizer && !sentencepiece);
   write_part("tokenizer.json", parts[2], present[2] && json_tokenizer);
+  write_part("sentencepiece.bpe.model", parts[2], present[2] && sentencepiece);
+  write_part("tokenizer_config.json", "{\"tokenizer_class\": \"XLMRobertaTokenizer\"}",
+             present[2] && sentencepiece);
   convert::ImportOptions options;
   options.dir = folder->string();
   edgebert::fb::ModelT model;

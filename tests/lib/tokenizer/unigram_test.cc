@@ -114,6 +114,40 @@ TEST_CASE("Unigram tokenizer: long words are segmented in chunks, invalid UTF-8 
   CHECK(b.offsets[b.offsets.size() - 3] == bad.size());
 }
 
+TEST_CASE("Unigram tokenizer: sentencepiece.bpe.model alone gives the tokenizer transformers converts") {
+  for (const char* fixture : {"tokenizer/unigram", "families/unigram320"}) {
+    CAPTURE(fixture);
+    // A folder with only what XLMRobertaTokenizer (slow) reads.
+    const fs::path dir = fs::temp_directory_path() / "edgebert_unigram_slow_files";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const char* name : {"sentencepiece.bpe.model", "tokenizer_config.json"}) {
+      fs::copy_file(fixture_path(std::string(fixture) + "/" + name), dir / name);
+    }
+    const auto fast = convert::read_unigram(fixture_path(fixture), 4000);
+    const auto slow = convert::read_unigram(dir, 4000);
+    CHECK(fast->vocab == slow->vocab);
+    CHECK(fast->unigram_scores == slow->unigram_scores);
+    CHECK(fast->charsmap_trie == slow->charsmap_trie);
+    CHECK(fast->charsmap_normalized == slow->charsmap_normalized);
+    CHECK(fast->strip_right == slow->strip_right);
+    CHECK(fast->space_run_replacement == slow->space_run_replacement);
+    CHECK(fast->prepend_scheme == slow->prepend_scheme);
+    CHECK(fast->normalized_special_ids == slow->normalized_special_ids);
+    CHECK(fast->lstrip_ids == slow->lstrip_ids);
+    CHECK(std::vector<int32_t>{fast->unk_id, fast->cls_id, fast->sep_id, fast->pad_id, fast->mask_id} ==
+          std::vector<int32_t>{slow->unk_id, slow->cls_id, slow->sep_id, slow->pad_id, slow->mask_id});
+    // Another SentencePiece tokenizer class is refused by name.
+    nlohmann::json config = nlohmann::json::parse(convert::read_text_file((dir / "tokenizer_config.json").string()));
+    config["tokenizer_class"] = "AlbertTokenizer";
+    std::ofstream(dir / "tokenizer_config.json") << config.dump();
+    CHECK_THROWS_WITH_AS(convert::read_unigram(dir, 4000),
+                         doctest::Contains("tokenizer_class \"AlbertTokenizer\" is not XLMRobertaTokenizer"),
+                         std::runtime_error);
+    fs::remove_all(dir);
+  }
+}
+
 TEST_CASE("Unigram tokenizer: what the device does not do is refused naming the file and field") {
   const fs::path dir = fs::temp_directory_path() / "edgebert_unigram_refusals";
   auto with = [&](const std::function<void(nlohmann::json&)>& edit) {
