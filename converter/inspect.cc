@@ -159,6 +159,8 @@ json inspect_model(const AlignedBytes& bytes) {
           {"max_word_bytes", t->max_word_bytes()}};
       report["tokenizer"]["table_bytes"]["unigram_scores"] =
           t->unigram_scores() ? t->unigram_scores()->size() * 8ull : 0;
+      report["tokenizer"]["table_bytes"]["unigram_prefix_bits"] =
+          t->unigram_prefix_bits() ? t->unigram_prefix_bits()->size() * 8ull : 0;
       report["tokenizer"]["table_bytes"]["charsmap"] =
           (t->charsmap_trie() ? t->charsmap_trie()->size() * 4ull : 0) +
           (t->charsmap_normalized() ? t->charsmap_normalized()->size() : 0);

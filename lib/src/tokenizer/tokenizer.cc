@@ -233,6 +233,11 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
         }
       }
     }
+    const auto* bits = tokenizer->unigram_prefix_bits();
+    if (bits != nullptr && bits->size() > 0 &&
+        ((bits->size() & (bits->size() - 1)) != 0 || bits->size() > (1u << 24))) {
+      return fail_tables("Unigram prefix bits: a power of 2 words");
+    }
     const uint32_t r = tokenizer->metaspace_replacement();
     if (r == 0 || r > kMaxCodePoint || (r >= 0xD800 && r <= 0xDFFF)) {
       return fail_tables("metaspace replacement is not a character");
@@ -285,6 +290,10 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->bpe = bpe;
     t->unigram = unigram;
     t->unigram_scores = unigram ? scores->data() : nullptr;
+    const auto* prefix_bits = tokenizer->unigram_prefix_bits();
+    const bool filter = unigram && prefix_bits != nullptr && prefix_bits->size() > 0;
+    t->unigram_prefix_bits = filter ? prefix_bits->data() : nullptr;
+    t->prefix_bit_mask = filter ? 64 * prefix_bits->size() - 1 : 0;
     if (unigram) {  // tokenizers' min_score over the pieces (padding pieces are -inf: skipped)
       double lowest = 0;
       bool any = false;
@@ -426,6 +435,19 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
         std::memcmp(piece->data() + prefix, bytes, size) == 0) {
       return id;
     }
+    slot = (slot + 1) & t.hash_mask;
+  }
+  return -1;
+}
+
+int32_t vocab_lookup_hashed(const TokenizerTables& t, const char* bytes, size_t size,
+                            uint32_t hash) {
+  uint32_t slot = hash & t.hash_mask;
+  for (uint32_t probe = 0; probe <= t.hash_mask; ++probe) {
+    const int32_t id = t.vocab_hash[slot];
+    if (id < 0) return -1;
+    const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(id));
+    if (piece->size() == size && std::memcmp(piece->data(), bytes, size) == 0) return id;
     slot = (slot + 1) & t.hash_mask;
   }
   return -1;

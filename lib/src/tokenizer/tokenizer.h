@@ -73,6 +73,8 @@ struct TokenizerTables {
   // in normalized_special_* and not in special_*.
   bool unigram;
   const double* unigram_scores;
+  const uint64_t* unigram_prefix_bits;  // null: no prefix filter
+  uint32_t prefix_bit_mask;
   double unk_score;                     // lowest piece score - 10 (tokenizers' kUnkPenalty)
   const uint32_t* charsmap_trie;        // null: no precompiled normalizer
   uint32_t charsmap_trie_size;
@@ -289,6 +291,9 @@ class TokenWindow {
 
 // Vocabulary id of a piece (UTF-8 bytes, "##" prepended when `continuation`), or -1.
 int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size, bool continuation);
+// The same for a piece without "##" whose fnv1a hash the caller has (extended byte by byte).
+int32_t vocab_lookup_hashed(const TokenizerTables& t, const char* bytes, size_t size,
+                            uint32_t hash);
 
 // Tokens of `text` without special tokens; tokens [skip, skip + capacity) are stored in `out`
 // (a window of a long text: question answering reads its context window by window). Returns

@@ -103,6 +103,14 @@ class CharsmapStep {
           pos = g;
           continue;
         }
+        size_t first = pos;
+        utf8_decode(text_, end_, &first);
+        if (first == g) {  // one code point: looked up already
+          size_t p = pos;
+          push(utf8_decode(text_, end_, &p), 0);
+          pos = g;
+          continue;
+        }
         while (pos < g) {
           size_t next = pos;
           const uint32_t cp = utf8_decode(text_, end_, &next);
@@ -285,9 +293,16 @@ class UnigramWords {
       const size_t first = char_size(start);
       bool single = false;  // a piece of exactly the first character
       size_t end = start;
+      uint32_t hash = kFnvOffsetBasis;  // of [start, end), extended a character at a time
       for (uint32_t chars = 0; chars < t_.max_piece_chars && end < n; ++chars) {
-        end += char_size(end);
-        const int32_t piece = vocab_lookup(t_, s_.word_utf8 + start, end - start, false);
+        const size_t size = char_size(end);
+        hash = fnv1a(s_.word_utf8 + end, size, hash);
+        end += size;
+        if (t_.unigram_prefix_bits != nullptr) {  // no piece starts with [start, end): stop
+          const uint32_t bit = hash & t_.prefix_bit_mask;
+          if (((t_.unigram_prefix_bits[bit >> 6] >> (bit & 63)) & 1) == 0) break;
+        }
+        const int32_t piece = vocab_lookup_hashed(t_, s_.word_utf8 + start, end - start, hash);
         if (piece < 0 || !(t_.unigram_scores[piece] > -HUGE_VAL)) continue;  // -inf: padding
         offer(start, end, piece, t_.unigram_scores[piece]);
         single = single || end - start == first;
