@@ -23,7 +23,8 @@ targets=("$@")
 # too: their int8 agreement test stays per CPU), model loading and memory plan.
 cpu_independent_tests='^(Trainer|trainer|Sentence splitting|Paragraphs|Pretraining|Epoch sampler'\
 '|Training|Vocab trainer|Import|Inspect|Labelled data|Safetensors|cli\.|example\.|lib\.hygiene'\
-'|Tokenizer|BPE tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32|No heap: XNNPACK provider, fp32'\
+'|Tokenizer|BPE tokenizer|Unigram tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32'\
+'|No heap: SentencePiece|No heap: XNNPACK provider, fp32'\
 '|XNNPACK: fp32|Tasks: (token logits|answers|entities|fill-mask|cross-encoder))'
 
 for target in "${targets[@]}"; do
