@@ -287,8 +287,6 @@ eb_status tokenizer_tables_init(const fb::Tokenizer* tokenizer, uint32_t vocab_s
     t->max_word_chars =
         bpe || unigram ? tokenizer->max_word_bytes() : tokenizer->max_input_chars_per_word();
     t->model = tokenizer->model();
-    t->bpe = bpe;
-    t->unigram = unigram;
     t->unigram_scores = unigram ? scores->data() : nullptr;
     const auto* prefix_bits = tokenizer->unigram_prefix_bits();
     const bool filter = unigram && prefix_bits != nullptr && prefix_bits->size() > 0;
@@ -423,10 +421,14 @@ size_t normalize_code_point(const TokenizerTables& t, uint32_t cp, uint32_t* out
   return m;
 }
 
-int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
-                     bool continuation) {
+namespace {
+
+// vocab_hash probed from `hash` (fnv1a of the piece's bytes) for "##" (when `continuation`) +
+// bytes.
+int32_t probe_vocab(const TokenizerTables& t, const char* bytes, size_t size, bool continuation,
+                    uint32_t hash) {
   const size_t prefix = continuation ? 2 : 0;
-  uint32_t slot = fnv1a(bytes, size, continuation ? fnv1a("##", 2) : kFnvOffsetBasis) & t.hash_mask;
+  uint32_t slot = hash & t.hash_mask;
   for (uint32_t probe = 0; probe <= t.hash_mask; ++probe) {
     const int32_t id = t.vocab_hash[slot];
     if (id < 0) return -1;
@@ -440,17 +442,17 @@ int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
   return -1;
 }
 
+}  // namespace
+
+int32_t vocab_lookup(const TokenizerTables& t, const char* bytes, size_t size,
+                     bool continuation) {
+  return probe_vocab(t, bytes, size, continuation,
+                     fnv1a(bytes, size, continuation ? fnv1a("##", 2) : kFnvOffsetBasis));
+}
+
 int32_t vocab_lookup_hashed(const TokenizerTables& t, const char* bytes, size_t size,
                             uint32_t hash) {
-  uint32_t slot = hash & t.hash_mask;
-  for (uint32_t probe = 0; probe <= t.hash_mask; ++probe) {
-    const int32_t id = t.vocab_hash[slot];
-    if (id < 0) return -1;
-    const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(id));
-    if (piece->size() == size && std::memcmp(piece->data(), bytes, size) == 0) return id;
-    slot = (slot + 1) & t.hash_mask;
-  }
-  return -1;
+  return probe_vocab(t, bytes, size, false, hash);
 }
 
 size_t char_before(const uint8_t* text, size_t end, uint32_t* cp) {
@@ -498,8 +500,12 @@ SpecialMatch find_special(const TokenizerTables& t, const uint8_t* text, size_t 
 size_t tokenize_text(const TokenizerTables& t, const TokenizerScratch& scratch,
                      const uint8_t* text, size_t size, Token* out, size_t capacity,
                      bool count_all, size_t skip) {
-  if (t.bpe) return bpe_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
-  if (t.unigram) return unigram_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
+  if (t.model == fb::TokenizerModel::ByteLevelBpe) {
+    return bpe_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
+  }
+  if (t.model == fb::TokenizerModel::Unigram) {
+    return unigram_tokenize_text(t, scratch, text, size, out, capacity, count_all, skip);
+  }
   TokenWindow window(out, capacity, count_all, skip);
   WordBuilder word(t, scratch, window);
   scan_words(t, text, size, word);

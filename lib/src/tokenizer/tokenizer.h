@@ -62,7 +62,6 @@ struct TokenizerTables {
   size_t special_count;
   fb::TokenizerModel model;
   // Byte-level BPE (Tokenizer.model ByteLevelBpe); max_word_chars is then max_word_bytes.
-  bool bpe;
   const int32_t* bpe_byte_ids;       // (256)
   const fb::BpeMerge* bpe_merges;    // in rank order
   const int32_t* bpe_merge_hash;
@@ -71,7 +70,6 @@ struct TokenizerTables {
   // SentencePiece Unigram (Tokenizer.model Unigram); max_word_chars is then max_word_bytes.
   // Specials marked normalized (XLM-R's <mask>) are matched in the normalized text: they are
   // in normalized_special_* and not in special_*.
-  bool unigram;
   const double* unigram_scores;
   const uint64_t* unigram_prefix_bits;  // null: no prefix filter
   uint32_t prefix_bit_mask;
@@ -339,7 +337,9 @@ void encode(const TokenizerTables& t, const TokenizerScratch& scratch, const uin
 
 // Whether a pair is <s> A </s></s> B </s> (RoBERTa's and XLM-R's post-processors), not
 // [CLS] A [SEP] B [SEP].
-inline bool double_separator(const TokenizerTables& t) { return t.bpe || t.unigram; }
+inline bool double_separator(const TokenizerTables& t) {
+  return t.model != fb::TokenizerModel::WordPiece;
+}
 // Special tokens around a pair: 3 ([CLS] A [SEP] B [SEP]) or 4 (<s> A </s></s> B </s>).
 inline size_t pair_special_tokens(const TokenizerTables& t) { return double_separator(t) ? 4 : 3; }
 
