@@ -28,12 +28,7 @@ struct Source {
   std::vector<std::pair<std::string, std::string>> merges;
   bool add_prefix_space = false, trim_offsets = true;
   std::string cls = "<s>", sep = "</s>";
-  // Added tokens: content -> (id, lstrip, rstrip).
-  struct Added {
-    int32_t id;
-    bool lstrip, rstrip;
-  };
-  std::map<std::string, Added> added;
+  std::map<std::string, AddedToken> added;  // by content
 };
 
 // "a b" or ["a", "b"] (tokenizers >= 0.20 writes pairs).
@@ -50,10 +45,6 @@ std::pair<std::string, std::string> parse_merge(const json& m, const std::string
     }
   }
   throw std::runtime_error(where + ": merge " + m.dump() + " is not two pieces");
-}
-
-void expect(bool ok, const std::string& where, const std::string& what) {
-  if (!ok) throw std::runtime_error(where + ": " + what);
 }
 
 Source read_tokenizer_json(const fs::path& path) {
@@ -117,15 +108,9 @@ Source read_tokenizer_json(const fs::path& path) {
   }
   if (t.contains("added_tokens") && t["added_tokens"].is_array()) {
     for (const json& a : t["added_tokens"]) {
-      const std::string content = a.value("content", "");
-      expect(a.value("special", false), where,
-             "added token " + json(content).dump() + " is not special (not supported)");
-      expect(!a.value("single_word", false), where,
-             "added token " + json(content).dump() + " is single_word (not supported)");
-      expect(a.contains("id") && a["id"].is_number_integer(), where,
-             "added token " + json(content).dump() + " has no id");
-      s.added[content] = {a["id"].get<int32_t>(), a.value("lstrip", false), a.value("rstrip", false)};
-      s.vocab[content] = a["id"].get<int32_t>();
+      const AddedToken added = read_added_token(a, where);
+      s.added[added.content] = added;
+      s.vocab[added.content] = added.id;
     }
   }
   return s;
@@ -168,12 +153,33 @@ Source read_vocab_and_merges(const fs::path& dir) {
     const bool lstrip = std::string(key) == "mask_token" ||
                         (config.contains(key) && config[key].is_object() &&
                          config[key].value("lstrip", false));
-    s.added[content] = {s.vocab[content], lstrip, false};
+    s.added[content] = AddedToken{content, s.vocab[content], lstrip, false, false};
   }
   return s;
 }
 
 }  // namespace
+
+void expect(bool ok, const std::string& where, const std::string& what) {
+  if (!ok) throw std::runtime_error(where + ": " + what);
+}
+
+AddedToken read_added_token(const json& a, const std::string& where) {
+  const std::string content = a.value("content", "");
+  const std::string name = "added token " + json(content).dump();
+  expect(a.value("special", false), where, name + " is not special (not supported)");
+  expect(!a.value("single_word", false), where, name + " is single_word (not supported)");
+  expect(a.contains("id") && a["id"].is_number_integer(), where, name + " has no id");
+  return AddedToken{content, a["id"].get<int32_t>(), a.value("lstrip", false),
+                    a.value("rstrip", false), a.value("normalized", false)};
+}
+
+void expect_special_id(const fb::TokenizerT& t, const AddedToken& added, const std::string& where) {
+  const int32_t specials[] = {t.unk_id, t.cls_id, t.sep_id, t.pad_id, t.mask_id};
+  expect(std::find(std::begin(specials), std::end(specials), added.id) != std::end(specials),
+         where, "added token " + json(added.content).dump() +
+                    " is none of <s>, </s>, <unk>, <pad>, <mask> (not supported)");
+}
 
 // tokenizer_config.json of `dir`, or {} when there is none.
 json tokenizer_config(const fs::path& dir) {
@@ -290,12 +296,7 @@ std::unique_ptr<fb::TokenizerT> read_byte_level_bpe(const fs::path& dir, size_t 
   tokenizer->max_word_bytes = kMaxWordBytes;
   // Only the special tokens the device matches in text may strip: those are the five ids.
   for (const auto& [content, a] : s.added) {
-    const int32_t specials[] = {tokenizer->unk_id, tokenizer->cls_id, tokenizer->sep_id,
-                                tokenizer->pad_id, tokenizer->mask_id};
-    if (std::find(std::begin(specials), std::end(specials), a.id) == std::end(specials)) {
-      throw std::runtime_error(where + ": added token " + json(content).dump() +
-                               " is none of <s>, </s>, <unk>, <pad>, <mask> (not supported)");
-    }
+    expect_special_id(*tokenizer, a, where);
     if (a.lstrip) tokenizer->lstrip_ids.push_back(a.id);
     if (a.rstrip) tokenizer->rstrip_ids.push_back(a.id);
   }

@@ -26,6 +26,21 @@ bool has_byte_level_bpe(const std::filesystem::path& dir);
 std::unique_ptr<fb::TokenizerT> read_byte_level_bpe(const std::filesystem::path& dir,
                                                     size_t vocab_size);
 
+// The tokenizer readers' refusal: throws std::runtime_error("where: what") unless `ok`.
+void expect(bool ok, const std::string& where, const std::string& what);
+
+// One entry of tokenizer.json's added_tokens as the device tokenizers take it (special, not
+// single_word, with an id); throws naming `where` otherwise.
+struct AddedToken {
+  std::string content;
+  int32_t id;
+  bool lstrip, rstrip, normalized;
+};
+AddedToken read_added_token(const nlohmann::json& entry, const std::string& where);
+// Throws naming `where` unless `id` is one of `t`'s five special ids (the only added tokens the
+// device matches in text).
+void expect_special_id(const fb::TokenizerT& t, const AddedToken& added, const std::string& where);
+
 // A Hugging Face tokenizer folder's tokenizer_config.json, or {} when there is none.
 nlohmann::json tokenizer_config(const std::filesystem::path& dir);
 // A special token's text in tokenizer_config.json (a string, or an AddedToken object), or

@@ -1,6 +1,5 @@
 #include "tokenizer/unigram_file.h"
 
-#include <algorithm>
 #include <cstring>
 #include <cmath>
 #include <map>
@@ -9,7 +8,7 @@
 
 #include "edgebert_internal/tokenizer.h"  // utf8_decode
 #include "file_io.h"
-#include "tokenizer/bpe_file.h"  // tokenizer_config, token_text
+#include "tokenizer/bpe_file.h"  // expect, read_added_token, tokenizer_config, token_text
 #include "tokenizer/tables.h"
 
 namespace edgebert::convert {
@@ -21,10 +20,6 @@ using nlohmann::json;
 // Bytes of a pre-token longer than this are segmented in chunks (Tokenizer.max_word_bytes):
 // 2,048 bytes is ~680 CJK characters without a space.
 constexpr uint32_t kMaxWordBytes = 2048;
-
-void expect(bool ok, const std::string& where, const std::string& what) {
-  if (!ok) throw std::runtime_error(where + ": " + what);
-}
 
 std::string type_of(const json& j) {
   return j.is_object() ? j.value("type", std::string("?")) : j.dump();
@@ -474,30 +469,21 @@ std::unique_ptr<fb::TokenizerT> read_unigram(const fs::path& dir, size_t vocab_s
   tokenizer->tokenize_chinese_chars = false;
   tokenizer->max_word_bytes = kMaxWordBytes;
 
-  const int32_t specials[] = {tokenizer->unk_id, tokenizer->cls_id, tokenizer->sep_id,
-                              tokenizer->pad_id, tokenizer->mask_id};
   std::vector<std::string> normalized_texts;
   if (t.contains("added_tokens") && t["added_tokens"].is_array()) {
-    for (const json& a : t["added_tokens"]) {
-      const std::string content = a.value("content", "");
-      const std::string name = "added token " + json(content).dump();
-      expect(a.value("special", false), where, name + " is not special (not supported)");
-      expect(!a.value("single_word", false), where, name + " is single_word (not supported)");
-      expect(a.contains("id") && a["id"].is_number_integer(), where, name + " has no id");
-      const auto id = a["id"].get<int32_t>();
-      expect(id >= 0 && static_cast<size_t>(id) < vocab.size() &&
-                 tokenizer->vocab[size_t(id)] == content,
-             where, name + " is not piece " + std::to_string(id) + " of model.vocab");
-      expect(std::find(std::begin(specials), std::end(specials), id) != std::end(specials), where,
-             name + " is none of <s>, </s>, <unk>, <pad>, <mask> (not supported)");
-      const bool normalized = a.value("normalized", false);
-      expect(!(normalized && a.value("rstrip", false)), where,
-             name + " is normalized and rstrip (not supported)");
-      if (a.value("lstrip", false)) tokenizer->lstrip_ids.push_back(id);
-      if (a.value("rstrip", false)) tokenizer->rstrip_ids.push_back(id);
-      if (normalized) {
-        tokenizer->normalized_special_ids.push_back(id);
-        normalized_texts.push_back(content);
+    for (const json& entry : t["added_tokens"]) {
+      const AddedToken a = read_added_token(entry, where);
+      const std::string name = "added token " + json(a.content).dump();
+      expect(a.id >= 0 && static_cast<size_t>(a.id) < vocab.size() &&
+                 tokenizer->vocab[size_t(a.id)] == a.content,
+             where, name + " is not piece " + std::to_string(a.id) + " of model.vocab");
+      expect_special_id(*tokenizer, a, where);
+      expect(!(a.normalized && a.rstrip), where, name + " is normalized and rstrip (not supported)");
+      if (a.lstrip) tokenizer->lstrip_ids.push_back(a.id);
+      if (a.rstrip) tokenizer->rstrip_ids.push_back(a.id);
+      if (a.normalized) {
+        tokenizer->normalized_special_ids.push_back(a.id);
+        normalized_texts.push_back(a.content);
       }
     }
   }
