@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -72,6 +73,29 @@ inline Tokens tokenize(Session& session, const std::string& text,
   return Tokens{{t.ids, t.ids + t.count},
                 {t.token_type_ids, t.token_type_ids + t.count},
                 {t.offsets, t.offsets + 2 * t.count}};
+}
+
+// What `read` (a tokenizer reader over a folder) throws for the fixture folder's tokenizer.json
+// after `edit`: its message, or "" when it reads the file.
+inline std::string refusal(const std::string& fixture_dir,
+                           const std::function<void(nlohmann::json&)>& edit,
+                           const std::function<void(const std::filesystem::path&)>& read) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "edgebert_tokenizer_refusals";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  nlohmann::json t = nlohmann::json::parse(
+      convert::read_text_file(fixture_path(fixture_dir + "/tokenizer.json")));
+  edit(t);
+  std::ofstream(dir / "tokenizer.json") << t.dump();
+  std::string message;
+  try {
+    read(dir);
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  fs::remove_all(dir);
+  return message;
 }
 
 struct ParityCounts {

@@ -149,21 +149,9 @@ TEST_CASE("Unigram tokenizer: sentencepiece.bpe.model alone gives the tokenizer 
 }
 
 TEST_CASE("Unigram tokenizer: what the device does not do is refused naming the file and field") {
-  const fs::path dir = fs::temp_directory_path() / "edgebert_unigram_refusals";
-  auto with = [&](const std::function<void(nlohmann::json&)>& edit) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    nlohmann::json t = nlohmann::json::parse(
-        convert::read_text_file(fixture_path("tokenizer/unigram/tokenizer.json")));
-    edit(t);
-    std::ofstream(dir / "tokenizer.json") << t.dump();
-    std::string message;
-    try {
-      convert::read_unigram(dir, 4000);
-    } catch (const std::runtime_error& e) {
-      message = e.what();
-    }
-    return message;
+  auto with = [](const std::function<void(nlohmann::json&)>& edit) {
+    return refusal("tokenizer/unigram", edit,
+                   [](const fs::path& dir) { convert::read_unigram(dir, 4000); });
   };
   const auto refused = [&](const std::function<void(nlohmann::json&)>& edit, const char* what) {
     const std::string message = with(edit);
@@ -191,7 +179,6 @@ TEST_CASE("Unigram tokenizer: what the device does not do is refused naming the 
   refused([](nlohmann::json& t) { t["normalizer"]["normalizers"][0]["precompiled_charsmap"] = "AAAA!"; },
           "precompiled_charsmap is not base64");
   CHECK(with([](nlohmann::json&) {}).empty());
-  fs::remove_all(dir);
 }
 
 TEST_CASE("Unigram tokenizer: the model file says schema 4 and inspect shows the pipeline") {
