@@ -51,13 +51,6 @@ void softmax_float(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] /= sum;
 }
 
-// Code points of `size` bytes of UTF-8 (continuation bytes are not counted).
-size_t code_points(const char* bytes, size_t size) {
-  size_t n = 0;
-  for (size_t i = 0; i < size; ++i) n += (static_cast<uint8_t>(bytes[i]) & 0xC0) != 0x80;
-  return n;
-}
-
 // ---- question answering ----
 
 // A best-first list of at most `capacity` answers; ties keep the order of insertion (the
@@ -363,7 +356,7 @@ eb_status eb_session_tag(eb_session* s, const char* text, size_t text_bytes,
     }
     const flatbuffers::String* piece = t.vocab->Get(static_cast<uint32_t>(e.ids[i]));
     const uint32_t begin = e.offsets[2 * i], end = e.offsets[2 * i + 1];
-    return code_points(piece->data(), piece->size()) != code_points(text + begin, end - begin);
+    return utf8_code_points(piece->data(), piece->size()) != utf8_code_points(text + begin, end - begin);
   };
   const auto token_entity = [&](size_t i) {
     const float* p = probabilities + i * L;

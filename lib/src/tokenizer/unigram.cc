@@ -71,12 +71,6 @@ bool charsmap_lookup(const TokenizerTables& t, const uint8_t* key, size_t n, uin
   return false;
 }
 
-size_t code_points_in(const uint8_t* bytes, size_t begin, size_t end) {
-  size_t n = 0;
-  for (size_t p = begin; p < end; ++n) utf8_decode(bytes, end, &p);
-  return n;
-}
-
 // A normalized character and the span [begin, end) of the text it is aligned to.
 struct NChar {
   uint32_t cp, begin, end;
@@ -138,7 +132,9 @@ class CharsmapStep {
     if (cluster && n >= 6) return false;
     uint32_t vb, ve;
     if (!charsmap_lookup(t_, key, n, &vb, &ve)) return false;
-    const size_t new_count = code_points_in(t_.charsmap_normalized, vb, ve);
+    // (charsmap_normalized is checked to be UTF-8 at model init)
+    const size_t new_count =
+        utf8_code_points(reinterpret_cast<const char*>(t_.charsmap_normalized) + vb, ve - vb);
     const int64_t diff = static_cast<int64_t>(new_count) - static_cast<int64_t>(old_count);
     if (new_count == 0) {  // removed: the last pair so far absorbs the change (none: lost)
       if (held_) held_change_ += diff;

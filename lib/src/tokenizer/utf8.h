@@ -54,6 +54,13 @@ inline uint32_t utf8_decode(const uint8_t* text, size_t size, size_t* pos) {
   return cp;
 }
 
+// Code points of `size` bytes of well-formed UTF-8 (its non-continuation bytes).
+inline size_t utf8_code_points(const char* bytes, size_t size) {
+  size_t n = 0;
+  for (size_t i = 0; i < size; ++i) n += (static_cast<uint8_t>(bytes[i]) & 0xC0) != 0x80;
+  return n;
+}
+
 // Writes the UTF-8 encoding of a valid code point into out (4 bytes room); returns its length.
 inline size_t utf8_encode(uint32_t cp, char* out) {
   if (cp < 0x80) {
