@@ -60,14 +60,14 @@ struct ObservedDense {
 struct Recorder {
   NativeExecutor native;
   uint32_t layers;
-  // (layers * kDenseSlotsPerLayer) encoder slots, then one per head slot (Pooler onwards)
+  // (layers * kDenseSlotsPerLayer) encoder slots, then one per model slot
   std::vector<ObservedDense> ranges;
 
   ObservedDense& observed(DenseId id) {
-    const auto slot = static_cast<size_t>(id.slot);
-    constexpr auto first_head = static_cast<size_t>(DenseSlot::Pooler);
-    if (slot >= first_head) return ranges[layers * kDenseSlotsPerLayer + slot - first_head];
-    return ranges[id.layer * kDenseSlotsPerLayer + slot];
+    if (id.slot >= kFirstModelSlot) {
+      return ranges[layers * kDenseSlotsPerLayer + model_slot_index(id.slot)];
+    }
+    return ranges[id.layer * kDenseSlotsPerLayer + static_cast<size_t>(id.slot)];
   }
 
   // out (rows, N) = in (rows, K) W^T + bias, recorded, then the epilogue.
@@ -120,7 +120,7 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
   std::vector<float> attention_scratch(attention_scratch_floats(g.max_seq, d.head_dim) *
                                        attention_tasks(g.native.threads, d.num_heads));
   Recorder recorder{g.native, d.num_layers,
-                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + kHeadSlots)};
+                    std::vector<ObservedDense>(d.num_layers * kDenseSlotsPerLayer + kModelSlots)};
   recorder.native.attention_scratch = attention_scratch.data();
   const Executor executor = executor_of(&recorder);
 
@@ -172,10 +172,10 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
       result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
     }
   }
-  DenseSlot heads[kMaxHeadSlots];
-  const size_t head_count = head_dense_slots(d, g.model->has_pooler, heads);
-  for (size_t h = 0; h < head_count; ++h) {
-    const DenseId id{0, heads[h]};
+  DenseSlot slots[kMaxModelSlots];
+  const size_t slot_count = model_dense_slots(d, g.model->has_pooler, slots);
+  for (size_t m = 0; m < slot_count; ++m) {
+    const DenseId id{0, slots[m]};
     result.dense[dense_tensor_name(id, name, sizeof name)] = ranges(recorder.observed(id));
   }
   return result;

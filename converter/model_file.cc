@@ -54,6 +54,9 @@ ModelDims layout_dims(const fb::ModelT& model) {
   d.num_labels = classifier ? static_cast<uint32_t>(model.task->labels.size()) : 0;
   d.layer_norm_eps = c.layer_norm_eps;
   d.activation = c.activation;
+  d.embedding = c.embedding_size != 0 ? c.embedding_size : c.hidden;
+  d.position_offset = c.position_offset;
+  d.pooler_activation = c.pooler_activation;
   return d;
 }
 
@@ -101,6 +104,7 @@ void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
 }
 
 uint32_t schema_version_for(const fb::ModelT& model) {
+  if (model.config && model.config->embedding_size != 0) return 5;
   if (model.tokenizer && model.tokenizer->model == fb::TokenizerModel::Unigram) return 4;
   if ((model.config && (model.config->position_offset != 0 ||
                         model.config->pooler_activation != fb::Activation::Tanh)) ||

@@ -45,13 +45,21 @@ Param param_of(const BertTensor& t) {
     case TensorKind::DenseBias:
       break;
   }
-  if (t.slot == DenseSlot::MlmTransform) return weight ? train::kMlmW : train::kMlmB;
-  if (t.slot == DenseSlot::QaOutputs) return weight ? train::kClsW : train::kClsB;  // K = 2
-  const Param by_slot[][2] = {{train::kQW, train::kQB},       {train::kKW, train::kKB},
-                              {train::kVW, train::kVB},       {train::kOW, train::kOB},
-                              {train::kFcW, train::kFcB},     {train::kProjW, train::kProjB},
-                              {train::kPoolW, train::kPoolB}, {train::kClsW, train::kClsB}};
-  return by_slot[static_cast<size_t>(t.slot)][weight ? 0 : 1];
+  const auto pick = [weight](Param w, Param b) { return weight ? w : b; };
+  switch (t.slot) {
+    case DenseSlot::Query: return pick(train::kQW, train::kQB);
+    case DenseSlot::Key: return pick(train::kKW, train::kKB);
+    case DenseSlot::Value: return pick(train::kVW, train::kVB);
+    case DenseSlot::AttentionOutput: return pick(train::kOW, train::kOB);
+    case DenseSlot::Intermediate: return pick(train::kFcW, train::kFcB);
+    case DenseSlot::Output: return pick(train::kProjW, train::kProjB);
+    case DenseSlot::EmbeddingsProject: break;  // refused by trainer_shape
+    case DenseSlot::Pooler: return pick(train::kPoolW, train::kPoolB);
+    case DenseSlot::Classifier: return pick(train::kClsW, train::kClsB);
+    case DenseSlot::QaOutputs: return pick(train::kClsW, train::kClsB);  // K = 2
+    case DenseSlot::MlmTransform: return pick(train::kMlmW, train::kMlmB);
+  }
+  throw std::logic_error("the trainer has no parameter for " + std::string(t.base));
 }
 
 }  // namespace
@@ -110,6 +118,7 @@ std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   ModelDims dims{};
   dims.num_layers = static_cast<uint32_t>(s.layers);
   dims.hidden = C;
+  dims.embedding = C;
   dims.attention = static_cast<uint32_t>(train::attention_width(s));
   dims.intermediate = static_cast<uint32_t>(s.intermediate);
   dims.vocab_size = static_cast<uint32_t>(s.vocab);
@@ -148,6 +157,11 @@ train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pret
   if (c.activation != fb::Activation::GeluErf) {
     throw std::runtime_error("the trainer implements exact-erf GELU only; this model uses " +
                              std::string(fb::EnumNameActivation(c.activation)));
+  }
+  if (c.embedding_size != 0 && c.embedding_size != c.hidden) {
+    throw std::runtime_error("the trainer has no embeddings_project: this model's embedding_size " +
+                             std::to_string(c.embedding_size) + " differs from hidden " +
+                             std::to_string(c.hidden) + " (ELECTRA small)");
   }
   train::BertShape s;
   s.vocab = c.vocab_size;

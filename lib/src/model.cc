@@ -45,6 +45,10 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
                   f.value, f.lo, f.hi);
     }
   }
+  if (config->embedding_size() > kMaxWidth) {
+    return fail(error, EB_ERROR_INVALID_MODEL, "config.embedding_size = %u exceeds %u",
+                config->embedding_size(), kMaxWidth);
+  }
   const uint64_t attention = uint64_t{config->num_heads()} * config->head_dim();
   if (attention > kMaxWidth) {
     return fail(error, EB_ERROR_INVALID_MODEL, "num_heads * head_dim = %llu exceeds %u",
@@ -79,6 +83,7 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
   }
   dims->num_layers = config->num_layers();
   dims->hidden = config->hidden();
+  dims->embedding = config->embedding_size() != 0 ? config->embedding_size() : config->hidden();
   dims->num_heads = config->num_heads();
   dims->head_dim = config->head_dim();
   dims->attention = static_cast<uint32_t>(attention);
@@ -305,6 +310,7 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
 
 eb_status find_norm(const ModelView& view, const char* prefix, uint32_t width,
                     LayerNormWeights* norm, eb_error* error) {
+  norm->width = width;
   char name[128];
   std::snprintf(name, sizeof name, "%s.weight", prefix);
   eb_status status = find_fp32(view, name, &width, 1, false, &norm->gamma, error);
@@ -338,16 +344,25 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool sca
     dense_slot_shape(d, slot, &n, &k);
     return find_dense(view, dense(layer, slot), n, k, optional, check_contents, out, error);
   };
-  const uint32_t type_shape[2] = {d.type_vocab_size, d.hidden};
-  if ((s = find_embedding(view, table(EmbeddingSlot::Word), d.vocab_size, d.hidden,
-                          &w.word_embeddings, error)) != EB_OK ||
-      (s = find_embedding(view, table(EmbeddingSlot::Position), d.max_positions, d.hidden,
+  const uint32_t E = d.embedding;
+  const uint32_t type_shape[2] = {d.type_vocab_size, E};
+  if ((s = find_embedding(view, table(EmbeddingSlot::Word), d.vocab_size, E, &w.word_embeddings,
+                          error)) != EB_OK ||
+      (s = find_embedding(view, table(EmbeddingSlot::Position), d.max_positions, E,
                           &w.position_embeddings, error)) != EB_OK ||
       (s = find_fp32(view, table(EmbeddingSlot::TokenType), type_shape, 2, false,
                      &w.token_type_embeddings, error)) != EB_OK ||
-      (s = find_norm(view, norm(-1, NormSlot::Embeddings), d.hidden, &w.embedding_norm, error)) !=
-          EB_OK) {
+      (s = find_norm(view, norm(-1, NormSlot::Embeddings), E, &w.embedding_norm, error)) != EB_OK) {
     return s;
+  }
+  w.embeddings_project = DenseWeights{};
+  if (E != d.hidden) {
+    if ((s = find_slot(-1, DenseSlot::EmbeddingsProject, false, &w.embeddings_project)) != EB_OK) {
+      return s;
+    }
+    w.int8_tensors += w.embeddings_project.packed != nullptr;
+    w.dynamic_int8_dense +=
+        w.embeddings_project.packed != nullptr && !w.embeddings_project.static_int8;
   }
   for (uint32_t i = 0; i < d.num_layers; ++i) {
     LayerWeights layer{};
@@ -480,6 +495,12 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   if (v.task == fb::TaskKind::MaskedLM && v.mask_id < 0) {
     return fail(error, EB_ERROR_INVALID_MODEL,
                 "masked LM model has no tokenizer.mask_id: which token is [MASK]?");
+  }
+  if (v.task == fb::TaskKind::MaskedLM && v.dims.embedding != v.dims.hidden) {
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "masked LM model with config.embedding_size %u != hidden %u: its decoder is the "
+                "word embedding table, which must be hidden wide", v.dims.embedding,
+                v.dims.hidden);
   }
   const fb::Tokenizer* tokenizer = root->tokenizer();
   if (tokenizer != nullptr && (tokenizer->vocab_hash() != nullptr || tokenizer->unicode() != nullptr)) {

@@ -19,6 +19,8 @@ namespace edgebert {
 struct ModelDims {
   uint32_t num_layers;
   uint32_t hidden;        // H
+  uint32_t embedding;     // E: width of the embedding tables and their LayerNorm (= H unless
+                          // config.embedding_size; then embeddings_project maps E to H)
   uint32_t num_heads;
   uint32_t head_dim;
   uint32_t attention;     // A = num_heads * head_dim
@@ -96,14 +98,15 @@ struct DenseWeights {
 
 // An embedding table: fp32 rows, or int8 rows with one scale per row.
 struct EmbeddingTable {
-  const float* values;      // (rows, H), or nullptr
-  const int8_t* quantized;  // (rows, H), or nullptr
+  const float* values;      // (rows, E), or nullptr
+  const int8_t* quantized;  // (rows, E), or nullptr
   const float* scales;      // (rows) with quantized
 };
 
 struct LayerNormWeights {
-  const float* gamma;  // (H)
-  const float* beta;   // (H)
+  const float* gamma;  // (width)
+  const float* beta;   // (width)
+  uint32_t width;      // H, or E for the embeddings' LayerNorm
 };
 
 struct LayerWeights {
@@ -116,10 +119,11 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
-  EmbeddingTable word_embeddings;      // (vocab_size, H)
-  EmbeddingTable position_embeddings;  // (max_positions, H)
-  const float* token_type_embeddings;  // (type_vocab_size, H)
-  LayerNormWeights embedding_norm;
+  EmbeddingTable word_embeddings;      // (vocab_size, E)
+  EmbeddingTable position_embeddings;  // (max_positions, E)
+  const float* token_type_embeddings;  // (type_vocab_size, E)
+  LayerNormWeights embedding_norm;     // (E)
+  DenseWeights embeddings_project;     // E -> H; null unless E != H
   LayerWeights* layers;                // (num_layers), storage owned by the caller of resolve
   DenseWeights pooler;                 // H -> H; null if the model has no pooler
   DenseWeights classifier;             // H -> num_labels; null if not a (token) classifier

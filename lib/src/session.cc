@@ -182,13 +182,13 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   eb_status status = resolve_weights(*view, &s->weights, false, error);
   if (status != EB_OK) return status;  // cannot happen for a model that passed init
   s->kernels = kernels;
-  s->buffers = GraphBuffers{floats(B::Hidden),      floats(B::Query),
-                            floats(B::Key),         floats(B::Value),
-                            floats(B::Context),     floats(B::Attention),
-                            floats(B::Ffn),         floats(B::Pooled),
-                            floats(B::Embedding),   floats(B::Logits),
-                            floats(B::Probabilities), floats(B::TokenLogits),
-                            floats(B::MlmHidden),
+  s->buffers = GraphBuffers{floats(B::Hidden),        floats(B::ProjectionInput),
+                            floats(B::Query),         floats(B::Key),
+                            floats(B::Value),         floats(B::Context),
+                            floats(B::Attention),     floats(B::Ffn),
+                            floats(B::Pooled),        floats(B::Embedding),
+                            floats(B::Logits),        floats(B::Probabilities),
+                            floats(B::TokenLogits),   floats(B::MlmHidden),
                             reinterpret_cast<int32_t*>(at(B::MlmPositions))};
   s->mlm_logits = floats(B::MlmLogits);
   s->oracle = OracleExecutor{&view->dims, floats(B::Scores)};

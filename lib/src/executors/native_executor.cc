@@ -115,7 +115,7 @@ struct LayerNormTasks {
     const LayerNormTasks& t = *static_cast<const LayerNormTasks*>(context);
     const size_t m0 = task * kNormRowsPerTask;
     const size_t m = t.count - m0 < kNormRowsPerTask ? t.count - m0 : kNormRowsPerTask;
-    const size_t h = t.x->dims->hidden;
+    const size_t h = t.norm->width;
     t.x->kernels->f32_layer_norm(t.rows + m0 * h, t.norm->gamma, t.norm->beta, m, h,
                                  t.x->dims->layer_norm_eps);
   }

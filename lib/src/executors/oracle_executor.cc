@@ -30,7 +30,7 @@ void OracleExecutor::attention(const AttentionCall& c) {
 }
 
 void OracleExecutor::layer_norm(float* x, const LayerNormWeights& norm, size_t rows) {
-  oracle::layer_norm_forward(x, norm, rows, dims->hidden, dims->layer_norm_eps);
+  oracle::layer_norm_forward(x, norm, rows, norm.width, dims->layer_norm_eps);
 }
 
 }  // namespace edgebert

@@ -25,8 +25,8 @@ constexpr size_t kExtraBytes = 16;
 constexpr size_t kOperatorBytes = 8192;
 
 size_t op_count(const ModelView& m) {
-  DenseSlot heads[kMaxHeadSlots];
-  return m.dims.num_layers * kDenseSlotsPerLayer + head_dense_slots(m.dims, m.has_pooler, heads);
+  DenseSlot slots[kMaxModelSlots];
+  return m.dims.num_layers * kDenseSlotsPerLayer + model_dense_slots(m.dims, m.has_pooler, slots);
 }
 
 // Upper bound of XNNPACK's packed weights for an (n, k) fully connected operator: output channels
@@ -38,9 +38,12 @@ size_t packed_bound(size_t n, size_t k, bool int8) {
   return kOperatorBytes + channels * per_channel + 4 * kRegionAlignment;
 }
 
-// Scratch to unpack one int8 weight (n, k) row-major, then its int32 bias (n <= widest).
+// Scratch to unpack one int8 weight (n, k) row-major, then its int32 bias (n <= widest): the
+// largest is H x max(I, A, E).
 size_t unpack_scratch_bytes(const ModelDims& d) {
-  const size_t largest = size_t{d.hidden} * (d.intermediate > d.attention ? d.intermediate : d.attention);
+  size_t other = d.intermediate > d.attention ? d.intermediate : d.attention;
+  if (d.embedding > other) other = d.embedding;
+  const size_t largest = size_t{d.hidden} * other;
   return align_up(largest, kRegionAlignment) + align_up(widest_features(d) * sizeof(int32_t), kRegionAlignment);
 }
 
@@ -94,9 +97,9 @@ size_t xnnpack_region_bytes(const ModelView& m, uint32_t max_seq, uint32_t max_b
   size_t per_layer = 0;
   for (size_t s = 0; s < kDenseSlotsPerLayer; ++s) per_layer += bound(static_cast<DenseSlot>(s));
   size_t bytes = layout.bump + d.num_layers * per_layer;
-  DenseSlot heads[kMaxHeadSlots];
-  const size_t head_count = head_dense_slots(d, m.has_pooler, heads);
-  for (size_t h = 0; h < head_count; ++h) bytes += bound(heads[h]);
+  DenseSlot slots[kMaxModelSlots];
+  const size_t slot_count = model_dense_slots(d, m.has_pooler, slots);
+  for (size_t i = 0; i < slot_count; ++i) bytes += bound(slots[i]);
   return bytes + layout.unpack_bytes;
 }
 
@@ -263,9 +266,9 @@ eb_status run(const XnnpackSession& x, XnnpackDense& op, float* out, const float
 
 // The dense layer operator `index` of `x.ops` computes.
 DenseId dense_id_of(const XnnpackSession& x, size_t index) {
-  for (size_t h = 0; h < kHeadSlots; ++h) {
-    if (x.head_op[h] == index) {
-      return {0, static_cast<DenseSlot>(static_cast<size_t>(DenseSlot::Pooler) + h)};
+  for (size_t m = 0; m < kModelSlots; ++m) {
+    if (x.model_op[m] == index) {
+      return {0, static_cast<DenseSlot>(static_cast<size_t>(kFirstModelSlot) + m)};
     }
   }
   return {static_cast<uint32_t>(index / kDenseSlotsPerLayer),
@@ -343,12 +346,11 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   x->threadpool = threadpool;
   x->native = native;
   x->region_bytes = region_bytes;
-  DenseSlot heads[kMaxHeadSlots];
-  const size_t head_count = head_dense_slots(d, model.has_pooler, heads);
-  for (size_t h = 0; h < kHeadSlots; ++h) x->head_op[h] = SIZE_MAX;
-  for (size_t h = 0; h < head_count; ++h) {
-    x->head_op[static_cast<size_t>(heads[h]) - static_cast<size_t>(DenseSlot::Pooler)] =
-        d.num_layers * kDenseSlotsPerLayer + h;
+  DenseSlot slots[kMaxModelSlots];
+  const size_t slot_count = model_dense_slots(d, model.has_pooler, slots);
+  for (size_t m = 0; m < kModelSlots; ++m) x->model_op[m] = SIZE_MAX;
+  for (size_t m = 0; m < slot_count; ++m) {
+    x->model_op[model_slot_index(slots[m])] = d.num_layers * kDenseSlotsPerLayer + m;
   }
   if (model.int8) {
     x->q_in = reinterpret_cast<int8_t*>(region + layout.q_in);
@@ -382,10 +384,10 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
 }
 
 eb_status XnnpackSession::dense(const DenseCall& call, eb_error* error) {
-  const auto slot = static_cast<size_t>(call.id.slot);
-  constexpr auto first_head = static_cast<size_t>(DenseSlot::Pooler);
-  const size_t index = slot >= first_head ? head_op[slot - first_head]
-                                          : call.id.layer * kDenseSlotsPerLayer + slot;
+  const DenseSlot slot = call.id.slot;
+  const size_t index = slot >= kFirstModelSlot
+                           ? model_op[model_slot_index(slot)]
+                           : call.id.layer * kDenseSlotsPerLayer + static_cast<size_t>(slot);
   return run(*this, ops[index], call.out, call.in, call.rows, call.epilogue, call.residual,
              call.id, error);
 }

@@ -41,10 +41,10 @@ struct XnnpackDense {
 };
 
 struct XnnpackSession {
-  XnnpackDense* ops;    // (num_layers * kDenseSlotsPerLayer) encoder slots, then the heads'
-                        // (head_dense_slots order)
+  XnnpackDense* ops;    // (num_layers * kDenseSlotsPerLayer) encoder slots, then the model
+                        // slots' (model_dense_slots order)
   size_t count;
-  size_t head_op[kHeadSlots];  // index in `ops` of each head slot (Pooler onwards), or SIZE_MAX
+  size_t model_op[kModelSlots];  // index in `ops` of each model slot, or SIZE_MAX
   void* threadpool;     // pthreadpool_t or NULL
   NativeExecutor* native;  // runs attention and LayerNorm
   float* attention_scratch;  // fp32 models: attention_scratch_floats(max_seq, d) per head (int8

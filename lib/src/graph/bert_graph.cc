@@ -7,49 +7,49 @@
 namespace edgebert {
 namespace {
 
-// out (H) = row `row` of an embedding table, dequantized for int8 tables.
-void embedding_row(const EmbeddingTable& table, size_t row, size_t h, float* out) {
+// out (E) = row `row` of an embedding table, dequantized for int8 tables.
+void embedding_row(const EmbeddingTable& table, size_t row, size_t e, float* out) {
   if (table.values != nullptr) {
-    for (size_t i = 0; i < h; ++i) out[i] = table.values[row * h + i];
+    for (size_t i = 0; i < e; ++i) out[i] = table.values[row * e + i];
   } else {
     const float scale = table.scales[row];
-    const int8_t* q = table.quantized + row * h;
-    for (size_t i = 0; i < h; ++i) out[i] = static_cast<float>(q[i]) * scale;
+    const int8_t* q = table.quantized + row * e;
+    for (size_t i = 0; i < e; ++i) out[i] = static_cast<float>(q[i]) * scale;
   }
 }
 
-// out (H) = (out + type) + row `row` of `table`: each loop has one table kind, so it vectorizes.
-void add_embedding_row(const EmbeddingTable& table, size_t row, size_t h, const float* type,
+// out (E) = (out + type) + row `row` of `table`: each loop has one table kind, so it vectorizes.
+void add_embedding_row(const EmbeddingTable& table, size_t row, size_t e, const float* type,
                        float* out) {
   if (table.values != nullptr) {
-    const float* p = table.values + row * h;
-    for (size_t i = 0; i < h; ++i) out[i] = (out[i] + type[i]) + p[i];
+    const float* p = table.values + row * e;
+    for (size_t i = 0; i < e; ++i) out[i] = (out[i] + type[i]) + p[i];
   } else {
     const float scale = table.scales[row];
-    const int8_t* q = table.quantized + row * h;
-    for (size_t i = 0; i < h; ++i) out[i] = (out[i] + type[i]) + static_cast<float>(q[i]) * scale;
+    const int8_t* q = table.quantized + row * e;
+    for (size_t i = 0; i < e; ++i) out[i] = (out[i] + type[i]) + static_cast<float>(q[i]) * scale;
   }
 }
 
-// out (S, H) = (word[ids] + token_type[types]) + position[row] per sequence, the order Hugging
+// out (S, E) = (word[ids] + token_type[types]) + position[row] per sequence, the order Hugging
 // Face sums them in (the embeddings' LayerNorm follows as an executor op). Rows 0, 1, 2, ...
 // for BERT; with a position_offset (RoBERTa), create_position_ids_from_input_ids: tokens other
 // than the pad id (position_offset - 1) count from position_offset, a pad token (typed as
 // "<pad>" in text) sits at row position_offset - 1.
 void gather_embeddings(float* out, const ModelWeights& w, const ModelDims& d,
                        const GraphInput& in) {
-  const size_t H = d.hidden;
+  const size_t E = d.embedding;
   const int64_t pad = static_cast<int64_t>(d.position_offset) - 1;  // -1: no pad rule (BERT)
   for (size_t q = 0; q < in.count; ++q) {
     const GraphSequence& seq = in.sequences[q];
     size_t next = d.position_offset;
     for (size_t t = 0; t < seq.s; ++t) {
       const float* type = w.token_type_embeddings +
-                          static_cast<size_t>(seq.types != nullptr ? seq.types[t] : 0) * H;
+                          static_cast<size_t>(seq.types != nullptr ? seq.types[t] : 0) * E;
       const size_t row = seq.ids[t] == pad ? static_cast<size_t>(pad) : next++;
-      embedding_row(w.word_embeddings, static_cast<size_t>(seq.ids[t]), H, out);
-      add_embedding_row(w.position_embeddings, row, H, type, out);
-      out += H;
+      embedding_row(w.word_embeddings, static_cast<size_t>(seq.ids[t]), E, out);
+      add_embedding_row(w.position_embeddings, row, E, type, out);
+      out += E;
     }
   }
 }
@@ -80,6 +80,9 @@ void request_graph_buffers(const ModelView& model, uint32_t max_seq, uint32_t ma
                  A = d.attention, I = d.intermediate, f = sizeof(float);
   using B = fb::ArenaBuffer;
   r->request(B::Hidden, S * H * f, kStepEmbeddings, kLastStep);
+  if (d.embedding != d.hidden) {
+    r->request(B::ProjectionInput, S * d.embedding * f, kStepEmbeddings, kStepEmbeddings);
+  }
   r->request(B::Query, S * A * f, kStepQkv, kStepAttention);
   r->request(B::Key, S * A * f, kStepQkv, kStepAttention);
   r->request(B::Value, S * A * f, kStepQkv, kStepAttention);
@@ -111,13 +114,23 @@ eb_status bert_encoder(const Executor& x, const ModelView& model, const ModelWei
                        eb_error* error) {
   const ModelDims& d = model.dims;
   const size_t S = in.rows, I = d.intermediate;
-  gather_embeddings(b.hidden, w, d, in);
-  x.layer_norm(x.self, b.hidden, w.embedding_norm, S);
-  observe("embeddings");
-  // Exact-erf GELU is fused into the intermediate dense; other activations run after it.
-  const bool gelu_fused = d.activation == fb::Activation::GeluErf;
   const Dense dense{x, w, d, error};
   eb_status status = EB_OK;
+  if (d.embedding == d.hidden) {
+    gather_embeddings(b.hidden, w, d, in);
+    x.layer_norm(x.self, b.hidden, w.embedding_norm, S);
+    observe("embeddings");
+  } else {  // hidden (S, H) = LN(embeddings (S, E)) W_p + b_p: ELECTRA's embeddings_project
+    gather_embeddings(b.projection_input, w, d, in);
+    x.layer_norm(x.self, b.projection_input, w.embedding_norm, S);
+    observe("embeddings");
+    status = dense({0, DenseSlot::EmbeddingsProject}, b.hidden, b.projection_input, S,
+                   Epilogue::Bias);
+    if (status != EB_OK) return status;
+    observe("embeddings_project");
+  }
+  // Exact-erf GELU is fused into the intermediate dense; other activations run after it.
+  const bool gelu_fused = d.activation == fb::Activation::GeluErf;
   for (uint32_t l = 0; l < d.num_layers && status == EB_OK; ++l) {
     const LayerWeights& layer = w.layers[l];
     const int32_t at = static_cast<int32_t>(l);

@@ -4,7 +4,8 @@
 // step. It matches Hugging Face's BertModel / BertForSequenceClassification (post-LayerNorm
 // encoder, additive padding mask). Every executor (graph/executor.h) runs this one function.
 //
-// Shapes: S = tokens (rows of all sequences of a batch), B = sequences, H = hidden,
+// Shapes: S = tokens (rows of all sequences of a batch), B = sequences, H = hidden, E = the
+// embeddings' width (H, or ELECTRA small's embedding_size before embeddings_project),
 // A = heads * head_dim, I = intermediate; row-major.
 #ifndef EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
 #define EDGEBERT_SRC_GRAPH_BERT_GRAPH_H_
@@ -22,6 +23,8 @@ namespace edgebert {
 // (memory_plan.h); the same for every executor (each plans its own scratch besides).
 struct GraphBuffers {
   float* hidden;         // (S, H) input and output of every layer
+  float* projection_input;  // (S, E) the embeddings before embeddings_project; null unless
+                            // E != H
   float* query;          // (S, A)
   float* key;            // (S, A)
   float* value;          // (S, A)

@@ -1,6 +1,7 @@
 #include "bert_layout.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace edgebert {
 
@@ -12,6 +13,7 @@ const char* dense_slot_name(DenseSlot slot) {
     case DenseSlot::AttentionOutput: return "attention.output.dense";
     case DenseSlot::Intermediate: return "intermediate.dense";
     case DenseSlot::Output: return "output.dense";
+    case DenseSlot::EmbeddingsProject: return "embeddings_project";
     case DenseSlot::Pooler: return "pooler.dense";
     case DenseSlot::Classifier: return "classifier";
     case DenseSlot::QaOutputs: return "qa_outputs";
@@ -55,6 +57,7 @@ uint32_t widest_features(const ModelDims& d) {
   uint32_t widest = d.hidden;
   if (d.attention > widest) widest = d.attention;
   if (d.intermediate > widest) widest = d.intermediate;
+  if (d.embedding > widest) widest = d.embedding;
   return widest;
 }
 
@@ -66,6 +69,7 @@ void dense_slot_shape(const ModelDims& d, DenseSlot slot, uint32_t* n, uint32_t*
     case DenseSlot::AttentionOutput: shape[1] = A; break;
     case DenseSlot::Intermediate: shape[0] = I; break;
     case DenseSlot::Output: shape[1] = I; break;
+    case DenseSlot::EmbeddingsProject: shape[1] = d.embedding; break;
     case DenseSlot::Pooler: break;
     case DenseSlot::Classifier: shape[0] = d.num_labels; break;
     case DenseSlot::QaOutputs: shape[0] = 2; break;
@@ -79,6 +83,7 @@ DenseSlotInfo dense_slot(const ModelWeights& w, const ModelDims& d, DenseId id) 
   uint32_t n, k;
   dense_slot_shape(d, id.slot, &n, &k);
   const char* name = dense_slot_name(id.slot);
+  if (id.slot == DenseSlot::EmbeddingsProject) return {&w.embeddings_project, n, k, name};
   if (id.slot == DenseSlot::Pooler) return {&w.pooler, n, k, name};
   if (id.slot == DenseSlot::Classifier) return {&w.classifier, n, k, name};
   if (id.slot == DenseSlot::QaOutputs) return {&w.qa_outputs, n, k, name};
@@ -89,8 +94,9 @@ DenseSlotInfo dense_slot(const ModelWeights& w, const ModelDims& d, DenseId id) 
   return {per_layer[static_cast<size_t>(id.slot)], n, k, name};
 }
 
-size_t head_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxHeadSlots]) {
+size_t model_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxModelSlots]) {
   size_t count = 0;
+  if (d.embedding != d.hidden) out[count++] = DenseSlot::EmbeddingsProject;
   if (has_pooler) out[count++] = DenseSlot::Pooler;
   switch (d.task) {
     case fb::TaskKind::Classification:
@@ -104,15 +110,15 @@ size_t head_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxH
 }
 
 char* dense_tensor_name(DenseId id, char* out, size_t size) {
-  const int32_t layer = id.slot < DenseSlot::Pooler ? static_cast<int32_t>(id.layer) : -1;
+  const int32_t layer = id.slot < kFirstModelSlot ? static_cast<int32_t>(id.layer) : -1;
   return bert_tensor_name(layer, dense_slot_name(id.slot), "weight", out, size);
 }
 
 bool is_dense_weight_name(const char* name) {
   char want[96];
-  for (const DenseSlot head : {DenseSlot::Pooler, DenseSlot::Classifier, DenseSlot::QaOutputs,
-                               DenseSlot::MlmTransform}) {
-    if (std::strcmp(name, dense_tensor_name(DenseId{0, head}, want, sizeof want)) == 0) {
+  for (size_t m = 0; m < kModelSlots; ++m) {
+    const auto slot = static_cast<DenseSlot>(static_cast<size_t>(kFirstModelSlot) + m);
+    if (std::strcmp(name, dense_tensor_name(DenseId{0, slot}, want, sizeof want)) == 0) {
       return true;
     }
   }

@@ -14,15 +14,23 @@
 
 namespace edgebert {
 
-// The dense layers of one encoder layer in the order a forward pass runs them, then the heads.
+// The dense layers of one encoder layer in the order a forward pass runs them, then the ones
+// outside the encoder layers ("model slots", once per model): the embeddings' projection and
+// the heads.
 enum class DenseSlot : uint8_t {
   Query, Key, Value, AttentionOutput, Intermediate, Output,  // per encoder layer
-  Pooler, Classifier,                                        // heads, once per model
+  EmbeddingsProject,  // (H, E) embeddings_project: models whose embedding_size E != H (ELECTRA)
+  Pooler, Classifier,                                        // heads
   QaOutputs,      // question answering: (2, H) start and end logits of every token
   MlmTransform,   // masked LM: (H, H) cls.predictions.transform.dense
 };
 constexpr size_t kDenseSlotsPerLayer = 6;
-constexpr size_t kHeadSlots = 4;  // Pooler .. MlmTransform
+constexpr DenseSlot kFirstModelSlot = DenseSlot::EmbeddingsProject;
+constexpr size_t kModelSlots = 5;  // EmbeddingsProject .. MlmTransform
+// Index of a model slot among the model slots (0 for EmbeddingsProject).
+constexpr size_t model_slot_index(DenseSlot slot) {
+  return static_cast<size_t>(slot) - static_cast<size_t>(kFirstModelSlot);
+}
 
 // One dense layer of the graph: `layer` counts for the per-layer slots only.
 struct DenseId {
@@ -31,7 +39,8 @@ struct DenseId {
 };
 
 // Its weights, shape and name: "attention.self.query" for a layer's slot (the tensor is
-// "encoder.layer.<l>.<name>.weight"), "pooler.dense" and "classifier" for the heads.
+// "encoder.layer.<l>.<name>.weight"), "embeddings_project", "pooler.dense", "classifier", ...
+// for the model slots.
 struct DenseSlotInfo {
   const DenseWeights* weights;
   size_t n, k;  // output and input features
@@ -54,7 +63,7 @@ const char* norm_slot_name(NormSlot slot);
 char* bert_tensor_name(int32_t layer, const char* base, const char* field, char* out,
                        size_t size);
 
-// max(H, A, I): the widest input or output of any dense layer.
+// max(H, A, I, E): the widest input or output of any dense layer.
 uint32_t widest_features(const ModelDims& d);
 
 // (n, k) of dense slot `slot`: output and input features.
@@ -86,24 +95,26 @@ struct BertTensor {
 };
 
 // visit(const BertTensor&) for every tensor of a BERT with dims `d`, in module order: the
-// embeddings (word, position, token type, LayerNorm), per layer Q, K, V, attention output, its
+// embeddings (word, position, token type, LayerNorm, all E wide), embeddings_project when
+// E != H, per layer Q, K, V, attention output, its
 // LayerNorm, intermediate, output, its LayerNorm, then the pooler (optional) and the task's
 // head: Classification and TokenClassification the classifier (num_labels, H),
 // QuestionAnswering qa_outputs (2, H), MaskedLM the transform dense, its LayerNorm and the
 // output bias (the decoder's weight is the word embedding table).
 template <typename Visit>
 void for_each_bert_tensor(const ModelDims& d, Visit&& visit) {
-  const uint32_t H = d.hidden;
+  const uint32_t E = d.embedding;
   const uint32_t table_rows[] = {d.vocab_size, d.max_positions, d.type_vocab_size};
   for (uint8_t e = 0; e < 3; ++e) {
     const auto table = static_cast<EmbeddingSlot>(e);
-    visit(BertTensor{-1, embedding_slot_name(table), TensorKind::Embedding, table_rows[e], H,
+    visit(BertTensor{-1, embedding_slot_name(table), TensorKind::Embedding, table_rows[e], E,
                      false, false, table, NormSlot::Embeddings, DenseSlot::Query});
   }
   const auto norm = [&](int32_t layer, NormSlot slot, bool head) {
+    const uint32_t width = slot == NormSlot::Embeddings ? E : d.hidden;
     for (const TensorKind kind : {TensorKind::NormWeight, TensorKind::NormBias}) {
-      visit(BertTensor{layer, norm_slot_name(slot), kind, H, 0, false, head, EmbeddingSlot::Word,
-                       slot, DenseSlot::Query});
+      visit(BertTensor{layer, norm_slot_name(slot), kind, width, 0, false, head,
+                       EmbeddingSlot::Word, slot, DenseSlot::Query});
     }
   };
   const auto dense = [&](int32_t layer, DenseSlot slot, bool optional, bool head) {
@@ -115,6 +126,7 @@ void for_each_bert_tensor(const ModelDims& d, Visit&& visit) {
                      EmbeddingSlot::Word, NormSlot::Embeddings, slot});
   };
   norm(-1, NormSlot::Embeddings, false);
+  if (E != d.hidden) dense(-1, DenseSlot::EmbeddingsProject, false, false);
   for (uint32_t l = 0; l < d.num_layers; ++l) {
     const auto layer = static_cast<int32_t>(l);
     dense(layer, DenseSlot::Query, false, false);
@@ -147,13 +159,14 @@ void for_each_bert_tensor(const ModelDims& d, Visit&& visit) {
   }
 }
 
-// The head dense layers a model with dims `d` (and a pooler or not) runs, in the order it runs
-// them; returns their count (at most kMaxHeadSlots).
-constexpr size_t kMaxHeadSlots = 2;
-size_t head_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxHeadSlots]);
+// The model slots a model with dims `d` (and a pooler or not) runs, in the order it runs them:
+// the embeddings' projection (E != H), then the heads; returns their count (at most
+// kMaxModelSlots).
+constexpr size_t kMaxModelSlots = 3;
+size_t model_dense_slots(const ModelDims& d, bool has_pooler, DenseSlot out[kMaxModelSlots]);
 
-// Whether `name` is the weight of a dense layer ("encoder.layer.<l>.<slot>.weight", or a head's:
-// "pooler.dense.weight", "classifier.weight", "qa_outputs.weight", ...).
+// Whether `name` is the weight of a dense layer ("encoder.layer.<l>.<slot>.weight", or a model
+// slot's: "embeddings_project.weight", "pooler.dense.weight", "classifier.weight", ...).
 bool is_dense_weight_name(const char* name);
 
 // Writes the Hugging Face name of `id`'s weight tensor ("encoder.layer.3.output.dense.weight")

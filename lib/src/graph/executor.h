@@ -76,7 +76,8 @@ struct Executor {
   // Fails only where the executor calls a library that can (XNNPACK); `error` says which layer.
   eb_status (*dense)(void* self, const DenseCall& call, eb_error* error);
   void (*attention)(void* self, const AttentionCall& call);
-  // x (rows, H) <- LayerNorm(x) * gamma + beta (biased variance, eps inside the square root).
+  // x (rows, norm.width) <- LayerNorm(x) * gamma + beta (biased variance, eps inside the square
+  // root).
   void (*layer_norm)(void* self, float* x, const LayerNormWeights& norm, size_t rows);
 };
 

@@ -368,7 +368,7 @@ TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
     oracle::attention_forward(want_ctx.data(), q.data(), k.data(), v.data(), mask.data(),
                                  scores.data(), s, heads, d);
     std::vector<float> want_x = x;
-    oracle::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data()}, s,
+    oracle::layer_norm_forward(want_x.data(), LayerNormWeights{gamma.data(), beta.data(), static_cast<uint32_t>(h)}, s,
                                   h, 1e-12f);
     for (const KernelSet* set : supported_sets()) {
       const size_t head_scratch = attention_scratch_floats(s, d);
