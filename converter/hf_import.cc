@@ -160,12 +160,10 @@ std::unique_ptr<fb::ConfigT> read_config(const json& c, const FamilyInfo& family
     }
     config->position_offset = c["pad_token_id"].get<uint32_t>() + 1;
   }
-  if (family.family == Family::Electra && c.contains("embedding_size") &&
-      c["embedding_size"] != c["hidden_size"]) {
-    throw std::runtime_error(path.string() + ": embedding_size " + c["embedding_size"].dump() +
-                             " differs from hidden_size " + c["hidden_size"].dump() +
-                             ": ELECTRA's embeddings_project is not supported yet (ELECTRA "
-                             "base and large have none)");
+  // ELECTRA small: embeddings of embedding_size, mapped to hidden by embeddings_project.
+  if (family.family == Family::Electra && c.contains("embedding_size")) {
+    const uint32_t e = positive(c, "embedding_size", path);
+    if (e != config->hidden) config->embedding_size = e;
   }
   config->max_seq = longest_sequence(*config);
   return config;

@@ -92,6 +92,8 @@ json inspect_model(const AlignedBytes& bytes) {
   if (const fb::Config* c = m->config()) {
     report["config"] = {{"num_layers", c->num_layers()},
                         {"hidden", c->hidden()},
+                        {"embedding_size", c->embedding_size() != 0 ? c->embedding_size()
+                                                                    : c->hidden()},
                         {"num_heads", c->num_heads()},
                         {"head_dim", c->head_dim()},
                         {"intermediate", c->intermediate()},
@@ -275,6 +277,10 @@ std::string inspect_text(const json& r) {
                      c["attention_products"].get<std::string>(),
                      c["position_offset"].get<uint32_t>(),
                      c["pooler_activation"].get<std::string>()));
+    if (c["embedding_size"] != c["hidden"]) {
+      line(fmt::format("  embeddings {} wide, projected to hidden {} (embeddings_project)",
+                       c["embedding_size"].get<uint32_t>(), c["hidden"].get<uint32_t>()));
+    }
   }
   if (r.contains("task")) {
     const json& t = r["task"];

@@ -23,6 +23,7 @@ fb::ModelT random_bert(const BertShape& s, uint64_t seed) {
   c.vocab_size = s.vocab_size;
   c.max_positions = s.max_positions;
   c.type_vocab_size = s.type_vocab_size;
+  c.embedding_size = s.embedding_size != s.hidden ? s.embedding_size : 0;
   c.max_seq = s.max_positions;
   model.task = std::make_unique<fb::TaskT>();
   model.task->kind = s.task;

@@ -18,6 +18,8 @@ struct BertShape {
   uint32_t vocab_size = 30522;
   uint32_t max_positions = 512;
   uint32_t type_vocab_size = 2;
+  uint32_t embedding_size = 0;  // 0: hidden; else ELECTRA small's narrower embeddings and
+                                // embeddings_project
   uint32_t num_labels = 2;  // 0: encoder only
   // The head: Classification (pooler + classifier of num_labels outputs; 1 output is a
   // regression / cross-encoder score; 0 labels: an encoder with pooler), TokenClassification

@@ -17,12 +17,13 @@ using nlohmann::json;
 // A scratch copy of a fixture checkpoint that a test may edit; removed at scope exit.
 struct ScratchCheckpoint {
   fs::path dir;
-  explicit ScratchCheckpoint(const std::string& layout) {
+  // A copy of tiny_bert/<layout>, or of another fixture folder (`folder`: "families").
+  explicit ScratchCheckpoint(const std::string& layout, const std::string& folder = "tiny_bert") {
     dir = fs::temp_directory_path() /
           ("edgebert_import_" + layout + "_" + std::to_string(::getpid()) + "_" +
            std::to_string(counter()++));
     fs::remove_all(dir);
-    fs::copy(fixture_path("tiny_bert/" + layout), dir, fs::copy_options::recursive);
+    fs::copy(fixture_path(folder + "/" + layout), dir, fs::copy_options::recursive);
   }
   ~ScratchCheckpoint() { fs::remove_all(dir); }
   static int& counter() {
@@ -159,14 +160,17 @@ TEST_CASE("Import: unsupported configurations are refused with a clear message")
                                      "(RobertaForMaskedLM, "));
   }
   SUBCASE("ELECTRA's embedding projection and generator") {
-    ScratchCheckpoint s("classifier");
-    s.edit_config([](json& c) {
-      c["model_type"] = "electra";
-      c["architectures"] = {"ElectraForSequenceClassification"};
-      c["embedding_size"] = 16;
-    });
-    CHECK(contains(s.import_error(), "embedding_size 16 differs from hidden_size 32: ELECTRA's "
-                                     "embeddings_project is not supported yet"));
+    ScratchCheckpoint s("electra_small_classifier", "families");
+    s.edit_config([](json& c) { c["embedding_size"] = 8; });
+    CHECK(contains(s.import_error(), "model.safetensors: tensor "
+                                     "electra.embeddings.word_embeddings.weight has shape (128,16), "
+                                     "config.json implies (128,8)"));
+    s.edit_config([](json& c) { c["embedding_size"] = 0; });
+    CHECK(contains(s.import_error(), "\"embedding_size\" must be a positive integer"));
+    ScratchCheckpoint p("electra_small_classifier", "families");
+    p.edit_config([](json& c) { c["embedding_size"] = 32; });  // no projection then
+    CHECK(contains(p.import_error(), "electra.embeddings.word_embeddings.weight has shape "
+                                     "(128,16), config.json implies (128,32)"));
     ScratchCheckpoint t("classifier");
     t.edit_config([](json& c) {
       c["model_type"] = "electra";

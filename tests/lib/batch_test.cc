@@ -126,11 +126,12 @@ TEST_CASE("Batch: each sequence gets the bits it gets alone (fp32 and int8, ever
 #endif
     }
   }
-  SUBCASE("task heads: question answering, tagging, masked LM") {
-    for (const char* task : {"qa", "tagger", "mlm"}) {
+  SUBCASE("task heads: question answering, tagging, masked LM; ELECTRA small's projection") {
+    for (const char* task :
+         {"tasks/qa", "tasks/tagger", "tasks/mlm", "families/electra_small_tagger"}) {
       CAPTURE(task);
       convert::ImportOptions options;
-      options.dir = fixture_path(std::string("tasks/") + task);
+      options.dir = fixture_path(task);
       fb::ModelT imported = convert::import_hf(options);
       const convert::AlignedBytes bytes = convert::pack_model(imported);
       Model model;

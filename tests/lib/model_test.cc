@@ -202,6 +202,34 @@ TEST_CASE("Model: specific defects give specific errors") {
     CHECK(load(convert::serialize_model(model), &error) == EB_ERROR_INVALID_MODEL);
     CHECK(std::string(error.message) == "config.max_seq = 65 is outside [1, 64]");
   }
+  SUBCASE("narrower embeddings (ELECTRA small): the projection, its shape, no masked LM") {
+    convert::BertShape shape = tiny_text_shape(64, 16);
+    shape.embedding_size = 4;
+    shape.task = fb::TaskKind::Encoder;
+    fb::ModelT model = convert::random_bert(shape, 5);
+    CHECK(load(convert::pack_model(model), &error) == EB_OK);
+    fb::ModelT missing = convert::random_bert(shape, 5);
+    missing.tensors.erase(std::find_if(missing.tensors.begin(), missing.tensors.end(),
+                                       [](auto& t) { return t->name == "embeddings_project.weight"; }));
+    CHECK(load(convert::serialize_model(missing), &error) == EB_ERROR_INVALID_MODEL);
+    CHECK(std::string(error.message) == "missing tensor embeddings_project.weight");
+    for (auto& t : model.tensors) {
+      if (t->name == "embeddings.LayerNorm.weight") t->shape = {8};
+    }
+    CHECK(load(convert::serialize_model(model), &error) == EB_ERROR_INVALID_MODEL);
+    CHECK(std::string(error.message) ==
+          "tensor embeddings.LayerNorm.weight has shape (8), expected (4)");
+    // The fixture's 128-piece vocabulary brings the [MASK] a masked LM needs.
+    std::vector<std::string> vocab =
+        convert::read_vocab_file(fixture_path("tiny_bert/classifier/vocab.txt"));
+    shape.vocab_size = static_cast<uint32_t>(vocab.size());
+    shape.task = fb::TaskKind::MaskedLM;
+    fb::ModelT mlm = convert::random_bert(shape, 5);
+    mlm.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, {}, "vocab.txt");
+    CHECK(load(convert::serialize_model(mlm), &error) == EB_ERROR_UNSUPPORTED);
+    CHECK(std::string(error.message).find("masked LM model with config.embedding_size 4 != hidden "
+                                          "8") != std::string::npos);
+  }
   SUBCASE("tokenizer vocabulary size differs from the config") {
     fb::ModelT model = import_fixture("classifier");
     model.tokenizer->vocab.pop_back();
