@@ -15,8 +15,10 @@
 // run through gemm<T> (trainer/ops.h): packed SIMD with threads for float.
 //
 // Parameter order (the size table, kParamCount entries), L = layers, C = hidden, F = intermediate,
-// V = vocabulary, K = labels; a head that is absent has size 0:
-//   wte (V, C)  wpe (P, C)  wtt (TT, C)  emb_ln_w, emb_ln_b (C)
+// V = vocabulary, K = labels, E = the embeddings' width (C unless ELECTRA small's embedding
+// size); a head that is absent has size 0:
+//   wte (V, E)  wpe (P, E)  wtt (TT, E)  emb_ln_w, emb_ln_b (E)
+//   emb_proj_w (C, E), emb_proj_b (C): ELECTRA's embeddings_project, only when E != C
 //   per layer, stacked (L, ...): q_w, k_w, v_w, o_w (C, C) with biases (C); ln1_w, ln1_b (C);
 //   fc_w (F, C), fc_b (F); proj_w (C, F), proj_b (C); ln2_w, ln2_b (C)
 //   pool_w (C, C), pool_b (C); cls_w (K, C), cls_b (K) (Spans: qa_outputs, K = 2)
@@ -52,6 +54,8 @@ struct BertShape {
   size_t vocab = 0, max_positions = 0, type_vocab = 2;
   size_t hidden = 0, heads = 0, layers = 0, intermediate = 0;
   size_t attention = 0;            // A = heads x head_dim, the width of Q, K, V (0: = hidden)
+  size_t embedding = 0;            // E, the embeddings' width (0: = hidden; else
+                                   // embeddings_project maps E to hidden, as ELECTRA small)
   size_t labels = 2;               // classification head with this many classes (0: none)
   bool pretraining_heads = false;  // MLM + NSP heads instead of the classifier
   Objective objective = Objective::SingleLabel;  // of the classifier (Spans: labels = 2)
@@ -62,7 +66,7 @@ struct BertShape {
 };
 
 enum Param : size_t {
-  kWte, kWpe, kWtt, kEmbLnW, kEmbLnB,
+  kWte, kWpe, kWtt, kEmbLnW, kEmbLnB, kEmbProjW, kEmbProjB,
   kQW, kQB, kKW, kKB, kVW, kVB, kOW, kOB, kLn1W, kLn1B,
   kFcW, kFcB, kProjW, kProjB, kLn2W, kLn2B,
   kPoolW, kPoolB, kClsW, kClsB,
@@ -72,15 +76,18 @@ enum Param : size_t {
 
 // A: the width of Q, K, V and the attention context (hidden unless the shape says otherwise).
 inline size_t attention_width(const BertShape& s) { return s.attention != 0 ? s.attention : s.hidden; }
+// E: the width of the embedding tables and their LayerNorm.
+inline size_t embedding_width(const BertShape& s) { return s.embedding != 0 ? s.embedding : s.hidden; }
 
 inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
   const size_t C = s.hidden, L = s.layers, F = s.intermediate, V = s.vocab;
-  const size_t A = attention_width(s);
+  const size_t A = attention_width(s), E = embedding_width(s);
   const size_t K = s.pretraining_heads ? 0 : s.labels;
   const size_t P = s.pretraining_heads ? 1 : 0;  // pretraining heads present
   const bool per_token = s.objective == Objective::Tokens || s.objective == Objective::Spans;
   const size_t pool = per_token && !s.pretraining_heads ? 0 : 1;
-  return {V * C, s.max_positions * C, s.type_vocab * C, C, C,
+  const size_t project = E != C ? 1 : 0;
+  return {V * E, s.max_positions * E, s.type_vocab * E, E, E, project * C * E, project * C,
           L * A * C, L * A, L * A * C, L * A, L * A * C, L * A, L * C * A, L * C, L * C, L * C,
           L * F * C, L * F, L * C * F, L * C, L * C, L * C,
           pool * C * C, pool * C, K * C, K,
@@ -90,7 +97,7 @@ inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
 // True for parameters AdamW must not decay: biases and LayerNorm gains/shifts (as BERT).
 inline bool is_no_decay(Param p) {
   switch (p) {
-    case kEmbLnW: case kEmbLnB: case kQB: case kKB: case kVB: case kOB: case kLn1W: case kLn1B:
+    case kEmbLnW: case kEmbLnB: case kEmbProjB: case kQB: case kKB: case kVB: case kOB: case kLn1W: case kLn1B:
     case kFcB: case kProjB: case kLn2W: case kLn2B: case kPoolB: case kClsB: case kMlmB:
     case kMlmLnW: case kMlmLnB: case kMlmBias: case kNspB:
       return true;
@@ -171,6 +178,10 @@ class BertModel {
   explicit BertModel(const BertShape& shape) : shape_(shape), sizes_(param_sizes(shape)) {
     if (shape.objective == Objective::Spans && !shape.pretraining_heads && shape.labels != 2) {
       throw std::invalid_argument("a span head has 2 outputs (start, end)");
+    }
+    if (shape.pretraining_heads && embedding_width(shape) != shape.hidden) {
+      throw std::invalid_argument("the MLM decoder is tied to the word embeddings: pretraining "
+                                  "needs embeddings as wide as hidden");
     }
     if (shape.heads == 0 || attention_width(shape) % shape.heads != 0) {
       throw std::invalid_argument("the attention width (heads x head_dim) must be a multiple of "
@@ -259,7 +270,11 @@ class BertModel {
     T *x_fq, *ctx_fq, *ln1_fq, *gelu_fq;
   };
   struct Acts {
-    T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;
+    T *emb, *emb_ln, *emb_mean, *emb_rstd, *emb_drop, *emb_out;  // (N, E)
+    // E != C: embeddings_project's input as it ran (emb_out, or fake-quantized into emb_proj_fq)
+    // and its output (N, C), the first layer's input.
+    const T* emb_proj_in;
+    T *emb_proj_fq, *emb_proj;
     std::vector<LayerActs> layers;
     T *cls, *pool_pre, *pooled, *pool_drop, *pooled_out, *logits, *probs;
     T *tok_drop, *tok_in, *tok_logits, *tok_probs;  // (N, C) dropped rows (Tokens), (N, K)
@@ -270,6 +285,7 @@ class BertModel {
   };
   struct Grads {
     T *dx, *dinp, *dres, *dln1, *dbranch, *dgelu, *dfc, *dctx, *dq, *dk, *dv, *datt;
+    T *demb, *demb_ln;  // (N, E) the embeddings' LayerNorm output and input
     T *dlogits, *dpooled, *dpool_pre, *dcls;
     T *dtok_logits, *dtok_in;
     T *dmlm_logits, *dmlm_ln, *dmlm_gelu, *dmlm_fc, *dmlm_in;
@@ -282,9 +298,10 @@ class BertModel {
     qparams_ = params_;
     const ParamPtrs<T> q = carve(qparams_.data(), sizes_);
     const size_t C = shape_.hidden, A = attention_width(shape_), F = shape_.intermediate;
-    const std::pair<Param, size_t> row_widths[] = {{kWte, C}, {kWpe, C},  {kQW, C},    {kKW, C},
-                                                   {kVW, C},  {kOW, A},   {kFcW, C},   {kProjW, F},
-                                                   {kPoolW, C}, {kClsW, C}};
+    const size_t E = embedding_width(shape_);
+    const std::pair<Param, size_t> row_widths[] = {
+        {kWte, E}, {kWpe, E}, {kEmbProjW, E}, {kQW, C},    {kKW, C},   {kVW, C},
+        {kOW, A},  {kFcW, C}, {kProjW, F},    {kPoolW, C}, {kClsW, C}};
     for (const auto& [param, cols] : row_widths) {
       if (sizes_[param] > 0) fake_quantize_weight_rows(q[param], q[param], sizes_[param] / cols, cols);
     }
@@ -314,13 +331,16 @@ void BertModel<T>::carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   const size_t A = attention_width(shape_);
   const size_t att = B * shape_.heads * Tk * Tk, K = seq_classes(), V = shape_.vocab;
   const bool hidden_drop = dropout_.hidden > 0, att_drop = dropout_.attention > 0;
-  a_.emb = c.take(N * C);
-  a_.emb_ln = c.take(N * C);
+  const size_t E = embedding_width(shape_), projected = E != C ? N : 0;
+  a_.emb = c.take(N * E);
+  a_.emb_ln = c.take(N * E);
   a_.emb_mean = c.take(N);
   a_.emb_rstd = c.take(N);
-  a_.emb_drop = c.take(hidden_drop ? N * C : 0);
-  a_.emb_out = c.take(hidden_drop ? N * C : 0);
+  a_.emb_drop = c.take(hidden_drop ? N * E : 0);
+  a_.emb_out = c.take(hidden_drop ? N * E : 0);
   if (!hidden_drop) a_.emb_out = a_.emb_ln;
+  a_.emb_proj_fq = c.take(fake_quant_ ? projected * E : 0);
+  a_.emb_proj = c.take(projected * C);
   a_.layers.resize(shape_.layers);
   for (LayerActs& l : a_.layers) {
     l.q = c.take(N * A);
@@ -387,6 +407,9 @@ void BertModel<T>::carve_grads(Carver<T>& c, size_t B, size_t Tk, size_t M) {
   d_.dgelu = c.take(N * F);
   d_.dfc = c.take(N * F);
   d_.datt = c.take(B * shape_.heads * Tk * Tk);
+  const size_t E = embedding_width(shape_), projected = E != C ? N : 0;
+  d_.demb = c.take(projected * E);
+  d_.demb_ln = c.take(projected * E);
   d_.dlogits = c.take(B * K);
   for (T** p : {&d_.dpooled, &d_.dpool_pre, &d_.dcls}) *p = c.take(B * C);
   d_.dtok_logits = c.take(tokens_head() ? N * K : 0);
@@ -440,18 +463,25 @@ T BertModel<T>::forward(const Batch& batch) {
   const uint64_t stream = dropout_.stream;
   auto site = [stream](uint64_t id) { return mix64(stream ^ mix64(id + 1)); };
 
+  // (N, E) = dropout(LN(word + position + type)); E != C: then embeddings_project to (N, C).
+  const size_t E = embedding_width(shape_);
   const int32_t* positions = roberta_positions(batch);
   embeddings_forward(a_.emb, batch.ids.data(), batch.types.data(), w[kWte], w[kWpe], w[kWtt], N,
-                     Tk, C, positions);
-  layernorm_forward(a_.emb_ln, a_.emb_mean, a_.emb_rstd, a_.emb, w[kEmbLnW], w[kEmbLnB], N, C,
+                     Tk, E, positions);
+  layernorm_forward(a_.emb_ln, a_.emb_mean, a_.emb_rstd, a_.emb, w[kEmbLnW], w[kEmbLnB], N, E,
                     eps);
   if (a_.emb_drop != nullptr) {
-    dropout_mask(a_.emb_drop, N * C, dropout_.hidden, site(0));
-    std::copy(a_.emb_ln, a_.emb_ln + N * C, a_.emb_out);
-    apply_mask(a_.emb_out, a_.emb_drop, N * C);
+    dropout_mask(a_.emb_drop, N * E, dropout_.hidden, site(0));
+    std::copy(a_.emb_ln, a_.emb_ln + N * E, a_.emb_out);
+    apply_mask(a_.emb_out, a_.emb_drop, N * E);
+  }
+  const T* x = a_.emb_out;  // (N, C) input of the layer
+  if (E != C) {
+    a_.emb_proj_in = dense_input(a_.emb_proj_fq, a_.emb_out, N, E);
+    dense_forward(a_.emb_proj, a_.emb_proj_in, w[kEmbProjW], w[kEmbProjB], N, E, C);
+    x = a_.emb_proj;
   }
 
-  const T* x = a_.emb_out;  // (N, C) input of the layer
   for (size_t l = 0; l < shape_.layers; ++l) {
     LayerActs& a = a_.layers[l];
     a.qkv_in = dense_input(a.x_fq, x, N, C);
@@ -819,12 +849,23 @@ void BertModel<T>::backward(const Batch& batch) {
                    C, A);
     std::swap(d_.dx, d_.dinp);
   }
-  if (a_.emb_drop != nullptr) apply_mask(d_.dx, a_.emb_drop, N * C);
-  std::fill(d_.dres, d_.dres + N * C, T(0));
-  layernorm_backward(d_.dres, g[kEmbLnW], g[kEmbLnB], d_.dx, a_.emb, w[kEmbLnW], a_.emb_mean,
-                     a_.emb_rstd, N, C);
-  embeddings_backward(g[kWte], g[kWpe], g[kWtt], d_.dres, batch.ids.data(), batch.types.data(), N,
-                      Tk, C, shape_.pad_id, roberta_positions(batch), pad_position());
+  // d_.dx (N, C): the gradient of the first layer's input; E != C: through embeddings_project
+  // into (N, E).
+  const size_t E = embedding_width(shape_);
+  T* demb = d_.dx;      // d(emb_out), then d(emb_ln)
+  T* demb_ln = d_.dres;  // d(emb): the LayerNorm's input
+  if (E != C) {
+    demb = d_.demb;
+    demb_ln = d_.demb_ln;
+    std::fill(demb, demb + N * E, T(0));
+    dense_backward(demb, g[kEmbProjW], g[kEmbProjB], d_.dx, a_.emb_proj_in, w[kEmbProjW], N, E, C);
+  }
+  if (a_.emb_drop != nullptr) apply_mask(demb, a_.emb_drop, N * E);
+  std::fill(demb_ln, demb_ln + N * E, T(0));
+  layernorm_backward(demb_ln, g[kEmbLnW], g[kEmbLnB], demb, a_.emb, w[kEmbLnW], a_.emb_mean,
+                     a_.emb_rstd, N, E);
+  embeddings_backward(g[kWte], g[kWpe], g[kWtt], demb_ln, batch.ids.data(), batch.types.data(), N,
+                      Tk, E, shape_.pad_id, roberta_positions(batch), pad_position());
 }
 
 }  // namespace train

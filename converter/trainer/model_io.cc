@@ -53,13 +53,13 @@ Param param_of(const BertTensor& t) {
     case DenseSlot::AttentionOutput: return pick(train::kOW, train::kOB);
     case DenseSlot::Intermediate: return pick(train::kFcW, train::kFcB);
     case DenseSlot::Output: return pick(train::kProjW, train::kProjB);
-    case DenseSlot::EmbeddingsProject: break;  // refused by trainer_shape
+    case DenseSlot::EmbeddingsProject: return pick(train::kEmbProjW, train::kEmbProjB);
     case DenseSlot::Pooler: return pick(train::kPoolW, train::kPoolB);
     case DenseSlot::Classifier: return pick(train::kClsW, train::kClsB);
     case DenseSlot::QaOutputs: return pick(train::kClsW, train::kClsB);  // K = 2
     case DenseSlot::MlmTransform: return pick(train::kMlmW, train::kMlmB);
   }
-  throw std::logic_error("the trainer has no parameter for " + std::string(t.base));
+  return train::kParamCount;  // not reached: every slot is listed
 }
 
 }  // namespace
@@ -118,7 +118,7 @@ std::vector<TrainerTensor> trainer_tensors(const train::BertShape& s) {
   ModelDims dims{};
   dims.num_layers = static_cast<uint32_t>(s.layers);
   dims.hidden = C;
-  dims.embedding = C;
+  dims.embedding = static_cast<uint32_t>(train::embedding_width(s));
   dims.attention = static_cast<uint32_t>(train::attention_width(s));
   dims.intermediate = static_cast<uint32_t>(s.intermediate);
   dims.vocab_size = static_cast<uint32_t>(s.vocab);
@@ -158,16 +158,12 @@ train::BertShape trainer_shape(const fb::ModelT& model, size_t labels, bool pret
     throw std::runtime_error("the trainer implements exact-erf GELU only; this model uses " +
                              std::string(fb::EnumNameActivation(c.activation)));
   }
-  if (c.embedding_size != 0 && c.embedding_size != c.hidden) {
-    throw std::runtime_error("the trainer has no embeddings_project: this model's embedding_size " +
-                             std::to_string(c.embedding_size) + " differs from hidden " +
-                             std::to_string(c.hidden) + " (ELECTRA small)");
-  }
   train::BertShape s;
   s.vocab = c.vocab_size;
   s.max_positions = c.max_positions;
   s.type_vocab = c.type_vocab_size;
   s.hidden = c.hidden;
+  s.embedding = c.embedding_size;  // 0: hidden
   s.heads = c.num_heads;
   s.attention = c.num_heads * c.head_dim;  // may differ from hidden, as the runtime allows
   s.layers = c.num_layers;

@@ -157,6 +157,13 @@ out=$(run eb_convert finetune --init "$fixtures/families/electra_base" --train "
 grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an ELECTRA: $out"
 grep -q "pooler activation gelu" <<<"$(run eb_convert inspect "$work/hf/electra.ebm")" ||
   fail "fine-tuned ELECTRA lost its GELU head"
+# ELECTRA small: 16-wide embeddings through embeddings_project, trained and kept
+out=$(run eb_convert finetune --init "$fixtures/families/electra_small_base" --train "$data" \
+  -o "$work/hf/electra_small.ebm" --steps 2 --batch 8 -q)
+grep -q "fine-tuned classification: 2 steps" <<<"$out" || fail "finetune an ELECTRA small: $out"
+grep -q "embeddings 16 wide, projected to hidden 32" \
+  <<<"$(run eb_convert inspect "$work/hf/electra_small.ebm")" ||
+  fail "fine-tuned ELECTRA small lost its embeddings_project"
 
 # The other tasks on their data formats (tests/fixtures/make_finetune_data.py): each learns the
 # templated data (dev measure above a floor far from chance), stores its task, and `run` serves it.

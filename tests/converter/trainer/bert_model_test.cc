@@ -77,10 +77,13 @@ void add_distillation(Batch& batch, bool unlabeled) {
 
 // pooler: DistilBERT's ReLU pre_classifier or ELECTRA's GELU head, then also RoBERTa's
 // positions from row 2.
+// embedding: the embeddings' width when it differs from hidden (ELECTRA small's
+// embeddings_project).
 void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t attention = 0,
                      Objective objective = Objective::SingleLabel, int distill = 0,
-                     PoolerActivation pooler = PoolerActivation::Tanh) {
+                     PoolerActivation pooler = PoolerActivation::Tanh, size_t embedding = 0) {
   BertShape shape = tiny_shape(pretraining, attention, objective);
+  shape.embedding = embedding;
   if (pooler != PoolerActivation::Tanh) {
     shape.pooler = pooler;
     shape.position_offset = 2;  // the batch's 5 tokens read rows 2..6 of 8
@@ -107,7 +110,7 @@ void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t atte
     double diff2 = 0, a2 = 0, n2 = 0;
     // The padding id's word row is frozen by design (nn.Embedding's padding_idx), though the
     // span head's softmax over every position does see it: not compared there.
-    const size_t skip = t == kWte && objective == Objective::Spans ? shape.hidden : 0;
+    const size_t skip = t == kWte && objective == Objective::Spans ? embedding_width(shape) : 0;
     for (size_t i = offset + skip; i < offset + sizes[t]; ++i) {
       const double saved = params[i];
       params[i] = saved + e;
@@ -147,7 +150,7 @@ void check_gradients(bool pretraining, const DropoutConfig& dropout, size_t atte
     // positions (masked as keys, never pooled), so its word-embedding row gets no gradient.
     const auto g = model.gradients();
     double pad_row = 0;
-    for (size_t c = 0; c < shape.hidden; ++c) pad_row += std::fabs(g[kWte][c]);
+    for (size_t c = 0; c < embedding_width(shape); ++c) pad_row += std::fabs(g[kWte][c]);
     CHECK(pad_row == 0.0);
   }
 }
@@ -232,6 +235,33 @@ TEST_CASE("Trainer gradients: heads x head_dim != hidden (2 heads of 6 on hidden
   const auto sizes = param_sizes(tiny_shape(false, 12));
   CHECK(sizes[kQW] == 2 * 12 * 8);  // (A, C) per layer
   CHECK(sizes[kOW] == 2 * 8 * 12);  // (C, A) per layer
+}
+
+TEST_CASE("Trainer gradients: embeddings narrower and wider than hidden (ELECTRA small's "
+          "embeddings_project), with dropout; token and span heads") {
+  for (const size_t embedding : {size_t{4}, size_t{12}}) {
+    CAPTURE(embedding);
+    check_gradients(false, DropoutConfig{}, 0, Objective::SingleLabel, 0,
+                    PoolerActivation::Gelu, embedding);
+    check_gradients(false, some_dropout(), 0, Objective::SingleLabel, 0,
+                    PoolerActivation::Gelu, embedding);
+    check_gradients(false, some_dropout(), 0, Objective::Tokens, 0, PoolerActivation::Tanh,
+                    embedding);
+    check_gradients(false, DropoutConfig{}, 0, Objective::Spans, 0, PoolerActivation::Tanh,
+                    embedding);
+  }
+  BertShape shape = tiny_shape(false);
+  shape.embedding = 4;
+  const auto sizes = param_sizes(shape);
+  CHECK(sizes[kWte] == 13 * 4);
+  CHECK(sizes[kEmbLnW] == 4);
+  CHECK(sizes[kEmbProjW] == 8 * 4);  // (C, E)
+  CHECK(sizes[kEmbProjB] == 8);
+  CHECK(param_sizes(tiny_shape(false))[kEmbProjW] == 0);  // none when E = C
+  shape.pretraining_heads = true;
+  CHECK_THROWS_WITH_AS(BertModel<float>{shape}, doctest::Contains("pretraining needs embeddings "
+                                                                 "as wide as hidden"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("Trainer gradients: BertForPreTraining (MLM + NSP) with dropout, every parameter") {

@@ -71,21 +71,24 @@ TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runt
 
 TEST_CASE("Trainer model I/O: DistilBERT, RoBERTa, ELECTRA classifiers compute transformers' outputs") {
   // tests/fixtures/families: DistilBERT's ReLU pre_classifier and zero token-type row,
-  // RoBERTa's positions from row 2 and LayerNorm eps 1e-5, ELECTRA's GELU head, as the trainer
-  // runs them.
+  // RoBERTa's positions from row 2 and LayerNorm eps 1e-5, ELECTRA's GELU head, ELECTRA
+  // small's 16-wide embeddings and embeddings_project, as the trainer runs them.
   const nlohmann::json reference = nlohmann::json::parse(
       read_text_file(test::fixture_path("families/reference.json")));
   for (const std::string name :
-       {"distilbert_classifier", "roberta_classifier", "electra_classifier"}) {
+       {"distilbert_classifier", "roberta_classifier", "electra_classifier",
+        "electra_small_classifier"}) {
     INFO(name);
     ImportOptions options;
     options.dir = test::fixture_path("families/" + name);
     options.no_tokenizer = true;
     fb::ModelT spec = import_hf(options);
     const train::BertShape shape = trainer_shape(spec, 3, false);
+    const bool electra = name.rfind("electra", 0) == 0;
     CHECK(shape.pooler == (name == "distilbert_classifier" ? train::PoolerActivation::Relu
-                           : name == "electra_classifier"  ? train::PoolerActivation::Gelu
+                           : electra                       ? train::PoolerActivation::Gelu
                                                            : train::PoolerActivation::Tanh));
+    CHECK(train::embedding_width(shape) == (name == "electra_small_classifier" ? 16u : 32u));
     CHECK(shape.position_offset == (name == "roberta_classifier" ? 2u : 0u));
     train::BertModel<float> trainer(shape);
     CHECK(load_weights(trainer, spec).empty());
@@ -101,66 +104,78 @@ TEST_CASE("Trainer model I/O: DistilBERT, RoBERTa, ELECTRA classifiers compute t
     }
     MESSAGE(name << ": max |probability - transformers'| " << worst);
     CHECK(worst <= 1e-5);
+    // Written back (every tensor at its shape, the projection too), the runtime loads it.
+    store_weights(trainer, spec, {"negative", "neutral", "positive"});
+    const AlignedBytes saved = pack_model(spec);
+    Model reloaded;
+    eb_error error;
+    CHECK_MESSAGE(reloaded.init(saved.data(), saved.size(), &error) == EB_OK, error.message);
   }
 }
 
 TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
-  BertShape s;
-  s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 16;
-  s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
-  fb::ModelT spec = random_bert(s, 5);
-  const train::BertShape shape = trainer_shape(spec, 3, false);
-  train::BertModel<float> trainer(shape);
-  REQUIRE(load_weights(trainer, spec).empty());
-  // Weights of a trained model's spread: the random ones are tiny, so int8 would change little.
-  for (float& p : trainer.params()) p *= 3.0f;
-  store_weights(trainer, spec, {"a", "b", "c"});
+  // BERT's shape, and ELECTRA small's (16-wide embeddings, embeddings_project to 32).
+  for (const uint32_t embedding_size : {0u, 16u}) {
+    CAPTURE(embedding_size);
+    BertShape s;
+    s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 16;
+    s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
+    s.embedding_size = embedding_size;
+    fb::ModelT spec = random_bert(s, 5);
+    const train::BertShape shape = trainer_shape(spec, 3, false);
+    train::BertModel<float> trainer(shape);
+    REQUIRE(load_weights(trainer, spec).empty());
+    // Weights of a trained model's spread: the random ones are tiny, so int8 would change little.
+    for (float& p : trainer.params()) p *= 3.0f;
+    store_weights(trainer, spec, {"a", "b", "c"});
 
-  const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 9, 17, 3};  // < 64 tokens: fp32 attention
-  const train::Batch batch = one_sequence(ids);
-  trainer.forward(batch);
-  const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
-  trainer.set_fake_quantization(true);
-  trainer.forward(batch);
-  const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
+    const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 9, 17, 3};  // < 64 tokens: fp32 attention
+    const train::Batch batch = one_sequence(ids);
+    trainer.forward(batch);
+    const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
+    trainer.set_fake_quantization(true);
+    trainer.forward(batch);
+    const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
 
-  // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
-  REQUIRE(quantize_model(spec).dense > 0);
-  const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
-  size_t tensors = 0;
-  for (const TrainerTensor& t : trainer_tensors(shape)) {
-    const fb::TensorT* stored = find_tensor(spec, t.name);
-    REQUIRE(stored != nullptr);
-    if (stored->dtype != fb::DType::Int8) continue;
-    INFO(t.name);
-    const size_t rows = t.shape[0], cols = t.shape[1];
-    const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
-    const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
-    const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
-    size_t differ = 0;
-    for (size_t r = 0; r < rows; ++r) {
-      for (size_t c = 0; c < cols; ++c) {
-        const int8_t v = q[packed ? packed_index(r, c, packed_k(cols)) : r * cols + c];
-        differ += values[r * cols + c] != static_cast<float>(v) * stored->scales[r] ? 1 : 0;
+    // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
+    REQUIRE(quantize_model(spec).dense > 0);
+    const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
+    size_t tensors = 0;
+    for (const TrainerTensor& t : trainer_tensors(shape)) {
+      const fb::TensorT* stored = find_tensor(spec, t.name);
+      REQUIRE(stored != nullptr);
+      if (stored->dtype != fb::DType::Int8) continue;
+      INFO(t.name);
+      const size_t rows = t.shape[0], cols = t.shape[1];
+      const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
+      const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
+      const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
+      size_t differ = 0;
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t c = 0; c < cols; ++c) {
+          const int8_t v = q[packed ? packed_index(r, c, packed_k(cols)) : r * cols + c];
+          differ += values[r * cols + c] != static_cast<float>(v) * stored->scales[r] ? 1 : 0;
+        }
       }
+      CHECK(differ == 0);
+      ++tensors;
     }
-    CHECK(differ == 0);
-    ++tensors;
-  }
-  CHECK(tensors == 2 + 6 * s.num_layers + 2);  // embeddings, 6 dense per layer, pooler, classifier
+    // embeddings, (ELECTRA small's projection,) 6 dense per layer, pooler, classifier
+    CHECK(tensors == 2 + (embedding_size != 0 ? 1 : 0) + 6 * s.num_layers + 2);
 
-  // And the runtime's int8 run of that model: what the trainer computed, to float rounding;
-  // the fp32 forward is much further off.
-  const std::vector<float> int8 = runtime_probabilities(pack_model(spec), ids);
-  REQUIRE(int8.size() == 3);
-  double fake_error = 0, fp32_error = 0;
-  for (size_t i = 0; i < 3; ++i) {
-    fake_error = std::max(fake_error, std::fabs(double(fake[i]) - int8[i]));
-    fp32_error = std::max(fp32_error, std::fabs(double(fp32[i]) - int8[i]));
+    // And the runtime's int8 run of that model: what the trainer computed, to float rounding;
+    // the fp32 forward is much further off.
+    const std::vector<float> int8 = runtime_probabilities(pack_model(spec), ids);
+    REQUIRE(int8.size() == 3);
+    double fake_error = 0, fp32_error = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      fake_error = std::max(fake_error, std::fabs(double(fake[i]) - int8[i]));
+      fp32_error = std::max(fp32_error, std::fabs(double(fp32[i]) - int8[i]));
+    }
+    INFO("fake-quantized vs int8 " << fake_error << ", fp32 vs int8 " << fp32_error);
+    CHECK(fake_error <= 2e-5);
+    CHECK(fp32_error >= 20 * fake_error);
   }
-  INFO("fake-quantized vs int8 " << fake_error << ", fp32 vs int8 " << fp32_error);
-  CHECK(fake_error <= 2e-5);
-  CHECK(fp32_error >= 20 * fake_error);
 }
 
 }  // namespace
