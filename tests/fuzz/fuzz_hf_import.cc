@@ -3,7 +3,7 @@
 // (a missing part = a missing file); the tokenizer part is tokenizer.json (byte-level BPE,
 // Unigram) when it starts with '{', sentencepiece.bpe.model (XLM-R's, with a tokenizer_config.json
 // naming XLMRobertaTokenizer) when it starts with 0x0A (a protobuf ModelProto's first piece),
-// else vocab.txt (WordPiece). Seeds cover BERT, DistilBERT, RoBERTa and XLM-R. The safetensors bytes are also parsed from memory and every
+// else vocab.txt (WordPiece). Seeds cover BERT, DistilBERT, RoBERTa, XLM-R and ELECTRA small. The safetensors bytes are also parsed from memory and every
 // tensor read. import_hf must throw std::runtime_error with a message or return a model; a model
 // it returns must pack into a file the runtime loads. Any other exception, crash or sanitizer
 // report is a bug.
