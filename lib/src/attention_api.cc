@@ -2,6 +2,7 @@
 // probabilities of one sequence, recomputed from the layer's queries and keys
 // while the caller's op observer is told of the layer's "attention" step.
 // Nothing is stored for it: no arena, and no work unless a hook asks.
+#include <cinttypes>
 #include <cmath>
 #include <cstring>
 
@@ -36,7 +37,8 @@ eb_status eb_session_attention(const eb_session *s, size_t sequence, uint32_t he
   }
   const ModelDims &d = s->model->dims;
   if (head >= d.num_heads) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "head %u: the model has %u", head, d.num_heads);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "head %" PRIu32 ": the model has %" PRIu32, head,
+                d.num_heads);
   }
   size_t first_row = 0;  // the sequence's rows start after those of the sequences before it
   for (size_t q = 0; q < sequence; ++q) first_row += s->sequences[q].s;

@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -41,17 +42,19 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
   };
   for (const Field& f : fields) {
     if (!in_range(f.value, f.lo, f.hi)) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "config.%s = %u is outside [%u, %u]", f.name,
-                  f.value, f.lo, f.hi);
+      return fail(error, EB_ERROR_INVALID_MODEL,
+                  "config.%s = %" PRIu32 " is outside [%" PRIu32 ", %" PRIu32 "]", f.name, f.value,
+                  f.lo, f.hi);
     }
   }
   if (config->embedding_size() > kMaxWidth) {
-    return fail(error, EB_ERROR_INVALID_MODEL, "config.embedding_size = %u exceeds %u",
-                config->embedding_size(), kMaxWidth);
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "config.embedding_size = %" PRIu32 " exceeds %" PRIu32, config->embedding_size(),
+                kMaxWidth);
   }
   const uint64_t attention = uint64_t{config->num_heads()} * config->head_dim();
   if (attention > kMaxWidth) {
-    return fail(error, EB_ERROR_INVALID_MODEL, "num_heads * head_dim = %llu exceeds %u",
+    return fail(error, EB_ERROR_INVALID_MODEL, "num_heads * head_dim = %llu exceeds %" PRIu32,
                 static_cast<unsigned long long>(attention), kMaxWidth);
   }
   const float eps = config->layer_norm_eps();
@@ -72,7 +75,8 @@ eb_status check_config(const fb::Config* config, ModelDims* dims, eb_error* erro
   }
   if (uint64_t{config->max_seq()} + config->position_offset() > config->max_positions()) {
     return fail(error, EB_ERROR_INVALID_MODEL,
-                "config.max_seq %u + position_offset %u exceeds max_positions %u",
+                "config.max_seq %" PRIu32 " + position_offset %" PRIu32
+                " exceeds max_positions %" PRIu32,
                 config->max_seq(), config->position_offset(), config->max_positions());
   }
   if (config->attention_products() != fb::DType::Float32 &&
@@ -104,7 +108,8 @@ eb_status check_tokenizer(const fb::Tokenizer* tokenizer, const ModelDims& dims,
   if (tokenizer == nullptr) return EB_OK;  // token-id input only
   const auto* vocab = tokenizer->vocab();
   if (vocab == nullptr || vocab->size() != dims.vocab_size) {
-    return fail(error, EB_ERROR_INVALID_MODEL, "tokenizer vocabulary has %u entries, config says %u",
+    return fail(error, EB_ERROR_INVALID_MODEL,
+                "tokenizer vocabulary has %" PRIu32 " entries, config says %" PRIu32,
                 vocab == nullptr ? 0u : vocab->size(), dims.vocab_size);
   }
   struct Special {
@@ -115,8 +120,8 @@ eb_status check_tokenizer(const fb::Tokenizer* tokenizer, const ModelDims& dims,
                         {"mask_id", tokenizer->mask_id()}};
   for (const Special& s : specials) {
     if (s.id < -1 || s.id >= static_cast<int64_t>(dims.vocab_size)) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "tokenizer.%s = %d is outside the vocabulary",
-                  s.name, s.id);
+      return fail(error, EB_ERROR_INVALID_MODEL,
+                  "tokenizer.%s = %" PRId32 " is outside the vocabulary", s.name, s.id);
     }
   }
   return EB_OK;
@@ -138,7 +143,7 @@ struct Found {
 std::string_view shape_text(char* buffer, size_t size, const uint32_t* dims, size_t rank) {
   int w = std::snprintf(buffer, size, "(");
   for (size_t i = 0; i < rank && w < static_cast<int>(size) - 12; ++i) {
-    w += std::snprintf(buffer + w, size - w, i ? ",%u" : "%u", dims[i]);
+    w += std::snprintf(buffer + w, size - w, i ? ",%" PRIu32 : "%" PRIu32, dims[i]);
   }
   std::snprintf(buffer + w, size - w, ")");
   return buffer;
@@ -196,7 +201,8 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
   if (is_int8) {
     const auto* scales = tensor->scales();
     if (scales == nullptr || scales->size() != shape[0]) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %u scales", name, shape[0]);
+      return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %" PRIu32 " scales", name,
+                  shape[0]);
     }
     for (float s : *scales) {
       if (!(std::isfinite(s) && s > 0.0f)) {
@@ -228,8 +234,8 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
     out->max_abs = tensor->max_abs();
     if (tensor->row_sums() != nullptr) {
       if (tensor->row_sums()->size() != shape[0]) {
-        return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %u row sums", name,
-                    shape[0]);
+        return fail(error, EB_ERROR_INVALID_MODEL, "int8 tensor %s needs %" PRIu32 " row sums",
+                    name, shape[0]);
       }
       out->row_sums = tensor->row_sums()->data();
     }
@@ -294,8 +300,8 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
         sum += v;
       }
       if (dense->row_sums != nullptr && dense->row_sums[n] != sum) {
-        return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s: row sum of channel %u is wrong",
-                    name, n);
+        return fail(error, EB_ERROR_INVALID_MODEL,
+                    "tensor %s: row sum of channel %" PRIu32 " is wrong", name, n);
       }
     }
   }
@@ -451,7 +457,7 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   }
   if (root->schema_version() > EB_SCHEMA_VERSION) {
     return fail(error, EB_ERROR_UNSUPPORTED,
-                "model uses schema version %u; this runtime reads up to version %d",
+                "model uses schema version %" PRIu32 "; this runtime reads up to version %d",
                 root->schema_version(), EB_SCHEMA_VERSION);
   }
   ModelView v{};
@@ -482,12 +488,14 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
     // one output (a regression or cross-encoder score).
     const uint32_t least = v.task == fb::TaskKind::Classification ? 1 : 2;
     if (labels == nullptr || labels->size() < least) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "%s model needs at least %u label(s) in task.labels",
-                  v.task == fb::TaskKind::Classification ? "classification" : "token classification",
-                  least);
+      return fail(
+          error, EB_ERROR_INVALID_MODEL,
+          "%s model needs at least %" PRIu32 " label(s) in task.labels",
+          v.task == fb::TaskKind::Classification ? "classification" : "token classification",
+          least);
     }
     if (labels->size() > kMaxWidth) {
-      return fail(error, EB_ERROR_INVALID_MODEL, "too many labels (%u)", labels->size());
+      return fail(error, EB_ERROR_INVALID_MODEL, "too many labels (%" PRIu32 ")", labels->size());
     }
     v.dims.num_labels = labels->size();
   }
@@ -498,9 +506,10 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   }
   if (v.task == fb::TaskKind::MaskedLM && v.dims.embedding != v.dims.hidden) {
     return fail(error, EB_ERROR_UNSUPPORTED,
-                "masked LM model with config.embedding_size %u != hidden %u: its decoder is the "
-                "word embedding table, which must be hidden wide", v.dims.embedding,
-                v.dims.hidden);
+                "masked LM model with config.embedding_size %" PRIu32 " != hidden %" PRIu32
+                ": its decoder is the "
+                "word embedding table, which must be hidden wide",
+                v.dims.embedding, v.dims.hidden);
   }
   const fb::Tokenizer* tokenizer = root->tokenizer();
   if (tokenizer != nullptr && (tokenizer->vocab_hash() != nullptr || tokenizer->unicode() != nullptr)) {

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <cinttypes>
 #include <cstring>
 #include <new>
 
@@ -135,21 +136,29 @@ eb_status eb_session_init(eb_session** session, const eb_model* model,
   if (options == nullptr) options = &defaults;
   const uint32_t max_seq = options->max_seq == 0 ? view->dims.max_seq : options->max_seq;
   if (max_seq > view->dims.max_seq) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u exceeds the model's max_seq %u",
-                max_seq, view->dims.max_seq);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "max_seq %" PRIu32 " exceeds the model's max_seq %" PRIu32, max_seq,
+                view->dims.max_seq);
   }
   const uint32_t threads = options->threads == 0 ? 1 : options->threads;
   const uint32_t max_batch = options->max_batch == 0 ? 1 : options->max_batch;
   if (max_batch > kMaxBatch) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_batch %u exceeds %u", max_batch, kMaxBatch);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_batch %" PRIu32 " exceeds %" PRIu32,
+                max_batch, kMaxBatch);
   }
   if (threads > 1 && !parallel_built()) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "threads = %u: this library was built without "
-                "pthreadpool (cmake -DEDGEBERT_WITH_XNNPACK=ON)", threads);
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "threads = %" PRIu32
+                ": this library was built without "
+                "pthreadpool (cmake -DEDGEBERT_WITH_XNNPACK=ON)",
+                threads);
   }
   if (threads > 1 && options->threadpool == nullptr) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "threads = %u needs options.threadpool (a "
-                "pthreadpool_t of the caller's, e.g. pthreadpool_create(%u))", threads, threads);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "threads = %" PRIu32
+                " needs options.threadpool (a "
+                "pthreadpool_t of the caller's, e.g. pthreadpool_create(%" PRIu32 "))",
+                threads, threads);
   }
   const KernelSet* kernels = select_kernels(options->kernels);
   if (kernels == nullptr) {
@@ -265,8 +274,11 @@ eb_status eb_session_run_batch(eb_session* s, const eb_input* inputs, size_t cou
   s->last_label = -1;
   s->last_masks = 0;
   if (count == 0 || count > s->max_batch) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "%zu sequences; this session takes 1 to %u "
-                "(eb_session_options.max_batch)", count, s->max_batch);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "%zu sequences; this session takes 1 to %" PRIu32
+                " "
+                "(eb_session_options.max_batch)",
+                count, s->max_batch);
   }
   const ModelDims& d = s->model->dims;
   GraphSequence* sequences = s->sequences;
@@ -280,29 +292,38 @@ eb_status eb_session_run_batch(eb_session* s, const eb_input* inputs, size_t cou
     }
     const size_t S = input->num_tokens;
     if (S == 0 || S > s->max_seq) {
-      return count > 1 ? fail(error, EB_ERROR_INVALID_INPUT, "inputs[%zu]: %zu tokens; this "
-                              "session takes 1 to %u", q, S, s->max_seq)
-                       : fail(error, EB_ERROR_INVALID_INPUT, "%zu tokens; this session takes 1 "
-                              "to %u", S, s->max_seq);
+      return count > 1 ? fail(error, EB_ERROR_INVALID_INPUT,
+                              "inputs[%zu]: %zu tokens; this "
+                              "session takes 1 to %" PRIu32,
+                              q, S, s->max_seq)
+                       : fail(error, EB_ERROR_INVALID_INPUT,
+                              "%zu tokens; this session takes 1 "
+                              "to %" PRIu32,
+                              S, s->max_seq);
     }
     size_t attended = 0;
     for (size_t i = 0; i < S; ++i) {
       const int32_t id = input->input_ids[i];
       if (id < 0 || static_cast<uint32_t>(id) >= d.vocab_size) {
-        return fail(error, EB_ERROR_INVALID_INPUT, "%sinput_ids[%zu] = %d is outside [0, %u)",
+        return fail(error, EB_ERROR_INVALID_INPUT,
+                    "%sinput_ids[%zu] = %" PRId32 " is outside [0, %" PRIu32 ")",
                     count > 1 ? "inputs[]." : "", i, id, d.vocab_size);
       }
       if (input->token_type_ids != nullptr) {
         const int32_t type = input->token_type_ids[i];
         if (type < 0 || static_cast<uint32_t>(type) >= d.type_vocab_size) {
-          return fail(error, EB_ERROR_INVALID_INPUT, "%stoken_type_ids[%zu] = %d is outside "
-                      "[0, %u)", count > 1 ? "inputs[]." : "", i, type, d.type_vocab_size);
+          return fail(error, EB_ERROR_INVALID_INPUT,
+                      "%stoken_type_ids[%zu] = %" PRId32
+                      " is outside "
+                      "[0, %" PRIu32 ")",
+                      count > 1 ? "inputs[]." : "", i, type, d.type_vocab_size);
         }
       }
       if (input->attention_mask != nullptr) {
         const int32_t m = input->attention_mask[i];
         if (m != 0 && m != 1) {
-          return fail(error, EB_ERROR_INVALID_INPUT, "%sattention_mask[%zu] = %d is not 0 or 1",
+          return fail(error, EB_ERROR_INVALID_INPUT,
+                      "%sattention_mask[%zu] = %" PRId32 " is not 0 or 1",
                       count > 1 ? "inputs[]." : "", i, m);
         }
         attended += static_cast<size_t>(m);

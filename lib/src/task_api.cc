@@ -4,9 +4,11 @@
 // fill_mask.py, text_classification.py); the comments name the pipeline step each part mirrors.
 // Nothing here allocates: windows, words and groups are walked in place, results go straight
 // into the caller's arrays.
+#include <cinttypes>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "edgebert/edgebert.h"
 #include "error.h"
@@ -255,8 +257,9 @@ eb_status eb_session_answer(eb_session* s, const char* question, size_t question
   }
   const eb_answer_options o = options != nullptr ? *options : eb_answer_options_default();
   if (o.top_k < 1 || o.max_answer_len < 1) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "top_k (%u) and max_answer_len (%u) must be >= 1",
-                o.top_k, o.max_answer_len);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "top_k (%" PRIu32 ") and max_answer_len (%" PRIu32 ") must be >= 1", o.top_k,
+                o.max_answer_len);
   }
   if (question_bytes == 0 || context_bytes == 0) {
     return fail(error, EB_ERROR_INVALID_INPUT, "the %s is empty",
@@ -267,8 +270,8 @@ eb_status eb_session_answer(eb_session* s, const char* question, size_t question
                               ? (max_seq / 2 < 128 ? max_seq / 2 : 128)
                               : o.doc_stride;
   if (stride > max_seq) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "doc_stride %u is larger than max_seq %u",
-                stride, max_seq);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "doc_stride %" PRIu32 " is larger than max_seq %" PRIu32, stride, max_seq);
   }
   const TokenizerTables& t = s->tokenizer;
   const TokenizerScratch& scratch = s->tokenizer_scratch;
@@ -283,14 +286,18 @@ eb_status eb_session_answer(eb_session* s, const char* question, size_t question
   const size_t specials = pair_special_tokens(t);
   if (n1 + n2 + specials > max_seq) {
     if (n1 + specials >= max_seq) {
-      return fail(error, EB_ERROR_INVALID_INPUT, "the question has %zu tokens, which leaves no "
-                  "room for the context in max_seq %u", n1, max_seq);
+      return fail(error, EB_ERROR_INVALID_INPUT,
+                  "the question has %zu tokens, which leaves no "
+                  "room for the context in max_seq %" PRIu32,
+                  n1, max_seq);
     }
     room = max_seq - specials - n1;
     if (stride >= room) {
-      return fail(error, EB_ERROR_INVALID_INPUT, "doc_stride %u must be less than the %zu context "
-                  "tokens a window holds (max_seq %u - %zu - %zu question tokens)", stride, room,
-                  max_seq, specials, n1);
+      return fail(error, EB_ERROR_INVALID_INPUT,
+                  "doc_stride %" PRIu32
+                  " must be less than the %zu context "
+                  "tokens a window holds (max_seq %" PRIu32 " - %zu - %zu question tokens)",
+                  stride, room, max_seq, specials, n1);
     }
     step = room - stride;
   }
@@ -323,10 +330,13 @@ eb_status eb_session_tag(eb_session* s, const char* text, size_t text_bytes,
     return status;
   }
   const eb_tag_options o = options != nullptr ? *options : eb_tag_options_default();
-  // A C caller may pass any int: read it as one (in C++ an enum load out of range is undefined).
-  int aggregation;
-  static_assert(sizeof aggregation == sizeof o.aggregation, "eb_aggregation is an int");
-  std::memcpy(&aggregation, &o.aggregation, sizeof aggregation);
+  // A C caller may store any value of the enum's width: read it as an integer of that width (in
+  // C++ an enum load out of range is undefined). The width is the ABI's: int, or the smallest
+  // that holds the values where enums are short (AAPCS bare metal, -fshort-enums).
+  std::underlying_type_t<eb_aggregation> raw;
+  static_assert(sizeof raw == sizeof o.aggregation, "eb_aggregation as stored");
+  std::memcpy(&raw, &o.aggregation, sizeof raw);
+  const int aggregation = static_cast<int>(raw);
   if (aggregation < EB_AGGREGATION_NONE || aggregation > EB_AGGREGATION_MAX) {
     return fail(error, EB_ERROR_INVALID_ARGUMENT, "aggregation %d is unknown", aggregation);
   }
@@ -432,14 +442,15 @@ eb_status eb_session_fill_mask(eb_session* s, const char* text, size_t text_byte
   if ((status = check_task(s, fb::TaskKind::MaskedLM, "fill_mask", error)) != EB_OK) return status;
   const uint32_t V = s->model->dims.vocab_size;
   if (top_k < 1 || top_k > V) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "top_k %u is outside [1, %u]", top_k, V);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "top_k %" PRIu32 " is outside [1, %" PRIu32 "]",
+                top_k, V);
   }
   if ((status = eb_session_run_text(s, text, text_bytes, nullptr, 0, error)) != EB_OK) {
     return status;
   }
   const size_t masks = s->last_masks;
   if (masks == 0) {
-    return fail(error, EB_ERROR_INVALID_INPUT, "no mask token (%s) in the first %u tokens",
+    return fail(error, EB_ERROR_INVALID_INPUT, "no mask token (%s) in the first %" PRIu32 " tokens",
                 eb_model_token(reinterpret_cast<const eb_model*>(s->model), s->model->mask_id),
                 s->max_seq);
   }
@@ -470,8 +481,9 @@ eb_status eb_session_score(eb_session* s, const char* query, size_t query_bytes,
   eb_status status = check_task(s, fb::TaskKind::Classification, "score", error);
   if (status != EB_OK) return status;
   if (s->model->dims.num_labels != 1) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "score needs a model with one output (a "
-                "cross-encoder); this one has %u labels: use eb_session_classify_text",
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "score needs a model with one output (a "
+                "cross-encoder); this one has %" PRIu32 " labels: use eb_session_classify_text",
                 s->model->dims.num_labels);
   }
   if (count > 0 && (passages == nullptr || passage_bytes == nullptr)) {

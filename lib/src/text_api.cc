@@ -1,4 +1,5 @@
 // C API for text input: tokenize, run, classify, embed (see edgebert.h).
+#include <cinttypes>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -26,7 +27,8 @@ eb_status check_text(const eb_session* s, const char* text, size_t bytes, const 
   }
   const size_t needed = text_b != nullptr ? pair_special_tokens(s->tokenizer) : 2;
   if (s->max_seq < needed) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %u leaves no room for text", s->max_seq);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT, "max_seq %" PRIu32 " leaves no room for text",
+                s->max_seq);
   }
   return EB_OK;
 }
@@ -69,8 +71,11 @@ eb_status run_windows(eb_session* s, const char* text, size_t bytes, uint32_t st
   const size_t n = tokenize_text(t, scratch, data, bytes, scratch.first, 0, true);
   const size_t room = s->max_seq - 2;
   if (n > room && stride >= room) {
-    return fail(error, EB_ERROR_INVALID_ARGUMENT, "stride %u must be less than the %zu tokens a "
-                "window holds (max_seq - 2)", stride, room);
+    return fail(error, EB_ERROR_INVALID_ARGUMENT,
+                "stride %" PRIu32
+                " must be less than the %zu tokens a "
+                "window holds (max_seq - 2)",
+                stride, room);
   }
   const size_t step = n > room ? room - stride : (room > 0 ? room : 1);
   size_t count = 0, in_batch = 0;

@@ -1,5 +1,6 @@
 #include "bert_layout.h"
 
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
@@ -46,7 +47,7 @@ char* bert_tensor_name(int32_t layer, const char* base, const char* field, char*
   const char* dot = field != nullptr ? "." : "";
   if (field == nullptr) field = "";
   if (layer >= 0) {
-    std::snprintf(out, size, "encoder.layer.%d.%s%s%s", layer, base, dot, field);
+    std::snprintf(out, size, "encoder.layer.%" PRId32 ".%s%s%s", layer, base, dot, field);
   } else {
     std::snprintf(out, size, "%s%s%s", base, dot, field);
   }
