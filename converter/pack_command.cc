@@ -45,7 +45,11 @@ void write_c_array(const AlignedBytes& bytes, const std::string& c_path, const s
   }
   eb_model_info info;
   eb_model_get_info(&model, &info);
-  const size_t arena = eb_arena_size(&model, 0, 1);
+  // The native provider's arena: every build has it, firmware has nothing else (XNNPACK's
+  // region would add hundreds of KB to an fp32 model's plan).
+  eb_session_options options = eb_session_options_default();
+  options.provider = EB_PROVIDER_NATIVE;
+  const size_t arena = eb_session_arena_size(&model, &options);
   std::string upper = name;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const std::string h_path = c_path.substr(0, c_path.size() - 2) + ".h";
@@ -56,7 +60,9 @@ void write_c_array(const AlignedBytes& bytes, const std::string& c_path, const s
       "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n"
       "/* {1} layers, hidden {2}, max_seq {3}; {4} bytes, 16-byte aligned. */\n"
       "extern const unsigned char {5}[];\nextern const size_t {5}_size;\n\n"
-      "/* eb_arena_size({5}, max_seq {3}, 1 thread): size a static arena with it. */\n"
+      "/* eb_session_arena_size({5}) with provider EB_PROVIDER_NATIVE, max_seq {3}, 1 thread, as\n"
+      " * computed where the converter ran: exact for the same pointer width, an upper bound on a\n"
+      " * 32-bit target. Size a static arena with it. */\n"
       "#define {6}_ARENA_BYTES {7}u\n\n"
       "#ifdef __cplusplus\n}}\n#endif\n\n#endif\n",
       guard, info.num_layers, info.hidden, info.max_seq, bytes.size(), name, upper, arena);

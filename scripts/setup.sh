@@ -16,6 +16,8 @@ packages=(
   llvm-16 python3                                # bench/perf_model.py (llvm-mca-16, llvm-objdump-16)
   python3-dev python3-venv                       # Python binding (scripts/python_test.sh)
   openjdk-17-jdk-headless                        # Java binding (bindings/java, ctest java.binding)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi      # bare-metal Cortex-M builds (scripts/mcu_test.sh)
+  libstdc++-arm-none-eabi-newlib qemu-system-arm  # ... and the Cortex-M55 board under QEMU
 )
 
 missing=()

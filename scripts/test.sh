@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command (b): set up, build, and run every test through ctest: the host suite and the
-# Python binding's (scripts/python_test.sh: wheel built, installed, pytest), then the
-# same suite cross-built for aarch64 and armv7 under qemu-user (scripts/cross_test.sh), once per
-# emulated CPU, then the reliability suite (scripts/sanitize_test.sh: ASan+UBSan build of the
+# Python binding's (scripts/python_test.sh: wheel built, installed, pytest), the bare-metal
+# Cortex-M builds with the Cortex-M55 firmware under qemu-system-arm (scripts/mcu_test.sh), then
+# the same suite cross-built for aarch64 and armv7 under qemu-user (scripts/cross_test.sh), once
+# per emulated CPU, then the reliability suite (scripts/sanitize_test.sh: ASan+UBSan build of the
 # whole suite, ThreadSanitizer concurrency test, a short pass of every fuzzer).
 # EDGEBERT_SKIP_CROSS=1 / EDGEBERT_SKIP_SANITIZE=1 leave those parts out (quick local iterations).
 set -euo pipefail
@@ -11,6 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh"
 (cd "$root/build" && ctest --output-on-failure --parallel 2)
 "$root/scripts/python_test.sh"
+"$root/scripts/mcu_test.sh"
 if [ "${EDGEBERT_SKIP_CROSS:-0}" != 1 ]; then
   "$root/scripts/cross_test.sh"
 fi

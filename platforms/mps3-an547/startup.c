@@ -1,0 +1,80 @@
+/* Reset and fault handlers for the MPS3 AN547 (Cortex-M55) under QEMU or on the board: enables
+ * the FPU and Helium, copies .data from flash, zeroes .bss, paints the stack (for its high-water
+ * mark), runs main, then reports the stack and heap use through semihosting and exits.
+ * Linked with newlib's semihosting library (--specs=rdimon.specs) and -nostartfiles.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern uint32_t __data_load__[], __data_start__[], __data_end__[];
+extern uint32_t __bss_start__[], __bss_end__[];
+extern uint32_t __stack_limit__[], __stack_top__[];
+extern uint8_t __ram_used__[];
+
+int main(void);
+void initialise_monitor_handles(void); /* newlib rdimon: opens the semihosting streams */
+void __libc_init_array(void);
+void *__real__sbrk(ptrdiff_t increment);
+
+/* -nostartfiles drops crti/crtn: __libc_init_array calls these around the .init_array. */
+void _init(void) {}
+void _fini(void) {}
+
+static const uint32_t kStackPaint = 0x5afe57acu;
+static unsigned heap_requests;
+
+/* Linked with -Wl,--wrap=_sbrk: every request reaches newlib's _sbrk, which refuses it (the
+ * heap would start above the stack, see an547.ld); counted so the run can report it. */
+void *__wrap__sbrk(ptrdiff_t increment) {
+  ++heap_requests;
+  return __real__sbrk(increment);
+}
+
+static size_t stack_high_water(void) {
+  const uint32_t *p = __stack_limit__;
+  while (p < __stack_top__ && *p == kStackPaint) ++p;
+  return (size_t)((const uint8_t *)__stack_top__ - (const uint8_t *)p);
+}
+
+__attribute__((noreturn)) void Reset_Handler(void) {
+  /* CPACR: full access to CP10 and CP11 (the FPU and MVE) before any float instruction. */
+  *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+  __asm volatile("dsb\n\tisb" ::: "memory");
+  for (uint32_t *src = __data_load__, *dst = __data_start__; dst < __data_end__;) *dst++ = *src++;
+  for (uint32_t *dst = __bss_start__; dst < __bss_end__;) *dst++ = 0;
+  /* Paint the stack below the current frame (a few hundred bytes are kept for it). */
+  uint32_t *sp;
+  __asm volatile("mov %0, sp" : "=r"(sp));
+  for (uint32_t *p = __stack_limit__; p < sp - 64; ++p) *p = kStackPaint;
+  initialise_monitor_handles();
+  setvbuf(stdout, NULL, _IONBF, 0); /* no stdio buffer: nothing asks for heap */
+  __libc_init_array();
+  const int status = main();
+  /* %lu, not %zu: Debian's newlib is built without C99 printf formats. */
+  printf("mps3-an547: stack high-water %lu of %lu bytes, DTCM used %lu bytes, heap requests %u\n",
+         (unsigned long)stack_high_water(),
+         (unsigned long)((const uint8_t *)__stack_top__ - (const uint8_t *)__stack_limit__),
+         (unsigned long)(uintptr_t)__ram_used__, heap_requests);
+  exit(status);
+}
+
+/* Any fault ends the run with a message instead of hanging the emulator. */
+__attribute__((noreturn)) static void fault(void) {
+  uint32_t ipsr;
+  __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+  printf("mps3-an547: fault, exception %u\n", (unsigned)(ipsr & 0x1ffu));
+  exit(3);
+}
+
+__attribute__((noreturn)) void Default_Handler(void) { fault(); }
+
+/* Armv8-M exceptions 0-15; the board's interrupts are not used. */
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))__stack_top__, Reset_Handler, Default_Handler, Default_Handler,
+    Default_Handler,               Default_Handler, Default_Handler, Default_Handler,
+    0,                             0,             0,               Default_Handler,
+    Default_Handler,               0,             Default_Handler, Default_Handler,
+};
