@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Runs the AN547 firmware under qemu-system-arm (Cortex-M55, semihosting output) and checks it
-# against the host's build of the same program: the same label and probability for every
-# sentence, then the board's report (static arena, stack high-water mark, no heap request).
+# Runs the AN547 firmware under qemu-system-arm (Cortex-M55, semihosting output; -icount shift=0
+# so that startup.c's SysTick figure counts instructions) and checks it against the host's build
+# of the same program: the same label and probability for every sentence, then the board's
+# report (static arena, instructions, stack high-water mark, no heap request).
 # Semihosting does not carry the exit status, so the output is what is judged.
 # usage: run_firmware_test.sh QEMU_SYSTEM_ARM FIRMWARE.elf HOST_FIRMWARE
 set -euo pipefail
 qemu=$1 elf=$2 host=$3
 board=$(timeout 240 "$qemu" -M mps3-an547 -nographic -monitor none -serial none \
-          -semihosting-config enable=on,target=native -kernel "$elf" 2>&1) ||
+          -semihosting-config enable=on,target=native -icount shift=0 -kernel "$elf" 2>&1) ||
   { echo "$board"; echo "run_firmware_test: qemu failed or timed out"; exit 1; }
 echo "$board"
 want=$("$host")
@@ -19,6 +20,8 @@ fi
   { echo "run_firmware_test: fewer than 3 sentences classified"; exit 1; }
 grep -q -E '^firmware example: [0-9]+-byte static arena \([0-9]+ used\)' <<<"$board" ||
   { echo "run_firmware_test: no arena report"; exit 1; }
+grep -q -E '^mps3-an547: main ran [1-9][0-9]* thousand instructions \(QEMU -icount: SysTick ticks x 31\.25\)$' \
+  <<<"$board" || { echo "run_firmware_test: no instruction count"; exit 1; }
 grep -q -E '^mps3-an547: stack high-water [0-9]+ of [0-9]+ bytes, DTCM used [0-9]+ bytes, heap requests 0$' \
   <<<"$board" || { echo "run_firmware_test: no board report, or the heap was asked for"; exit 1; }
 echo "run_firmware_test: the board matches the host"

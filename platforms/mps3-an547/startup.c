@@ -33,6 +33,31 @@ void *__wrap__sbrk(ptrdiff_t increment) {
   return __real__sbrk(increment);
 }
 
+/* Instructions, counted by QEMU run with -icount shift=0 (virtual time advances 1 ns per
+ * instruction, and the SysTick counts the 32 MHz processor clock in virtual time): SysTick ticks,
+ * converted to instructions by a calibration loop of known length. Without -icount the figure is
+ * host time and means nothing; on a board it counts cycles instead (report them as such). */
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+static volatile uint32_t systick_wraps;
+
+void SysTick_Handler(void) { ++systick_wraps; }
+
+static uint64_t systick_ticks(void) {
+  uint32_t wraps, value;
+  do {
+    wraps = systick_wraps;
+    value = SYST_CVR;
+  } while (wraps != systick_wraps);
+  return (uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value);
+}
+
+/* 2 instructions per iteration (subs, bne). */
+static void known_loop(uint32_t n) {
+  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+}
+
 static size_t stack_high_water(void) {
   const uint32_t *p = __stack_limit__;
   while (p < __stack_top__ && *p == kStackPaint) ++p;
@@ -52,7 +77,24 @@ __attribute__((noreturn)) void Reset_Handler(void) {
   initialise_monitor_handles();
   setvbuf(stdout, NULL, _IONBF, 0); /* no stdio buffer: nothing asks for heap */
   __libc_init_array();
+  SYST_RVR = 0xFFFFFFu;
+  SYST_CVR = 0;
+  SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
+  while (SYST_CVR == 0) {
+  } /* the first clock edge loads RVR */
+  const uint32_t kCalibration = 4000000u;
+  const uint64_t t0 = systick_ticks();
+  known_loop(kCalibration);
+  const uint64_t t1 = systick_ticks();
   const int status = main();
+  const uint64_t t2 = systick_ticks();
+  /* Integers only: printf's %f would call newlib's dtoa, which allocates. */
+  const uint64_t calibration_ticks = t1 > t0 ? t1 - t0 : 1;
+  const uint64_t instructions = (t2 - t1) * (2u * (uint64_t)kCalibration) / calibration_ticks;
+  const uint64_t per_tick_x100 = 200u * (uint64_t)kCalibration / calibration_ticks;
+  printf("mps3-an547: main ran %lu thousand instructions (QEMU -icount: SysTick ticks x "
+         "%lu.%02lu)\n", (unsigned long)((instructions + 500) / 1000),
+         (unsigned long)(per_tick_x100 / 100), (unsigned long)(per_tick_x100 % 100));
   /* %lu, not %zu: Debian's newlib is built without C99 printf formats. */
   printf("mps3-an547: stack high-water %lu of %lu bytes, DTCM used %lu bytes, heap requests %u\n",
          (unsigned long)stack_high_water(),
@@ -76,5 +118,5 @@ __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void
     (void (*)(void))__stack_top__, Reset_Handler, Default_Handler, Default_Handler,
     Default_Handler,               Default_Handler, Default_Handler, Default_Handler,
     0,                             0,             0,               Default_Handler,
-    Default_Handler,               0,             Default_Handler, Default_Handler,
+    Default_Handler,               0,             Default_Handler, SysTick_Handler,
 };
