@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Bare-metal Cortex-M builds (platforms/toolchains/arm-none-eabi.cmake): the runtime library for
-# the Cortex-M4 and M7 (no Helium: the baseline), and for the Cortex-M55 the AN547 firmware, which
-# ctest runs under qemu-system-arm (mps3-an547) against the host's build of the same program
-# (platforms/mps3-an547/run_firmware_test.sh). Prints the firmware's size per section.
-# Needs the host build (scripts/build.sh: its converter makes the model array, its firmware
-# example is the reference).
+# the Cortex-M4 and M7 (no Helium: the baseline), and for the Cortex-M55 the AN547 firmware (fp32
+# and int8) and the kernel check, which ctest runs under qemu-system-arm (mps3-an547): the
+# firmware against the host's build of the same program (platforms/mps3-an547/
+# run_firmware_test.sh), every kernel set against the reference set (tests/mcu/kernel_check.cc).
+# Prints the firmware's size per section. Needs the host build (scripts/build.sh: its converter
+# makes the model arrays, its firmware examples are the reference).
 # usage: scripts/mcu_test.sh        Build trees: build-mcu/<core>
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 host="$root/build"
-for tool in converter/edgebert-convert platforms/edgebert-firmware-example; do
+for tool in converter/edgebert-convert platforms/edgebert-firmware-example \
+            platforms/edgebert-firmware-example-int8; do
   [ -x "$host/$tool" ] || { echo "mcu_test: $host/$tool missing: run scripts/build.sh" >&2; exit 1; }
 done
 for core in cortex-m4 cortex-m7 cortex-m55; do
@@ -17,10 +19,11 @@ for core in cortex-m4 cortex-m7 cortex-m55; do
   echo "mcu_test: $core"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEBERT_WERROR=ON \
     -DCMAKE_TOOLCHAIN_FILE="$root/platforms/toolchains/arm-none-eabi.cmake" -DEB_MCU="$core" \
-    -DEDGEBERT_HOST_CONVERTER="$host/converter/edgebert-convert" \
-    -DEDGEBERT_HOST_FIRMWARE="$host/platforms/edgebert-firmware-example" >/dev/null
+    -DEDGEBERT_HOST_BUILD="$host" >/dev/null
   cmake --build "$build"
 done
-elf="$root/build-mcu/cortex-m55/platforms/mps3-an547/edgebert-firmware-an547.elf"
-arm-none-eabi-size -A "$elf" | grep -E '^(section|\.vectors|\.text|\.rodata|\.ARM\.exidx|\.init_array|\.data|\.bss|\.stack) '
+for elf in "$root"/build-mcu/cortex-m55/platforms/mps3-an547/edgebert-firmware-an547*.elf; do
+  echo "mcu_test: $(basename "$elf")"
+  arm-none-eabi-size -A "$elf" | grep -E '^(section|\.vectors|\.text|\.rodata|\.ARM\.exidx|\.init_array|\.data|\.bss|\.stack) '
+done
 (cd "$root/build-mcu/cortex-m55" && ctest --output-on-failure)

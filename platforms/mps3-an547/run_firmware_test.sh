@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the AN547 firmware under qemu-system-arm (Cortex-M55, semihosting output; -icount shift=0
 # so that startup.c's SysTick figure counts instructions) and checks it against the host's build
-# of the same program: the same label and probability for every sentence, then the board's
-# report (static arena, instructions, stack high-water mark, no heap request).
+# of the same program: the same label and probability (its float bits too) for every sentence,
+# then the board's report (static arena, instructions, stack high-water mark, no heap request).
 # Semihosting does not carry the exit status, so the output is what is judged.
 # usage: run_firmware_test.sh QEMU_SYSTEM_ARM FIRMWARE.elf HOST_FIRMWARE
 set -euo pipefail

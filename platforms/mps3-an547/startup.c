@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
+
 extern uint32_t __data_load__[], __data_start__[], __data_end__[];
 extern uint32_t __bss_start__[], __bss_end__[];
 extern uint32_t __stack_limit__[], __stack_top__[];
@@ -53,6 +55,13 @@ static uint64_t systick_ticks(void) {
   return (uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value);
 }
 
+static uint64_t calibration_ticks = 1;  /* SysTick ticks of the calibration loop */
+static const uint32_t kCalibration = 4000000u;  /* its iterations */
+
+uint64_t board_instructions(void) {
+  return systick_ticks() * (2u * (uint64_t)kCalibration) / calibration_ticks;
+}
+
 /* 2 instructions per iteration (subs, bne). */
 static void known_loop(uint32_t n) {
   __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
@@ -82,14 +91,13 @@ __attribute__((noreturn)) void Reset_Handler(void) {
   SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
   while (SYST_CVR == 0) {
   } /* the first clock edge loads RVR */
-  const uint32_t kCalibration = 4000000u;
   const uint64_t t0 = systick_ticks();
   known_loop(kCalibration);
   const uint64_t t1 = systick_ticks();
+  calibration_ticks = t1 > t0 ? t1 - t0 : 1;
   const int status = main();
   const uint64_t t2 = systick_ticks();
   /* Integers only: printf's %f would call newlib's dtoa, which allocates. */
-  const uint64_t calibration_ticks = t1 > t0 ? t1 - t0 : 1;
   const uint64_t instructions = (t2 - t1) * (2u * (uint64_t)kCalibration) / calibration_ticks;
   const uint64_t per_tick_x100 = 200u * (uint64_t)kCalibration / calibration_ticks;
   printf("mps3-an547: main ran %lu thousand instructions (QEMU -icount: SysTick ticks x "

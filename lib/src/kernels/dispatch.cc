@@ -20,6 +20,9 @@ extern const KernelSet kAvx2Kernels;
 extern const KernelSet kAvxVnniKernels;
 extern const KernelSet kAvx512VnniKernels;
 #endif
+#if defined(EB_KERNELS_MVE)
+extern const KernelSet kMveKernels;
+#endif
 #if defined(EB_KERNELS_ARM)
 extern const KernelSet kNeonKernels;
 #if defined(__aarch64__)
@@ -50,6 +53,9 @@ const KernelSet* const kSets[] = {
     &kDotprodKernels,
 #endif
     &kNeonKernels,
+#endif
+#if defined(EB_KERNELS_MVE)
+    &kMveKernels,  // built for the Cortex-M55 only: its presence is the build's choice
 #endif
     &kReferenceKernels,
     nullptr,
@@ -130,6 +136,9 @@ bool kernels_supported(const KernelSet* set) {
 #else
   if (set == &kNeonKernels) return (getauxval(AT_HWCAP) & kHwcapNeon) != 0;
 #endif
+#endif
+#if defined(EB_KERNELS_MVE)
+  if (set == &kMveKernels) return true;  // compiled with -mcpu=cortex-m55: Helium is there
 #endif
   return set == &kReferenceKernels;
 }

@@ -46,7 +46,10 @@ int main(void) {
     }
     /* Fixed point by hand: printf's %f would pull in newlib's dtoa, which allocates. */
     const unsigned p = (unsigned)(result.probabilities[result.label] * 10000.0f + 0.5f);
-    printf("%-32s -> %s (p=%u.%04u)\n", texts[i], result.label_name, p / 10000, p % 10000);
+    uint32_t bits; /* the probability's exact float, so that two builds can be compared bitwise */
+    memcpy(&bits, &result.probabilities[result.label], sizeof bits);
+    printf("%-32s -> %s (p=%u.%04u, bits %08lx)\n", texts[i], result.label_name, p / 10000,
+           p % 10000, (unsigned long)bits);
   }
   /* %lu, not %zu: some embedded C libraries (Debian's newlib) have no C99 printf formats. */
   printf("firmware example: %lu-byte static arena (%lu used), %lu-byte model in flash, no heap, "

@@ -1,0 +1,83 @@
+// Helium (M-profile Vector Extension) kernel set for Armv8.1-M cores (Cortex-M55, M85):
+// qd8_f32_qc8w_gemm_1x16c4__mve. Built only into bare-metal Cortex-M55 builds (-mcpu=cortex-m55),
+// where it is chosen at build time: a microcontroller has no HWCAP to read.
+//
+// Helium has no 4-way dot product (no sdot): a quad of 4 k is multiplied 4 channels at a time.
+// The 16 weight bytes of channels c..c+3 x 4 k times the row's 4 activations repeated 4 times:
+// vmullb / vmullt give the even and odd byte lanes' 16-bit products (exact: |a w| <= 127 x 127),
+// their sum holds per channel k0+k1 and k2+k3 (<= 32258, no overflow), and vmovlb / vmovlt widen
+// those two halves into the channel's 32-bit accumulator. The M55 has 8 q registers: one row per
+// tile (4 accumulators, a weight vector, the activations, two products).
+#include <arm_mve.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "../kernels.h"
+#include "../packing.h"
+
+namespace edgebert {
+namespace kernels {
+namespace mve {
+
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
+#include "../attention.inc"
+#include "../gemm_tiles.inc"
+
+namespace {
+
+// Row m0 x the 16 channels of block nb: acc[g] holds channels 4g .. 4g + 3.
+template <int MR>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  static_assert(MR == 1, "one row per tile: the M55 has 8 q registers");
+  int32x4_t acc[4];
+  for (int i = 0; i < 4; ++i) acc[i] = vdupq_n_s32(0);
+  const int8_t* w_at = g.b + nb * quads * kPackBlockBytes;
+  const int8_t* const w_end = w_at + quads * kPackBlockBytes;
+  const int8_t* a_at = g.a + m0 * g.lda;
+  for (; w_at != w_end; w_at += kPackBlockBytes, a_at += kPackK) {
+    uint32_t quad;
+    std::memcpy(&quad, a_at, sizeof quad);
+    const int8x16_t a = vreinterpretq_s8_u32(vdupq_n_u32(quad));  // a0 a1 a2 a3, 4 times
+    for (int i = 0; i < 4; ++i) {
+      const int8x16_t w = vld1q_s8(w_at + 16 * i);
+      const int16x8_t pairs = vaddq_s16(vmullbq_int_s8(w, a), vmulltq_int_s8(w, a));
+      acc[i] = vaddq_s32(acc[i], vmovlbq_s16(pairs));
+      acc[i] = vaddq_s32(acc[i], vmovltq_s16(pairs));
+    }
+  }
+  int32_t out[kPackN];
+  for (int i = 0; i < 4; ++i) vst1q_s32(out + 4 * i, acc[i]);
+  const size_t n0 = nb * kPackN;
+  store_tile(g, m0, n0, out, g.n - n0 < kPackN ? g.n - n0 : kPackN);
+}
+
+}  // namespace
+
+constexpr int kRows = 1;
+
+// 1 row x 16 channels, 4 k per step.
+void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
+  walk_tiles<kRows>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value>(g, m, nb, quads);
+  });
+}
+
+}  // namespace mve
+}  // namespace kernels
+
+extern const KernelSet kMveKernels;
+const KernelSet kMveKernels = {
+    "mve",
+    {kernels::mve::qd8_f32_qc8w_gemm_1x16c4, kernels::mve::kRows, 16, 4,
+     "qd8_f32_qc8w_gemm_1x16c4__mve"},
+    {nullptr, 0, 0, 0, nullptr},
+    kernels::mve::f32_qd8_quantize_rows,
+    kernels::mve::f32_layer_norm,
+    kernels::mve::f32_attention,
+    kernels::mve::f32_qd8_softmax_rows};
+
+}  // namespace edgebert
