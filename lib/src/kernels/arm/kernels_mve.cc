@@ -7,7 +7,8 @@
 // vmullb / vmullt give the even and odd byte lanes' 16-bit products (exact: |a w| <= 127 x 127),
 // their sum holds per channel k0+k1 and k2+k3 (<= 32258, no overflow), and vmovlb / vmovlt widen
 // those two halves into the channel's 32-bit accumulator. The M55 has 8 q registers: one row per
-// tile (4 accumulators, a weight vector, the activations, two products).
+// tile, its 16 channels in two passes of 8 (2 accumulators, a weight vector, the activations,
+// two products).
 #include <arm_mve.h>
 
 #include <cmath>
@@ -29,28 +30,34 @@ namespace mve {
 
 namespace {
 
-// Row m0 x the 16 channels of block nb: acc[g] holds channels 4g .. 4g + 3.
+// Row m0 x the 16 channels of block nb, in two passes of 8 channels: acc[i] holds channels
+// 8 pass + 4 i .. + 3. (All 16 at once needs 4 accumulators + the weights, activations and two
+// products: all 8 q registers, and GCC spilled in the loop.)
 template <int MR>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   static_assert(MR == 1, "one row per tile: the M55 has 8 q registers");
-  int32x4_t acc[4];
-  for (int i = 0; i < 4; ++i) acc[i] = vdupq_n_s32(0);
-  const int8_t* w_at = g.b + nb * quads * kPackBlockBytes;
-  const int8_t* const w_end = w_at + quads * kPackBlockBytes;
-  const int8_t* a_at = g.a + m0 * g.lda;
-  for (; w_at != w_end; w_at += kPackBlockBytes, a_at += kPackK) {
-    uint32_t quad;
-    std::memcpy(&quad, a_at, sizeof quad);
-    const int8x16_t a = vreinterpretq_s8_u32(vdupq_n_u32(quad));  // a0 a1 a2 a3, 4 times
-    for (int i = 0; i < 4; ++i) {
-      const int8x16_t w = vld1q_s8(w_at + 16 * i);
-      const int16x8_t pairs = vaddq_s16(vmullbq_int_s8(w, a), vmulltq_int_s8(w, a));
-      acc[i] = vaddq_s32(acc[i], vmovlbq_s16(pairs));
-      acc[i] = vaddq_s32(acc[i], vmovltq_s16(pairs));
-    }
-  }
   int32_t out[kPackN];
-  for (int i = 0; i < 4; ++i) vst1q_s32(out + 4 * i, acc[i]);
+  const int8_t* const w_block = g.b + nb * quads * kPackBlockBytes;
+  const int8_t* const a_row = g.a + m0 * g.lda;
+  for (int pass = 0; pass < 2; ++pass) {
+    int32x4_t acc[2] = {vdupq_n_s32(0), vdupq_n_s32(0)};
+    const int8_t* w_at = w_block + 32 * pass;
+    const int8_t* const w_end = w_at + quads * kPackBlockBytes;
+    const int8_t* a_at = a_row;
+    for (; w_at != w_end; w_at += kPackBlockBytes, a_at += kPackK) {
+      uint32_t quad;
+      std::memcpy(&quad, a_at, sizeof quad);
+      const int8x16_t a = vreinterpretq_s8_u32(vdupq_n_u32(quad));  // a0 a1 a2 a3, 4 times
+      for (int i = 0; i < 2; ++i) {
+        const int8x16_t w = vld1q_s8(w_at + 16 * i);
+        const int16x8_t pairs = vaddq_s16(vmullbq_int_s8(w, a), vmulltq_int_s8(w, a));
+        acc[i] = vaddq_s32(acc[i], vmovlbq_s16(pairs));
+        acc[i] = vaddq_s32(acc[i], vmovltq_s16(pairs));
+      }
+    }
+    vst1q_s32(out + 8 * pass, acc[0]);
+    vst1q_s32(out + 8 * pass + 4, acc[1]);
+  }
   const size_t n0 = nb * kPackN;
   store_tile(g, m0, n0, out, g.n - n0 < kPackN ? g.n - n0 : kPackN);
 }
