@@ -14,7 +14,7 @@
 extern uint32_t __data_load__[], __data_start__[], __data_end__[];
 extern uint32_t __bss_start__[], __bss_end__[];
 extern uint32_t __stack_limit__[], __stack_top__[];
-extern uint8_t __ram_used__[];
+extern uint8_t __ram_used__[], __itcm_used__[], __flash_used__[];
 
 int main(void);
 void initialise_monitor_handles(void); /* newlib rdimon: opens the semihosting streams */
@@ -108,6 +108,15 @@ __attribute__((noreturn)) void Reset_Handler(void) {
          (unsigned long)stack_high_water(),
          (unsigned long)((const uint8_t *)__stack_top__ - (const uint8_t *)__stack_limit__),
          (unsigned long)(uintptr_t)__ram_used__, heap_requests);
+  /* Against a 2 MB flash / 512 KB SRAM part: flash holds the code (here in ITCM) and the read-
+   * only data with .data's image (here in QSPI); SRAM the DTCM's .data, .bss and stack. */
+  const unsigned long flash = (unsigned long)(uintptr_t)__itcm_used__ +
+                              (unsigned long)(uintptr_t)__flash_used__;
+  const unsigned long sram = (unsigned long)(uintptr_t)__ram_used__;
+  printf("mps3-an547: flash %lu bytes (code %lu, data %lu), SRAM %lu bytes: %s a 2 MB flash / "
+         "512 KB SRAM part\n", flash, (unsigned long)(uintptr_t)__itcm_used__,
+         (unsigned long)(uintptr_t)__flash_used__, sram,
+         flash <= 2u * 1024 * 1024 && sram <= 512u * 1024 ? "fits" : "does not fit");
   exit(status);
 }
 
