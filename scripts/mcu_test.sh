@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Bare-metal Cortex-M builds (platforms/toolchains/arm-none-eabi.cmake): the runtime library for
-# the Cortex-M4 and M7 (no Helium: the baseline), and for the Cortex-M55 the AN547 firmware (fp32
-# and int8) and the kernel check, which ctest runs under qemu-system-arm (mps3-an547): the
-# firmware against the host's build of the same program (platforms/mps3-an547/
-# run_firmware_test.sh), every kernel set against the reference set (tests/mcu/kernel_check.cc).
-# Prints the firmware's size per section. Needs the host build (scripts/build.sh): its model
-# arrays are compiled into the firmware, its firmware examples are the reference.
+# Bare-metal Cortex-M builds (platforms/toolchains/arm-none-eabi.cmake) for the Cortex-M4, M7
+# (no Helium: the baseline) and M55, each with the firmware example (tiny fixture fp32 and int8,
+# the demo's 2/128 shape int8) and the kernel check, which ctest runs under qemu-system-arm on the
+# board QEMU models for that core (platforms/cortex-m: mps2-an386, mps2-an500, mps3-an547): the
+# firmware against the host's build of the same program (platforms/cortex-m/run_firmware_test.sh),
+# every kernel set against the reference set (tests/mcu/kernel_check.cc). Prints the firmware's
+# size per section. Needs the host build (scripts/build.sh): its model arrays are compiled into
+# the firmware, its firmware examples are the reference.
 # usage: scripts/mcu_test.sh        Build trees: build-mcu/<core>
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +24,10 @@ for core in cortex-m4 cortex-m7 cortex-m55; do
     -DEDGEBERT_HOST_BUILD="$host" >/dev/null
   cmake --build "$build"
 done
-for elf in "$root"/build-mcu/cortex-m55/platforms/mps3-an547/edgebert-firmware-an547*.elf; do
-  echo "mcu_test: $(basename "$elf")"
-  arm-none-eabi-size -A "$elf" | grep -E '^(section|\.vectors|\.text|\.rodata|\.ARM\.exidx|\.init_array|\.data|\.bss|\.stack) '
+for core in cortex-m4 cortex-m7 cortex-m55; do
+  for elf in "$root/build-mcu/$core"/platforms/cortex-m/edgebert-firmware-*.elf; do
+    echo "mcu_test: $core $(basename "$elf")"
+    arm-none-eabi-size -A "$elf" | grep -E '^(section|\.vectors|\.text|\.rodata|\.ARM\.exidx|\.init_array|\.data|\.bss|\.stack) '
+  done
+  (cd "$root/build-mcu/$core" && ctest --output-on-failure)
 done
-(cd "$root/build-mcu/cortex-m55" && ctest --output-on-failure)

@@ -3,8 +3,9 @@
 #   cmake -S . -B build-m55 -G Ninja -DCMAKE_TOOLCHAIN_FILE=$PWD/platforms/toolchains/arm-none-eabi.cmake \
 #     [-DEB_MCU=cortex-m55|cortex-m7|cortex-m4] -DEDGEBERT_HOST_BUILD=$PWD/build
 # (scripts/mcu_build.sh does this). Builds the runtime library (no threads, no XNNPACK, the
-# portable kernel set, and Helium's on the Cortex-M55) and, for the Cortex-M55, the mps3-an547
-# firmware and kernel check (platforms/mps3-an547), which ctest runs under qemu-system-arm.
+# portable kernel set, and Helium's on the Cortex-M55), the firmware example and the kernel check
+# for the board QEMU models for the core (platforms/cortex-m), which ctest runs under
+# qemu-system-arm.
 #   cortex-m55: Armv8.1-M with the FPU and Helium (MVE integer and float), as in the AN547 image
 #   cortex-m7:  Armv7E-M with the double-precision FPU (fpv5-d16): the baseline without MVE
 #   cortex-m4:  Armv7E-M with the single-precision FPU (fpv4-sp-d16)

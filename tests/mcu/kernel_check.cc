@@ -1,5 +1,5 @@
-// Bare-metal kernel check (Cortex-M55 under qemu-system-arm, platforms/mps3-an547): every kernel
-// set this build has, against the reference set, bit for bit, on the inputs the host suite's
+// Bare-metal kernel check (Cortex-M boards under qemu-system-arm, platforms/cortex-m): every
+// kernel set this build has, against the reference set, bit for bit, on the inputs the host's
 // tests/lib/kernels/kernels_test.cc covers: the int8 GEMM over row, channel and k remainders
 // with each epilogue, per-row quantization, LayerNorm, fp32 attention and the int8 attention's
 // softmax rows. Then instructions per multiply-add of each set's GEMM on one shape (QEMU

@@ -1,7 +1,7 @@
 /* Firmware-style use of edgebert: the model is a const array linked into the program
  * (edgebert-convert pack --c-array), the arena is a static array of exactly the planned size,
  * nothing opens a file and nothing touches the heap. The same source runs on the host and bare
- * metal on a Cortex-M (platforms/mps3-an547: printf goes to semihosting there, a UART on a board),
+ * metal on a Cortex-M (platforms/cortex-m: printf goes to semihosting there, a UART on a board),
  * printing the same lines.
  */
 #include <stdint.h>

@@ -1,6 +1,9 @@
-/* Reset and fault handlers for the MPS3 AN547 (Cortex-M55) under QEMU or on the board: enables
- * the FPU and Helium, copies .data from flash, zeroes .bss, paints the stack (for its high-water
- * mark), runs main, then reports the stack and heap use through semihosting and exits.
+/* Reset and fault handlers of the Cortex-M firmware (platforms/cortex-m) on the boards QEMU models
+ * (mps3-an547: Cortex-M55; mps2-an500: M7; mps2-an386: M4) or on real ones: enables the FPU (and
+ * Helium, the same CPACR bits), copies .data from flash, zeroes .bss, paints the stack (for its
+ * high-water mark), runs main, then reports instructions, stack, heap, flash and RAM use through
+ * semihosting and exits. Only architectural registers (CPACR, SysTick) are touched, so one file
+ * serves every board; the memory map is the board's linker script (boards/).
  * Linked with newlib's semihosting library (--specs=rdimon.specs) and -nostartfiles.
  */
 #include <stddef.h>
@@ -14,7 +17,7 @@
 extern uint32_t __data_load__[], __data_start__[], __data_end__[];
 extern uint32_t __bss_start__[], __bss_end__[];
 extern uint32_t __stack_limit__[], __stack_top__[];
-extern uint8_t __ram_used__[], __itcm_used__[], __flash_used__[];
+extern uint8_t __code_bytes__[], __rodata_bytes__[], __ram_bytes__[];
 
 int main(void);
 void initialise_monitor_handles(void); /* newlib rdimon: opens the semihosting streams */
@@ -29,16 +32,17 @@ static const uint32_t kStackPaint = 0x5afe57acu;
 static unsigned heap_requests;
 
 /* Linked with -Wl,--wrap=_sbrk: every request reaches newlib's _sbrk, which refuses it (the
- * heap would start above the stack, see an547.ld); counted so the run can report it. */
+ * heap would start above the stack, see boards/sections.ld); counted so the run can report it. */
 void *__wrap__sbrk(ptrdiff_t increment) {
   ++heap_requests;
   return __real__sbrk(increment);
 }
 
 /* Instructions, counted by QEMU run with -icount shift=0 (virtual time advances 1 ns per
- * instruction, and the SysTick counts the 32 MHz processor clock in virtual time): SysTick ticks,
- * converted to instructions by a calibration loop of known length. Without -icount the figure is
- * host time and means nothing; on a board it counts cycles instead (report them as such). */
+ * instruction, and the SysTick counts the processor clock in virtual time: 32 MHz on the AN547,
+ * 25 MHz on the MPS2): SysTick ticks, converted to instructions by a calibration loop of known
+ * length. Without -icount the figure is host time and means nothing; on a board it counts cycles
+ * instead (report them as such). */
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
@@ -100,23 +104,22 @@ __attribute__((noreturn)) void Reset_Handler(void) {
   /* Integers only: printf's %f would call newlib's dtoa, which allocates. */
   const uint64_t instructions = (t2 - t1) * (2u * (uint64_t)kCalibration) / calibration_ticks;
   const uint64_t per_tick_x100 = 200u * (uint64_t)kCalibration / calibration_ticks;
-  printf("mps3-an547: main ran %lu thousand instructions (QEMU -icount: SysTick ticks x "
-         "%lu.%02lu)\n", (unsigned long)((instructions + 500) / 1000),
-         (unsigned long)(per_tick_x100 / 100), (unsigned long)(per_tick_x100 % 100));
+  printf("board: main ran %lu thousand instructions (QEMU -icount: SysTick ticks x %lu.%02lu)\n",
+         (unsigned long)((instructions + 500) / 1000), (unsigned long)(per_tick_x100 / 100),
+         (unsigned long)(per_tick_x100 % 100));
   /* %lu, not %zu: Debian's newlib is built without C99 printf formats. */
-  printf("mps3-an547: stack high-water %lu of %lu bytes, DTCM used %lu bytes, heap requests %u\n",
+  const unsigned long code = (unsigned long)(uintptr_t)__code_bytes__;
+  const unsigned long rodata = (unsigned long)(uintptr_t)__rodata_bytes__;
+  const unsigned long ram = (unsigned long)(uintptr_t)__ram_bytes__;
+  printf("board: stack high-water %lu of %lu bytes, RAM used %lu bytes, heap requests %u\n",
          (unsigned long)stack_high_water(),
-         (unsigned long)((const uint8_t *)__stack_top__ - (const uint8_t *)__stack_limit__),
-         (unsigned long)(uintptr_t)__ram_used__, heap_requests);
-  /* Against a 2 MB flash / 512 KB SRAM part: flash holds the code (here in ITCM) and the read-
-   * only data with .data's image (here in QSPI); SRAM the DTCM's .data, .bss and stack. */
-  const unsigned long flash = (unsigned long)(uintptr_t)__itcm_used__ +
-                              (unsigned long)(uintptr_t)__flash_used__;
-  const unsigned long sram = (unsigned long)(uintptr_t)__ram_used__;
-  printf("mps3-an547: flash %lu bytes (code %lu, data %lu), SRAM %lu bytes: %s a 2 MB flash / "
-         "512 KB SRAM part\n", flash, (unsigned long)(uintptr_t)__itcm_used__,
-         (unsigned long)(uintptr_t)__flash_used__, sram,
-         flash <= 2u * 1024 * 1024 && sram <= 512u * 1024 ? "fits" : "does not fit");
+         (unsigned long)((const uint8_t *)__stack_top__ - (const uint8_t *)__stack_limit__), ram,
+         heap_requests);
+  /* Against a 2 MB flash / 512 KB SRAM part: flash holds the code and the read-only data with
+   * .data's image, SRAM the .data, .bss and stack. */
+  printf("board: flash %lu bytes (code %lu, data %lu), SRAM %lu bytes: %s a 2 MB flash / 512 KB "
+         "SRAM part\n", code + rodata, code, rodata, ram,
+         code + rodata <= 2ul * 1024 * 1024 && ram <= 512ul * 1024 ? "fits" : "does not fit");
   exit(status);
 }
 
@@ -124,7 +127,7 @@ __attribute__((noreturn)) void Reset_Handler(void) {
 __attribute__((noreturn)) static void fault(void) {
   uint32_t ipsr;
   __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-  printf("mps3-an547: fault, exception %u\n", (unsigned)(ipsr & 0x1ffu));
+  printf("board: fault, exception %u\n", (unsigned)(ipsr & 0x1ffu));
   exit(3);
 }
 
