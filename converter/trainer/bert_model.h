@@ -97,9 +97,9 @@ inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
 // True for parameters AdamW must not decay: biases and LayerNorm gains/shifts (as BERT).
 inline bool is_no_decay(Param p) {
   switch (p) {
-    case kEmbLnW: case kEmbLnB: case kEmbProjB: case kQB: case kKB: case kVB: case kOB: case kLn1W: case kLn1B:
-    case kFcB: case kProjB: case kLn2W: case kLn2B: case kPoolB: case kClsB: case kMlmB:
-    case kMlmLnW: case kMlmLnB: case kMlmBias: case kNspB:
+    case kEmbLnW: case kEmbLnB: case kEmbProjB: case kQB: case kKB: case kVB: case kOB:
+    case kLn1W: case kLn1B: case kFcB: case kProjB: case kLn2W: case kLn2B: case kPoolB:
+    case kClsB: case kMlmB: case kMlmLnW: case kMlmLnB: case kMlmBias: case kNspB:
       return true;
     default:
       return false;

@@ -35,6 +35,7 @@ json shape_json(const train::BertShape& s) {
             {"pretraining_heads", s.pretraining_heads}};
   // Only where it differs from hidden, so checkpoints of the usual shapes read as before.
   if (train::attention_width(s) != s.hidden) j["attention"] = train::attention_width(s);
+  if (train::embedding_width(s) != s.hidden) j["embedding"] = train::embedding_width(s);
   return j;
 }
 
