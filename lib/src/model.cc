@@ -361,14 +361,18 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool sca
       (s = find_norm(view, norm(-1, NormSlot::Embeddings), E, &w.embedding_norm, error)) != EB_OK) {
     return s;
   }
+  auto count = [&w](const void* int8_data) { w.int8_tensors += int8_data != nullptr; };
+  // A model slot's dense layer (graph/bert_layout.h), counted like the encoder's.
+  const auto model_dense = [&](DenseSlot slot, DenseWeights* out) {
+    if ((s = find_slot(-1, slot, false, out)) != EB_OK) return s;
+    count(out->packed);
+    w.dynamic_int8_dense += out->packed != nullptr && !out->static_int8;
+    return EB_OK;
+  };
   w.embeddings_project = DenseWeights{};
-  if (E != d.hidden) {
-    if ((s = find_slot(-1, DenseSlot::EmbeddingsProject, false, &w.embeddings_project)) != EB_OK) {
-      return s;
-    }
-    w.int8_tensors += w.embeddings_project.packed != nullptr;
-    w.dynamic_int8_dense +=
-        w.embeddings_project.packed != nullptr && !w.embeddings_project.static_int8;
+  if (E != d.hidden && (s = model_dense(DenseSlot::EmbeddingsProject, &w.embeddings_project)) !=
+                           EB_OK) {
+    return s;
   }
   for (uint32_t i = 0; i < d.num_layers; ++i) {
     LayerWeights layer{};
@@ -393,29 +397,22 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool sca
     if (w.layers != nullptr) w.layers[i] = layer;
   }
   if ((s = find_slot(-1, DenseSlot::Pooler, true, &w.pooler)) != EB_OK) return s;
-  auto count = [&w](const void* int8_data) { w.int8_tensors += int8_data != nullptr; };
   count(w.word_embeddings.quantized);
   count(w.position_embeddings.quantized);
   count(w.pooler.packed);
   w.dynamic_int8_dense += w.pooler.packed != nullptr && !w.pooler.static_int8;
-  const auto head_dense = [&](DenseSlot slot, DenseWeights* out) {
-    if ((s = find_slot(-1, slot, false, out)) != EB_OK) return s;
-    count(out->packed);
-    w.dynamic_int8_dense += out->packed != nullptr && !out->static_int8;
-    return EB_OK;
-  };
   switch (view.task) {
     case fb::TaskKind::Classification:
       if (!w.pooler.present()) {
         return fail(error, EB_ERROR_INVALID_MODEL, "classification model has no pooler.dense");
       }
-      return head_dense(DenseSlot::Classifier, &w.classifier);
+      return model_dense(DenseSlot::Classifier, &w.classifier);
     case fb::TaskKind::TokenClassification:
-      return head_dense(DenseSlot::Classifier, &w.classifier);
+      return model_dense(DenseSlot::Classifier, &w.classifier);
     case fb::TaskKind::QuestionAnswering:
-      return head_dense(DenseSlot::QaOutputs, &w.qa_outputs);
+      return model_dense(DenseSlot::QaOutputs, &w.qa_outputs);
     case fb::TaskKind::MaskedLM: {
-      if ((s = head_dense(DenseSlot::MlmTransform, &w.mlm_transform)) != EB_OK ||
+      if ((s = model_dense(DenseSlot::MlmTransform, &w.mlm_transform)) != EB_OK ||
           (s = find_norm(view, norm(-1, NormSlot::MlmTransform), d.hidden, &w.mlm_norm, error)) !=
               EB_OK) {
         return s;
@@ -507,8 +504,7 @@ eb_status model_view_init(ModelView* view, const void* data, size_t size, eb_err
   if (v.task == fb::TaskKind::MaskedLM && v.dims.embedding != v.dims.hidden) {
     return fail(error, EB_ERROR_UNSUPPORTED,
                 "masked LM model with config.embedding_size %" PRIu32 " != hidden %" PRIu32
-                ": its decoder is the "
-                "word embedding table, which must be hidden wide",
+                ": its decoder is the word embedding table, which must be hidden wide",
                 v.dims.embedding, v.dims.hidden);
   }
   const fb::Tokenizer* tokenizer = root->tokenizer();
