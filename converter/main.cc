@@ -138,6 +138,11 @@ void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
                 "channel, embeddings per row, activations per token, as `quantize` and the "
                 "kernels make them; straight-through gradients); dev scores are the int8 "
                 "model's. Then run `quantize` on the output");
+  cmd->add_option("--qat-weight-bits", o.qat_weight_bits,
+                  "With --qat: the dense weights' bits the output will be quantized to, 8 or 7 "
+                  "(then `quantize --weight-bits 7`); embeddings stay 8-bit")
+      ->check(CLI::IsMember({7, 8}))
+      ->needs("--qat");
 }
 
 // Prints a training report as JSON, or the stopped-run line; false when the caller prints the

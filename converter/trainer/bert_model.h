@@ -206,11 +206,17 @@ class BertModel {
   // runtime computes with (layers.h fake_quantize_*: dense weights per output channel, word and
   // position embeddings per row, every dense layer's input rows per token), with
   // straight-through gradients into the fp32 parameters. Not for the pretraining heads.
-  void set_fake_quantization(bool on) {
+  // dense_weight_bits: 8, or 7 for a model meant for `quantize --weight-bits 7` (dense weights
+  // in [-63, 63]; the embeddings stay 8-bit, as quantize writes them).
+  void set_fake_quantization(bool on, int dense_weight_bits = 8) {
     if (on && shape_.pretraining_heads) {
       throw std::invalid_argument("quantization-aware training is for fine-tuning heads, not pretraining");
     }
+    if (dense_weight_bits != 7 && dense_weight_bits != 8) {
+      throw std::invalid_argument("quantization-aware training: weight bits must be 7 or 8");
+    }
     fake_quant_ = on;
+    dense_max_abs_ = dense_weight_bits == 7 ? 63 : 127;
   }
   bool fake_quantization() const { return fake_quant_; }
   // The parameters the last forward pass ran on: params() itself, or with fake quantization
@@ -303,7 +309,10 @@ class BertModel {
         {kWte, E}, {kWpe, E}, {kEmbProjW, E}, {kQW, C},    {kKW, C},   {kVW, C},
         {kOW, A},  {kFcW, C}, {kProjW, F},    {kPoolW, C}, {kClsW, C}};
     for (const auto& [param, cols] : row_widths) {
-      if (sizes_[param] > 0) fake_quantize_weight_rows(q[param], q[param], sizes_[param] / cols, cols);
+      const int max_abs = param == kWte || param == kWpe ? 127 : dense_max_abs_;
+      if (sizes_[param] > 0) {
+        fake_quantize_weight_rows(q[param], q[param], sizes_[param] / cols, cols, max_abs);
+      }
     }
     return q;
   }
@@ -316,6 +325,7 @@ class BertModel {
   std::vector<T> params_, grads_;
   DropoutConfig dropout_;
   bool fake_quant_ = false;
+  int dense_max_abs_ = 127;  // fake quantization of the dense weights: 127 (8 bits) or 63 (7)
   std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
   Acts a_{};

@@ -343,7 +343,7 @@ nlohmann::json distill(const DistillOptions& o) {
   train::BertShape shape = trainer_shape(base, K, false);
   shape.objective = train::Objective::SingleLabel;
   train::BertModel<float> model(shape);
-  model.set_fake_quantization(t.qat);
+  model.set_fake_quantization(t.qat, t.qat_weight_bits);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   if (!random_start) {
@@ -403,6 +403,7 @@ nlohmann::json distill(const DistillOptions& o) {
   nlohmann::json report = loop_report(outcome, config, t.output);
   report["teacher"] = o.teacher;
   report["qat"] = t.qat;
+  if (t.qat) report["qat_weight_bits"] = t.qat_weight_bits;
   report["teacher_cache"] = cache_path;
   report["teacher_cache_hit"] = hit;
   report["teacher_seconds"] = teacher_seconds;

@@ -65,23 +65,25 @@ void embeddings_backward(T* dwte, T* dwpe, T* dwtt, const T* dout, const int32_t
 }
 
 // Fake quantization for quantization-aware training: out = the values the int8 runtime computes
-// with, q x scale with q in [-127, 127] rounded half to even, symmetric, one scale per row; the
-// backward pass is the straight-through estimator (gradients pass as if out were x: a symmetric
+// with, q x scale with q in [-max_abs, max_abs] rounded half to even, symmetric, one scale per row;
+// the backward pass is the straight-through estimator (gradients pass as if out were x: a symmetric
 // scale of the row's own max clips nothing). `out` may be `x`.
 //   Weights (dense rows, per output channel; word and position embedding rows), as `quantize`
-//   writes them (converter/quantize.cc quantize_rows_symmetric): scale = max|w| / 127 (1 for a
-//   zero row), q = round(w / scale).
+//   writes them (converter/quantize.cc quantize_rows_symmetric): scale = max|w| / max_abs (1 for
+//   a zero row), q = round(w / scale); max_abs 127 (8 bits) or 63 (`quantize --weight-bits 7`,
+//   dense weights only).
 template <typename T>
-void fake_quantize_weight_rows(T* out, const T* w, size_t rows, size_t cols) {
+void fake_quantize_weight_rows(T* out, const T* w, size_t rows, size_t cols, int max_abs = 127) {
+  const T limit = static_cast<T>(max_abs);
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelMinWork)
   for (size_t r = 0; r < rows; ++r) {
     const T* row = w + r * cols;
     T amax = T(0);
     for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
-    const T scale = amax > T(0) ? amax / T(127) : T(1);
+    const T scale = amax > T(0) ? amax / limit : T(1);
     for (size_t c = 0; c < cols; ++c) {
       const T q = std::nearbyint(row[c] / scale);
-      out[r * cols + c] = (q > T(127) ? T(127) : (q < T(-127) ? T(-127) : q)) * scale;
+      out[r * cols + c] = (q > limit ? limit : (q < -limit ? -limit : q)) * scale;
     }
   }
 }

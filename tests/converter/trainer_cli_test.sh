@@ -201,8 +201,17 @@ grep -q "B-PER.*grace" <<<"$(run eb_convert run "$work/tasks/ner_qat8.ebm" "grac
   fail "the QAT tagger, quantized, does not tag"
 out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
   --dev "$tasks/squad_dev.json" -o "$work/tasks/qa_qat.ebm" --max-seq 20 --doc-stride 4 --qat \
-  "${common[@]}")
-above "$(measure "$out")" 0.6 || fail "QAT QA F1 $(measure "$out") < 0.6: $out"
+  --qat-weight-bits 7 "${common[@]}")
+grep -q '"qat_weight_bits": 7' <<<"$out" || fail "finetune --qat-weight-bits 7 report: $out"
+above "$(measure "$out")" 0.6 || fail "QAT (7-bit weights) QA F1 $(measure "$out") < 0.6: $out"
+eb_convert quantize "$work/tasks/qa_qat.ebm" --weight-bits 7 -o "$work/tasks/qa_qat7.ebm" \
+  >/dev/null || fail "quantize --weight-bits 7"
+grep -q "Paris" <<<"$(run eb_convert run "$work/tasks/qa_qat7.ebm" "Where does Emma live?" \
+  --context "The café opens at nine. Emma lives in Paris. Emma has a dog.")" ||
+  fail "the 7-bit QAT reader, quantized, does not answer"
+eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
+  -o "$work/tasks/never.ebm" --qat-weight-bits 7 >/dev/null 2>&1 &&
+  fail "--qat-weight-bits without --qat must be refused"
 grep -q "qat" <<<"$(run eb_convert pretrain --help)" && fail "pretrain must not offer --qat"
 # regression and multi-label from an encoder, --task given
 out=$(run eb_convert finetune --init "$hf" --task regression --train "$tasks/score_train.tsv" \

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -48,6 +49,18 @@ TEST_CASE("Fake quantization: weights are the values `quantize` writes") {
   std::vector<float> in_place = w;
   train::fake_quantize_weight_rows(in_place.data(), in_place.data(), rows, cols);
   CHECK(in_place == fake);
+  // 7-bit dense weights (`quantize --weight-bits 7`): [-63, 63], scale max / 63.
+  convert::quantize_rows_symmetric(w.data(), rows, cols, 63, q.data(), scales.data());
+  std::vector<float> fake7(rows * cols);
+  train::fake_quantize_weight_rows(fake7.data(), w.data(), rows, cols, 63);
+  size_t differ_from_8bit = 0;
+  for (size_t i = 0; i < rows * cols; ++i) {
+    INFO("element " << i);
+    CHECK(std::abs(static_cast<int>(q[i])) <= 63);
+    CHECK(fake7[i] == static_cast<float>(q[i]) * scales[i / cols]);
+    differ_from_8bit += fake7[i] != fake[i];
+  }
+  CHECK(differ_from_8bit > rows * cols / 2);
 }
 
 TEST_CASE("Fake quantization: activations are the values the kernels compute with") {

@@ -114,9 +114,15 @@ TEST_CASE("Trainer model I/O: DistilBERT, RoBERTa, ELECTRA classifiers compute t
 }
 
 TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
-  // BERT's shape, and ELECTRA small's (16-wide embeddings, embeddings_project to 32).
-  for (const uint32_t embedding_size : {0u, 16u}) {
+  // BERT's shape, and ELECTRA small's (16-wide embeddings, embeddings_project to 32); 8-bit
+  // weights and 7-bit dense weights (`quantize --weight-bits 7`).
+  // (No structured bindings: clang 14 cannot capture them in CAPTURE's lambda.)
+  const std::pair<uint32_t, int> cases[] = {{0u, 8}, {16u, 8}, {0u, 7}};
+  for (const auto& c : cases) {
+    const uint32_t embedding_size = c.first;
+    const int weight_bits = c.second;
     CAPTURE(embedding_size);
+    CAPTURE(weight_bits);
     BertShape s;
     s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 16;
     s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
@@ -133,12 +139,12 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
     const train::Batch batch = one_sequence(ids);
     trainer.forward(batch);
     const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
-    trainer.set_fake_quantization(true);
+    trainer.set_fake_quantization(true, weight_bits);
     trainer.forward(batch);
     const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
 
     // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
-    REQUIRE(quantize_model(spec).dense > 0);
+    REQUIRE(quantize_model(spec, weight_bits).dense > 0);
     const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
     size_t tensors = 0;
     for (const TrainerTensor& t : trainer_tensors(shape)) {
@@ -150,6 +156,7 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
       const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
       const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
       const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
+      if (packed) CHECK(stored->max_abs == (weight_bits == 7 ? 63 : 127));
       size_t differ = 0;
       for (size_t r = 0; r < rows; ++r) {
         for (size_t c = 0; c < cols; ++c) {
