@@ -90,8 +90,10 @@ out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads
   --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/student.ebm" --steps 2 --json -q)
 grep -q '"teacher_cache_hit": true' <<<"$out" || fail "distill: second run missed the cache: $out"
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
-  --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/qat.ebm" --steps 2 --qat --json -q)
-grep -q '"qat": true' <<<"$out" || fail "distill --qat report: $out"
+  --intermediate 48 --train "$data" --dev "$data" -o "$work/kd/qat.ebm" --steps 2 --qat \
+  --qat-weight-bits 7 --json -q)
+grep -q '"qat": true' <<<"$out" && grep -q '"qat_weight_bits": 7' <<<"$out" ||
+  fail "distill --qat --qat-weight-bits 7 report: $out"
 cut -f2 "$data" | tail -n +2 | head -40 >"$work/kd/unlabeled.txt"
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads 2 \
   --intermediate 32 --train "$data" --unlabeled "$work/kd/unlabeled.txt" -o "$work/kd/new.ebm" \
