@@ -190,12 +190,19 @@ json inspect_model(const AlignedBytes& bytes) {
           count *= d;
         }
       }
-      const uint64_t size = t->data() ? t->data()->size() : 0;
-      tensors.push_back({{"name", str(t->name())},
-                         {"dtype", lower_name(fb::EnumNameDType(t->dtype()))},
-                         {"shape", shape},
-                         {"bytes", size},
-                         {"scales", t->scales() ? t->scales()->size() : 0}});
+      // 4-bit weights: the nibbles and their group multipliers (one byte each).
+      const uint64_t multipliers = t->group_multipliers() ? t->group_multipliers()->size() : 0;
+      const uint64_t size = (t->data() ? t->data()->size() : 0) + multipliers;
+      json tensor = {{"name", str(t->name())},
+                     {"dtype", lower_name(fb::EnumNameDType(t->dtype()))},
+                     {"shape", shape},
+                     {"bytes", size},
+                     {"scales", t->scales() ? t->scales()->size() : 0}};
+      if (t->dtype() == fb::DType::Int4) {
+        tensor["group_size"] = t->group_size();
+        tensor["group_multipliers"] = multipliers;
+      }
+      tensors.push_back(std::move(tensor));
       parameters += count;
       weight_bytes += size;
     }
@@ -346,9 +353,12 @@ std::string inspect_text(const json& r) {
   }
   line("tensors:");
   for (const json& t : r["tensors"]) {
-    line(fmt::format("  {:<52} {:<8} {:<14} {:>12}", t["name"].get<std::string>(),
-                     t["dtype"].get<std::string>(), shape_text(t["shape"]),
-                     bytes_text(t["bytes"].get<uint64_t>())));
+    // int4 g32: 4-bit, multipliers per group of 32 k.
+    const std::string dtype =
+        t["dtype"].get<std::string>() +
+        (t.contains("group_size") ? " g" + std::to_string(t["group_size"].get<uint32_t>()) : "");
+    line(fmt::format("  {:<52} {:<8} {:<14} {:>12}", t["name"].get<std::string>(), dtype,
+                     shape_text(t["shape"]), bytes_text(t["bytes"].get<uint64_t>())));
   }
   const json& totals = r["totals"];
   line(fmt::format("totals: {} tensors, {} parameters, {} of weights",

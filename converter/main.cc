@@ -233,11 +233,22 @@ int main(int argc, char** argv) {
       "quantize", "int8 model: per-channel weights, per-row embeddings, per-token activations");
   quantize->add_option("model", quantize_input, "fp32 .ebm")->required()->check(CLI::ExistingFile);
   quantize->add_option("-o,--output", quantize_output, "int8 .ebm to write")->required();
-  quantize->add_option("--weight-bits", quantize_weight_bits,
-                       "8, or 7: dense weights in [-63, 63], about 2x faster GEMMs on AVX2 "
-                       "(vpmaddubsw without saturation), slightly coarser weights")
+  quantize
+      ->add_option("--weight-bits", quantize_weight_bits,
+                   "8; 7: dense weights in [-63, 63], about 2x faster GEMMs on AVX2 "
+                   "(vpmaddubsw without saturation), slightly coarser weights; 4: dense "
+                   "weights 4-bit with an integer multiplier per group of --group-size k "
+                   "(about half the int8 file; embeddings stay int8)")
       ->capture_default_str()
-      ->check(CLI::IsMember({7, 8}));
+      ->check(CLI::IsMember({4, 7, 8}));
+  size_t quantize_group_size = edgebert::convert::kDefaultInt4GroupSize;
+  CLI::Option* quantize_group_option =
+      quantize
+          ->add_option("--group-size", quantize_group_size,
+                       "k per multiplier group of 4-bit weights (16, 32 or 64; smaller: more "
+                       "accurate, 8 / G more bits per weight)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({16, 32, 64}));
   std::string quantize_attention = "int8";
   quantize->add_option("--attention", quantize_attention,
                        "int8: attention's q k^T and p v products as int8 GEMMs (int32 sums, "
@@ -556,6 +567,9 @@ int main(int argc, char** argv) {
       check_model_bytes(input, quantize_input);
       edgebert::fb::ModelT model;
       edgebert::fb::GetModel(input.data())->UnPackTo(&model);
+      if (quantize_group_option->count() > 0 && quantize_weight_bits != 4) {
+        throw std::runtime_error("--group-size applies to 4-bit weights only (--weight-bits 4)");
+      }
       if (quantize_per_tensor != !quantize_calib.empty()) {
         throw std::runtime_error("--per-tensor and --calib go together: static int8 needs "
                                  "calibrated activation ranges");
@@ -570,13 +584,19 @@ int main(int argc, char** argv) {
       }
       const QuantizeReport report = quantize_model(
           model, quantize_weight_bits, calibration.get(),
-          quantize_attention == "int8" ? edgebert::fb::DType::Int8 : edgebert::fb::DType::Float32);
+          quantize_attention == "int8" ? edgebert::fb::DType::Int8 : edgebert::fb::DType::Float32,
+          quantize_group_size);
       const size_t bytes = save_model(model, quantize_output);
-      std::printf("quantized %zu dense weights and %zu embedding tables to int8: tensor data "
-                  "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",
-                  report.dense, report.embeddings, report.bytes_before / 1e6,
-                  report.bytes_after / 1e6, input.size(), bytes, 100.0 * bytes / input.size(),
-                  quantize_output.c_str());
+      std::printf(
+          "quantized %zu dense weights (%s) and %zu embedding tables to int8: tensor data "
+          "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",
+          report.dense,
+          quantize_weight_bits == 4
+              ? ("4-bit, groups of " + std::to_string(quantize_group_size)).c_str()
+          : quantize_weight_bits == 7 ? "7-bit"
+                                      : "8-bit",
+          report.embeddings, report.bytes_before / 1e6, report.bytes_after / 1e6, input.size(),
+          bytes, 100.0 * bytes / input.size(), quantize_output.c_str());
       return 0;
     }
     if (*pack) {

@@ -104,6 +104,9 @@ void check_model_bytes(const AlignedBytes& bytes, const std::string& what) {
 }
 
 uint32_t schema_version_for(const fb::ModelT& model) {
+  for (const auto& t : model.tensors) {
+    if (t->dtype == fb::DType::Int4) return 6;
+  }
   if (model.config && model.config->embedding_size != 0) return 5;
   if (model.tokenizer && model.tokenizer->model == fb::TokenizerModel::Unigram) return 4;
   if ((model.config && (model.config->position_offset != 0 ||

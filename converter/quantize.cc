@@ -41,10 +41,53 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
   }
 }
 
+void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, int8_t* q,
+                        uint8_t* multipliers, float* scales) {
+  const size_t groups = (cols + group - 1) / group;
+  const float top = static_cast<float>(kInt4Max * kInt4MaxMultiplier);  // 105
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float amax = 0.0f;
+    for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
+    const float scale = amax > 0.0f ? amax / top : 1.0f;
+    scales[r] = scale;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t begin = g * group, end = std::min(cols, begin + group);
+      // The multiplier with the least squared error over the group (ties: the smaller m).
+      double best_error = INFINITY;
+      int best = 1;
+      for (int m = 1; m <= kInt4MaxMultiplier; ++m) {
+        const float step = scale * static_cast<float>(m);
+        double error = 0.0;
+        for (size_t c = begin; c < end; ++c) {
+          const float v = std::fmin(std::fmax(std::nearbyint(row[c] / step), kInt4Min), kInt4Max);
+          const double d = static_cast<double>(row[c]) - static_cast<double>(v) * step;
+          error += d * d;
+        }
+        if (error < best_error) best_error = error, best = m;
+      }
+      multipliers[r * groups + g] = static_cast<uint8_t>(best);
+      const float step = scale * static_cast<float>(best);
+      for (size_t c = begin; c < end; ++c) {
+        q[r * cols + c] = static_cast<int8_t>(
+            std::fmin(std::fmax(std::nearbyint(row[c] / step), kInt4Min), kInt4Max));
+      }
+    }
+  }
+}
+
 QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibration* calibration,
-                              fb::DType attention_products) {
-  if (weight_bits != 7 && weight_bits != 8) {
-    throw std::runtime_error("--weight-bits must be 7 or 8");
+                              fb::DType attention_products, size_t group_size) {
+  if (weight_bits != 4 && weight_bits != 7 && weight_bits != 8) {
+    throw std::runtime_error("--weight-bits must be 4, 7 or 8");
+  }
+  if (weight_bits == 4 && !valid_group_size(group_size)) {
+    throw std::runtime_error("--group-size must be 16, 32 or 64");
+  }
+  if (weight_bits == 4 && calibration != nullptr) {
+    throw std::runtime_error(
+        "4-bit weights run with per-token activations on the native "
+        "provider; --per-tensor (static int8 for XNNPACK) needs 7 or 8 bits");
   }
   if (!model.config) throw std::runtime_error("model has no config");
   model.config->attention_products = attention_products;
@@ -79,6 +122,19 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
       t->input_zero_point = in.zero_point;
       t->output_scale = out.scale;
       t->output_zero_point = out.zero_point;
+    } else if (dense && weight_bits == 4) {
+      std::vector<uint8_t> multipliers(rows * ((cols + group_size - 1) / group_size));
+      quantize_rows_int4(values.data(), rows, cols, group_size, q.data(), multipliers.data(),
+                         t->scales.data());
+      t->dtype = fb::DType::Int4;
+      t->layout = fb::TensorLayout::PackedK8N16I4;
+      t->group_size = static_cast<uint16_t>(group_size);
+      t->data.resize(packed_bytes_i4(rows, cols, group_size));
+      t->group_multipliers.resize(group_multiplier_count(rows, cols, group_size));
+      pack_k8n16i4(q.data(), multipliers.data(), rows, cols, group_size, t->data.data(),
+                   t->group_multipliers.data());
+      ++report.dense;
+      continue;
     } else {
       quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),
                               t->scales.data());
@@ -101,20 +157,25 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
       ++report.embeddings;
     }
   }
-  for (auto& t : model.tensors) report.bytes_after += t->data.size() + 4 * t->scales.size();
+  for (auto& t : model.tensors) {
+    report.bytes_after += t->data.size() + 4 * t->scales.size() + t->group_multipliers.size();
+  }
+  const std::string bits =
+      weight_bits == 4 ? "4-bit weights with integer multipliers per group of " +
+                             std::to_string(group_size) + " k (K8N16I4)"
+                       : std::string(weight_bits == 7 ? "7-bit" : "8-bit") + " weights (K4N16)";
   if (model.provenance) {
     auto kv = std::make_unique<fb::KeyValueT>();
     kv->key = "quantization";
     if (calibration != nullptr) {
-      kv->value = std::string("int8 W8A8 static: per-tensor symmetric ") +
-                  (weight_bits == 7 ? "7-bit" : "8-bit") +
-                  " weights (K4N16), per-row embeddings, affine activations calibrated on " +
+      kv->value = "int8 W8A8 static: per-tensor symmetric " + bits +
+                  ", per-row embeddings, affine activations calibrated on " +
                   std::to_string(calibration->examples) + " texts (" +
                   std::to_string(calibration->tokens) + " tokens)" + attention;
     } else {
-      kv->value = std::string("int8 W8A8 dynamic: per-channel symmetric ") +
-                  (weight_bits == 7 ? "7-bit" : "8-bit") +
-                  " weights (K4N16), per-row embeddings, per-token activations" + attention;
+      kv->value = std::string(weight_bits == 4 ? "W4A8" : "int8 W8A8") +
+                  " dynamic: per-channel symmetric " + bits +
+                  ", per-row int8 embeddings, per-token activations" + attention;
     }
     model.provenance->extra.push_back(std::move(kv));
     std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),

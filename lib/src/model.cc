@@ -127,8 +127,9 @@ eb_status check_tokenizer(const fb::Tokenizer* tokenizer, const ModelDims& dims,
   return EB_OK;
 }
 
-// What a tensor may be: fp32 row-major always; int8 with per-row scales where allowed.
-enum class Int8 { kNo, kRowMajor, kPackedK4N16 };
+// What a tensor may be: fp32 row-major always; int8 with per-row scales where allowed; for
+// dense weights int8 K4N16 or 4-bit K8N16I4.
+enum class Int8 { kNo, kRowMajor, kDenseWeight };
 
 // A found tensor: exactly one of f32 / i8 set (both null when absent and optional).
 struct Found {
@@ -137,6 +138,8 @@ struct Found {
   const float* scales = nullptr;
   const int32_t* row_sums = nullptr;
   int max_abs = 127;
+  const uint8_t* group_multipliers = nullptr;  // 4-bit weights only
+  uint32_t group_size = 0;
   const fb::Tensor* tensor = nullptr;
 };
 
@@ -160,12 +163,14 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
     if (optional) return EB_OK;
     return fail(error, EB_ERROR_INVALID_MODEL, "missing tensor %s", name);
   }
-  const bool is_int8 = tensor->dtype() == fb::DType::Int8;
+  const bool is_int4 = tensor->dtype() == fb::DType::Int4 && int8 == Int8::kDenseWeight;
+  const bool is_int8 = tensor->dtype() == fb::DType::Int8 || is_int4;  // int8 or int4: scales
   if (tensor->dtype() != fb::DType::Float32 && !(is_int8 && int8 != Int8::kNo)) {
     return fail(error, EB_ERROR_UNSUPPORTED, "tensor %s has dtype %d, which this runtime cannot use there",
                 name, static_cast<int>(tensor->dtype()));
   }
-  const fb::TensorLayout want_layout = is_int8 && int8 == Int8::kPackedK4N16
+  const fb::TensorLayout want_layout = is_int4 ? fb::TensorLayout::PackedK8N16I4
+                                       : is_int8 && int8 == Int8::kDenseWeight
                                            ? fb::TensorLayout::PackedK4N16
                                            : fb::TensorLayout::RowMajor;
   if (tensor->layout() != want_layout) {
@@ -188,6 +193,32 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
   for (size_t i = 0; i < rank; ++i) elements *= shape[i];
   uint64_t expected = is_int8 ? elements : elements * sizeof(float);
   if (want_layout == fb::TensorLayout::PackedK4N16) expected = packed_bytes(shape[0], shape[1]);
+  if (is_int4) {
+    const uint32_t group = tensor->group_size();
+    if (!valid_group_size(group)) {
+      return fail(error, EB_ERROR_INVALID_MODEL,
+                  "4-bit tensor %s has group_size %" PRIu32 ", expected 16, 32 or 64", name, group);
+    }
+    expected = packed_bytes_i4(shape[0], shape[1], group);
+    const auto* multipliers = tensor->group_multipliers();
+    const size_t want_count = group_multiplier_count(shape[0], shape[1], group);
+    if (multipliers == nullptr || multipliers->size() != want_count) {
+      return fail(error, EB_ERROR_INVALID_MODEL,
+                  "4-bit tensor %s needs %" PRIu32
+                  " group "
+                  "multipliers, has %" PRIu32,
+                  name, static_cast<uint32_t>(want_count),
+                  multipliers == nullptr ? 0 : multipliers->size());
+    }
+    if (tensor->input_scale() != 0.0f || tensor->output_scale() != 0.0f) {
+      return fail(error, EB_ERROR_INVALID_MODEL,
+                  "4-bit tensor %s has static activation scales; "
+                  "4-bit weights run only with per-token activations",
+                  name);
+    }
+    out->group_multipliers = multipliers->data();
+    out->group_size = group;
+  }
   const auto* data = tensor->data();
   const uint64_t bytes = data == nullptr ? 0 : data->size();
   if (bytes != expected) {
@@ -264,8 +295,8 @@ eb_status find_embedding(const ModelView& view, const char* name, uint32_t rows,
 
 // A dense layer "<prefix>.weight" (out, in) fp32 or int8 K4N16, and "<prefix>.bias" (out); both or
 // neither if optional.
-// check_contents: also verify int8 weights against their max_abs and row_sums claims (a scan of
-// every weight: eb_model_check_weights).
+// check_contents: also verify int8 weights against their max_abs and row_sums claims, 4-bit
+// weights' multipliers against [1, 15] (a scan of every weight: eb_model_check_weights).
 eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_features,
                      uint32_t in_features, bool optional, bool check_contents, DenseWeights* dense,
                      eb_error* error) {
@@ -273,11 +304,22 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
   const uint32_t weight_shape[2] = {out_features, in_features};
   std::snprintf(name, sizeof name, "%s.weight", prefix);
   Found found;
-  eb_status status = find_tensor(view, name, weight_shape, 2, optional, Int8::kPackedK4N16, &found,
-                                 error);
+  eb_status status =
+      find_tensor(view, name, weight_shape, 2, optional, Int8::kDenseWeight, &found, error);
   if (status != EB_OK) return status;
-  *dense = DenseWeights{found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs,
-                        false, 0.0f, 0.0f, 0, 0};
+  *dense = DenseWeights{found.f32,
+                        found.i8,
+                        found.scales,
+                        nullptr,
+                        found.row_sums,
+                        found.max_abs,
+                        false,
+                        0.0f,
+                        0.0f,
+                        0,
+                        0,
+                        found.group_multipliers,
+                        found.group_size};
   if (found.tensor != nullptr && found.tensor->input_scale() > 0.0f) {
     dense->static_int8 = true;
     dense->input_scale = found.tensor->input_scale();
@@ -285,7 +327,19 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
     dense->input_zero_point = found.tensor->input_zero_point();
     dense->output_zero_point = found.tensor->output_zero_point();
   }
-  if (check_contents && dense->packed != nullptr) {
+  if (check_contents && dense->group_size != 0) {
+    // The kernels multiply each nibble by its multiplier inside a byte: exact only for m <= 15.
+    const uint32_t count = found.tensor->group_multipliers()->size();
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t m = dense->group_multipliers[i];
+      if (m < 1 || m > kInt4MaxMultiplier) {
+        return fail(error, EB_ERROR_INVALID_MODEL,
+                    "4-bit tensor %s has group multiplier %d at "
+                    "%" PRIu32 ", outside [1, 15]",
+                    name, m, i);
+      }
+    }
+  } else if (check_contents && dense->packed != nullptr) {
     // Kernels rely on both claims: no saturation (symmetric weights, |w| <= max_abs <= 127: the
     // avx2 vpmaddubsw products), exact bias correction.
     const size_t kp = packed_k(in_features);

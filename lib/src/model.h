@@ -81,7 +81,7 @@ inline bool model_view_ready(const ModelView* view) {
 // output channel; exactly one of the two is set (both null: the layer is absent).
 struct DenseWeights {
   const float* weight;    // (out, in) row-major, or nullptr
-  const int8_t* packed;   // K4N16 int8, or nullptr
+  const int8_t* packed;   // K4N16 int8 (or K8N16I4 4-bit: group_size), or nullptr
   const float* scales;    // (out) with packed
   const float* bias;      // (out)
   // (out) sum of each channel's int8 weights, or nullptr; checked at load, not needed by the
@@ -93,6 +93,10 @@ struct DenseWeights {
   bool static_int8;
   float input_scale, output_scale;
   int8_t input_zero_point, output_zero_point;
+  // 4-bit weights (K8N16I4, packing.h) when group_size != 0: `packed` holds the nibbles, these
+  // the per (channel, group) multipliers in [1, 15] (checked at load with scan_weights).
+  const uint8_t* group_multipliers;
+  uint32_t group_size;
   bool present() const { return weight != nullptr || packed != nullptr; }
 };
 

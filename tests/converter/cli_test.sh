@@ -86,7 +86,21 @@ expect_refused "pack bad name" eb_convert pack "$work/model.ebm" --c-array --nam
 expect_refused "pack too long" eb_convert pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
 
 eb_convert quantize "$work/model.ebm" -o "$work/int8.ebm" >"$work/out" || fail "quantize"
-grep -q "quantized 14 dense weights and 2 embedding tables" "$work/out" || fail "quantize summary"
+grep -q "quantized 14 dense weights (8-bit) and 2 embedding tables" "$work/out" || fail "quantize summary"
+eb_convert quantize "$work/model.ebm" --weight-bits 4 --group-size 16 -o "$work/int4.ebm" \
+  >"$work/out" || fail "quantize --weight-bits 4"
+grep -q "quantized 14 dense weights (4-bit, groups of 16)" "$work/out" || fail "quantize 4-bit summary"
+out=$(run eb_convert inspect "$work/int4.ebm")
+grep -qE "encoder.layer.0.intermediate.dense.weight +int4 g16" <<<"$out" || fail "inspect: int4 g16"
+grep -q "schema version 6" <<<"$out" || fail "inspect: 4-bit files are schema 6"
+grep -q "W4A8 dynamic: per-channel symmetric 4-bit weights with integer multipliers per group of 16" \
+  <<<"$out" || fail "inspect: 4-bit provenance"
+grep -q '"group_size": 16' <<<"$(run eb_convert inspect --json "$work/int4.ebm")" || fail "inspect --json: group_size"
+grep -q '"accuracy"' <<<"$(run eb_convert eval --json -q "$work/int4.ebm" --data "$fixtures/sst2_dev_sample.tsv" --limit 5)" ||
+  fail "eval of a 4-bit model"
+expect_refused "--group-size without 4 bits" eb_convert quantize "$work/model.ebm" --group-size 16 -o "$work/x.ebm"
+grep -q "4-bit weights only" "$work/err" || fail "--group-size without 4 bits: message"
+expect_refused "--group-size 24" eb_convert quantize "$work/model.ebm" --weight-bits 4 --group-size 24 -o "$work/x.ebm"
 eb_convert eval "$work/model.ebm" --data "$fixtures/sst2_dev_sample.tsv" --compare "$work/int8.ebm" \
   -q --limit 50 >"$work/eval.txt" || fail "eval --compare"
 grep -qE "argmax agreement 1\.0000 \(50/50\)|argmax agreement 0\.9[0-9]+" "$work/eval.txt" ||

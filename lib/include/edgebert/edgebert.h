@@ -42,7 +42,7 @@ extern "C" {
 #define EB_VERSION_PATCH 0
 
 /// Highest model schema version this runtime reads.
-#define EB_SCHEMA_VERSION 5
+#define EB_SCHEMA_VERSION 6
 
 /// Model bytes and tensor data must start at this alignment (bytes).
 #define EB_MODEL_ALIGNMENT 16

@@ -163,11 +163,15 @@ eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
     parallel.for_each((c.rows + kRowsPerTask - 1) / kRowsPerTask, &QuantizeTasks::run, &quantize);
     input_quantized = true;
   }
-  const GemmArgs args{input,      lda, input_sums, input_scales, w.packed, w.scales, w.bias,
-                      c.residual, c.out, c.n,    c.rows,       c.n,      c.k,      c.epilogue};
+  const GemmArgs args{input,       lda,    input_sums, input_scales, w.packed,
+                      w.scales,    w.bias, c.residual, c.out,        c.n,
+                      c.rows,      c.n,    c.k,        c.epilogue,   w.group_multipliers,
+                      w.group_size};
   // 7-bit weights (max_abs verified at load) let some sets multiply twice as fast.
   const bool seven_bit = w.max_abs <= 63 && kernels->qd8_f32_qc7w_gemm.run != nullptr;
-  const GemmKernel& gemm = seven_bit ? kernels->qd8_f32_qc7w_gemm : kernels->qd8_f32_qc8w_gemm;
+  const GemmKernel& gemm = w.group_size != 0 ? kernels->qd8_f32_qc4w_gemm
+                           : seven_bit       ? kernels->qd8_f32_qc7w_gemm
+                                             : kernels->qd8_f32_qc8w_gemm;
   if (parallel.pool == nullptr) {
     gemm.run(args);
     return EB_OK;

@@ -6,7 +6,8 @@
 // qd8 activations (int8, dynamically quantized per row: a scale and a sum per row), qc8w weights
 // (int8, one scale per output channel, K4N16-packed: packing.h), writes f32 (dequantize + bias +
 // GELU / residual fused into the stores, so no extra pass over memory), in tiles of 8 rows x 32
-// channels with 4 k per step, on AVX-512 VNNI; qc7w: weights in [-63, 63]. The f32_ entries are
+// channels with 4 k per step, on AVX-512 VNNI; qc7w: weights in [-63, 63]; qc4w: 4-bit weights
+// with per-group multipliers (K8N16I4). The f32_ entries are
 // float ops (f32_qd8_quantize_rows makes qd8 activations from f32 rows).
 #ifndef EDGEBERT_SRC_KERNELS_KERNELS_H_
 #define EDGEBERT_SRC_KERNELS_KERNELS_H_
@@ -33,6 +34,10 @@ struct GemmArgs {
   size_t ldc;
   size_t m, n, k;
   Epilogue epilogue;
+  // 4-bit weights only (qd8_f32_qc4w_gemm): b holds K8N16I4 nibbles, b_groups the per (block,
+  // group) multipliers, group_size G (packing.h); lda >= packed_k_i4(K, G).
+  const uint8_t* b_groups = nullptr;
+  size_t group_size = 0;
 };
 
 // Floats of attention scratch one head in flight needs: its keys transposed (d, S), its values
@@ -60,6 +65,9 @@ struct KernelSet {
   // otherwise): avx2 multiplies (w + 64) u8 by a s8 with vpmaddubsw, which cannot saturate
   // (2 * 127 * 127 < 32767), and subtracts 64 * a_sums.
   GemmKernel qd8_f32_qc7w_gemm;
+  // The same product for 4-bit weights, K8N16I4 (packing.h): each set expands the nibbles to
+  // their int8 value m x q in registers and runs its int8 dot products on them.
+  GemmKernel qd8_f32_qc4w_gemm;
   // Per-row symmetric quantization: q[m][k] = round(x[m][k] / s[m]), s[m] = max|x[m]| / 127 (1
   // for an all-zero row), q zero from K to ldq; sums[m] = sum of q[m].
   void (*f32_qd8_quantize_rows)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q,

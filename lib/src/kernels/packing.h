@@ -1,4 +1,5 @@
-// Int8 weight layout K4N16, written by the converter (quantize) and read by every GEMM kernel.
+// Int8 weight layout K4N16 (and its 4-bit form K8N16I4, below), written by the converter (quantize)
+// and read by every GEMM kernel.
 //
 // A dense weight W (N, K) int8 (row n = output channel) is stored with N padded to a multiple of
 // 16 and K to a multiple of 4, zeros in the padding, as blocks of 16 output channels; inside a
@@ -51,6 +52,72 @@ inline void pack_k4n16(const int8_t* w, size_t n_rows, size_t k_cols, int8_t* ou
         }
         std::memcpy(dst + quad * kPackBlockBytes, bytes, kPackK);
       }
+    }
+  }
+}
+
+// 4-bit weight layout K8N16I4 (`quantize --weight-bits 4`). A weight is
+//
+//   w(n, k) = scales[n] x m(n, g) x q(n, k),  q in [-8, 7], m in [1, 15], g = k / G,
+//
+// with q stored as the nibble u = q + 8 and m an integer sub-scale per output channel and group
+// of G consecutive k (G in {16, 32, 64}). Its int8 equivalent m x q lies in [-120, 105], inside
+// the int8 kernels' [-127, 127], so the 4-bit kernels expand nibbles to m x q in registers and
+// reuse the int8 dot products, a_sums corrections and epilogues: the same integers in every set.
+//
+// N is padded to 16 and K to a multiple of G (nibbles 8 = q 0, m 1 in the padding). Blocks of
+// 16 channels as in K4N16; inside a block, "octets" of 8 k, 64 bytes each: byte r x 4 + j holds
+// channel r's k = 8 o + j in its low nibble and k = 8 o + 4 + j in its high nibble, so the low
+// nibbles of an octet are exactly the K4N16 quad 2 o and the high nibbles the quad 2 o + 1:
+//
+//   byte index(n, k) = ((n / 16) * (Kp / 8) + k / 8) * 64 + (n % 16) * 4 + k % 4,
+//   high nibble when k % 8 >= 4;
+//   multiplier index(n, k) = ((n / 16) * (Kp / G) + k / G) * 16 + n % 16
+//
+// (the 16 multipliers of a block and group are one 16-byte load).
+constexpr size_t kPackOctetK = 8;  // k per 64-byte octet of nibbles
+constexpr int kInt4Min = -8, kInt4Max = 7, kInt4MaxMultiplier = 15;
+
+inline bool valid_group_size(size_t group) { return group == 16 || group == 32 || group == 64; }
+inline size_t packed_k_i4(size_t k, size_t group) { return (k + group - 1) / group * group; }
+inline size_t packed_bytes_i4(size_t n, size_t k, size_t group) {
+  return packed_n(n) * packed_k_i4(k, group) / 2;
+}
+inline size_t group_multiplier_count(size_t n, size_t k, size_t group) {
+  return packed_n(n) * (packed_k_i4(k, group) / group);
+}
+inline size_t packed_index_i4(size_t n, size_t k, size_t kp) {
+  return ((n / kPackN) * (kp / kPackOctetK) + k / kPackOctetK) * kPackBlockBytes +
+         (n % kPackN) * kPackK + k % kPackK;
+}
+inline size_t group_multiplier_index(size_t n, size_t k, size_t kp, size_t group) {
+  return ((n / kPackN) * (kp / group) + k / group) * kPackN + n % kPackN;
+}
+
+// The int8 equivalent m x q of weight (n, k) of a K8N16I4 tensor (kp = packed_k_i4(K, group)).
+inline int int4_weight(const uint8_t* nibbles, const uint8_t* multipliers, size_t n, size_t k,
+                       size_t kp, size_t group) {
+  const uint8_t byte = nibbles[packed_index_i4(n, k, kp)];
+  const int u = (k % kPackOctetK) < kPackK ? (byte & 0x0f) : (byte >> 4);
+  return (u - 8) * multipliers[group_multiplier_index(n, k, kp, group)];
+}
+
+// Packs q (N, K) row-major in [-8, 7] and m (N, ceil(K / group)) row-major in [1, 15] into
+// `nibbles` (packed_bytes_i4 bytes) and `multipliers` (group_multiplier_count bytes).
+inline void pack_k8n16i4(const int8_t* q, const uint8_t* m, size_t n_rows, size_t k_cols,
+                         size_t group, uint8_t* nibbles, uint8_t* multipliers) {
+  const size_t kp = packed_k_i4(k_cols, group), groups = kp / group;
+  std::memset(nibbles, 0x88, packed_bytes_i4(n_rows, k_cols, group));  // q = 0
+  std::memset(multipliers, 1, group_multiplier_count(n_rows, k_cols, group));
+  for (size_t n = 0; n < n_rows; ++n) {
+    for (size_t g = 0; g < groups && g * group < k_cols; ++g) {
+      multipliers[group_multiplier_index(n, g * group, kp, group)] = m[n * groups + g];
+    }
+    for (size_t k = 0; k < k_cols; ++k) {
+      uint8_t& byte = nibbles[packed_index_i4(n, k, kp)];
+      const uint8_t u = static_cast<uint8_t>(q[n * k_cols + k] + 8);
+      byte = (k % kPackOctetK) < kPackK ? static_cast<uint8_t>((byte & 0xf0) | u)
+                                        : static_cast<uint8_t>((byte & 0x0f) | (u << 4));
     }
   }
 }

@@ -136,6 +136,48 @@ GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
                   p.m, p.n, p.k, epilogue};
 }
 
+// 4-bit weights (K8N16I4): q in [-8, 7] and multipliers m in [1, 15] per (channel, group); the
+// int8 values m q. Extremes: channel 0 alternates -8 and 7 at m 15 (-120, 105), channel 1 is 7
+// at m 15; row 0 of the activations is all 127.
+struct Problem4 {
+  Problem base;  // a, a_sums, scales, bias, residual; base.w holds the int8 values m q
+  size_t group;
+  std::vector<uint8_t> nibbles, multipliers;
+};
+
+Problem4 make_problem4(size_t m, size_t n, size_t k, size_t group, std::mt19937& rng) {
+  Problem4 p{make_problem(m, n, k, rng), group, {}, {}};
+  const size_t groups = packed_k_i4(k, group) / group;
+  std::uniform_int_distribution<int> q_of(kInt4Min, kInt4Max), m_of(1, kInt4MaxMultiplier);
+  std::vector<int8_t> q(n * k);
+  std::vector<uint8_t> mult(n * groups);
+  for (int8_t& v : q) v = static_cast<int8_t>(q_of(rng));
+  for (uint8_t& v : mult) v = static_cast<uint8_t>(m_of(rng));
+  for (size_t i = 0; i < k; ++i) q[i] = static_cast<int8_t>(i % 2 ? kInt4Max : kInt4Min);
+  for (size_t i = 0; n > 1 && i < k; ++i) q[k + i] = kInt4Max;
+  for (size_t g = 0; g < groups; ++g) {
+    mult[g] = kInt4MaxMultiplier;
+    if (n > 1) mult[groups + g] = kInt4MaxMultiplier;
+  }
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t i = 0; i < k; ++i) {
+      p.base.w[r * k + i] = static_cast<int8_t>(q[r * k + i] * mult[r * groups + i / group]);
+    }
+  }
+  p.nibbles.resize(packed_bytes_i4(n, k, group));
+  p.multipliers.resize(group_multiplier_count(n, k, group));
+  pack_k8n16i4(q.data(), mult.data(), n, k, group, p.nibbles.data(), p.multipliers.data());
+  return p;
+}
+
+GemmArgs args_for(const Problem4& p, void* c, Epilogue epilogue) {
+  GemmArgs args = args_for(p.base, c, epilogue);
+  args.b = reinterpret_cast<const int8_t*>(p.nibbles.data());
+  args.b_groups = p.multipliers.data();
+  args.group_size = p.group;
+  return args;
+}
+
 TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is found") {
   REQUIRE(select_kernels("reference") != nullptr);
   REQUIRE(select_kernels(nullptr) != nullptr);
@@ -170,7 +212,8 @@ TEST_CASE("Kernels: the reference set is selectable and this CPU's best set is f
 // and the blocking it declares is what callers may split by: whole K4N16 blocks.
 TEST_CASE("Kernels: every GEMM entry is named by its contract and declares its blocking") {
   for (const KernelSet* set : supported_sets()) {
-    const GemmKernel* entries[] = {&set->qd8_f32_qc8w_gemm, &set->qd8_f32_qc7w_gemm};
+    const GemmKernel* entries[] = {&set->qd8_f32_qc8w_gemm, &set->qd8_f32_qc7w_gemm,
+                                   &set->qd8_f32_qc4w_gemm};
     for (const GemmKernel* g : entries) {
       if (g->run == nullptr) {
         CHECK(g == &set->qd8_f32_qc7w_gemm);  // only the 7-bit entry is optional
@@ -178,8 +221,9 @@ TEST_CASE("Kernels: every GEMM entry is named by its contract and declares its b
       }
       const std::string name = g->name;
       INFO(std::string(set->name) << ": " << name);
-      const char* contract =
-          g == &set->qd8_f32_qc8w_gemm ? "qd8_f32_qc8w_gemm_" : "qd8_f32_qc7w_gemm_";
+      const char* contract = g == &set->qd8_f32_qc8w_gemm   ? "qd8_f32_qc8w_gemm_"
+                             : g == &set->qd8_f32_qc7w_gemm ? "qd8_f32_qc7w_gemm_"
+                                                            : "qd8_f32_qc4w_gemm_";
       CHECK(name.rfind(contract, 0) == 0);
       const std::string blocking = std::to_string(g->mr) + "x" + std::to_string(g->nr) + "c" +
                                    std::to_string(g->kr) + "__";
@@ -253,6 +297,98 @@ TEST_CASE("Kernels: qd8_f32_qc7w_gemm (7-bit weights) is bit-exact where a set h
     CHECK(mismatches == 0);
   }
   MESSAGE(sets_with_it << " supported set(s) here have qd8_f32_qc7w_gemm");
+}
+
+TEST_CASE(
+    "Kernels: qd8_f32_qc4w_gemm (4-bit weights) is bit-exact in int32 against a naive "
+    "product of the int8 values m q, every set") {
+  std::mt19937 rng(31);
+  // Rows: every tile height's tail (avx2 3, avxvnni 4, avx512vnni 8, neon 1-2, dotprod / i8mm 4).
+  const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 17, 33};
+  const size_t ns[] = {1, 15, 16, 17, 33, 48};
+  const size_t ks[] = {1, 5, 16, 17, 32, 63, 64, 65, 100, 384};
+  for (const KernelSet* set : supported_sets()) {
+    size_t mismatches = 0, problems = 0;
+    for (size_t group : {16u, 32u, 64u}) {
+      for (size_t m : ms) {
+        for (size_t n : ns) {
+          for (size_t k : ks) {
+            const Problem4 p = make_problem4(m, n, k, group, rng);
+            std::vector<int32_t> c(m * n, -1);
+            set->qd8_f32_qc4w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
+            ++problems;
+            for (size_t r = 0; r < m; ++r) {
+              for (size_t j = 0; j < n; ++j) {
+                int32_t want = 0;
+                for (size_t i = 0; i < k; ++i) {
+                  want += p.base.a[r * lda_for(k) + i] * p.base.w[j * k + i];
+                }
+                if (c[r * n + j] != want && ++mismatches <= 5) {
+                  MESSAGE(std::string(set->name)
+                          << " G=" << group << " m=" << m << " n=" << n << " k=" << k << " at ("
+                          << r << "," << j << "): " << c[r * n + j] << " != " << want);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes");
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE(
+    "Kernels: qd8_f32_qc4w_gemm's epilogues equal qc8w on the same int8 values, bit for bit") {
+  std::mt19937 rng(32);
+  for (const KernelSet* set : supported_sets()) {
+    for (size_t m : {19, 40}) {
+      for (Epilogue e : {Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
+        const Problem4 p = make_problem4(m, 70, 200, 32, rng);
+        Problem as_int8 = p.base;  // its w are the int8 values m q, packed K4N16
+        pack_k4n16(as_int8.w.data(), as_int8.n, as_int8.k, as_int8.packed.data());
+        std::vector<float> ours(m * p.base.n), want(m * p.base.n);
+        set->qd8_f32_qc4w_gemm.run(args_for(p, ours.data(), e));
+        reference_set().qd8_f32_qc8w_gemm.run(args_for(as_int8, want.data(), e));
+        INFO(std::string(set->name) << " epilogue " << static_cast<int>(e) << " m=" << m);
+        CHECK(std::memcmp(ours.data(), want.data(), ours.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "Kernels: pack_k8n16i4 puts every nibble and multiplier at its index, q 0 and m 1 in "
+    "the padding") {
+  std::mt19937 rng(33);
+  for (size_t group : {16u, 32u, 64u}) {
+    for (size_t n : {1u, 16u, 21u}) {
+      for (size_t k : {3u, 16u, 40u, 130u}) {
+        const Problem4 p = make_problem4(1, n, k, group, rng);
+        const size_t kp = packed_k_i4(k, group);
+        INFO("G=" << group << " n=" << n << " k=" << k);
+        CHECK(p.nibbles.size() == packed_n(n) * kp / 2);
+        size_t wrong = 0, padding_wrong = 0;
+        for (size_t r = 0; r < packed_n(n); ++r) {
+          for (size_t c = 0; c < kp; ++c) {
+            const int v = int4_weight(p.nibbles.data(), p.multipliers.data(), r, c, kp, group);
+            if (r < n && c < k) {
+              wrong += v != p.base.w[r * k + c];
+            } else {
+              padding_wrong += v != 0;
+            }
+          }
+          for (size_t g = 0; g < kp / group; ++g) {
+            const uint8_t m = p.multipliers[group_multiplier_index(r, g * group, kp, group)];
+            padding_wrong += r >= n && m != 1;
+          }
+        }
+        CHECK(wrong == 0);
+        CHECK(padding_wrong == 0);
+      }
+    }
+  }
 }
 
 TEST_CASE("Kernels: qd8_f32_qc8w_gemm's fused epilogues give the reference set's floats bit for bit") {

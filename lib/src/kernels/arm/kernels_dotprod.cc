@@ -1,6 +1,6 @@
 // aarch64 dot-product kernel set (Armv8.2 FEAT_DotProd: Cortex-A55/A76 and later, the Pi 5):
-// qd8_f32_qc8w_gemm_4x16c4__neondot. Compiled with -march=armv8.2-a+dotprod; chosen at run time when
-// the CPU reports HWCAP_ASIMDDP.
+// qd8_f32_qc8w_gemm_4x16c4__neondot, qd8_f32_qc4w_gemm_4x16c4__neondot. Compiled with
+// -march=armv8.2-a+dotprod; chosen at run time when the CPU reports HWCAP_ASIMDDP.
 //
 // A 16-byte quarter of a packed quad block is 4 channels x 4 k, exactly one sdot operand: the
 // row's 4 activations broadcast to all lanes make vdotq_s32 add four complete channel dot
@@ -18,31 +18,39 @@ namespace edgebert {
 namespace kernels {
 namespace dotprod {
 
-#include "../vec.inc"
-#include "../quantize_rows.inc"
-#include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
+#include "../layer_norm.inc"
+#include "../quantize_rows.inc"
+#include "../vec.inc"
+#include "neon_weights.inc"
 
 namespace {
 
-// One quad (4 k) of block `b` into acc: acc[r][j] += w[j] . x[r] lane L (row r's 4 activations
-// of this quad), for the quad's 4 weight quarters w[j] = channels 4j..4j+3.
+// One quad (4 k) into acc: acc[r][j] += w[j] . x[r] lane L (row r's 4 activations of this
+// quad), for the quad's 4 weight quarters w[j] = channels 4j..4j+3.
+template <int MR, int L>
+inline void quad_step(int32x4_t (&acc)[MR][4], const int8x16_t (&w)[4], const int8x16_t (&x)[MR]) {
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_laneq_s32(acc[r][j], w[j], x[r], L);
+  }
+}
+
+// The same with the quad's quarters loaded from `b` (K4N16).
 template <int MR, int L>
 inline void quad_step(int32x4_t (&acc)[MR][4], const int8_t* b, const int8x16_t (&x)[MR]) {
   int8x16_t w[4];
   for (int j = 0; j < 4; ++j) w[j] = vld1q_s8(b + j * kPackQuarterBytes);
-  for (int r = 0; r < MR; ++r) {
-    for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_laneq_s32(acc[r][j], w[j], x[r], L);
-  }
+  quad_step<MR, L>(acc, w, x);
 }
 
 // Rows [m0, m0 + MR) x 16 channels of block nb; acc[r][j] = channels 4j..4j+3. Four quads (16 k)
 // a step: each row's 16 activations are one load and the indexed sdot takes each quad's 4 from
 // its lane (per row and quad a 4-byte load and a dup cost the SIMD pipes a third of the sdot
 // work: 80% of the sdot peak in bench/perf_model.py); the last quads % 4 one at a time, with a
-// 4-byte broadcast (a 16-byte load there could read past the row).
-template <int MR>
+// 4-byte broadcast (a 16-byte load there could read past the row). kInt4: 4-bit weights
+// (K8N16I4, quads = packed_k_i4 / 4, a multiple of 4) expanded in registers, two octets a step.
+template <int MR, bool kInt4>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   int32x4_t acc[MR][4];
   for (int r = 0; r < MR; ++r) {
@@ -50,25 +58,40 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   }
   const int8_t* rows[MR];
   for (int r = 0; r < MR; ++r) rows[r] = g.a + (m0 + r) * g.lda;
-  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
-  size_t q = 0;
-  for (; q + 4 <= quads; q += 4) {
-    int8x16_t x[MR];
-    for (int r = 0; r < MR; ++r) x[r] = vld1q_s8(rows[r] + q * kPackK);
-    const int8_t* block = b + q * kPackBlockBytes;
-    quad_step<MR, 0>(acc, block, x);
-    quad_step<MR, 1>(acc, block + kPackBlockBytes, x);
-    quad_step<MR, 2>(acc, block + 2 * kPackBlockBytes, x);
-    quad_step<MR, 3>(acc, block + 3 * kPackBlockBytes, x);
-  }
-  for (; q < quads; ++q) {
-    int8x16_t x[MR];
-    for (int r = 0; r < MR; ++r) {
-      int32_t quad;
-      std::memcpy(&quad, rows[r] + q * kPackK, kPackK);
-      x[r] = vreinterpretq_s8_s32(vdupq_n_s32(quad));
+  if constexpr (kInt4) {
+    int8x16_t x[MR] = {};
+    each_int4_octet(
+        g, nb, quads, [&](size_t o, const int8x16_t(&even)[4], const int8x16_t(&odd)[4]) {
+          if (o % 2 == 0) {  // quads 2o .. 2o + 3: lanes 0-3 of one 16-byte load per row
+            for (int r = 0; r < MR; ++r) x[r] = vld1q_s8(rows[r] + 2 * o * kPackK);
+            quad_step<MR, 0>(acc, even, x);
+            quad_step<MR, 1>(acc, odd, x);
+          } else {
+            quad_step<MR, 2>(acc, even, x);
+            quad_step<MR, 3>(acc, odd, x);
+          }
+        });
+  } else {
+    const int8_t* b = g.b + nb * quads * kPackBlockBytes;
+    size_t q = 0;
+    for (; q + 4 <= quads; q += 4) {
+      int8x16_t x[MR];
+      for (int r = 0; r < MR; ++r) x[r] = vld1q_s8(rows[r] + q * kPackK);
+      const int8_t* block = b + q * kPackBlockBytes;
+      quad_step<MR, 0>(acc, block, x);
+      quad_step<MR, 1>(acc, block + kPackBlockBytes, x);
+      quad_step<MR, 2>(acc, block + 2 * kPackBlockBytes, x);
+      quad_step<MR, 3>(acc, block + 3 * kPackBlockBytes, x);
     }
-    quad_step<MR, 0>(acc, b + q * kPackBlockBytes, x);
+    for (; q < quads; ++q) {
+      int8x16_t x[MR];
+      for (int r = 0; r < MR; ++r) {
+        int32_t quad;
+        std::memcpy(&quad, rows[r] + q * kPackK, kPackK);
+        x[r] = vreinterpretq_s8_s32(vdupq_n_s32(quad));
+      }
+      quad_step<MR, 0>(acc, b + q * kPackBlockBytes, x);
+    }
   }
   int32_t out[kPackN];
   const size_t n0 = nb * kPackN;
@@ -82,8 +105,15 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 
 void qd8_f32_qc8w_gemm_4x16c4(const GemmArgs& g) {
   walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-    tile<decltype(rows)::value>(g, m, nb, quads);
+    tile<decltype(rows)::value, false>(g, m, nb, quads);
   });
+}
+
+void qd8_f32_qc4w_gemm_4x16c4(const GemmArgs& g) {
+  walk_tiles<4>(g, packed_k_i4(g.k, g.group_size) / kPackK,
+                [&g](auto rows, size_t m, size_t nb, size_t quads) {
+                  tile<decltype(rows)::value, true>(g, m, nb, quads);
+                });
 }
 
 }  // namespace dotprod
@@ -94,6 +124,7 @@ const KernelSet kDotprodKernels = {
     "dotprod",
     {kernels::dotprod::qd8_f32_qc8w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc8w_gemm_4x16c4__neondot"},
     {nullptr, 0, 0, 0, nullptr},
+    {kernels::dotprod::qd8_f32_qc4w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc4w_gemm_4x16c4__neondot"},
     kernels::dotprod::f32_qd8_quantize_rows,
     kernels::dotprod::f32_layer_norm,
     kernels::dotprod::f32_attention,

@@ -1,5 +1,5 @@
 // NEON kernel set (armv7-a with NEON, every aarch64 CPU): qd8_f32_qc8w_gemm_{2,1}x16c4__neon
-// (2 rows on aarch64, 1 on armv7).
+// (2 rows on aarch64, 1 on armv7), and qd8_f32_qc4w_gemm_{2,1}x16c4__neon for 4-bit weights.
 // Compiled with -mfpu=neon-vfpv4 on armv7 (baseline on aarch64); chosen at run time when the CPU
 // reports NEON (HWCAP_NEON on armv7, always on aarch64).
 //
@@ -20,11 +20,12 @@ namespace edgebert {
 namespace kernels {
 namespace neon {
 
-#include "../vec.inc"
-#include "../quantize_rows.inc"
-#include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
+#include "../layer_norm.inc"
+#include "../quantize_rows.inc"
+#include "../vec.inc"
+#include "neon_weights.inc"
 
 namespace {
 
@@ -39,24 +40,18 @@ inline int32x4_t pairwise_add(int32x4_t a, int32x4_t b) {
 }
 
 // Rows [m0, m0 + MR) x 16 channels of block nb. acc[r][p] = [c2p k01, c2p k23, c2p+1 k01,
-// c2p+1 k23] for the channel pair p of the block.
-template <int MR>
+// c2p+1 k23] for the channel pair p of the block. kInt4: 4-bit weights (K8N16I4) expanded to
+// their int8 values in registers (neon_weights.inc), quads = packed_k_i4 / 4.
+template <int MR, bool kInt4>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   int32x4_t acc[MR][8];
   for (int r = 0; r < MR; ++r) {
     for (int p = 0; p < 8; ++p) acc[r][p] = vdupq_n_s32(0);
   }
-  // Running pointers, one add each a quad: armv7 on the A72 model is issue-bound (3 a cycle),
-  // and index arithmetic per load cost it a third of the loop.
-  const int8_t* w_at = g.b + nb * quads * kPackBlockBytes;
-  const int8_t* const w_end = w_at + quads * kPackBlockBytes;
   const int8_t* a_at[MR];
   for (int r = 0; r < MR; ++r) a_at[r] = g.a + (m0 + r) * g.lda;
-  for (; w_at != w_end; w_at += kPackBlockBytes) {
-    // The quad's 64 weight bytes as 4 q-register loads, two channel pairs each (8 d-register
-    // loads held armv7's one load pipe 11 of 14 cycles a quad: bench/perf_model.py).
-    int8x16_t w[4];
-    for (int h = 0; h < 4; ++h) w[h] = vld1q_s8(w_at + h * 16);
+  // One quad: its 4 quarters w (two channel pairs each) times each row's next 4 activations.
+  const auto step = [&](const int8x16_t(&w)[4]) {
     for (int r = 0; r < MR; ++r) {
       // a0 a1 a2 a3 four times, broadcast by the load itself (vld1.32 {d[]}, ld1r) rather than
       // a core register load and a vdup on the pipe the vpadals need.
@@ -72,6 +67,24 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
         acc[r][2 * h + 1] = vpadalq_s16(acc[r][2 * h + 1], vmull_s8(vget_high_s8(w[h]), a_low));
 #endif
       }
+    }
+  };
+  if constexpr (kInt4) {
+    each_int4_octet(g, nb, quads, [&](size_t, const int8x16_t(&even)[4], const int8x16_t(&odd)[4]) {
+      step(even);
+      step(odd);
+    });
+  } else {
+    // Running pointers, one add each a quad: armv7 on the A72 model is issue-bound (3 a cycle),
+    // and index arithmetic per load cost it a third of the loop.
+    const int8_t* w_at = g.b + nb * quads * kPackBlockBytes;
+    const int8_t* const w_end = w_at + quads * kPackBlockBytes;
+    for (; w_at != w_end; w_at += kPackBlockBytes) {
+      // The quad's 64 weight bytes as 4 q-register loads, two channel pairs each (8 d-register
+      // loads held armv7's one load pipe 11 of 14 cycles a quad: bench/perf_model.py).
+      int8x16_t w[4];
+      for (int h = 0; h < 4; ++h) w[h] = vld1q_s8(w_at + h * 16);
+      step(w);
     }
   }
   int32_t out[kPackN];
@@ -97,8 +110,21 @@ constexpr const char* kGemmName = "qd8_f32_qc8w_gemm_1x16c4__neon";
 // kRows x 16 channels, 4 k per step.
 void qd8_f32_qc8w_gemm_x16c4(const GemmArgs& g) {
   walk_tiles<kRows>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-    tile<decltype(rows)::value>(g, m, nb, quads);
+    tile<decltype(rows)::value, false>(g, m, nb, quads);
   });
+}
+
+#if defined(__aarch64__)
+constexpr const char* kGemm4Name = "qd8_f32_qc4w_gemm_2x16c4__neon";
+#else
+constexpr const char* kGemm4Name = "qd8_f32_qc4w_gemm_1x16c4__neon";
+#endif
+
+void qd8_f32_qc4w_gemm_x16c4(const GemmArgs& g) {
+  walk_tiles<kRows>(g, packed_k_i4(g.k, g.group_size) / kPackK,
+                    [&g](auto rows, size_t m, size_t nb, size_t quads) {
+                      tile<decltype(rows)::value, true>(g, m, nb, quads);
+                    });
 }
 
 }  // namespace neon
@@ -107,9 +133,10 @@ void qd8_f32_qc8w_gemm_x16c4(const GemmArgs& g) {
 extern const KernelSet kNeonKernels;
 const KernelSet kNeonKernels = {
     "neon",
-    {kernels::neon::qd8_f32_qc8w_gemm_x16c4, kernels::neon::kRows, 16, 4,
-     kernels::neon::kGemmName},
+    {kernels::neon::qd8_f32_qc8w_gemm_x16c4, kernels::neon::kRows, 16, 4, kernels::neon::kGemmName},
     {nullptr, 0, 0, 0, nullptr},
+    {kernels::neon::qd8_f32_qc4w_gemm_x16c4, kernels::neon::kRows, 16, 4,
+     kernels::neon::kGemm4Name},
     kernels::neon::f32_qd8_quantize_rows,
     kernels::neon::f32_layer_norm,
     kernels::neon::f32_attention,

@@ -36,6 +36,28 @@ void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
   }
 }
 
+// 4-bit weights: each weight's int8 value m x q, then the same sums.
+void qd8_f32_qc4w_gemm_1x16c8(const GemmArgs& g) {
+  const size_t kp = packed_k_i4(g.k, g.group_size);
+  const auto* nibbles = reinterpret_cast<const uint8_t*>(g.b);
+  int32_t acc[kPackN];
+  for (size_t m = 0; m < g.m; ++m) {
+    const int8_t* a = g.a + m * g.lda;
+    for (size_t n0 = 0; n0 < g.n; n0 += kPackN) {
+      const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
+      for (size_t j = 0; j < count; ++j) {
+        int32_t sum = 0;
+        for (size_t k = 0; k < g.k; ++k) {
+          sum += static_cast<int32_t>(a[k]) *
+                 int4_weight(nibbles, g.b_groups, n0 + j, k, kp, g.group_size);
+        }
+        acc[j] = sum;
+      }
+      store_tile(g, m, n0, acc, count);
+    }
+  }
+}
+
 }  // namespace reference
 }  // namespace kernels
 
@@ -44,6 +66,7 @@ const KernelSet kReferenceKernels = {
     "reference",
     {kernels::reference::qd8_f32_qc8w_gemm_1x16c4, 1, 16, 4, "qd8_f32_qc8w_gemm_1x16c4__scalar"},
     {nullptr, 0, 0, 0, nullptr},
+    {kernels::reference::qd8_f32_qc4w_gemm_1x16c8, 1, 16, 8, "qd8_f32_qc4w_gemm_1x16c8__scalar"},
     kernels::reference::f32_qd8_quantize_rows,
     kernels::reference::f32_layer_norm,
     kernels::reference::f32_attention,

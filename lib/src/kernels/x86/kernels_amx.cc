@@ -200,13 +200,23 @@ void qd8_f32_qc8w_gemm_32x32c4(const GemmArgs& g) {
 }
 
 }  // namespace EB_KERNEL_NS(amx)
+
+namespace EB_KERNEL_NS(avx512vnni) {
+  // 4-bit weights: AMX tiles load int8 from memory, so their nibbles would need an unpack pass
+  // through memory; the avx512vnni set's in-register expansion serves this set (every AMX CPU
+  // has AVX-512 VNNI).
+  void qd8_f32_qc4w_gemm_8x32c4(const GemmArgs& g);
+}  // namespace )
 }  // namespace kernels
 
 extern const KernelSet EB_KERNEL_NS(kAmxKernels);
 const KernelSet EB_KERNEL_NS(kAmxKernels) = {
     EB_KERNEL_NAME("amx"),
-    {kernels::EB_KERNEL_NS(amx)::qd8_f32_qc8w_gemm_32x32c4, 32, 32, 4, EB_KERNEL_NAME("qd8_f32_qc8w_gemm_32x32c4__amx")},
+    {kernels::EB_KERNEL_NS(amx)::qd8_f32_qc8w_gemm_32x32c4, 32, 32, 4,
+     EB_KERNEL_NAME("qd8_f32_qc8w_gemm_32x32c4__amx")},
     {nullptr, 0, 0, 0, nullptr},
+    {kernels::EB_KERNEL_NS(avx512vnni)::qd8_f32_qc4w_gemm_8x32c4, 8, 32, 4,
+     EB_KERNEL_NAME("qd8_f32_qc4w_gemm_8x32c4__avx512vnni")},
     kernels::EB_KERNEL_NS(amx)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(amx)::f32_layer_norm,
     kernels::EB_KERNEL_NS(amx)::f32_attention,

@@ -1,6 +1,7 @@
 // AVX2 kernel set (Haswell and later, Zen 1-3; no VNNI): qd8_f32_qc8w_gemm_4x16c4__avx2 and, for
-// 7-bit weights, qd8_f32_qc7w_gemm_5x16c4__avx2. Compiled with -mavx2 -mfma; selected at run time when the CPU
-// has AVX2 and FMA.
+// 7-bit weights, qd8_f32_qc7w_gemm_5x16c4__avx2, and for 4-bit weights
+// qd8_f32_qc4w_gemm_3x16c4__avx2. Compiled with -mavx2 -mfma; selected at run time when the CPU has
+// AVX2 and FMA.
 //
 // Both multiply with vpmaddubsw (u8 x s8 pairs -> s16), whose pair sums saturate beyond 32767:
 // 8-bit weights as |a| x sign(w, a), both in [-127, 127] (2 x 127 x 127 < 32767); 7-bit weights as
@@ -20,12 +21,13 @@ namespace edgebert {
 namespace kernels {
 namespace avx2 {
 
-#include "../vec.inc"
-#include "../quantize_rows.inc"
-#include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
+#include "../layer_norm.inc"
+#include "../quantize_rows.inc"
+#include "../vec.inc"
 #include "offset_tile.inc"
+#include "ymm_weights.inc"
 
 namespace {
 
@@ -74,20 +76,17 @@ void tile_u8s7(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 // 8-bit weights through vpmaddubsw: |a| (u8) x sign(w, a) (s8, w negated where a < 0) is a x w
 // pair by pair, and with both in [-127, 127] a pair sums to at most 2 * 127 * 127 < 32767: no
 // saturation, no offset. Costs one vpsignb per weight vector and row and one vpabsb per row over
-// the 7-bit tile. Rows [m0, m0 + MR) x 16 channels of block nb, MR <= 4.
-template <int MR>
+// the 7-bit tile. Rows [m0, m0 + MR) x 16 channels of block nb, MR <= 4; the signed weights from
+// W (Int8Halves<0>, or Int4Halves<0>: 4-bit weights as their int8 values m q in [-120, 105]).
+template <int MR, typename W>
 void tile_sign(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   static_assert(MR >= 1 && MR <= 4, "rows per tile");
   const __m256i zero = _mm256_setzero_si256();
   __m256i c0lo = zero, c0hi = zero, c1lo = zero, c1hi = zero;  // [row][channels 0-7, 8-15]
   __m256i c2lo = zero, c2hi = zero, c3lo = zero, c3hi = zero;
   const __m256i ones = _mm256_set1_epi16(1);
-  const int8_t* b = g.b + nb * quads * kPackBlockBytes;
   const int8_t* a = g.a + m0 * g.lda;
-  for (size_t q = 0; q < quads; ++q) {
-    const auto* half = reinterpret_cast<const __m256i*>(b + q * kPackBlockBytes);  // 2 per quad
-    const __m256i w0 = _mm256_loadu_si256(half);
-    const __m256i w1 = _mm256_loadu_si256(half + 1);
+  W::each_quad(g, nb, quads, [&](size_t q, __m256i w0, __m256i w1) {
     const auto step = [&](int r, __m256i& lo, __m256i& hi) {
       int32_t quad;
       std::memcpy(&quad, a + r * g.lda + q * kPackK, kPackK);
@@ -102,7 +101,7 @@ void tile_sign(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
     if constexpr (MR > 1) step(1, c1lo, c1hi);
     if constexpr (MR > 2) step(2, c2lo, c2hi);
     if constexpr (MR > 3) step(3, c3lo, c3hi);
-  }
+  });
   const __m256i lo[4] = {c0lo, c1lo, c2lo, c3lo};
   const __m256i hi[4] = {c0hi, c1hi, c2hi, c3hi};
   store_offset_tile<MR>(g, m0, nb, lo, hi, 0);
@@ -114,8 +113,17 @@ void tile_sign(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 // weight vectors and the ones fill 15 of the 16 ymm registers.
 void qd8_f32_qc8w_gemm_4x16c4(const GemmArgs& g) {
   walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-    tile_sign<decltype(rows)::value>(g, m, nb, quads);
+    tile_sign<decltype(rows)::value, Int8Halves<0>>(g, m, nb, quads);
   });
+}
+
+// 4-bit weights, 3 rows: 6 accumulators, the 2 weight vectors, the row, its magnitude, 2 signed
+// weight vectors, the ones, the nibble mask and a group's 4 constants fill 16 ymm registers.
+void qd8_f32_qc4w_gemm_3x16c4(const GemmArgs& g) {
+  walk_tiles<3>(g, packed_k_i4(g.k, g.group_size) / kPackK,
+                [&g](auto rows, size_t m, size_t nb, size_t quads) {
+                  tile_sign<decltype(rows)::value, Int4Halves<0>>(g, m, nb, quads);
+                });
 }
 
 // 5 rows per tile: 10 accumulators, 2 weight vectors, the broadcast row and the two constants
@@ -136,6 +144,7 @@ const KernelSet kAvx2Kernels = {
     "avx2",
     {kernels::avx2::qd8_f32_qc8w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc8w_gemm_4x16c4__avx2"},
     {kernels::avx2::qd8_f32_qc7w_gemm_5x16c4, 5, 16, 4, "qd8_f32_qc7w_gemm_5x16c4__avx2"},
+    {kernels::avx2::qd8_f32_qc4w_gemm_3x16c4, 3, 16, 4, "qd8_f32_qc4w_gemm_3x16c4__avx2"},
     kernels::avx2::f32_qd8_quantize_rows,
     kernels::avx2::f32_layer_norm,
     kernels::avx2::f32_attention,
