@@ -1,6 +1,7 @@
-// Kernel benchmarks: int8 GEMM of every kernel set this CPU runs at BERT shapes, in GOPS
-// (2 x M x N x K / time) and % of a peak probe measured at start-up in the same process; fp32
-// attention (all heads of one layer) in GFLOPS, next to the FMA probe, and int8 attention in GOPS.
+// Kernel benchmarks: int8 GEMM (8-, 7- and 4-bit weights) of every kernel set this CPU runs at BERT
+// shapes, in GOPS (2 x M x N x K / time) and % of a peak probe measured at start-up in the same
+// process; fp32 attention (all heads of one layer) in GFLOPS, next to the FMA probe, and int8
+// attention in GOPS.
 //   build/bench/edgebert_bench_kernels [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -55,12 +56,14 @@ double entry_peak_gops(const KernelSet* set, bool seven_bit) {
   return 0.0;
 }
 
-// One GEMM entry; seven_bit: weights in [-63, 63] (the qd8_f32_qc7w_gemm entries).
-void BM_gemm(benchmark::State& state, const KernelSet* set, const GemmKernel* gemm, bool seven_bit,
+// One GEMM entry; bits 8, 7 (weights in [-63, 63]: the qd8_f32_qc7w_gemm entries) or 4 (K8N16I4
+// in groups of 32 k: the qd8_f32_qc4w_gemm entries).
+void BM_gemm(benchmark::State& state, const KernelSet* set, const GemmKernel* gemm, int bits,
              size_t m, size_t n, size_t k, Epilogue epilogue) {
+  const bool seven_bit = bits == 7;
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> byte(-127, 127), weight(seven_bit ? -63 : -127, seven_bit ? 63 : 127);
-  const size_t lda = (k + 63) / 64 * 64;
+  const size_t lda = (k + 63) / 64 * 64, group = 32;
   std::vector<int8_t> a(m * lda, 0), w(n * k), packed(packed_bytes(n, k));
   std::vector<int32_t> sums(m, 0);
   for (size_t r = 0; r < m; ++r) {
@@ -68,9 +71,35 @@ void BM_gemm(benchmark::State& state, const KernelSet* set, const GemmKernel* ge
   }
   for (int8_t& v : w) v = static_cast<int8_t>(weight(rng));
   pack_k4n16(w.data(), n, k, packed.data());
+  std::vector<uint8_t> nibbles(packed_bytes_i4(n, k, group)),
+      multipliers(group_multiplier_count(n, k, group));
+  if (bits == 4) {
+    std::uniform_int_distribution<int> q_of(kInt4Min, kInt4Max), m_of(1, kInt4MaxMultiplier);
+    std::vector<uint8_t> m_rows(n * (packed_k_i4(k, group) / group));
+    for (int8_t& v : w) v = static_cast<int8_t>(q_of(rng));
+    for (uint8_t& v : m_rows) v = static_cast<uint8_t>(m_of(rng));
+    pack_k8n16i4(w.data(), m_rows.data(), n, k, group, nibbles.data(), multipliers.data());
+  }
   std::vector<float> a_scales(m, 0.01f), b_scales(n, 0.01f), bias(n, 0.0f), c(m * n);
-  const GemmArgs args{a.data(), lda, sums.data(), a_scales.data(), packed.data(), b_scales.data(),
-                      bias.data(), nullptr, c.data(), n, m, n, k, epilogue};
+  GemmArgs args{a.data(),
+                lda,
+                sums.data(),
+                a_scales.data(),
+                packed.data(),
+                b_scales.data(),
+                bias.data(),
+                nullptr,
+                c.data(),
+                n,
+                m,
+                n,
+                k,
+                epilogue};
+  if (bits == 4) {
+    args.b = reinterpret_cast<const int8_t*>(nibbles.data());
+    args.b_groups = multipliers.data();
+    args.group_size = group;
+  }
   for (auto _ : state) {
     gemm->run(args);
     benchmark::DoNotOptimize(c.data());
@@ -160,16 +189,18 @@ void register_all() {
             ->Unit(benchmark::kMicrosecond);
       }
     }
-    for (bool seven_bit : {false, true}) {
-      const GemmKernel* gemm = seven_bit ? &(*s)->qd8_f32_qc7w_gemm : &(*s)->qd8_f32_qc8w_gemm;
+    for (int bits : {8, 7, 4}) {
+      const GemmKernel* gemm = bits == 7   ? &(*s)->qd8_f32_qc7w_gemm
+                               : bits == 4 ? &(*s)->qd8_f32_qc4w_gemm
+                                           : &(*s)->qd8_f32_qc8w_gemm;
       if (gemm->run == nullptr) continue;
       for (const Shape& shape : shapes) {
         // Named by the entry: "qd8_f32_qc8w_gemm_8x32c4__avx512vnni/bert_base_qkv/m=128/...".
         const std::string name = std::string(gemm->name) + "/" + shape.name + "/m=" +
                                  std::to_string(shape.m) + "/n=" + std::to_string(shape.n) +
                                  "/k=" + std::to_string(shape.k);
-        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, gemm, seven_bit, shape.m,
-                                     shape.n, shape.k, shape.epilogue)
+        benchmark::RegisterBenchmark(name.c_str(), BM_gemm, *s, gemm, bits, shape.m, shape.n,
+                                     shape.k, shape.epilogue)
             ->Unit(benchmark::kMicrosecond);
       }
     }

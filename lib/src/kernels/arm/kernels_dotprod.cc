@@ -18,12 +18,14 @@ namespace edgebert {
 namespace kernels {
 namespace dotprod {
 
+// clang-format off: each .inc uses the ones before it
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
 #include "../layer_norm.inc"
 #include "../quantize_rows.inc"
 #include "../vec.inc"
 #include "neon_weights.inc"
+// clang-format on
 
 namespace {
 

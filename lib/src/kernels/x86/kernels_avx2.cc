@@ -21,6 +21,7 @@ namespace edgebert {
 namespace kernels {
 namespace avx2 {
 
+// clang-format off: each .inc uses the ones before it
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
 #include "../layer_norm.inc"
@@ -28,6 +29,7 @@ namespace avx2 {
 #include "../vec.inc"
 #include "offset_tile.inc"
 #include "ymm_weights.inc"
+// clang-format on
 
 namespace {
 

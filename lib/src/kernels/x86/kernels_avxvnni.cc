@@ -24,6 +24,7 @@ namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avxvnni) {
 
+// clang-format off: each .inc uses the ones before it
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
 #include "../layer_norm.inc"
@@ -31,6 +32,7 @@ namespace EB_KERNEL_NS(avxvnni) {
 #include "../vec.inc"
 #include "offset_tile.inc"
 #include "ymm_weights.inc"
+  // clang-format on
 
   namespace {
 
