@@ -18,12 +18,13 @@ namespace edgebert {
 namespace kernels {
 namespace dotprod {
 
-// clang-format off: each .inc uses the ones before it
+// Each .inc uses the ones before it.
+// clang-format off
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
-#include "../layer_norm.inc"
-#include "../quantize_rows.inc"
-#include "../vec.inc"
 #include "neon_weights.inc"
 // clang-format on
 

@@ -24,12 +24,13 @@ namespace edgebert {
 namespace kernels {
 namespace EB_KERNEL_NS(avxvnni) {
 
-// clang-format off: each .inc uses the ones before it
+// Each .inc uses the ones before it.
+// clang-format off
+#include "../vec.inc"
+#include "../quantize_rows.inc"
+#include "../layer_norm.inc"
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
-#include "../layer_norm.inc"
-#include "../quantize_rows.inc"
-#include "../vec.inc"
 #include "offset_tile.inc"
 #include "ymm_weights.inc"
   // clang-format on
