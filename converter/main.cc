@@ -139,10 +139,17 @@ void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
                 "kernels make them; straight-through gradients); dev scores are the int8 "
                 "model's. Then run `quantize` on the output");
   cmd->add_option("--qat-weight-bits", o.qat_weight_bits,
-                  "With --qat: the dense weights' bits the output will be quantized to, 8 or 7 "
-                  "(then `quantize --weight-bits 7`); embeddings stay 8-bit")
-      ->check(CLI::IsMember({7, 8}))
+                  "With --qat: the dense weights' bits the output will be quantized to, 8, 7 or "
+                  "4 (then `quantize --weight-bits 7`, or `--weight-bits 4 --group-size G`); "
+                  "embeddings stay 8-bit")
+      ->check(CLI::IsMember({4, 7, 8}))
       ->needs("--qat");
+  cmd->add_option("--qat-group-size", o.qat_group_size,
+                  "With --qat-weight-bits 4: k per multiplier group (16, 32 or 64), as "
+                  "`quantize --group-size`")
+      ->capture_default_str()
+      ->check(CLI::IsMember({16, 32, 64}))
+      ->needs("--qat-weight-bits");
 }
 
 // Prints a training report as JSON, or the stopped-run line; false when the caller prints the

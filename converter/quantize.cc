@@ -8,6 +8,7 @@
 #include "edgebert_internal/layout.h"
 #include "edgebert_internal/packing.h"  // the runtime's weight layout, shared
 #include "model_file.h"
+#include "quantize_int4.h"
 
 namespace edgebert::convert {
 namespace {
@@ -44,35 +45,9 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
 void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, int8_t* q,
                         uint8_t* multipliers, float* scales) {
   const size_t groups = (cols + group - 1) / group;
-  const float top = static_cast<float>(kInt4Max * kInt4MaxMultiplier);  // 105
   for (size_t r = 0; r < rows; ++r) {
-    const float* row = x + r * cols;
-    float amax = 0.0f;
-    for (size_t c = 0; c < cols; ++c) amax = std::fmax(amax, std::fabs(row[c]));
-    const float scale = amax > 0.0f ? amax / top : 1.0f;
-    scales[r] = scale;
-    for (size_t g = 0; g < groups; ++g) {
-      const size_t begin = g * group, end = std::min(cols, begin + group);
-      // The multiplier with the least squared error over the group (ties: the smaller m).
-      double best_error = INFINITY;
-      int best = 1;
-      for (int m = 1; m <= kInt4MaxMultiplier; ++m) {
-        const float step = scale * static_cast<float>(m);
-        double error = 0.0;
-        for (size_t c = begin; c < end; ++c) {
-          const float v = std::fmin(std::fmax(std::nearbyint(row[c] / step), kInt4Min), kInt4Max);
-          const double d = static_cast<double>(row[c]) - static_cast<double>(v) * step;
-          error += d * d;
-        }
-        if (error < best_error) best_error = error, best = m;
-      }
-      multipliers[r * groups + g] = static_cast<uint8_t>(best);
-      const float step = scale * static_cast<float>(best);
-      for (size_t c = begin; c < end; ++c) {
-        q[r * cols + c] = static_cast<int8_t>(
-            std::fmin(std::fmax(std::nearbyint(row[c] / step), kInt4Min), kInt4Max));
-      }
-    }
+    quantize_row_int4(x + r * cols, cols, group, q + r * cols, multipliers + r * groups,
+                      &scales[r]);
   }
 }
 

@@ -206,17 +206,22 @@ class BertModel {
   // runtime computes with (layers.h fake_quantize_*: dense weights per output channel, word and
   // position embeddings per row, every dense layer's input rows per token), with
   // straight-through gradients into the fp32 parameters. Not for the pretraining heads.
-  // dense_weight_bits: 8, or 7 for a model meant for `quantize --weight-bits 7` (dense weights
-  // in [-63, 63]; the embeddings stay 8-bit, as quantize writes them).
-  void set_fake_quantization(bool on, int dense_weight_bits = 8) {
+  // dense_weight_bits: 8; 7 for a model meant for `quantize --weight-bits 7` (dense weights in
+  // [-63, 63]); 4 for `quantize --weight-bits 4 --group-size group_size` (layers.h
+  // fake_quantize_weight_rows_int4). The embeddings stay 8-bit, as quantize writes them.
+  void set_fake_quantization(bool on, int dense_weight_bits = 8, size_t group_size = 32) {
     if (on && shape_.pretraining_heads) {
       throw std::invalid_argument("quantization-aware training is for fine-tuning heads, not pretraining");
     }
-    if (dense_weight_bits != 7 && dense_weight_bits != 8) {
-      throw std::invalid_argument("quantization-aware training: weight bits must be 7 or 8");
+    if (dense_weight_bits != 4 && dense_weight_bits != 7 && dense_weight_bits != 8) {
+      throw std::invalid_argument("quantization-aware training: weight bits must be 4, 7 or 8");
+    }
+    if (dense_weight_bits == 4 && !valid_group_size(group_size)) {
+      throw std::invalid_argument("quantization-aware training: group size must be 16, 32 or 64");
     }
     fake_quant_ = on;
-    dense_max_abs_ = dense_weight_bits == 7 ? 63 : 127;
+    dense_weight_bits_ = dense_weight_bits;
+    group_size_ = group_size;
   }
   bool fake_quantization() const { return fake_quant_; }
   // The parameters the last forward pass ran on: params() itself, or with fake quantization
@@ -309,9 +314,14 @@ class BertModel {
         {kWte, E}, {kWpe, E}, {kEmbProjW, E}, {kQW, C},    {kKW, C},   {kVW, C},
         {kOW, A},  {kFcW, C}, {kProjW, F},    {kPoolW, C}, {kClsW, C}};
     for (const auto& [param, cols] : row_widths) {
-      const int max_abs = param == kWte || param == kWpe ? 127 : dense_max_abs_;
-      if (sizes_[param] > 0) {
-        fake_quantize_weight_rows(q[param], q[param], sizes_[param] / cols, cols, max_abs);
+      if (sizes_[param] == 0) continue;
+      const size_t rows = sizes_[param] / cols;
+      const bool embedding = param == kWte || param == kWpe;
+      if (!embedding && dense_weight_bits_ == 4) {
+        fake_quantize_weight_rows_int4(q[param], q[param], rows, cols, group_size_);
+      } else {
+        const int max_abs = !embedding && dense_weight_bits_ == 7 ? 63 : 127;
+        fake_quantize_weight_rows(q[param], q[param], rows, cols, max_abs);
       }
     }
     return q;
@@ -325,7 +335,8 @@ class BertModel {
   std::vector<T> params_, grads_;
   DropoutConfig dropout_;
   bool fake_quant_ = false;
-  int dense_max_abs_ = 127;  // fake quantization of the dense weights: 127 (8 bits) or 63 (7)
+  int dense_weight_bits_ = 8;  // fake quantization of the dense weights: 8, 7 or 4 bits
+  size_t group_size_ = 32;     // 4 bits: k per multiplier group
   std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
   Acts a_{};

@@ -17,8 +17,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "edgebert_internal/float_math.h"  // erf_poly, exp_poly: the kernels' own
+#include "quantize_int4.h"                 // the 4-bit quantizer, shared with `quantize`
 
 namespace edgebert {
 namespace train {
@@ -84,6 +86,27 @@ void fake_quantize_weight_rows(T* out, const T* w, size_t rows, size_t cols, int
     for (size_t c = 0; c < cols; ++c) {
       const T q = std::nearbyint(row[c] / scale);
       out[r * cols + c] = (q > limit ? limit : (q < -limit ? -limit : q)) * scale;
+    }
+  }
+}
+
+//   4-bit dense weights (`quantize --weight-bits 4 --group-size G`): each row as
+//   quantize_row_int4 makes it, value (m q) x scale (the int8 value the kernels multiply, then
+//   the channel scale, as the runtime's epilogue applies it).
+template <typename T>
+void fake_quantize_weight_rows_int4(T* out, const T* w, size_t rows, size_t cols, size_t group) {
+  const size_t groups = (cols + group - 1) / group;
+#pragma omp parallel if (rows * cols >= kParallelMinWork)
+  {
+    std::vector<int8_t> q(cols);
+    std::vector<uint8_t> m(groups);
+#pragma omp for schedule(static)
+    for (size_t r = 0; r < rows; ++r) {
+      T scale;
+      convert::quantize_row_int4(w + r * cols, cols, group, q.data(), m.data(), &scale);
+      for (size_t c = 0; c < cols; ++c) {
+        out[r * cols + c] = static_cast<T>(q[c] * m[c / group]) * scale;
+      }
     }
   }
 }

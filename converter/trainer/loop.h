@@ -58,7 +58,9 @@ struct TrainingOptions {
   // Quantization-aware training (finetune, distill): the model trains on the int8 runtime's
   // values (BertModel::set_fake_quantization); the fp32 model written quantizes to them.
   bool qat = false;
-  int qat_weight_bits = 8;  // 7: for `quantize --weight-bits 7` (dense weights in [-63, 63])
+  int qat_weight_bits = 8;  // 7: for `quantize --weight-bits 7` (dense weights in [-63, 63]);
+                            // 4: for `quantize --weight-bits 4 --group-size qat_group_size`
+  size_t qat_group_size = 32;
 };
 
 // Creates the directories the output, checkpoint and log files go in.

@@ -296,7 +296,7 @@ TEST_CASE("Quantize: 4-bit rows: q in [-8, 7], each group's multiplier the least
     for (size_t c = g * group; c < std::min(cols, (g + 1) * group); ++c) {
       const float step = scales[r] * mult;
       const float v = std::fmin(std::fmax(std::nearbyint(x[r * cols + c] / step), -8.0f), 7.0f);
-      e += std::pow(x[r * cols + c] - v * step, 2);
+      e += std::pow(static_cast<double>(x[r * cols + c]) - static_cast<double>(v * step), 2);
     }
     return e;
   };

@@ -61,6 +61,23 @@ TEST_CASE("Fake quantization: weights are the values `quantize` writes") {
     differ_from_8bit += fake7[i] != fake[i];
   }
   CHECK(differ_from_8bit > rows * cols / 2);
+  // 4-bit dense weights (`quantize --weight-bits 4 --group-size 16`): (m q) x scale, m and q
+  // as the quantizer chooses them.
+  std::vector<uint8_t> m(rows * 3);
+  convert::quantize_rows_int4(w.data(), rows, cols, 16, q.data(), m.data(), scales.data());
+  std::vector<float> fake4(rows * cols);
+  train::fake_quantize_weight_rows_int4(fake4.data(), w.data(), rows, cols, 16);
+  size_t differ_from_7bit = 0;
+  for (size_t i = 0; i < rows * cols; ++i) {
+    INFO("element " << i);
+    const size_t r = i / cols, c = i % cols;
+    CHECK(fake4[i] == static_cast<float>(q[i] * m[r * 3 + c / 16]) * scales[r]);
+    differ_from_7bit += fake4[i] != fake7[i];
+  }
+  CHECK(differ_from_7bit > rows * cols / 2);
+  std::vector<float> in_place4 = w;
+  train::fake_quantize_weight_rows_int4(in_place4.data(), in_place4.data(), rows, cols, 16);
+  CHECK(in_place4 == fake4);
 }
 
 TEST_CASE("Fake quantization: activations are the values the kernels compute with") {

@@ -115,9 +115,10 @@ TEST_CASE("Trainer model I/O: DistilBERT, RoBERTa, ELECTRA classifiers compute t
 
 TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantize` makes of its output") {
   // BERT's shape, and ELECTRA small's (16-wide embeddings, embeddings_project to 32); 8-bit
-  // weights and 7-bit dense weights (`quantize --weight-bits 7`).
+  // weights, 7-bit dense weights (`quantize --weight-bits 7`) and 4-bit dense weights in groups
+  // of 16 (`quantize --weight-bits 4 --group-size 16`; embeddings stay 8-bit).
   // (No structured bindings: clang 14 cannot capture them in CAPTURE's lambda.)
-  const std::pair<uint32_t, int> cases[] = {{0u, 8}, {16u, 8}, {0u, 7}};
+  const std::pair<uint32_t, int> cases[] = {{0u, 8}, {16u, 8}, {0u, 7}, {0u, 4}, {16u, 4}};
   for (const auto& c : cases) {
     const uint32_t embedding_size = c.first;
     const int weight_bits = c.second;
@@ -139,21 +140,37 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
     const train::Batch batch = one_sequence(ids);
     trainer.forward(batch);
     const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
-    trainer.set_fake_quantization(true, weight_bits);
+    trainer.set_fake_quantization(true, weight_bits, 16);  // 4 bits: groups of 16
     trainer.forward(batch);
     const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
 
     // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
-    REQUIRE(quantize_model(spec, weight_bits).dense > 0);
+    REQUIRE(quantize_model(spec, weight_bits, nullptr, fb::DType::Int8, 16).dense > 0);
     const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
     size_t tensors = 0;
     for (const TrainerTensor& t : trainer_tensors(shape)) {
       const fb::TensorT* stored = find_tensor(spec, t.name);
       REQUIRE(stored != nullptr);
-      if (stored->dtype != fb::DType::Int8) continue;
+      if (stored->dtype != fb::DType::Int8 && stored->dtype != fb::DType::Int4) continue;
       INFO(t.name);
       const size_t rows = t.shape[0], cols = t.shape[1];
       const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
+      if (stored->dtype == fb::DType::Int4) {  // the int8 values m q x the channel scale
+        CHECK(weight_bits == 4);
+        const size_t kp = packed_k_i4(cols, 16);
+        size_t differ = 0;
+        for (size_t r = 0; r < rows; ++r) {
+          for (size_t c = 0; c < cols; ++c) {
+            const int v = int4_weight(stored->data.data(), stored->group_multipliers.data(), r, c,
+                                      kp, stored->group_size);
+            differ += values[r * cols + c] != static_cast<float>(v) * stored->scales[r] ? 1 : 0;
+          }
+        }
+        CHECK(differ == 0);
+        ++tensors;
+        continue;
+      }
+      CHECK((weight_bits != 4 || stored->layout == fb::TensorLayout::RowMajor));  // embeddings
       const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
       const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
       if (packed) CHECK(stored->max_abs == (weight_bits == 7 ? 63 : 127));
