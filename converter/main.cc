@@ -248,12 +248,19 @@ int main(int argc, char** argv) {
                    "(about half the int8 file; embeddings stay int8)")
       ->capture_default_str()
       ->check(CLI::IsMember({4, 7, 8}));
+  int quantize_embedding_bits = 8;
+  quantize
+      ->add_option("--embedding-bits", quantize_embedding_bits,
+                   "8, or 4: word and position embeddings 4-bit per row with a multiplier per "
+                   "group of --group-size (the largest tensor of a small model)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({4, 8}));
   size_t quantize_group_size = edgebert::convert::kDefaultInt4GroupSize;
   CLI::Option* quantize_group_option =
       quantize
           ->add_option("--group-size", quantize_group_size,
-                       "k per multiplier group of 4-bit weights (16, 32 or 64; smaller: more "
-                       "accurate, 8 / G more bits per weight)")
+                       "k per multiplier group of 4-bit weights and embeddings (16, 32 or 64; "
+                       "smaller: more accurate, 8 / G more bits per weight)")
           ->capture_default_str()
           ->check(CLI::IsMember({16, 32, 64}));
   std::string quantize_attention = "int8";
@@ -574,8 +581,11 @@ int main(int argc, char** argv) {
       check_model_bytes(input, quantize_input);
       edgebert::fb::ModelT model;
       edgebert::fb::GetModel(input.data())->UnPackTo(&model);
-      if (quantize_group_option->count() > 0 && quantize_weight_bits != 4) {
-        throw std::runtime_error("--group-size applies to 4-bit weights only (--weight-bits 4)");
+      if (quantize_group_option->count() > 0 && quantize_weight_bits != 4 &&
+          quantize_embedding_bits != 4) {
+        throw std::runtime_error(
+            "--group-size applies to 4-bit weights only (--weight-bits 4 "
+            "or --embedding-bits 4)");
       }
       if (quantize_per_tensor != !quantize_calib.empty()) {
         throw std::runtime_error("--per-tensor and --calib go together: static int8 needs "
@@ -592,18 +602,18 @@ int main(int argc, char** argv) {
       const QuantizeReport report = quantize_model(
           model, quantize_weight_bits, calibration.get(),
           quantize_attention == "int8" ? edgebert::fb::DType::Int8 : edgebert::fb::DType::Float32,
-          quantize_group_size);
+          quantize_group_size, quantize_embedding_bits);
       const size_t bytes = save_model(model, quantize_output);
+      const std::string groups = "4-bit, groups of " + std::to_string(quantize_group_size);
+      const std::string dense_format =
+          quantize_weight_bits == 4 ? groups : std::to_string(quantize_weight_bits) + "-bit";
+      const std::string table_format = quantize_embedding_bits == 4 ? groups : "int8";
       std::printf(
-          "quantized %zu dense weights (%s) and %zu embedding tables to int8: tensor data "
+          "quantized %zu dense weights (%s) and %zu embedding tables (%s): tensor data "
           "%.2f MB -> %.2f MB; file %zu -> %zu bytes (%.1f%%) -> %s\n",
-          report.dense,
-          quantize_weight_bits == 4
-              ? ("4-bit, groups of " + std::to_string(quantize_group_size)).c_str()
-          : quantize_weight_bits == 7 ? "7-bit"
-                                      : "8-bit",
-          report.embeddings, report.bytes_before / 1e6, report.bytes_after / 1e6, input.size(),
-          bytes, 100.0 * bytes / input.size(), quantize_output.c_str());
+          report.dense, dense_format.c_str(), report.embeddings, table_format.c_str(),
+          report.bytes_before / 1e6, report.bytes_after / 1e6, input.size(), bytes,
+          100.0 * bytes / input.size(), quantize_output.c_str());
       return 0;
     }
     if (*pack) {

@@ -52,12 +52,15 @@ void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, 
 }
 
 QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibration* calibration,
-                              fb::DType attention_products, size_t group_size) {
+                              fb::DType attention_products, size_t group_size, int embedding_bits) {
+  if (embedding_bits != 4 && embedding_bits != 8) {
+    throw std::runtime_error("--embedding-bits must be 4 or 8");
+  }
+  if ((weight_bits == 4 || embedding_bits == 4) && !valid_group_size(group_size)) {
+    throw std::runtime_error("--group-size must be 16, 32 or 64");
+  }
   if (weight_bits != 4 && weight_bits != 7 && weight_bits != 8) {
     throw std::runtime_error("--weight-bits must be 4, 7 or 8");
-  }
-  if (weight_bits == 4 && !valid_group_size(group_size)) {
-    throw std::runtime_error("--group-size must be 16, 32 or 64");
   }
   if (weight_bits == 4 && calibration != nullptr) {
     throw std::runtime_error(
@@ -110,6 +113,18 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
                    t->group_multipliers.data());
       ++report.dense;
       continue;
+    } else if (!dense && embedding_bits == 4) {
+      std::vector<uint8_t> multipliers(rows * int4_row_groups(cols, group_size));
+      quantize_rows_int4(values.data(), rows, cols, group_size, q.data(), multipliers.data(),
+                         t->scales.data());
+      t->dtype = fb::DType::Int4;
+      t->layout = fb::TensorLayout::RowMajor;
+      t->group_size = static_cast<uint16_t>(group_size);
+      t->data.resize(rows * int4_row_bytes(cols));
+      pack_int4_rows(q.data(), rows, cols, t->data.data());
+      t->group_multipliers = std::move(multipliers);
+      ++report.embeddings;
+      continue;
     } else {
       quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),
                               t->scales.data());
@@ -139,18 +154,20 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
       weight_bits == 4 ? "4-bit weights with integer multipliers per group of " +
                              std::to_string(group_size) + " k (K8N16I4)"
                        : std::string(weight_bits == 7 ? "7-bit" : "8-bit") + " weights (K4N16)";
+  const std::string embeddings =
+      embedding_bits == 4 ? "4-bit embeddings (groups of " + std::to_string(group_size) + ")"
+                          : std::string("int8 embeddings");
   if (model.provenance) {
     auto kv = std::make_unique<fb::KeyValueT>();
     kv->key = "quantization";
     if (calibration != nullptr) {
-      kv->value = "int8 W8A8 static: per-tensor symmetric " + bits +
-                  ", per-row embeddings, affine activations calibrated on " +
-                  std::to_string(calibration->examples) + " texts (" +
-                  std::to_string(calibration->tokens) + " tokens)" + attention;
+      kv->value = "int8 W8A8 static: per-tensor symmetric " + bits + ", per-row " + embeddings +
+                  ", affine activations calibrated on " + std::to_string(calibration->examples) +
+                  " texts (" + std::to_string(calibration->tokens) + " tokens)" + attention;
     } else {
       kv->value = std::string(weight_bits == 4 ? "W4A8" : "int8 W8A8") +
-                  " dynamic: per-channel symmetric " + bits +
-                  ", per-row int8 embeddings, per-token activations" + attention;
+                  " dynamic: per-channel symmetric " + bits + ", per-row " + embeddings +
+                  ", per-token activations" + attention;
     }
     model.provenance->extra.push_back(std::move(kv));
     std::sort(model.provenance->extra.begin(), model.provenance->extra.end(),

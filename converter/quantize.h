@@ -42,7 +42,8 @@ void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, 
 
 // Quantizes `model` in place; weight_bits 8 (default), 7 (dense weights in [-63, 63]: the AVX2
 // kernel then runs vpmaddubsw at twice the multiply rate) or 4 (dense weights 4-bit in groups of
-// group_size k: quantize_rows_int4; embeddings stay int8). Throws if already int8.
+// group_size k: quantize_rows_int4). embedding_bits 8 (default) or 4 (word and position tables
+// 4-bit per row in groups of group_size: packing.h int4_row_value). Throws if already int8.
 // With `calibration` (static int8 for XNNPACK, `--per-tensor --calib`): every dense weight gets
 // ONE scale for the whole tensor (stored per channel, all equal, so the native kernels run the
 // model too) and the calibrated affine quantization of its input and output.
@@ -51,7 +52,7 @@ void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, 
 QuantizeReport quantize_model(fb::ModelT& model, int weight_bits = 8,
                               const Calibration* calibration = nullptr,
                               fb::DType attention_products = fb::DType::Int8,
-                              size_t group_size = kDefaultInt4GroupSize);
+                              size_t group_size = kDefaultInt4GroupSize, int embedding_bits = 8);
 
 }  // namespace edgebert::convert
 

@@ -163,16 +163,16 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
     if (optional) return EB_OK;
     return fail(error, EB_ERROR_INVALID_MODEL, "missing tensor %s", name);
   }
-  const bool is_int4 = tensor->dtype() == fb::DType::Int4 && int8 == Int8::kDenseWeight;
+  const bool is_int4 = tensor->dtype() == fb::DType::Int4 && int8 != Int8::kNo;
   const bool is_int8 = tensor->dtype() == fb::DType::Int8 || is_int4;  // int8 or int4: scales
   if (tensor->dtype() != fb::DType::Float32 && !(is_int8 && int8 != Int8::kNo)) {
     return fail(error, EB_ERROR_UNSUPPORTED, "tensor %s has dtype %d, which this runtime cannot use there",
                 name, static_cast<int>(tensor->dtype()));
   }
-  const fb::TensorLayout want_layout = is_int4 ? fb::TensorLayout::PackedK8N16I4
-                                       : is_int8 && int8 == Int8::kDenseWeight
-                                           ? fb::TensorLayout::PackedK4N16
-                                           : fb::TensorLayout::RowMajor;
+  const bool dense_layout = is_int8 && int8 == Int8::kDenseWeight;
+  const fb::TensorLayout want_layout = !dense_layout ? fb::TensorLayout::RowMajor
+                                       : is_int4     ? fb::TensorLayout::PackedK8N16I4
+                                                     : fb::TensorLayout::PackedK4N16;
   if (tensor->layout() != want_layout) {
     return fail(error, EB_ERROR_INVALID_MODEL, "tensor %s has layout %d, expected %d", name,
                 static_cast<int>(tensor->layout()), static_cast<int>(want_layout));
@@ -199,9 +199,12 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
       return fail(error, EB_ERROR_INVALID_MODEL,
                   "4-bit tensor %s has group_size %" PRIu32 ", expected 16, 32 or 64", name, group);
     }
-    expected = packed_bytes_i4(shape[0], shape[1], group);
+    // Dense weights K8N16I4; embedding rows two nibbles a byte.
+    expected = dense_layout ? packed_bytes_i4(shape[0], shape[1], group)
+                            : uint64_t{shape[0]} * int4_row_bytes(shape[1]);
     const auto* multipliers = tensor->group_multipliers();
-    const size_t want_count = group_multiplier_count(shape[0], shape[1], group);
+    const size_t want_count = dense_layout ? group_multiplier_count(shape[0], shape[1], group)
+                                           : size_t{shape[0]} * int4_row_groups(shape[1], group);
     if (multipliers == nullptr || multipliers->size() != want_count) {
       return fail(error, EB_ERROR_INVALID_MODEL,
                   "4-bit tensor %s needs %" PRIu32
@@ -290,6 +293,12 @@ eb_status find_embedding(const ModelView& view, const char* name, uint32_t rows,
   Found found;
   const eb_status status = find_tensor(view, name, shape, 2, false, Int8::kRowMajor, &found, error);
   *table = EmbeddingTable{found.f32, found.i8, found.scales};
+  if (found.group_size != 0) {  // 4-bit rows
+    table->quantized = nullptr;
+    table->nibbles = reinterpret_cast<const uint8_t*>(found.i8);
+    table->group_multipliers = found.group_multipliers;
+    table->group_size = found.group_size;
+  }
   return status;
 }
 
@@ -451,8 +460,9 @@ eb_status resolve_weights(const ModelView& view, ModelWeights* weights, bool sca
     if (w.layers != nullptr) w.layers[i] = layer;
   }
   if ((s = find_slot(-1, DenseSlot::Pooler, true, &w.pooler)) != EB_OK) return s;
-  count(w.word_embeddings.quantized);
-  count(w.position_embeddings.quantized);
+  for (const EmbeddingTable* t : {&w.word_embeddings, &w.position_embeddings}) {
+    count(t->quantized != nullptr ? static_cast<const void*>(t->quantized) : t->nibbles);
+  }
   count(w.pooler.packed);
   w.dynamic_int8_dense += w.pooler.packed != nullptr && !w.pooler.static_int8;
   switch (view.task) {

@@ -100,11 +100,15 @@ struct DenseWeights {
   bool present() const { return weight != nullptr || packed != nullptr; }
 };
 
-// An embedding table: fp32 rows, or int8 rows with one scale per row.
+// An embedding table: fp32 rows, or int8 rows with one scale per row, or 4-bit rows with one
+// scale per row and multipliers per group of group_size (packing.h int4_row_value).
 struct EmbeddingTable {
   const float* values;      // (rows, E), or nullptr
   const int8_t* quantized;  // (rows, E), or nullptr
-  const float* scales;      // (rows) with quantized
+  const float* scales;      // (rows) with quantized or nibbles
+  const uint8_t* nibbles = nullptr;            // (rows, int4_row_bytes(E)), or nullptr
+  const uint8_t* group_multipliers = nullptr;  // (rows, int4_row_groups(E, group_size))
+  uint32_t group_size = 0;
 };
 
 struct LayerNormWeights {

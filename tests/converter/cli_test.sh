@@ -86,10 +86,16 @@ expect_refused "pack bad name" eb_convert pack "$work/model.ebm" --c-array --nam
 expect_refused "pack too long" eb_convert pack "$work/model.ebm" --max-seq 999 -o "$work/x.ebm"
 
 eb_convert quantize "$work/model.ebm" -o "$work/int8.ebm" >"$work/out" || fail "quantize"
-grep -q "quantized 14 dense weights (8-bit) and 2 embedding tables" "$work/out" || fail "quantize summary"
+grep -q "quantized 14 dense weights (8-bit) and 2 embedding tables (int8)" "$work/out" || fail "quantize summary"
 eb_convert quantize "$work/model.ebm" --weight-bits 4 --group-size 16 -o "$work/int4.ebm" \
   >"$work/out" || fail "quantize --weight-bits 4"
-grep -q "quantized 14 dense weights (4-bit, groups of 16)" "$work/out" || fail "quantize 4-bit summary"
+grep -q "quantized 14 dense weights (4-bit, groups of 16) and 2 embedding tables (int8)" "$work/out" ||
+  fail "quantize 4-bit summary"
+eb_convert quantize "$work/model.ebm" --weight-bits 4 --embedding-bits 4 -o "$work/int4e.ebm" \
+  >"$work/out" || fail "quantize --embedding-bits 4"
+grep -q "2 embedding tables (4-bit, groups of 32)" "$work/out" || fail "quantize 4-bit tables summary"
+grep -qE "embeddings.word_embeddings.weight +int4 g32" <<<"$(run eb_convert inspect "$work/int4e.ebm")" ||
+  fail "inspect: 4-bit word table"
 out=$(run eb_convert inspect "$work/int4.ebm")
 grep -qE "encoder.layer.0.intermediate.dense.weight +int4 g16" <<<"$out" || fail "inspect: int4 g16"
 grep -q "schema version 6" <<<"$out" || fail "inspect: 4-bit files are schema 6"

@@ -333,6 +333,22 @@ fb::ModelT as_int8_values(const fb::ModelT& spec) {
   fb::ModelT out = spec;
   for (auto& t : out.tensors) {
     if (t->dtype != fb::DType::Int4) continue;
+    if (t->layout == fb::TensorLayout::RowMajor) {  // a 4-bit embedding table
+      const size_t rows = t->shape[0], e = t->shape[1], g = t->group_size;
+      std::vector<uint8_t> values(rows * e);
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t c = 0; c < e; ++c) {
+          values[r * e + c] = static_cast<uint8_t>(
+              int4_row_value(t->data.data() + r * int4_row_bytes(e),
+                             t->group_multipliers.data() + r * int4_row_groups(e, g), c, g));
+        }
+      }
+      t->dtype = fb::DType::Int8;
+      t->group_size = 0;
+      t->group_multipliers.clear();
+      t->data = values;
+      continue;
+    }
     const size_t n = t->shape[0], k = t->shape[1], g = t->group_size, kp = packed_k_i4(k, g);
     std::vector<int8_t> values(n * k);
     for (size_t r = 0; r < n; ++r) {
@@ -407,6 +423,67 @@ TEST_CASE(
                        doctest::Contains("--group-size must be 16, 32 or 64"), std::runtime_error);
 }
 
+TEST_CASE(
+    "Quantize --embedding-bits 4: 4-bit word and position tables give the outputs of the "
+    "int8 tables of their values, classifier and masked LM") {
+  fb::ModelT fp32_spec = import_fixture("classifier");
+  const Outputs want = run_cases(convert::pack_model(fp32_spec), nullptr);
+  fb::ModelT spec = import_fixture("classifier");
+  const convert::QuantizeReport report =
+      convert::quantize_model(spec, 4, nullptr, fb::DType::Int8, 16, 4);
+  CHECK(report.embeddings == 2);
+  size_t tables = 0;
+  for (const auto& t : spec.tensors) {
+    if (t->dtype != fb::DType::Int4 || t->layout != fb::TensorLayout::RowMajor) continue;
+    CAPTURE(t->name);
+    ++tables;
+    CHECK(t->data.size() == t->shape[0] * int4_row_bytes(t->shape[1]));
+    CHECK(t->group_multipliers.size() == t->shape[0] * int4_row_groups(t->shape[1], 16));
+    CHECK(t->scales.size() == t->shape[0]);
+  }
+  CHECK(tables == 2);
+  const convert::AlignedBytes bytes = convert::pack_model(spec);
+  fb::ModelT int8_values = as_int8_values(spec);
+  const Outputs values = run_cases(convert::pack_model(int8_values), "reference");
+  const Outputs ref = run_cases(bytes, "reference"), best = run_cases(bytes, nullptr);
+  CHECK(max_diff(ref.logits, values.logits) == 0.0);
+  CHECK(max_diff(ref.hidden, values.hidden) == 0.0);
+  CHECK(max_diff(best.hidden, ref.hidden) == 0.0);
+  MESSAGE("4-bit weights and embeddings (groups of 16) vs fp32: max |logit diff| "
+          << max_diff(ref.logits, want.logits) << ", max |hidden diff| "
+          << max_diff(ref.hidden, want.hidden));
+  CHECK(max_diff(ref.logits, want.logits) <= 0.7);  // the 4-bit weights' tolerance above
+  CHECK(max_diff(ref.hidden, want.hidden) <= 1.8);
+
+  // The masked LM's decoder is tied to the word table: its logits from the 4-bit rows.
+  convert::ImportOptions options;
+  options.dir = fixture_path("tasks/mlm");
+  fb::ModelT mlm = convert::import_hf(options);
+  convert::quantize_model(mlm, 8, nullptr, fb::DType::Int8, 32, 4);
+  fb::ModelT mlm_values = as_int8_values(mlm);
+  std::vector<std::vector<eb_token_score>> results;
+  for (fb::ModelT* m : {&mlm, &mlm_values}) {
+    const convert::AlignedBytes b = convert::pack_model(*m);
+    Model model;
+    REQUIRE(model.init(b.data(), b.size()) == EB_OK);
+    std::vector<uint8_t> arena(model.arena_size());
+    Session session;
+    REQUIRE(session.init(model, arena.data(), arena.size()) == EB_OK);
+    std::vector<eb_token_score> out(5);
+    size_t count = 0;
+    REQUIRE(session.fill_mask("the capital of france is [MASK] .", 5, out.data(), out.size(),
+                              &count) == EB_OK);
+    REQUIRE(count == 5);
+    results.push_back(out);
+  }
+  for (size_t k = 0; k < 5; ++k) {
+    CHECK(results[0][k].token == results[1][k].token);
+    CHECK(results[0][k].probability == results[1][k].probability);
+  }
+  CHECK_THROWS_WITH_AS(convert::quantize_model(spec, 8, nullptr, fb::DType::Int8, 32, 5),
+                       doctest::Contains("--embedding-bits must be 4 or 8"), std::runtime_error);
+}
+
 TEST_CASE("Quantize: the loader refuses malformed 4-bit tensors, naming the tensor") {
   const auto init_status = [](const std::function<void(fb::TensorT&)>& tamper, eb_error* error,
                               bool check_weights) {
@@ -435,6 +512,24 @@ TEST_CASE("Quantize: the loader refuses malformed 4-bit tensors, naming the tens
   CHECK(init_status([](fb::TensorT& t) { t.data.pop_back(); }, &error, false) ==
         EB_ERROR_INVALID_MODEL);
   CHECK(std::string(error.message).find("expected") != std::string::npos);
+  // A 4-bit embedding table: its row bytes and multipliers are checked too.
+  const auto table_status = [](const std::function<void(fb::TensorT&)>& tamper, eb_error* error) {
+    fb::ModelT spec = import_fixture("classifier");
+    convert::quantize_model(spec, 8, nullptr, fb::DType::Int8, 32, 4);
+    for (auto& t : spec.tensors) {
+      if (t->name == "embeddings.word_embeddings.weight") tamper(*t);
+    }
+    const convert::AlignedBytes bytes = convert::serialize_model(spec);
+    eb_model model;
+    return eb_model_init(&model, bytes.data(), bytes.size(), error);
+  };
+  CHECK(table_status([](fb::TensorT&) {}, &error) == EB_OK);
+  CHECK(table_status([](fb::TensorT& t) { t.data.pop_back(); }, &error) == EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("embeddings.word_embeddings.weight holds") !=
+        std::string::npos);
+  CHECK(table_status([](fb::TensorT& t) { t.group_multipliers.pop_back(); }, &error) ==
+        EB_ERROR_INVALID_MODEL);
+  CHECK(std::string(error.message).find("group multipliers") != std::string::npos);
   CHECK(init_status([](fb::TensorT& t) { t.layout = fb::TensorLayout::PackedK4N16; }, &error,
                     false) == EB_ERROR_INVALID_MODEL);
   CHECK(init_status([](fb::TensorT& t) { t.input_scale = 0.1f, t.output_scale = 0.1f; }, &error,

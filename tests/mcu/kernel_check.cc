@@ -1,9 +1,10 @@
 // Bare-metal kernel check (Cortex-M boards under qemu-system-arm, platforms/cortex-m): every
 // kernel set this build has, against the reference set, bit for bit, on the inputs the host's
-// tests/lib/kernels/kernels_test.cc covers: the int8 GEMM over row, channel and k remainders
-// with each epilogue, per-row quantization, LayerNorm, fp32 attention and the int8 attention's
-// softmax rows. Then instructions per multiply-add of each set's GEMM on one shape (QEMU
-// -icount: a proxy, not cycles). Prints one line per check and "kernel_check: PASS" at the end.
+// tests/lib/kernels/kernels_test.cc covers: the int8 GEMM (8- and 4-bit weights) over row,
+// channel and k remainders with each epilogue, per-row quantization, LayerNorm, fp32 attention and
+// the int8 attention's softmax rows. Then instructions per multiply-add of each set's GEMM on one
+// shape (QEMU -icount: a proxy, not cycles). Prints one line per check and "kernel_check: PASS" at
+// the end.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -91,6 +92,51 @@ size_t check_gemm(const KernelSet& reference, const KernelSet& set) {
   return cases;
 }
 
+// 4-bit weights (K8N16I4): random nibbles (every byte is valid) and multipliers in [1, 15], over
+// the group sizes and the same remainders.
+uint8_t nibbles[kMaxN * kMaxK / 2], multipliers[kMaxN * kMaxK / 16];
+
+GemmArgs gemm4_args(size_t m, size_t n, size_t k, size_t group, Epilogue epilogue, float* out) {
+  GemmArgs args = gemm_args(m, n, k, epilogue, out);
+  args.b = reinterpret_cast<const int8_t*>(nibbles);
+  args.b_groups = multipliers;
+  args.group_size = group;
+  return args;
+}
+
+void fill_gemm4(Random& r, size_t m, size_t n, size_t k, size_t group) {
+  fill_gemm(r, m, n, k);
+  for (size_t i = 0; i < packed_bytes_i4(n, k, group); ++i)
+    nibbles[i] = static_cast<uint8_t>(r.next());
+  for (size_t i = 0; i < group_multiplier_count(n, k, group); ++i) {
+    multipliers[i] = static_cast<uint8_t>(1 + r.next() % kInt4MaxMultiplier);
+  }
+}
+
+size_t check_gemm4(const KernelSet& reference, const KernelSet& set) {
+  Random r;
+  size_t cases = 0;
+  for (size_t group : {16u, 32u, 64u}) {
+    for (size_t m : {1u, 3u, 5u, 16u}) {
+      for (size_t n : {1u, 17u, 40u}) {
+        for (size_t k : {1u, 7u, 32u, 100u, 256u}) {
+          fill_gemm4(r, m, n, k, group);
+          for (const Epilogue e : {Epilogue::Int32, Epilogue::BiasGelu}) {
+            std::memset(out_reference, 0, sizeof out_reference);
+            std::memset(out_set, 0, sizeof out_set);
+            reference.qd8_f32_qc4w_gemm.run(gemm4_args(m, n, k, group, e, out_reference));
+            set.qd8_f32_qc4w_gemm.run(gemm4_args(m, n, k, group, e, out_set));
+            check(std::memcmp(out_reference, out_set, sizeof out_set) == 0, set.name,
+                  "qd8_f32_qc4w_gemm", m, n, k);
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
 // The float parts: per-row quantization, LayerNorm, attention, softmax rows.
 size_t check_float_parts(const KernelSet& reference, const KernelSet& set) {
   Random r;
@@ -143,13 +189,15 @@ size_t check_float_parts(const KernelSet& reference, const KernelSet& set) {
   return cases;
 }
 
-// Instructions per multiply-add of a set's GEMM: m 16, n 64, k 256, bias epilogue.
-uint64_t gemm_instructions(const KernelSet& set) {
+// Instructions per multiply-add of a set's GEMM: m 16, n 64, k 256, bias epilogue; 4-bit
+// weights in groups of 32 if int4.
+uint64_t gemm_instructions(const KernelSet& set, bool int4) {
   Random r;
-  fill_gemm(r, kMaxM, kMaxN, kMaxK);
-  const GemmArgs args = gemm_args(kMaxM, kMaxN, kMaxK, Epilogue::Bias, out_set);
+  fill_gemm4(r, kMaxM, kMaxN, kMaxK, 32);
+  const GemmArgs args = int4 ? gemm4_args(kMaxM, kMaxN, kMaxK, 32, Epilogue::Bias, out_set)
+                             : gemm_args(kMaxM, kMaxN, kMaxK, Epilogue::Bias, out_set);
   const uint64_t before = board_instructions();
-  set.qd8_f32_qc8w_gemm.run(args);
+  (int4 ? set.qd8_f32_qc4w_gemm : set.qd8_f32_qc8w_gemm).run(args);
   return board_instructions() - before;
 }
 
@@ -163,16 +211,20 @@ int main() {
   std::printf("kernel_check: automatic kernel set %s\n", best->name);
   for (const KernelSet* const* set = all_kernel_sets(); *set != nullptr; ++set) {
     if (!kernels_supported(*set)) continue;
-    const size_t gemm = check_gemm(*reference, **set);
+    const size_t gemm = check_gemm(*reference, **set) + check_gemm4(*reference, **set);
     const size_t other = check_float_parts(*reference, **set);
-    const uint64_t instructions = gemm_instructions(**set);
     const uint64_t macs = uint64_t{kMaxM} * kMaxN * kMaxK;
-    std::printf("kernel_check: %s (%s): %u GEMM cases and %u float-part cases against "
-                "reference; m 16 n 64 k 256: %lu instructions, %lu.%02lu per multiply-add\n",
-                (*set)->name, (*set)->qd8_f32_qc8w_gemm.name, static_cast<unsigned>(gemm),
-                static_cast<unsigned>(other), static_cast<unsigned long>(instructions),
-                static_cast<unsigned long>(instructions / macs),
-                static_cast<unsigned long>(instructions * 100 / macs % 100));
+    for (bool int4 : {false, true}) {
+      const uint64_t instructions = gemm_instructions(**set, int4);
+      const GemmKernel& entry = int4 ? (*set)->qd8_f32_qc4w_gemm : (*set)->qd8_f32_qc8w_gemm;
+      std::printf(
+          "kernel_check: %s (%s): %u GEMM cases (8- and 4-bit) and %u float-part cases "
+          "against reference; m 16 n 64 k 256: %lu instructions, %lu.%02lu per "
+          "multiply-add\n",
+          (*set)->name, entry.name, static_cast<unsigned>(gemm), static_cast<unsigned>(other),
+          static_cast<unsigned long>(instructions), static_cast<unsigned long>(instructions / macs),
+          static_cast<unsigned long>(instructions * 100 / macs % 100));
+    }
   }
   std::printf("kernel_check: %s\n", failures == 0 ? "PASS" : "FAIL");
   return failures == 0 ? 0 : 1;

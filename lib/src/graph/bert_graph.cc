@@ -2,15 +2,36 @@
 
 #include <cstring>
 
+#include "../kernels/packing.h"
 #include "../oracle/fp32_ops.h"
 
 namespace edgebert {
 namespace {
 
-// out (E) = row `row` of an embedding table, dequantized for int8 tables.
+// Row `row` of a 4-bit table: its nibbles and multipliers (packing.h int4_row_value).
+struct Int4Row {
+  const uint8_t* nibbles;
+  const uint8_t* multipliers;
+  size_t group;
+  float value(size_t c) const {
+    return static_cast<float>(int4_row_value(nibbles, multipliers, c, group));
+  }
+};
+
+Int4Row int4_row(const EmbeddingTable& table, size_t row, size_t e) {
+  return {table.nibbles + row * int4_row_bytes(e),
+          table.group_multipliers + row * int4_row_groups(e, table.group_size), table.group_size};
+}
+
+// out (E) = row `row` of an embedding table, dequantized for int8 and 4-bit tables (4-bit:
+// float(m q) x scale, the int8 table of the values m q).
 void embedding_row(const EmbeddingTable& table, size_t row, size_t e, float* out) {
   if (table.values != nullptr) {
     for (size_t i = 0; i < e; ++i) out[i] = table.values[row * e + i];
+  } else if (table.nibbles != nullptr) {
+    const float scale = table.scales[row];
+    const Int4Row q = int4_row(table, row, e);
+    for (size_t i = 0; i < e; ++i) out[i] = q.value(i) * scale;
   } else {
     const float scale = table.scales[row];
     const int8_t* q = table.quantized + row * e;
@@ -24,6 +45,10 @@ void add_embedding_row(const EmbeddingTable& table, size_t row, size_t e, const 
   if (table.values != nullptr) {
     const float* p = table.values + row * e;
     for (size_t i = 0; i < e; ++i) out[i] = (out[i] + type[i]) + p[i];
+  } else if (table.nibbles != nullptr) {
+    const float scale = table.scales[row];
+    const Int4Row q = int4_row(table, row, e);
+    for (size_t i = 0; i < e; ++i) out[i] = (out[i] + type[i]) + q.value(i) * scale;
   } else {
     const float scale = table.scales[row];
     const int8_t* q = table.quantized + row * e;
@@ -190,19 +215,24 @@ void mlm_decode(const ModelView& model, const ModelWeights& w, const float* t, f
   constexpr size_t kLanes = 8;
   for (size_t v = 0; v < d.vocab_size; ++v) {
     float lane[kLanes] = {};
-    size_t i = 0;
+    // t . row in kLanes partial sums, the row's element i as value(i) (the same order for every
+    // table kind).
+    const auto dot = [&](auto value) {
+      size_t i = 0;
+      for (; i + kLanes <= H; i += kLanes) {
+        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * value(i + j);
+      }
+      for (; i < H; ++i) lane[i % kLanes] += t[i] * value(i);
+    };
     if (e.values != nullptr) {
       const float* row = e.values + v * H;
-      for (; i + kLanes <= H; i += kLanes) {
-        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * row[i + j];
-      }
-      for (; i < H; ++i) lane[i % kLanes] += t[i] * row[i];
+      dot([row](size_t i) { return row[i]; });
+    } else if (e.nibbles != nullptr) {
+      const Int4Row row = int4_row(e, v, H);
+      dot([&row](size_t i) { return row.value(i); });
     } else {
       const int8_t* row = e.quantized + v * H;
-      for (; i + kLanes <= H; i += kLanes) {
-        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * static_cast<float>(row[i + j]);
-      }
-      for (; i < H; ++i) lane[i % kLanes] += t[i] * static_cast<float>(row[i]);
+      dot([row](size_t i) { return static_cast<float>(row[i]); });
     }
     float sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     if (e.values == nullptr) sum *= e.scales[v];

@@ -122,6 +122,33 @@ inline void pack_k8n16i4(const int8_t* q, const uint8_t* m, size_t n_rows, size_
   }
 }
 
+// 4-bit embedding tables (`quantize --embedding-bits 4`): Int4 RowMajor. Row r holds its E
+// values as nibbles u = q + 8, two per byte (element c in byte c / 2, the low nibble for even
+// c), ceil(E / 2) bytes a row; its multipliers m in [1, 15], one per group of G elements,
+// ceil(E / G) a row. Value: scales[r] x (m x q), the int8 value m x q times the row scale.
+inline size_t int4_row_bytes(size_t e) { return (e + 1) / 2; }
+inline size_t int4_row_groups(size_t e, size_t group) { return (e + group - 1) / group; }
+inline int int4_row_value(const uint8_t* row, const uint8_t* row_multipliers, size_t c,
+                          size_t group) {
+  const uint8_t byte = row[c / 2];
+  const int u = c % 2 == 0 ? (byte & 0x0f) : (byte >> 4);
+  return (u - 8) * row_multipliers[c / group];
+}
+
+// Packs q (rows, E) in [-8, 7] into `nibbles` (rows x int4_row_bytes(E)).
+inline void pack_int4_rows(const int8_t* q, size_t rows, size_t e, uint8_t* nibbles) {
+  const size_t row_bytes = int4_row_bytes(e);
+  std::memset(nibbles, 0x88, rows * row_bytes);  // an odd E's last high nibble: q = 0
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < e; ++c) {
+      uint8_t& byte = nibbles[r * row_bytes + c / 2];
+      const uint8_t u = static_cast<uint8_t>(q[r * e + c] + 8);
+      byte = c % 2 == 0 ? static_cast<uint8_t>((byte & 0xf0) | u)
+                        : static_cast<uint8_t>((byte & 0x0f) | (u << 4));
+    }
+  }
+}
+
 }  // namespace edgebert
 
 #endif  // EDGEBERT_SRC_KERNELS_PACKING_H_
