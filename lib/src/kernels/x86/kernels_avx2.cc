@@ -1,6 +1,6 @@
 // AVX2 kernel set (Haswell and later, Zen 1-3; no VNNI): qd8_f32_qc8w_gemm_4x16c4__avx2 and, for
 // 7-bit weights, qd8_f32_qc7w_gemm_5x16c4__avx2, and for 4-bit weights
-// qd8_f32_qc4w_gemm_3x16c4__avx2. Compiled with -mavx2 -mfma; selected at run time when the CPU has
+// qd8_f32_qc4w_gemm_4x16c4__avx2. Compiled with -mavx2 -mfma; selected at run time when the CPU has
 // AVX2 and FMA.
 //
 // Both multiply with vpmaddubsw (u8 x s8 pairs -> s16), whose pair sums saturate beyond 32767:
@@ -120,10 +120,11 @@ void qd8_f32_qc8w_gemm_4x16c4(const GemmArgs& g) {
   });
 }
 
-// 4-bit weights, 3 rows: 6 accumulators, the 2 weight vectors, the row, its magnitude, 2 signed
-// weight vectors, the ones, the nibble mask and a group's 4 constants fill 16 ymm registers.
-void qd8_f32_qc4w_gemm_3x16c4(const GemmArgs& g) {
-  walk_tiles<3>(g, packed_k_i4(g.k, g.group_size) / kPackK,
+// 4-bit weights, 4 rows as for 8-bit: the nibble mask and a group's 4 constants then live in
+// memory operands (16 ymm registers are taken), still ~8% faster than 3 rows, which reload the
+// weights for a quarter more rows (edgebert_bench_kernels, bench/RESULTS.md "4-bit weights").
+void qd8_f32_qc4w_gemm_4x16c4(const GemmArgs& g) {
+  walk_tiles<4>(g, packed_k_i4(g.k, g.group_size) / kPackK,
                 [&g](auto rows, size_t m, size_t nb, size_t quads) {
                   tile_sign<decltype(rows)::value, Int4Halves<0>>(g, m, nb, quads);
                 });
@@ -147,7 +148,7 @@ const KernelSet kAvx2Kernels = {
     "avx2",
     {kernels::avx2::qd8_f32_qc8w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc8w_gemm_4x16c4__avx2"},
     {kernels::avx2::qd8_f32_qc7w_gemm_5x16c4, 5, 16, 4, "qd8_f32_qc7w_gemm_5x16c4__avx2"},
-    {kernels::avx2::qd8_f32_qc4w_gemm_3x16c4, 3, 16, 4, "qd8_f32_qc4w_gemm_3x16c4__avx2"},
+    {kernels::avx2::qd8_f32_qc4w_gemm_4x16c4, 4, 16, 4, "qd8_f32_qc4w_gemm_4x16c4__avx2"},
     kernels::avx2::f32_qd8_quantize_rows,
     kernels::avx2::f32_layer_norm,
     kernels::avx2::f32_attention,
