@@ -144,12 +144,17 @@ void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
                   "embeddings stay 8-bit")
       ->check(CLI::IsMember({4, 7, 8}))
       ->needs("--qat");
+  cmd->add_option("--qat-embedding-bits", o.qat_embedding_bits,
+                  "With --qat: the word and position tables' bits, 8 or 4 (then `quantize "
+                  "--embedding-bits 4`)")
+      ->check(CLI::IsMember({4, 8}))
+      ->needs("--qat");
   cmd->add_option("--qat-group-size", o.qat_group_size,
-                  "With --qat-weight-bits 4: k per multiplier group (16, 32 or 64), as "
-                  "`quantize --group-size`")
+                  "With 4 bits (--qat-weight-bits or --qat-embedding-bits 4): k per multiplier "
+                  "group (16, 32 or 64), as `quantize --group-size`")
       ->capture_default_str()
       ->check(CLI::IsMember({16, 32, 64}))
-      ->needs("--qat-weight-bits");
+      ->needs("--qat");
 }
 
 // Prints a training report as JSON, or the stopped-run line; false when the caller prints the

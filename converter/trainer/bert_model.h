@@ -208,19 +208,25 @@ class BertModel {
   // straight-through gradients into the fp32 parameters. Not for the pretraining heads.
   // dense_weight_bits: 8; 7 for a model meant for `quantize --weight-bits 7` (dense weights in
   // [-63, 63]); 4 for `quantize --weight-bits 4 --group-size group_size` (layers.h
-  // fake_quantize_weight_rows_int4). The embeddings stay 8-bit, as quantize writes them.
-  void set_fake_quantization(bool on, int dense_weight_bits = 8, size_t group_size = 32) {
+  // fake_quantize_weight_rows_int4); embedding_bits 8, or 4 for `quantize --embedding-bits 4`
+  // (word and position tables per row in groups of group_size).
+  void set_fake_quantization(bool on, int dense_weight_bits = 8, size_t group_size = 32,
+                             int embedding_bits = 8) {
     if (on && shape_.pretraining_heads) {
       throw std::invalid_argument("quantization-aware training is for fine-tuning heads, not pretraining");
     }
     if (dense_weight_bits != 4 && dense_weight_bits != 7 && dense_weight_bits != 8) {
       throw std::invalid_argument("quantization-aware training: weight bits must be 4, 7 or 8");
     }
-    if (dense_weight_bits == 4 && !valid_group_size(group_size)) {
+    if (embedding_bits != 4 && embedding_bits != 8) {
+      throw std::invalid_argument("quantization-aware training: embedding bits must be 4 or 8");
+    }
+    if ((dense_weight_bits == 4 || embedding_bits == 4) && !valid_group_size(group_size)) {
       throw std::invalid_argument("quantization-aware training: group size must be 16, 32 or 64");
     }
     fake_quant_ = on;
     dense_weight_bits_ = dense_weight_bits;
+    embedding_bits_ = embedding_bits;
     group_size_ = group_size;
   }
   bool fake_quantization() const { return fake_quant_; }
@@ -317,7 +323,7 @@ class BertModel {
       if (sizes_[param] == 0) continue;
       const size_t rows = sizes_[param] / cols;
       const bool embedding = param == kWte || param == kWpe;
-      if (!embedding && dense_weight_bits_ == 4) {
+      if (embedding ? embedding_bits_ == 4 : dense_weight_bits_ == 4) {
         fake_quantize_weight_rows_int4(q[param], q[param], rows, cols, group_size_);
       } else {
         const int max_abs = !embedding && dense_weight_bits_ == 7 ? 63 : 127;
@@ -336,6 +342,7 @@ class BertModel {
   DropoutConfig dropout_;
   bool fake_quant_ = false;
   int dense_weight_bits_ = 8;  // fake quantization of the dense weights: 8, 7 or 4 bits
+  int embedding_bits_ = 8;     // of the word and position tables: 8 or 4
   size_t group_size_ = 32;     // 4 bits: k per multiplier group
   std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused

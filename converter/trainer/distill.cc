@@ -343,7 +343,7 @@ nlohmann::json distill(const DistillOptions& o) {
   train::BertShape shape = trainer_shape(base, K, false);
   shape.objective = train::Objective::SingleLabel;
   train::BertModel<float> model(shape);
-  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size);
+  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   if (!random_start) {
@@ -404,7 +404,10 @@ nlohmann::json distill(const DistillOptions& o) {
   report["teacher"] = o.teacher;
   report["qat"] = t.qat;
   if (t.qat) report["qat_weight_bits"] = t.qat_weight_bits;
-  if (t.qat && t.qat_weight_bits == 4) report["qat_group_size"] = t.qat_group_size;
+  if (t.qat && (t.qat_weight_bits == 4 || t.qat_embedding_bits == 4)) {
+    report["qat_group_size"] = t.qat_group_size;
+  }
+  if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
   report["teacher_cache"] = cache_path;
   report["teacher_cache_hit"] = hit;
   report["teacher_seconds"] = teacher_seconds;

@@ -95,7 +95,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   train::BertShape shape = trainer_shape(base, outputs, false);
   shape.objective = finetune_objective(task);
   train::BertModel<float> model(shape);
-  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size);
+  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
@@ -142,7 +142,8 @@ nlohmann::json finetune(const FinetuneOptions& o) {
       if (t.qat) {
         fb::ModelT quantized;
         fb::GetModel(bytes.data())->UnPackTo(&quantized);
-        quantize_model(quantized, t.qat_weight_bits, nullptr, fb::DType::Float32, t.qat_group_size);
+        quantize_model(quantized, t.qat_weight_bits, nullptr, fb::DType::Float32, t.qat_group_size,
+                       t.qat_embedding_bits);
         bytes = pack_model(quantized);
       }
       deployed = std::make_unique<HostSession>(std::move(bytes), "the model in training",
@@ -172,7 +173,10 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   report["task"] = finetune_task_name(task);
   report["qat"] = t.qat;
   if (t.qat) report["qat_weight_bits"] = t.qat_weight_bits;
-  if (t.qat && t.qat_weight_bits == 4) report["qat_group_size"] = t.qat_group_size;
+  if (t.qat && (t.qat_weight_bits == 4 || t.qat_embedding_bits == 4)) {
+    report["qat_group_size"] = t.qat_group_size;
+  }
+  if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
   report["train_examples"] = data.train.size();
   report["dev_examples"] = data.dev.size();
   if (task != FinetuneTask::QuestionAnswering) report["labels"] = stored_names;

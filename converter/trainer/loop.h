@@ -61,6 +61,7 @@ struct TrainingOptions {
   int qat_weight_bits = 8;  // 7: for `quantize --weight-bits 7` (dense weights in [-63, 63]);
                             // 4: for `quantize --weight-bits 4 --group-size qat_group_size`
   size_t qat_group_size = 32;
+  int qat_embedding_bits = 8;  // 4: for `quantize --embedding-bits 4`
 };
 
 // Creates the directories the output, checkpoint and log files go in.

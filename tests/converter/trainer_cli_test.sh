@@ -213,17 +213,18 @@ grep -q "Paris" <<<"$(run eb_convert run "$work/tasks/qa_qat7.ebm" "Where does E
   fail "the 7-bit QAT reader, quantized, does not answer"
 out=$(run eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
   --dev "$tasks/squad_dev.json" -o "$work/tasks/qa_qat4.ebm" --max-seq 20 --doc-stride 4 --qat \
-  --qat-weight-bits 4 --qat-group-size 16 "${common[@]}")
+  --qat-weight-bits 4 --qat-embedding-bits 4 --qat-group-size 16 "${common[@]}")
 grep -q '"qat_group_size": 16' <<<"$out" || fail "finetune --qat-weight-bits 4 report: $out"
+grep -q '"qat_embedding_bits": 4' <<<"$out" || fail "finetune --qat-embedding-bits 4 report: $out"
 above "$(measure "$out")" 0.6 || fail "QAT (4-bit weights) QA F1 $(measure "$out") < 0.6: $out"
-eb_convert quantize "$work/tasks/qa_qat4.ebm" --weight-bits 4 --group-size 16 \
+eb_convert quantize "$work/tasks/qa_qat4.ebm" --weight-bits 4 --embedding-bits 4 --group-size 16 \
   -o "$work/tasks/qa_qat4q.ebm" >/dev/null || fail "quantize --weight-bits 4"
 grep -q "Paris" <<<"$(run eb_convert run "$work/tasks/qa_qat4q.ebm" "Where does Emma live?" \
   --context "The café opens at nine. Emma lives in Paris. Emma has a dog.")" ||
   fail "the 4-bit QAT reader, quantized, does not answer"
 eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
-  -o "$work/tasks/never.ebm" --qat --qat-group-size 16 >/dev/null 2>&1 &&
-  fail "--qat-group-size without --qat-weight-bits must be refused"
+  -o "$work/tasks/never.ebm" --qat-group-size 16 >/dev/null 2>&1 &&
+  fail "--qat-group-size without --qat must be refused"
 eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
   -o "$work/tasks/never.ebm" --qat-weight-bits 7 >/dev/null 2>&1 &&
   fail "--qat-weight-bits without --qat must be refused"

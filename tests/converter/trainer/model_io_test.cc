@@ -118,12 +118,17 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
   // weights, 7-bit dense weights (`quantize --weight-bits 7`) and 4-bit dense weights in groups
   // of 16 (`quantize --weight-bits 4 --group-size 16`; embeddings stay 8-bit).
   // (No structured bindings: clang 14 cannot capture them in CAPTURE's lambda.)
-  const std::pair<uint32_t, int> cases[] = {{0u, 8}, {16u, 8}, {0u, 7}, {0u, 4}, {16u, 4}};
-  for (const auto& c : cases) {
-    const uint32_t embedding_size = c.first;
-    const int weight_bits = c.second;
+  struct Case {
+    uint32_t embedding_size;
+    int weight_bits, table_bits;  // dense weights, word and position tables
+  };
+  const Case cases[] = {{0u, 8, 8}, {16u, 8, 8}, {0u, 7, 8}, {0u, 4, 8}, {16u, 4, 4}, {0u, 8, 4}};
+  for (const Case& c : cases) {
+    const uint32_t embedding_size = c.embedding_size;
+    const int weight_bits = c.weight_bits, table_bits = c.table_bits;
     CAPTURE(embedding_size);
     CAPTURE(weight_bits);
+    CAPTURE(table_bits);
     BertShape s;
     s.num_layers = 2, s.hidden = 32, s.num_heads = 2, s.head_dim = 16;
     s.intermediate = 64, s.vocab_size = 50, s.max_positions = 16, s.num_labels = 3;
@@ -140,12 +145,12 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
     const train::Batch batch = one_sequence(ids);
     trainer.forward(batch);
     const std::vector<float> fp32(trainer.probs(), trainer.probs() + 3);
-    trainer.set_fake_quantization(true, weight_bits, 16);  // 4 bits: groups of 16
+    trainer.set_fake_quantization(true, weight_bits, 16, table_bits);  // 4 bits: groups of 16
     trainer.forward(batch);
     const std::vector<float> fake(trainer.probs(), trainer.probs() + 3);
 
     // `quantize` on the saved fp32 model writes exactly the integers and scales the trainer ran on.
-    REQUIRE(quantize_model(spec, weight_bits, nullptr, fb::DType::Int8, 16).dense > 0);
+    REQUIRE(quantize_model(spec, weight_bits, nullptr, fb::DType::Int8, 16, table_bits).dense > 0);
     const auto seen = train::carve(trainer.forward_params().data(), trainer.sizes());
     size_t tensors = 0;
     for (const TrainerTensor& t : trainer_tensors(shape)) {
@@ -155,14 +160,17 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
       INFO(t.name);
       const size_t rows = t.shape[0], cols = t.shape[1];
       const float* values = seen[t.param] + (t.layer < 0 ? 0 : t.layer * rows * cols);
-      if (stored->dtype == fb::DType::Int4) {  // the int8 values m q x the channel scale
-        CHECK(weight_bits == 4);
-        const size_t kp = packed_k_i4(cols, 16);
+      if (stored->dtype == fb::DType::Int4) {  // the int8 values m q x the row's scale
+        const bool table = stored->layout == fb::TensorLayout::RowMajor;
+        CHECK((table ? table_bits : weight_bits) == 4);
+        const size_t kp = packed_k_i4(cols, 16), g = stored->group_size;
         size_t differ = 0;
         for (size_t r = 0; r < rows; ++r) {
           for (size_t c = 0; c < cols; ++c) {
-            const int v = int4_weight(stored->data.data(), stored->group_multipliers.data(), r, c,
-                                      kp, stored->group_size);
+            const uint8_t* m = stored->group_multipliers.data();
+            const int v = table ? int4_row_value(stored->data.data() + r * int4_row_bytes(cols),
+                                                 m + r * int4_row_groups(cols, g), c, g)
+                                : int4_weight(stored->data.data(), m, r, c, kp, g);
             differ += values[r * cols + c] != static_cast<float>(v) * stored->scales[r] ? 1 : 0;
           }
         }
@@ -170,7 +178,7 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
         ++tensors;
         continue;
       }
-      CHECK((weight_bits != 4 || stored->layout == fb::TensorLayout::RowMajor));  // embeddings
+      CHECK((weight_bits != 4 || stored->layout == fb::TensorLayout::RowMajor));  // 8-bit tables
       const auto* q = reinterpret_cast<const int8_t*>(stored->data.data());
       const bool packed = stored->layout == fb::TensorLayout::PackedK4N16;
       if (packed) CHECK(stored->max_abs == (weight_bits == 7 ? 63 : 127));
