@@ -44,7 +44,7 @@ void quantize_rows_symmetric(const float* x, size_t rows, size_t cols, int max_a
 
 void quantize_rows_int4(const float* x, size_t rows, size_t cols, size_t group, int8_t* q,
                         uint8_t* multipliers, float* scales) {
-  const size_t groups = (cols + group - 1) / group;
+  const size_t groups = int4_row_groups(cols, group);
   for (size_t r = 0; r < rows; ++r) {
     quantize_row_int4(x + r * cols, cols, group, q + r * cols, multipliers + r * groups,
                       &scales[r]);
@@ -101,7 +101,7 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
       t->output_scale = out.scale;
       t->output_zero_point = out.zero_point;
     } else if (dense && weight_bits == 4) {
-      std::vector<uint8_t> multipliers(rows * ((cols + group_size - 1) / group_size));
+      std::vector<uint8_t> multipliers(rows * int4_row_groups(cols, group_size));
       quantize_rows_int4(values.data(), rows, cols, group_size, q.data(), multipliers.data(),
                          t->scales.data());
       t->dtype = fb::DType::Int4;

@@ -207,16 +207,14 @@ eb_status find_tensor(const ModelView& view, const char* name, const uint32_t* s
                                            : size_t{shape[0]} * int4_row_groups(shape[1], group);
     if (multipliers == nullptr || multipliers->size() != want_count) {
       return fail(error, EB_ERROR_INVALID_MODEL,
-                  "4-bit tensor %s needs %" PRIu32
-                  " group "
-                  "multipliers, has %" PRIu32,
-                  name, static_cast<uint32_t>(want_count),
+                  "4-bit tensor %s needs %" PRIu32 " group multipliers, has %" PRIu32, name,
+                  static_cast<uint32_t>(want_count),
                   multipliers == nullptr ? 0 : multipliers->size());
     }
     if (tensor->input_scale() != 0.0f || tensor->output_scale() != 0.0f) {
       return fail(error, EB_ERROR_INVALID_MODEL,
-                  "4-bit tensor %s has static activation scales; "
-                  "4-bit weights run only with per-token activations",
+                  "4-bit tensor %s has static activation scales; 4-bit weights run only "
+                  "with per-token activations",
                   name);
     }
     out->group_multipliers = multipliers->data();
@@ -316,19 +314,11 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
   eb_status status =
       find_tensor(view, name, weight_shape, 2, optional, Int8::kDenseWeight, &found, error);
   if (status != EB_OK) return status;
-  *dense = DenseWeights{found.f32,
-                        found.i8,
-                        found.scales,
-                        nullptr,
-                        found.row_sums,
-                        found.max_abs,
-                        false,
-                        0.0f,
-                        0.0f,
-                        0,
-                        0,
-                        found.group_multipliers,
-                        found.group_size};
+  *dense = DenseWeights{
+      found.f32, found.i8, found.scales, nullptr, found.row_sums, found.max_abs, false, 0.0f, 0.0f,
+      0,         0,        nullptr,      0};
+  dense->group_multipliers = found.group_multipliers;  // 4-bit weights
+  dense->group_size = found.group_size;
   if (found.tensor != nullptr && found.tensor->input_scale() > 0.0f) {
     dense->static_int8 = true;
     dense->input_scale = found.tensor->input_scale();
@@ -343,9 +333,8 @@ eb_status find_dense(const ModelView& view, const char* prefix, uint32_t out_fea
       const uint8_t m = dense->group_multipliers[i];
       if (m < 1 || m > kInt4MaxMultiplier) {
         return fail(error, EB_ERROR_INVALID_MODEL,
-                    "4-bit tensor %s has group multiplier %d at "
-                    "%" PRIu32 ", outside [1, 15]",
-                    name, m, i);
+                    "4-bit tensor %s has group multiplier %d at %" PRIu32 ", outside [1, 15]", name,
+                    m, i);
       }
     }
   } else if (check_contents && dense->packed != nullptr) {
