@@ -59,9 +59,9 @@ int resolve_provider(const ModelView& model, eb_provider requested, const char**
         return -1;
       }
       if (!model.all_dense_static) {
-        *why = "the model's int8 layers have per-channel scales and dynamic activations; XNNPACK "
-               "runs int8 only per tensor with static scales (edgebert-convert quantize "
-               "--per-tensor --calib DATA)";
+        *why = "the model's int8 (or 4-bit) layers have per-channel scales and dynamic "
+               "activations; XNNPACK runs int8 only per tensor with static scales "
+               "(edgebert-convert quantize --per-tensor --calib DATA)";
         return -1;
       }
       return EB_PROVIDER_XNNPACK;

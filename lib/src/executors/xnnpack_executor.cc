@@ -327,7 +327,8 @@ eb_status xnnpack_session_init(XnnpackSession** out, uint8_t* region, size_t reg
   *out = nullptr;
   const ModelDims& d = model.dims;
   if (!model.all_dense_static) {
-    return fail(error, EB_ERROR_UNSUPPORTED, "the model's int8 layers have per-channel scales and "
+    return fail(error, EB_ERROR_UNSUPPORTED,
+                "the model's int8 (or 4-bit) layers have per-channel scales and "
                 "dynamic activations; XNNPACK runs int8 only per tensor with static scales "
                 "(edgebert-convert quantize --per-tensor --calib DATA)");
   }
