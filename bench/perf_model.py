@@ -111,9 +111,8 @@ GEMM_ENTRIES = {
                              ("qd8_f32_qc4w_gemm_4x16c4__neondot", r"tile<4, true>", 4 * 16 * 4)],
     ("i8mm", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c8__neoni8mm", r"tile<4, false>", 4 * 16 * 8),
                           ("qd8_f32_qc4w_gemm_4x16c8__neoni8mm", r"tile<4, true>", 4 * 16 * 8)],
-    # armv7's qd8_f32_qc4w_gemm_1x16c4__neon (inlined into its entry) is not listed: loops_of
-    # finds no k loop with multiplies in it yet (a follow-up; its results are tested under qemu).
-    ("neon", "armv7"): [("qd8_f32_qc8w_gemm_1x16c4__neon", r"tile<1, false>|qc8w_gemm_x16c4", 1 * 16 * 4)],
+    ("neon", "armv7"): [("qd8_f32_qc8w_gemm_1x16c4__neon", r"tile<1, false>|qc8w_gemm_x16c4", 1 * 16 * 4),
+                        ("qd8_f32_qc4w_gemm_1x16c4__neon", r"tile<1, true>|qc4w_gemm_x16c4", 1 * 16 * 4)],
     ("avx2", "x86"): [("qd8_f32_qc8w_gemm_4x16c4__avx2", r"tile_sign<4, .*Int8Halves", 4 * 16 * 4),
                       ("qd8_f32_qc7w_gemm_5x16c4__avx2", r"tile_u8s7<5>", 5 * 16 * 4),
                       ("qd8_f32_qc4w_gemm_4x16c4__avx2", r"tile_sign<4, .*Int4Halves", 4 * 16 * 4)],
@@ -126,7 +125,7 @@ GEMM_ENTRIES = {
 }
 
 # Branches: aarch64 (b.cond, b, cbz, tbz), x86 (jcc, jmp), armv7 (bne, bhi, ...).
-BRANCH = re.compile(r"^(b\.[a-z]+|b|cbn?z|tbn?z|j[a-z]+|b[a-z]{2})$")
+BRANCH = re.compile(r"^(b\.[a-z]+|b|cbn?z|tbn?z|j[a-z]+|b[a-z]{2}(\.[nw])?)$")
 CALL = re.compile(r"^(bl|blx|call[a-z]*)$")
 VECTOR = {"aarch64": re.compile(r"\bv\d+\.|\bq\d+\b"), "armv7": re.compile(r"\bq\d+\b|\bd\d+\b"),
           "x86": re.compile(r"%[xyz]mm\d+")}
