@@ -149,12 +149,21 @@ void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
                   "--embedding-bits 4`)")
       ->check(CLI::IsMember({4, 8}))
       ->needs("--qat");
-  cmd->add_option("--qat-group-size", o.qat_group_size,
-                  "With 4 bits (--qat-weight-bits or --qat-embedding-bits 4): k per multiplier "
-                  "group (16, 32 or 64), as `quantize --group-size`")
-      ->capture_default_str()
-      ->check(CLI::IsMember({16, 32, 64}))
-      ->needs("--qat");
+  CLI::Option* group =
+      cmd->add_option("--qat-group-size", o.qat_group_size,
+                      "With 4 bits (--qat-weight-bits or --qat-embedding-bits 4): k per "
+                      "multiplier group (16, 32 or 64), as `quantize --group-size`")
+          ->capture_default_str()
+          ->check(CLI::IsMember({16, 32, 64}))
+          ->needs("--qat");
+  // After parsing (a group size with nothing 4-bit would be ignored silently).
+  cmd->final_callback([group, &o] {
+    if (group->count() > 0 && o.qat_weight_bits != 4 && o.qat_embedding_bits != 4) {
+      throw CLI::ValidationError("--qat-group-size",
+                                 "applies to 4 bits only (--qat-weight-bits 4 or "
+                                 "--qat-embedding-bits 4)");
+    }
+  });
 }
 
 // Prints a training report as JSON, or the stopped-run line; false when the caller prints the

@@ -226,6 +226,10 @@ eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json
   -o "$work/tasks/never.ebm" --qat-group-size 16 >/dev/null 2>&1 &&
   fail "--qat-group-size without --qat must be refused"
 eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
+  -o "$work/tasks/never.ebm" --qat --qat-group-size 16 >/dev/null 2>"$work/err" &&
+  fail "--qat-group-size without 4 bits must be refused"
+grep -q "applies to 4 bits only" "$work/err" || fail "--qat-group-size without 4 bits: message"
+eb_convert finetune --init "$fixtures/tasks/qa" --train "$tasks/squad_train.json" \
   -o "$work/tasks/never.ebm" --qat-weight-bits 7 >/dev/null 2>&1 &&
   fail "--qat-weight-bits without --qat must be refused"
 grep -q "qat" <<<"$(run eb_convert pretrain --help)" && fail "pretrain must not offer --qat"
