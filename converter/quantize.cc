@@ -100,30 +100,26 @@ QuantizeReport quantize_model(fb::ModelT& model, int weight_bits, const Calibrat
       t->input_zero_point = in.zero_point;
       t->output_scale = out.scale;
       t->output_zero_point = out.zero_point;
-    } else if (dense && weight_bits == 4) {
+    } else if (dense ? weight_bits == 4 : embedding_bits == 4) {
       std::vector<uint8_t> multipliers(rows * int4_row_groups(cols, group_size));
       quantize_rows_int4(values.data(), rows, cols, group_size, q.data(), multipliers.data(),
                          t->scales.data());
       t->dtype = fb::DType::Int4;
-      t->layout = fb::TensorLayout::PackedK8N16I4;
       t->group_size = static_cast<uint16_t>(group_size);
-      t->data.resize(packed_bytes_i4(rows, cols, group_size));
-      t->group_multipliers.resize(group_multiplier_count(rows, cols, group_size));
-      pack_k8n16i4(q.data(), multipliers.data(), rows, cols, group_size, t->data.data(),
-                   t->group_multipliers.data());
-      ++report.dense;
-      continue;
-    } else if (!dense && embedding_bits == 4) {
-      std::vector<uint8_t> multipliers(rows * int4_row_groups(cols, group_size));
-      quantize_rows_int4(values.data(), rows, cols, group_size, q.data(), multipliers.data(),
-                         t->scales.data());
-      t->dtype = fb::DType::Int4;
-      t->layout = fb::TensorLayout::RowMajor;
-      t->group_size = static_cast<uint16_t>(group_size);
-      t->data.resize(rows * int4_row_bytes(cols));
-      pack_int4_rows(q.data(), rows, cols, t->data.data());
-      t->group_multipliers = std::move(multipliers);
-      ++report.embeddings;
+      if (dense) {  // K8N16I4 for the kernels
+        t->layout = fb::TensorLayout::PackedK8N16I4;
+        t->data.resize(packed_bytes_i4(rows, cols, group_size));
+        t->group_multipliers.resize(group_multiplier_count(rows, cols, group_size));
+        pack_k8n16i4(q.data(), multipliers.data(), rows, cols, group_size, t->data.data(),
+                     t->group_multipliers.data());
+        ++report.dense;
+      } else {  // embedding rows, two nibbles a byte
+        t->layout = fb::TensorLayout::RowMajor;
+        t->data.resize(rows * int4_row_bytes(cols));
+        pack_int4_rows(q.data(), rows, cols, t->data.data());
+        t->group_multipliers = std::move(multipliers);
+        ++report.embeddings;
+      }
       continue;
     } else {
       quantize_rows_symmetric(values.data(), rows, cols, dense ? dense_max_abs : 127, q.data(),

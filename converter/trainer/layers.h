@@ -95,7 +95,7 @@ void fake_quantize_weight_rows(T* out, const T* w, size_t rows, size_t cols, int
 //   the channel scale, as the runtime's epilogue applies it).
 template <typename T>
 void fake_quantize_weight_rows_int4(T* out, const T* w, size_t rows, size_t cols, size_t group) {
-  const size_t groups = (cols + group - 1) / group;
+  const size_t groups = int4_row_groups(cols, group);
 #pragma omp parallel if (rows * cols >= kParallelMinWork)
   {
     std::vector<int8_t> q(cols);

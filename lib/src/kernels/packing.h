@@ -110,7 +110,7 @@ inline void pack_k8n16i4(const int8_t* q, const uint8_t* m, size_t n_rows, size_
   std::memset(nibbles, 0x88, packed_bytes_i4(n_rows, k_cols, group));  // q = 0
   std::memset(multipliers, 1, group_multiplier_count(n_rows, k_cols, group));
   for (size_t n = 0; n < n_rows; ++n) {
-    for (size_t g = 0; g < groups && g * group < k_cols; ++g) {
+    for (size_t g = 0; g < groups; ++g) {
       multipliers[group_multiplier_index(n, g * group, kp, group)] = m[n * groups + g];
     }
     for (size_t k = 0; k < k_cols; ++k) {

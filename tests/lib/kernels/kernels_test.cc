@@ -130,6 +130,13 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_ab
   return p;
 }
 
+// The exact int32 product of activation row r with weight channel j (p.w: the int8 values).
+int32_t naive_dot(const Problem& p, size_t r, size_t j) {
+  int32_t sum = 0;
+  for (size_t i = 0; i < p.k; ++i) sum += p.a[r * lda_for(p.k) + i] * p.w[j * p.k + i];
+  return sum;
+}
+
 GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
   return GemmArgs{p.a.data(), lda_for(p.k), p.a_sums.data(), p.a_scales.data(), p.packed.data(),
                   p.b_scales.data(), p.bias.data(), p.residual.data(), c, p.n,
@@ -252,8 +259,7 @@ TEST_CASE("Kernels: qd8_f32_qc8w_gemm is bit-exact in int32 against a naive prod
           ++problems;
           for (size_t r = 0; r < m; ++r) {
             for (size_t j = 0; j < n; ++j) {
-              int32_t want = 0;
-              for (size_t i = 0; i < k; ++i) want += p.a[r * lda_for(k) + i] * p.w[j * k + i];
+              const int32_t want = naive_dot(p, r, j);
               if (c[r * n + j] != want && ++mismatches <= 5) {
                 MESSAGE(std::string(set->name) << " m=" << m << " n=" << n << " k=" << k << " at (" << r
                                   << "," << j << "): " << c[r * n + j] << " != " << want);
@@ -285,8 +291,7 @@ TEST_CASE("Kernels: qd8_f32_qc7w_gemm (7-bit weights) is bit-exact where a set h
           set->qd8_f32_qc7w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
           for (size_t r = 0; r < m; ++r) {
             for (size_t j = 0; j < n; ++j) {
-              int32_t want = 0;
-              for (size_t i = 0; i < k; ++i) want += p.a[r * lda_for(k) + i] * p.w[j * k + i];
+              const int32_t want = naive_dot(p, r, j);
               mismatches += c[r * n + j] != want;
             }
           }
@@ -319,10 +324,7 @@ TEST_CASE(
             ++problems;
             for (size_t r = 0; r < m; ++r) {
               for (size_t j = 0; j < n; ++j) {
-                int32_t want = 0;
-                for (size_t i = 0; i < k; ++i) {
-                  want += p.base.a[r * lda_for(k) + i] * p.base.w[j * k + i];
-                }
+                const int32_t want = naive_dot(p.base, r, j);
                 if (c[r * n + j] != want && ++mismatches <= 5) {
                   MESSAGE(std::string(set->name)
                           << " G=" << group << " m=" << m << " n=" << n << " k=" << k << " at ("

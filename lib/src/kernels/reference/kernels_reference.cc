@@ -17,8 +17,10 @@ namespace reference {
 #include "../attention.inc"
 #include "../gemm_tiles.inc"
 
-void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
-  const size_t kp = packed_k(g.k);
+// The naive product of every row with every channel's weights, weight(n, k) giving their int8
+// values.
+template <typename Weight>
+void naive_gemm(const GemmArgs& g, Weight weight) {
   int32_t acc[kPackN];
   for (size_t m = 0; m < g.m; ++m) {
     const int8_t* a = g.a + m * g.lda;
@@ -26,9 +28,7 @@ void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
       const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
       for (size_t j = 0; j < count; ++j) {
         int32_t sum = 0;
-        for (size_t k = 0; k < g.k; ++k) {
-          sum += static_cast<int32_t>(a[k]) * g.b[packed_index(n0 + j, k, kp)];
-        }
+        for (size_t k = 0; k < g.k; ++k) sum += static_cast<int32_t>(a[k]) * weight(n0 + j, k);
         acc[j] = sum;
       }
       store_tile(g, m, n0, acc, count);
@@ -36,26 +36,18 @@ void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
   }
 }
 
+void qd8_f32_qc8w_gemm_1x16c4(const GemmArgs& g) {
+  const size_t kp = packed_k(g.k);
+  naive_gemm(g, [&g, kp](size_t n, size_t k) { return g.b[packed_index(n, k, kp)]; });
+}
+
 // 4-bit weights: each weight's int8 value m x q, then the same sums.
 void qd8_f32_qc4w_gemm_1x16c8(const GemmArgs& g) {
   const size_t kp = packed_k_i4(g.k, g.group_size);
   const auto* nibbles = reinterpret_cast<const uint8_t*>(g.b);
-  int32_t acc[kPackN];
-  for (size_t m = 0; m < g.m; ++m) {
-    const int8_t* a = g.a + m * g.lda;
-    for (size_t n0 = 0; n0 < g.n; n0 += kPackN) {
-      const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
-      for (size_t j = 0; j < count; ++j) {
-        int32_t sum = 0;
-        for (size_t k = 0; k < g.k; ++k) {
-          sum += static_cast<int32_t>(a[k]) *
-                 int4_weight(nibbles, g.b_groups, n0 + j, k, kp, g.group_size);
-        }
-        acc[j] = sum;
-      }
-      store_tile(g, m, n0, acc, count);
-    }
-  }
+  naive_gemm(g, [&g, kp, nibbles](size_t n, size_t k) {
+    return int4_weight(nibbles, g.b_groups, n, k, kp, g.group_size);
+  });
 }
 
 }  // namespace reference

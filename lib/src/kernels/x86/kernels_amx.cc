@@ -202,10 +202,10 @@ void qd8_f32_qc8w_gemm_32x32c4(const GemmArgs& g) {
 }  // namespace EB_KERNEL_NS(amx)
 
 namespace EB_KERNEL_NS(avx512vnni) {
-  // 4-bit weights: AMX tiles load int8 from memory, so their nibbles would need an unpack pass
-  // through memory; the avx512vnni set's in-register expansion serves this set (every AMX CPU
-  // has AVX-512 VNNI).
-  void qd8_f32_qc4w_gemm_8x32c4(const GemmArgs& g);
+// 4-bit weights: AMX tiles load int8 from memory, so their nibbles would need an unpack pass
+// through memory; the avx512vnni set's in-register expansion serves this set (every AMX CPU has
+// AVX-512 VNNI).
+void qd8_f32_qc4w_gemm_8x32c4(const GemmArgs& g);
 }  // namespace )
 }  // namespace kernels
 

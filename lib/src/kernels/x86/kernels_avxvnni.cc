@@ -33,56 +33,56 @@ namespace EB_KERNEL_NS(avxvnni) {
 #include "../gemm_tiles.inc"
 #include "offset_tile.inc"
 #include "ymm_weights.inc"
-  // clang-format on
+// clang-format on
 
-  namespace {
+namespace {
 
-  // Rows [m0, m0 + MR) x 16 channels of block nb, MR <= 6, the weights + 128 from W
-  // (Int8Halves<128> or Int4Halves<128>). The accumulators are named variables c<row><half> (GCC 12
-  // keeps an array of vectors in memory; see kernels_avx2.cc).
-  template <int MR, typename W>
-  void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
-    static_assert(MR >= 1 && MR <= 6, "rows per tile");
-    const __m256i zero = _mm256_setzero_si256();
-    __m256i c0lo = zero, c0hi = zero, c1lo = zero, c1hi = zero, c2lo = zero, c2hi = zero;
-    __m256i c3lo = zero, c3hi = zero, c4lo = zero, c4hi = zero, c5lo = zero, c5hi = zero;
-    const int8_t* a = g.a + m0 * g.lda;
-    W::each_quad(g, nb, quads, [&](size_t q, __m256i w0, __m256i w1) {
-      const auto step = [&](int r, __m256i& lo, __m256i& hi) {
-        int32_t quad;
-        std::memcpy(&quad, a + r * g.lda + q * kPackK, kPackK);
-        const __m256i x = _mm256_set1_epi32(quad);
-        lo = _mm256_dpbusd_avx_epi32(lo, w0, x);
-        hi = _mm256_dpbusd_avx_epi32(hi, w1, x);
-      };
-      step(0, c0lo, c0hi);
-      if constexpr (MR > 1) step(1, c1lo, c1hi);
-      if constexpr (MR > 2) step(2, c2lo, c2hi);
-      if constexpr (MR > 3) step(3, c3lo, c3hi);
-      if constexpr (MR > 4) step(4, c4lo, c4hi);
-      if constexpr (MR > 5) step(5, c5lo, c5hi);
-    });
-    const __m256i lo[6] = {c0lo, c1lo, c2lo, c3lo, c4lo, c5lo};
-    const __m256i hi[6] = {c0hi, c1hi, c2hi, c3hi, c4hi, c5hi};
-    store_offset_tile<MR>(g, m0, nb, lo, hi, 128);  // the weights' + 128
-  }
+// Rows [m0, m0 + MR) x 16 channels of block nb, MR <= 6, the weights + 128 from W
+// (Int8Halves<128> or Int4Halves<128>). The accumulators are named variables c<row><half> (GCC 12
+// keeps an array of vectors in memory; see kernels_avx2.cc).
+template <int MR, typename W>
+void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
+  static_assert(MR >= 1 && MR <= 6, "rows per tile");
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i c0lo = zero, c0hi = zero, c1lo = zero, c1hi = zero, c2lo = zero, c2hi = zero;
+  __m256i c3lo = zero, c3hi = zero, c4lo = zero, c4hi = zero, c5lo = zero, c5hi = zero;
+  const int8_t* a = g.a + m0 * g.lda;
+  W::each_quad(g, nb, quads, [&](size_t q, __m256i w0, __m256i w1) {
+    const auto step = [&](int r, __m256i& lo, __m256i& hi) {
+      int32_t quad;
+      std::memcpy(&quad, a + r * g.lda + q * kPackK, kPackK);
+      const __m256i x = _mm256_set1_epi32(quad);
+      lo = _mm256_dpbusd_avx_epi32(lo, w0, x);
+      hi = _mm256_dpbusd_avx_epi32(hi, w1, x);
+    };
+    step(0, c0lo, c0hi);
+    if constexpr (MR > 1) step(1, c1lo, c1hi);
+    if constexpr (MR > 2) step(2, c2lo, c2hi);
+    if constexpr (MR > 3) step(3, c3lo, c3hi);
+    if constexpr (MR > 4) step(4, c4lo, c4hi);
+    if constexpr (MR > 5) step(5, c5lo, c5hi);
+  });
+  const __m256i lo[6] = {c0lo, c1lo, c2lo, c3lo, c4lo, c5lo};
+  const __m256i hi[6] = {c0hi, c1hi, c2hi, c3hi, c4hi, c5hi};
+  store_offset_tile<MR>(g, m0, nb, lo, hi, 128);  // the weights' + 128
+}
 
-  }  // namespace
+}  // namespace
 
-  void qd8_f32_qc8w_gemm_6x16c4(const GemmArgs& g) {
-    walk_tiles<6>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-      tile<decltype(rows)::value, Int8Halves<128>>(g, m, nb, quads);
-    });
-  }
+void qd8_f32_qc8w_gemm_6x16c4(const GemmArgs& g) {
+  walk_tiles<6>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+    tile<decltype(rows)::value, Int8Halves<128>>(g, m, nb, quads);
+  });
+}
 
-  // 4 rows: 8 accumulators, 2 weight vectors, the broadcast row, the nibble mask and a group's 4
-  // constants fill the 16 ymm registers.
-  void qd8_f32_qc4w_gemm_4x16c4(const GemmArgs& g) {
-    walk_tiles<4>(g, packed_k_i4(g.k, g.group_size) / kPackK,
-                  [&g](auto rows, size_t m, size_t nb, size_t quads) {
-                    tile<decltype(rows)::value, Int4Halves<128>>(g, m, nb, quads);
-                  });
-  }
+// 4 rows: 8 accumulators, 2 weight vectors, the broadcast row, the nibble mask and a group's 4
+// constants fill the 16 ymm registers.
+void qd8_f32_qc4w_gemm_4x16c4(const GemmArgs& g) {
+  walk_tiles<4>(g, packed_k_i4(g.k, g.group_size) / kPackK,
+                [&g](auto rows, size_t m, size_t nb, size_t quads) {
+                  tile<decltype(rows)::value, Int4Halves<128>>(g, m, nb, quads);
+                });
+}
 
 }  // namespace EB_KERNEL_NS(avxvnni)
 }  // namespace kernels
