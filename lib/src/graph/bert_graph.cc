@@ -208,33 +208,37 @@ void classification_probabilities(const ModelView& model, const float* logits, s
   }
 }
 
+// t (H) . row in 8 partial sums, the row's element i as value(i): one summation order for every
+// table kind. A function of its own, its partial sums local (as a lambda writing the caller's
+// array the loop ran 21% slower: fill-mask 16.4 ms against 13.5).
+template <typename Value>
+float dot_row(const float* t, size_t H, Value value) {
+  constexpr size_t kLanes = 8;
+  float lane[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= H; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * value(i + j);
+  }
+  for (; i < H; ++i) lane[i % kLanes] += t[i] * value(i);
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
 void mlm_decode(const ModelView& model, const ModelWeights& w, const float* t, float* logits) {
   const ModelDims& d = model.dims;
   const size_t H = d.hidden;
   const EmbeddingTable& e = w.word_embeddings;
-  constexpr size_t kLanes = 8;
   for (size_t v = 0; v < d.vocab_size; ++v) {
-    float lane[kLanes] = {};
-    // t . row in kLanes partial sums, the row's element i as value(i) (the same order for every
-    // table kind).
-    const auto dot = [&](auto value) {
-      size_t i = 0;
-      for (; i + kLanes <= H; i += kLanes) {
-        for (size_t j = 0; j < kLanes; ++j) lane[j] += t[i + j] * value(i + j);
-      }
-      for (; i < H; ++i) lane[i % kLanes] += t[i] * value(i);
-    };
+    float sum;
     if (e.values != nullptr) {
       const float* row = e.values + v * H;
-      dot([row](size_t i) { return row[i]; });
+      sum = dot_row(t, H, [row](size_t i) { return row[i]; });
     } else if (e.nibbles != nullptr) {
       const Int4Row row = int4_row(e, v, H);
-      dot([&row](size_t i) { return row.value(i); });
+      sum = dot_row(t, H, [&row](size_t i) { return row.value(i); });
     } else {
       const int8_t* row = e.quantized + v * H;
-      dot([row](size_t i) { return static_cast<float>(row[i]); });
+      sum = dot_row(t, H, [row](size_t i) { return static_cast<float>(row[i]); });
     }
-    float sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     if (e.values == nullptr) sum *= e.scales[v];
     logits[v] = sum + w.mlm_bias[v];
   }
