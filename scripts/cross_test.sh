@@ -20,11 +20,13 @@ targets=("$@")
 
 # Tests whose code path does not change with the CPU's kernel set: the host-side converter and
 # trainer, and the runtime's tokenizer, fp32 reference, XNNPACK fp32 (the fp32 task pipelines
-# too: their int8 agreement test stays per CPU), model loading and memory plan.
+# too: their int8 agreement test stays per CPU), model loading and memory plan, and the task
+# calls' zero heap (their allocations are the session's, not the kernels'; the int8 kernel
+# path's zero-heap case stays per CPU).
 cpu_independent_tests='^(Trainer|trainer|Sentence splitting|Paragraphs|Pretraining|Epoch sampler'\
 '|Training|Vocab trainer|Import|Inspect|Labelled data|Safetensors|cli\.|example\.|lib\.hygiene'\
 '|Tokenizer|BPE tokenizer|Unigram tokenizer|Reference parity|Model:|Memory plan|id-only|No heap: fp32'\
-'|No heap: SentencePiece|No heap: XNNPACK provider, fp32'\
+'|No heap: SentencePiece|No heap: XNNPACK provider, fp32|No heap: the task calls'\
 '|XNNPACK: fp32|Tasks: (token logits|answers|entities|fill-mask|cross-encoder))'
 
 # The trainer's CLI end to end (~3 minutes under emulation) runs under the first target only;
@@ -36,7 +38,9 @@ for target in "${targets[@]}"; do
     armv7)   cpus=(cortex-a7:neon) ;;
     *) echo "cross_test: unknown target '$target' (aarch64, armv7)" >&2; exit 2 ;;
   esac
+  t0=$SECONDS
   "$root/scripts/cross_build.sh" "$target"
+  echo "cross_test: cross build for $target took $((SECONDS - t0)) s"
   build="$root/build-cross/$target"
   first=1
   for entry in "${cpus[@]}"; do
@@ -52,8 +56,10 @@ for target in "${targets[@]}"; do
     first=0
     echo "cross_test: ctest for $target under qemu -cpu $cpu (expecting kernel set '$expected')" \
       "$note"
+    t0=$SECONDS
     (cd "$build" && EDGEBERT_QEMU_CPU=$cpu EDGEBERT_EXPECT_KERNELS=$expected \
        ctest --output-on-failure --parallel 2 "${filter[@]}")
+    echo "cross_test: ctest under qemu -cpu $cpu took $((SECONDS - t0)) s"
   done
   # The on-device benchmark script end to end, its board replaced by qemu (the last CPU above).
   echo "cross_test: scripts/bench_on_device.sh under qemu -cpu $cpu"

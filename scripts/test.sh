@@ -8,14 +8,26 @@
 # EDGEBERT_SKIP_CROSS=1 / EDGEBERT_SKIP_SANITIZE=1 leave those parts out (quick local iterations).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/setup.sh"
-"$root/scripts/build.sh"
-(cd "$root/build" && ctest --output-on-failure --parallel 2)
-"$root/scripts/python_test.sh"
-"$root/scripts/mcu_test.sh"
+# Each phase's wall time, printed as it ends and summed up at the end (CI's budget is tiered by
+# these: keep the whole under 45 minutes on the 2-core machine).
+phases=() start=$SECONDS
+phase() {
+  local name=$1 t0=$SECONDS
+  shift
+  "$@"
+  phases+=("$(printf '%-14s %5d s' "$name" $((SECONDS - t0)))")
+  echo "test.sh: $name took $((SECONDS - t0)) s"
+}
+phase setup "$root/scripts/setup.sh"
+phase build "$root/scripts/build.sh"
+phase host-ctest bash -c "cd '$root/build' && ctest --output-on-failure --parallel 2"
+phase python "$root/scripts/python_test.sh"
+phase mcu "$root/scripts/mcu_test.sh"
 if [ "${EDGEBERT_SKIP_CROSS:-0}" != 1 ]; then
-  "$root/scripts/cross_test.sh"
+  phase cross "$root/scripts/cross_test.sh"
 fi
 if [ "${EDGEBERT_SKIP_SANITIZE:-0}" != 1 ]; then
-  "$root/scripts/sanitize_test.sh"
+  phase sanitize "$root/scripts/sanitize_test.sh"
 fi
+echo "test.sh: all tests passed in $((SECONDS - start)) s:"
+printf '  %s\n' "${phases[@]}"
