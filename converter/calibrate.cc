@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "edgebert_internal/calibration.h"  // the runtime's graph, run on the executor below
@@ -101,7 +102,7 @@ AffineInt8 affine_int8(const ValueRange& range) {
 }
 
 Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& data,
-                      size_t max_examples, double percentile) {
+                      size_t max_examples, double percentile, bool progress) {
   if (data.empty()) throw std::runtime_error("calibration data has no examples");
   if (!(percentile > 50.0 && percentile <= 100.0)) {
     throw std::runtime_error("calibration percentile must be in (50, 100]");
@@ -132,9 +133,13 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
     if (pass == 1) {
       for (ObservedDense& o : recorder.ranges) o.input.start_histogram(), o.output.start_histogram();
     }
-    ProgressBar bar(passes == 1 ? "calibrating" : pass == 0 ? "calibrating (ranges)"
-                                                            : "calibrating (histograms)",
-                    count, "texts");
+    std::optional<ProgressBar> bar;
+    if (progress) {
+      bar.emplace(passes == 1 ? "calibrating"
+                  : pass == 0 ? "calibrating (ranges)"
+                              : "calibrating (histograms)",
+                  count, "texts");
+    }
     result.tokens = 0;
     for (size_t i = 0; i < count; ++i) {
       const Example& e = data[i * data.size() / count];  // evenly spaced over the file
@@ -156,9 +161,9 @@ Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& dat
         throw std::runtime_error("calibration run: " + std::string(error.message));
       }
       result.tokens += tokens.count;
-      bar.update(i + 1);
+      if (bar) bar->update(i + 1);
     }
-    bar.finish();
+    if (bar) bar->finish();
   }
   result.examples = count;
   result.percentile = percentile;

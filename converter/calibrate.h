@@ -34,9 +34,10 @@ struct Calibration {
 // returns the ranges: the central `percentile` % of each tensor's values (100: min to max; below,
 // a second pass builds histograms and the rarest values at both ends are clipped — a few
 // outliers would otherwise stretch the int8 step for all the rest). Throws on an int8 model, a
-// model without tokenizer, or no data.
+// model without tokenizer, or no data. progress: a progress bar on stderr (off inside training,
+// whose own bar runs).
 Calibration calibrate(const AlignedBytes& bytes, const std::vector<Example>& data,
-                      size_t max_examples, double percentile = 100.0);
+                      size_t max_examples, double percentile = 100.0, bool progress = true);
 
 // Affine int8 quantization of a range: x = (q - zero_point) * scale, q in [-128, 127].
 struct AffineInt8 {

@@ -156,12 +156,44 @@ void add_qat_option(CLI::App* cmd, TrainingOptions& o) {
           ->capture_default_str()
           ->check(CLI::IsMember({16, 32, 64}))
           ->needs("--qat");
+  cmd->add_option_function<std::string>(
+         "--qat-attention", [&o](const std::string& v) { o.qat_int8_attention = v == "int8"; },
+         "With --qat: int8 (default, as `quantize`'s --attention): inputs of 64 tokens or more "
+         "also train on the int8 attention's rounding (queries, keys, values, probabilities); "
+         "fp32: for a model to be quantized with --attention fp32")
+      ->check(CLI::IsMember({"int8", "fp32"}))
+      ->needs("--qat");
+  CLI::Option* per_tensor =
+      cmd->add_flag("--qat-per-tensor", o.qat_per_tensor,
+                    "With --qat: static int8 for the XNNPACK provider instead (weights one "
+                    "scale per tensor, every dense layer's input and output through the "
+                    "activation ranges calibrated on the model in training over the --train "
+                    "texts, at the start and at every evaluation). Then run `quantize "
+                    "--per-tensor --calib <the --train file>` on the output")
+          ->needs("--qat");
+  cmd->add_option("--qat-calib-samples", o.qat_calib_samples,
+                  "With --qat-per-tensor: training texts per calibration, evenly spaced (pass "
+                  "the same --calib-samples to quantize)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->needs(per_tensor);
+  cmd->add_option("--qat-calib-percentile", o.qat_calib_percentile,
+                  "With --qat-per-tensor: keep the central P% of each activation's calibration "
+                  "values (pass the same --calib-percentile to quantize); 100 = min to max")
+      ->capture_default_str()
+      ->check(CLI::Range(50.0, 100.0))
+      ->needs(per_tensor);
   // After parsing (a group size with nothing 4-bit would be ignored silently).
   cmd->final_callback([group, &o] {
     if (group->count() > 0 && o.qat_weight_bits != 4 && o.qat_embedding_bits != 4) {
       throw CLI::ValidationError("--qat-group-size",
                                  "applies to 4 bits only (--qat-weight-bits 4 or "
                                  "--qat-embedding-bits 4)");
+    }
+    if (o.qat_per_tensor && o.qat_weight_bits == 4) {
+      throw CLI::ValidationError("--qat-per-tensor",
+                                 "static int8 needs 8- or 7-bit weights (quantize --per-tensor "
+                                 "refuses 4-bit ones)");
     }
   });
 }

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "edgebert_internal/attention.h"
 #include "trainer/layers.h"
 #include "trainer/ops.h"
 
@@ -74,6 +75,17 @@ enum Param : size_t {
   kParamCount
 };
 
+// Static per-tensor int8 (`quantize --per-tensor --calib`, the XNNPACK provider): one dense
+// layer's affine input and output quantization, x = (q - zero_point) x scale, q in [-128, 127]
+// (calibrate.h affine_int8 of the layer's calibrated ranges).
+struct StaticDense {
+  float input_scale = 1.0f, output_scale = 1.0f;
+  int input_zero_point = 0, output_zero_point = 0;
+};
+// By dense weight parameter (kEmbProjW, kQW, kKW, kVW, kOW, kFcW, kProjW, kPoolW, kClsW): one
+// entry per layer for the layers' tensors, one for the others; all empty: dynamic int8.
+using StaticRanges = std::array<std::vector<StaticDense>, kParamCount>;
+
 // A: the width of Q, K, V and the attention context (hidden unless the shape says otherwise).
 inline size_t attention_width(const BertShape& s) { return s.attention != 0 ? s.attention : s.hidden; }
 // E: the width of the embedding tables and their LayerNorm.
@@ -93,6 +105,11 @@ inline std::array<size_t, kParamCount> param_sizes(const BertShape& s) {
           pool * C * C, pool * C, K * C, K,
           P * C * C, P * C, P * C, P * C, P * V, P * 2 * C, P * 2};
 }
+
+// The dense layers' weight parameters (each followed by its bias in Param's order).
+constexpr Param kDenseWeights[] = {kEmbProjW, kQW, kKW, kVW, kOW, kFcW, kProjW, kPoolW, kClsW};
+// Parameters with one tensor per encoder layer, stacked.
+inline bool is_layer_param(Param p) { return p >= kQW && p <= kLn2B; }
 
 // True for parameters AdamW must not decay: biases and LayerNorm gains/shifts (as BERT).
 inline bool is_no_decay(Param p) {
@@ -210,8 +227,12 @@ class BertModel {
   // [-63, 63]); 4 for `quantize --weight-bits 4 --group-size group_size` (layers.h
   // fake_quantize_weight_rows_int4); embedding_bits 8, or 4 for `quantize --embedding-bits 4`
   // (word and position tables per row in groups of group_size).
+  // int8_attention: the model will run the runtime's int8 attention (`quantize --attention
+  // int8`, the default): sequences of kQd8AttentionMinTokens tokens or more get their queries
+  // and keys per (token, head), values per (head, channel) over the sequence's keys and the
+  // probabilities per row fake-quantized as qd8_f32_attention quantizes them.
   void set_fake_quantization(bool on, int dense_weight_bits = 8, size_t group_size = 32,
-                             int embedding_bits = 8) {
+                             int embedding_bits = 8, bool int8_attention = true) {
     if (on && shape_.pretraining_heads) {
       throw std::invalid_argument("quantization-aware training is for fine-tuning heads, not pretraining");
     }
@@ -224,12 +245,40 @@ class BertModel {
     if ((dense_weight_bits == 4 || embedding_bits == 4) && !valid_group_size(group_size)) {
       throw std::invalid_argument("quantization-aware training: group size must be 16, 32 or 64");
     }
+    if (on && static_on_ && dense_weight_bits == 4) {
+      throw std::invalid_argument("static per-tensor int8 needs 8- or 7-bit weights, not 4");
+    }
     fake_quant_ = on;
+    int8_attention_ = int8_attention;
     dense_weight_bits_ = dense_weight_bits;
     embedding_bits_ = embedding_bits;
     group_size_ = group_size;
   }
   bool fake_quantization() const { return fake_quant_; }
+  // With fake quantization on, static per-tensor int8 instead of dynamic: the dense weights one
+  // scale per tensor (layers.h fake_quantize_weight_tensor), their biases int32 at input x
+  // weight scale (fake_quantize_bias), every dense layer's input and its output before the
+  // epilogue through the affine int8 of `ranges` (fake_quantize_affine), as the XNNPACK
+  // provider runs a `quantize --per-tensor` model; embeddings per row as before. Every dense
+  // weight the model has needs its entries (converter's static_ranges fills them from a
+  // calibration); empty ranges: back to dynamic.
+  void set_static_ranges(const StaticRanges& ranges) {
+    bool any = false;
+    for (const auto& r : ranges) any |= !r.empty();
+    if (any && dense_weight_bits_ == 4) {
+      throw std::invalid_argument("static per-tensor int8 needs 8- or 7-bit weights, not 4");
+    }
+    for (const Param p : kDenseWeights) {
+      const size_t want = !any || sizes_[p] == 0 ? 0 : is_layer_param(p) ? shape_.layers : 1;
+      if (ranges[p].size() != want) {
+        throw std::invalid_argument("static ranges: wrong number of entries for a dense layer");
+      }
+    }
+    static_ = ranges;
+    static_on_ = any;
+  }
+  const StaticRanges& static_ranges() const { return static_; }
+  bool static_quantization() const { return fake_quant_ && static_on_; }
   // The parameters the last forward pass ran on: params() itself, or with fake quantization
   // their fake-quantized copy (what `quantize` makes of the saved model).
   const std::vector<T>& forward_params() const { return fake_quant_ ? qparams_ : params_; }
@@ -319,18 +368,64 @@ class BertModel {
     const std::pair<Param, size_t> row_widths[] = {
         {kWte, E}, {kWpe, E}, {kEmbProjW, E}, {kQW, C},    {kKW, C},   {kVW, C},
         {kOW, A},  {kFcW, C}, {kProjW, F},    {kPoolW, C}, {kClsW, C}};
+    const int dense_max_abs = dense_weight_bits_ == 7 ? 63 : 127;
     for (const auto& [param, cols] : row_widths) {
       if (sizes_[param] == 0) continue;
       const size_t rows = sizes_[param] / cols;
       const bool embedding = param == kWte || param == kWpe;
-      if (embedding ? embedding_bits_ == 4 : dense_weight_bits_ == 4) {
+      if (!embedding && static_on_) {  // per tensor (per layer), bias at s_in x s_w
+        const size_t tensors = static_[param].size(), n = sizes_[param] / tensors;
+        const auto bias = static_cast<Param>(param + 1);  // each weight's bias follows it
+        const size_t outputs = sizes_[bias] / tensors;
+        for (size_t t = 0; t < tensors; ++t) {
+          const T scale = fake_quantize_weight_tensor(q[param] + t * n, n, dense_max_abs);
+          fake_quantize_bias(q[bias] + t * outputs, outputs, static_[param][t].input_scale, scale);
+        }
+      } else if (embedding ? embedding_bits_ == 4 : dense_weight_bits_ == 4) {
         fake_quantize_weight_rows_int4(q[param], q[param], rows, cols, group_size_);
       } else {
-        const int max_abs = !embedding && dense_weight_bits_ == 7 ? 63 : 127;
-        fake_quantize_weight_rows(q[param], q[param], rows, cols, max_abs);
+        fake_quantize_weight_rows(q[param], q[param], rows, cols, embedding ? 127 : dense_max_abs);
       }
     }
     return q;
+  }
+
+  // The runtime's int8 attention on q, k, v (B, T, A) in place, for the sequences with
+  // kQd8AttentionMinTokens attended tokens or more (marked in int8_sequences_; the runtime runs
+  // a sequence at its own length, the trainer pads a batch to T): queries and keys per (token,
+  // head) and values per (head, channel) over the attended keys, symmetric as
+  // f32_qd8_quantize_rows (fake_quantize_activation_rows' rule).
+  void fake_quantize_attention_inputs(T* q, T* k, T* v, const int32_t* mask, size_t B, size_t Tk,
+                                      size_t A, size_t NH) {
+    const size_t d = A / NH;
+    int8_sequences_.assign(B, 0);
+    for (size_t b = 0; b < B; ++b) {
+      size_t attended = 0;
+      for (size_t t = 0; t < Tk; ++t) attended += mask[b * Tk + t] != 0 ? 1 : 0;
+      if (!runs_qd8_attention(true, attended)) continue;
+      int8_sequences_[b] = 1;
+#pragma omp parallel for schedule(static) if (Tk * A >= kParallelMinWork)
+      for (size_t t = 0; t < Tk; ++t) {
+        for (size_t h = 0; h < NH; ++h) {
+          T* qr = q + (b * Tk + t) * A + h * d;
+          T* kr = k + (b * Tk + t) * A + h * d;
+          fake_quantize_activation_rows(qr, qr, 1, d);
+          fake_quantize_activation_rows(kr, kr, 1, d);
+        }
+      }
+      for (size_t c = 0; c < A; ++c) {  // column c of head c / d, over the attended keys
+        T amax = T(0);
+        for (size_t t = 0; t < Tk; ++t) {
+          if (mask[b * Tk + t] != 0) amax = std::fmax(amax, std::fabs(v[(b * Tk + t) * A + c]));
+        }
+        const T inv = amax > T(0) ? T(127) / amax : T(1);
+        const T scale = amax > T(0) ? amax / T(127) : T(1);
+        for (size_t t = 0; t < Tk; ++t) {
+          T& x = v[(b * Tk + t) * A + c];
+          x = std::fmin(T(127), std::fmax(T(-127), std::nearbyint(x * inv))) * scale;
+        }
+      }
+    }
   }
 
   void carve_acts(Carver<T>& c, size_t B, size_t Tk, size_t M);
@@ -344,6 +439,10 @@ class BertModel {
   int dense_weight_bits_ = 8;  // fake quantization of the dense weights: 8, 7 or 4 bits
   int embedding_bits_ = 8;     // of the word and position tables: 8 or 4
   size_t group_size_ = 32;     // 4 bits: k per multiplier group
+  StaticRanges static_;        // static per-tensor int8 (set_static_ranges)
+  bool static_on_ = false;
+  bool int8_attention_ = true;  // fake quantization: the runtime's int8 attention from 64 tokens
+  std::vector<char> int8_sequences_;  // (B) the last forward's sequences that ran it
   std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
   Acts a_{};
@@ -480,11 +579,25 @@ T BertModel<T>::forward(const Batch& batch) {
   Carver<T> carver{act_buffer_.data(), 0};
   carve_acts(carver, B, Tk, M);
   const ParamPtrs<T> w = fake_quant_ ? fake_quantize_params() : weights();
-  // A dense layer's input: x itself, or its rows fake-quantized into `buffer`.
-  auto dense_input = [this](T* buffer, const T* x, size_t rows, size_t cols) -> const T* {
+  // A dense layer's input: x itself, or fake-quantized into `buffer` (per token, or static
+  // per tensor with the ranges of `weight`'s layer `layer`); and its output before the
+  // epilogue, fake-quantized in place when static.
+  const bool static_int8 = static_quantization();
+  auto dense_input = [&](Param weight, size_t layer, T* buffer, const T* x, size_t rows,
+                         size_t cols) -> const T* {
     if (!fake_quant_) return x;
-    fake_quantize_activation_rows(buffer, x, rows, cols);
+    if (static_int8) {
+      const StaticDense& r = static_[weight][is_layer_param(weight) ? layer : 0];
+      fake_quantize_affine(buffer, x, rows * cols, r.input_scale, r.input_zero_point);
+    } else {
+      fake_quantize_activation_rows(buffer, x, rows, cols);
+    }
     return buffer;
+  };
+  auto dense_output = [&](Param weight, size_t layer, T* y, size_t count) {
+    if (!static_int8) return;
+    const StaticDense& r = static_[weight][is_layer_param(weight) ? layer : 0];
+    fake_quantize_affine(y, y, count, r.output_scale, r.output_zero_point);
   };
 
   // Dropout masks: one stream per site (embeddings, each layer's three sites, classifier).
@@ -505,24 +618,36 @@ T BertModel<T>::forward(const Batch& batch) {
   }
   const T* x = a_.emb_out;  // (N, C) input of the layer
   if (E != C) {
-    a_.emb_proj_in = dense_input(a_.emb_proj_fq, a_.emb_out, N, E);
+    a_.emb_proj_in = dense_input(kEmbProjW, 0, a_.emb_proj_fq, a_.emb_out, N, E);
     dense_forward(a_.emb_proj, a_.emb_proj_in, w[kEmbProjW], w[kEmbProjB], N, E, C);
+    dense_output(kEmbProjW, 0, a_.emb_proj, N * C);
     x = a_.emb_proj;
   }
 
   for (size_t l = 0; l < shape_.layers; ++l) {
     LayerActs& a = a_.layers[l];
-    a.qkv_in = dense_input(a.x_fq, x, N, C);
+    // Q, K and V read the same input: one quantization (static: their calibrated input ranges
+    // are the same range of the same values).
+    a.qkv_in = dense_input(kQW, l, a.x_fq, x, N, C);
     dense_forward(a.q, a.qkv_in, w[kQW] + l * A * C, w[kQB] + l * A, N, C, A);
     dense_forward(a.k, a.qkv_in, w[kKW] + l * A * C, w[kKB] + l * A, N, C, A);
     dense_forward(a.v, a.qkv_in, w[kVW] + l * A * C, w[kVB] + l * A, N, C, A);
+    dense_output(kQW, l, a.q, N * A);
+    dense_output(kKW, l, a.k, N * A);
+    dense_output(kVW, l, a.v, N * A);
     if (a.att_drop != nullptr) {
       dropout_mask(a.att_drop, B * NH * Tk * Tk, dropout_.attention, site(3 * l + 1));
     }
-    attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v,
-                      batch.mask.data(), B, Tk, A, NH);
-    a.o_in = dense_input(a.ctx_fq, a.ctx, N, A);
+    const bool* int8_probs = nullptr;
+    if (fake_quant_ && int8_attention_) {
+      fake_quantize_attention_inputs(a.q, a.k, a.v, batch.mask.data(), B, Tk, A, NH);
+      int8_probs = reinterpret_cast<const bool*>(int8_sequences_.data());
+    }
+    attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v, batch.mask.data(),
+                      B, Tk, A, NH, int8_probs);
+    a.o_in = dense_input(kOW, l, a.ctx_fq, a.ctx, N, A);
     dense_forward(a.attn, a.o_in, w[kOW] + l * C * A, w[kOB] + l * C, N, A, C);
+    dense_output(kOW, l, a.attn, N * C);
     if (a.attn_drop != nullptr) {
       dropout_mask(a.attn_drop, N * C, dropout_.hidden, site(3 * l + 2));
       apply_mask(a.attn, a.attn_drop, N * C);
@@ -531,11 +656,13 @@ T BertModel<T>::forward(const Batch& batch) {
     for (size_t i = 0; i < N * C; ++i) a.res1[i] = a.attn[i] + x[i];
     layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, w[kLn1W] + l * C, w[kLn1B] + l * C,
                       N, C, eps);
-    a.fc_in = dense_input(a.ln1_fq, a.ln1, N, C);
+    a.fc_in = dense_input(kFcW, l, a.ln1_fq, a.ln1, N, C);
     dense_forward(a.fc, a.fc_in, w[kFcW] + l * F * C, w[kFcB] + l * F, N, C, F);
+    dense_output(kFcW, l, a.fc, N * F);
     gelu_forward(a.gelu, a.fc, N * F);
-    a.proj_in = dense_input(a.gelu_fq, a.gelu, N, F);
+    a.proj_in = dense_input(kProjW, l, a.gelu_fq, a.gelu, N, F);
     dense_forward(a.proj, a.proj_in, w[kProjW] + l * C * F, w[kProjB] + l * C, N, F, C);
+    dense_output(kProjW, l, a.proj, N * C);
     if (a.proj_drop != nullptr) {
       dropout_mask(a.proj_drop, N * C, dropout_.hidden, site(3 * l + 3));
       apply_mask(a.proj, a.proj_drop, N * C);
@@ -552,8 +679,9 @@ T BertModel<T>::forward(const Batch& batch) {
   if (tokens_head() && shape_.objective == Objective::Spans) {
     // qa_outputs on every row; per sequence, softmax over its T positions of the start (column
     // 0) and of the end (column 1) logits, cross-entropy of the labelled positions.
-    a_.tok_head_in = dense_input(a_.tok_fq, x, N, C);
+    a_.tok_head_in = dense_input(kClsW, 0, a_.tok_fq, x, N, C);
     dense_forward(a_.tok_logits, a_.tok_head_in, w[kClsW], w[kClsB], N, C, K);
+    dense_output(kClsW, 0, a_.tok_logits, N * K);
     T sums[2] = {T(0), T(0)};
     for (size_t b = 0; b < B; ++b) {
       const bool labelled = batch.spans[2 * b] >= 0;
@@ -591,8 +719,9 @@ T BertModel<T>::forward(const Batch& batch) {
       apply_mask(a_.tok_in, a_.tok_drop, N * C);
       rows = a_.tok_in;
     }
-    a_.tok_head_in = dense_input(a_.tok_fq, rows, N, C);
+    a_.tok_head_in = dense_input(kClsW, 0, a_.tok_fq, rows, N, C);
     dense_forward(a_.tok_logits, a_.tok_head_in, w[kClsW], w[kClsB], N, C, K);
+    dense_output(kClsW, 0, a_.tok_logits, N * K);
     size_t count = 0;
     const T sum = crossentropy_forward(a_.tok_probs, a_.tok_logits, batch.token_labels.data(), N,
                                        K, &count);
@@ -609,8 +738,9 @@ T BertModel<T>::forward(const Batch& batch) {
   } else {
     // Pooler on each sequence's first token ([CLS]), then the classifier or the NSP head.
     for (size_t b = 0; b < B; ++b) std::copy(x + b * Tk * C, x + b * Tk * C + C, a_.cls + b * C);
-    a_.pool_in = dense_input(a_.cls_fq, a_.cls, B, C);
+    a_.pool_in = dense_input(kPoolW, 0, a_.cls_fq, a_.cls, B, C);
     dense_forward(a_.pool_pre, a_.pool_in, w[kPoolW], w[kPoolB], B, C, C);
+    dense_output(kPoolW, 0, a_.pool_pre, B * C);
     switch (shape_.pooler) {
       case PoolerActivation::Tanh: tanh_forward(a_.pooled, a_.pool_pre, B * C); break;
       case PoolerActivation::Relu: relu_forward(a_.pooled, a_.pool_pre, B * C); break;
@@ -623,8 +753,9 @@ T BertModel<T>::forward(const Batch& batch) {
     }
     const T* head_w = shape_.pretraining_heads ? w[kNspW] : w[kClsW];
     const T* head_b = shape_.pretraining_heads ? w[kNspB] : w[kClsB];
-    a_.cls_in = dense_input(a_.pooled_fq, a_.pooled_out, B, C);
+    a_.cls_in = dense_input(kClsW, 0, a_.pooled_fq, a_.pooled_out, B, C);
     dense_forward(a_.logits, a_.cls_in, head_w, head_b, B, C, K);
+    dense_output(kClsW, 0, a_.logits, B * K);
     const Objective objective =
         shape_.pretraining_heads ? Objective::SingleLabel : shape_.objective;
     if (objective == Objective::Regression) {

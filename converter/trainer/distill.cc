@@ -343,7 +343,8 @@ nlohmann::json distill(const DistillOptions& o) {
   train::BertShape shape = trainer_shape(base, K, false);
   shape.objective = train::Objective::SingleLabel;
   train::BertModel<float> model(shape);
-  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits);
+  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits,
+                              t.qat_int8_attention);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   if (!random_start) {
@@ -375,6 +376,10 @@ nlohmann::json distill(const DistillOptions& o) {
   };
   const bool has_dev = !data.dev.empty();
   nlohmann::json last_details, best_details;
+  if (t.qat_per_tensor) {  // as finetune's
+    hooks.recalibrate = static_recalibration(base, names, read_labelled_file(o.train_path),
+                                             t.qat_calib_samples, t.qat_calib_percentile);
+  }
   hooks.evaluate = [&](train::BertModel<float>& m) {
     EvalResult r;
     if (!has_dev) {
@@ -408,6 +413,10 @@ nlohmann::json distill(const DistillOptions& o) {
     report["qat_group_size"] = t.qat_group_size;
   }
   if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
+  if (t.qat) report["qat_per_tensor"] = t.qat_per_tensor;
+  if (t.qat) report["qat_attention"] = t.qat_int8_attention ? "int8" : "fp32";
+  if (t.qat_per_tensor) report["qat_calib_samples"] = t.qat_calib_samples;
+  if (t.qat_per_tensor) report["qat_calib_percentile"] = t.qat_calib_percentile;
   report["teacher_cache"] = cache_path;
   report["teacher_cache_hit"] = hit;
   report["teacher_seconds"] = teacher_seconds;

@@ -50,6 +50,13 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   fb::ModelT base = load_start(o, &chosen);
   const FinetuneTask task = *chosen;
   const TrainingOptions& t = o.training;
+  if (t.qat_per_tensor && task != FinetuneTask::Classification &&
+      task != FinetuneTask::Regression && task != FinetuneTask::MultiLabel) {
+    throw std::runtime_error(
+        "--qat-per-tensor: static int8 is calibrated on labelled TSV/CSV texts (`quantize "
+        "--per-tensor --calib`), which " +
+        std::string(finetune_task_name(task)) + " data is not; train it with --qat (dynamic int8)");
+  }
   create_output_dirs(t);
   if (!base.tokenizer) throw std::runtime_error(o.init + ": the model has no tokenizer");
   base.config->max_seq = std::min<uint32_t>(o.max_seq, longest_sequence(*base.config));
@@ -95,7 +102,8 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   train::BertShape shape = trainer_shape(base, outputs, false);
   shape.objective = finetune_objective(task);
   train::BertModel<float> model(shape);
-  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits);
+  model.set_fake_quantization(t.qat, t.qat_weight_bits, t.qat_group_size, t.qat_embedding_bits,
+                              t.qat_int8_attention);
   init_bert_weights(model, t.seed);
   const std::vector<std::string> fresh = load_weights(model, base);
   for (const std::string& name : fresh) {
@@ -125,6 +133,12 @@ nlohmann::json finetune(const FinetuneOptions& o) {
   hooks.batch_for_step = [&](size_t step) {
     return make_batch(data.train, sampler.batch_indices(step));
   };
+  // --qat-per-tensor: the activation ranges of the model as it is (what `quantize --per-tensor
+  // --calib TRAIN` computes from the written model).
+  if (t.qat_per_tensor) {
+    hooks.recalibrate = static_recalibration(base, stored_names, read_labelled_file(o.train_path),
+                                             t.qat_calib_samples, t.qat_calib_percentile);
+  }
   const bool has_dev = !data.dev.empty();
   nlohmann::json last_details, best_details;
   std::unique_ptr<HostSession> deployed;
@@ -139,11 +153,12 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     const auto session = [&]() -> HostSession& {
       store_weights(m, base, stored_names);
       AlignedBytes bytes = pack_model(base);
-      if (t.qat) {
+      if (t.qat) {  // (question answering: never per tensor)
         fb::ModelT quantized;
         fb::GetModel(bytes.data())->UnPackTo(&quantized);
-        quantize_model(quantized, t.qat_weight_bits, nullptr, fb::DType::Float32, t.qat_group_size,
-                       t.qat_embedding_bits);
+        quantize_model(quantized, t.qat_weight_bits, nullptr,
+                       t.qat_int8_attention ? fb::DType::Int8 : fb::DType::Float32,
+                       t.qat_group_size, t.qat_embedding_bits);
         bytes = pack_model(quantized);
       }
       deployed = std::make_unique<HostSession>(std::move(bytes), "the model in training",
@@ -177,6 +192,10 @@ nlohmann::json finetune(const FinetuneOptions& o) {
     report["qat_group_size"] = t.qat_group_size;
   }
   if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
+  if (t.qat) report["qat_per_tensor"] = t.qat_per_tensor;
+  if (t.qat) report["qat_attention"] = t.qat_int8_attention ? "int8" : "fp32";
+  if (t.qat_per_tensor) report["qat_calib_samples"] = t.qat_calib_samples;
+  if (t.qat_per_tensor) report["qat_calib_percentile"] = t.qat_calib_percentile;
   report["train_examples"] = data.train.size();
   report["dev_examples"] = data.dev.size();
   if (task != FinetuneTask::QuestionAnswering) report["labels"] = stored_names;

@@ -130,6 +130,42 @@ void fake_quantize_activation_rows(T* out, const T* x, size_t rows, size_t cols)
   }
 }
 
+//   Static per-tensor int8 (`quantize --per-tensor --calib`, XNNPACK's qs8 fully connected
+//   operator): a dense layer's input and its output before the epilogue each through one affine
+//   int8 of the calibrated range, as the XNNPACK executor quantizes (quantize_one): q =
+//   clamp(round(x x (1 / scale)) + zero_point, -128, 127), value (q - zero_point) x scale.
+//   Values outside the range clip; the straight-through gradient passes them all the same.
+template <typename T>
+void fake_quantize_affine(T* out, const T* x, size_t n, float scale, int zero_point) {
+  const T inv = static_cast<T>(1.0f / scale), zero = static_cast<T>(zero_point);
+  const T s = static_cast<T>(scale);
+#pragma omp parallel for schedule(static) if (n >= kParallelMinWork)
+  for (size_t i = 0; i < n; ++i) {
+    T q = std::nearbyint(x[i] * inv) + zero;
+    q = q < T(-128) ? T(-128) : (q > T(127) ? T(127) : q);
+    out[i] = (q - zero) * s;
+  }
+}
+
+//   A static layer's weights are one tensor scale, s_w = max|w| / max_abs (quantize_rows_symmetric
+//   over the tensor as one row), and its bias is int32 at s_in x s_w (the XNNPACK executor's
+//   create): b = round(b / (s_in s_w)) x s_in s_w, in double as there. Returns s_w.
+template <typename T>
+T fake_quantize_weight_tensor(T* w, size_t n, int max_abs) {
+  T amax = T(0);
+  for (size_t i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(w[i]));
+  fake_quantize_weight_rows(w, w, 1, n, max_abs);
+  return amax > T(0) ? amax / static_cast<T>(max_abs) : T(1);
+}
+template <typename T>
+void fake_quantize_bias(T* b, size_t n, float input_scale, T weight_scale) {
+  const double scale = static_cast<double>(input_scale) * static_cast<double>(weight_scale);
+  for (size_t i = 0; i < n; ++i) {
+    const double q = std::nearbyint(static_cast<double>(b[i]) / scale);
+    b[i] = static_cast<T>(std::fmin(2147483647.0, std::fmax(-2147483648.0, q)) * scale);
+  }
+}
+
 // out (N, C) = (inp - mean) * rstd * w + b, biased variance, eps inside the square root;
 // mean, rstd (N) are kept for the backward pass.
 template <typename T>

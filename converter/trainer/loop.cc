@@ -82,6 +82,38 @@ void append_floats(std::string& out, const std::vector<float>& v) {
   out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
 }
 
+// Static per-tensor ranges in a checkpoint header: by parameter index, [input scale, input zero
+// point, output scale, output zero point] per tensor (floats round-trip through JSON's doubles).
+json static_ranges_json(const train::BertModel<float>& model) {
+  json out = json::object();
+  const train::StaticRanges& ranges = model.static_ranges();
+  for (size_t p = 0; p < ranges.size(); ++p) {
+    if (ranges[p].empty()) continue;
+    json& list = out[std::to_string(p)] = json::array();
+    for (const train::StaticDense& d : ranges[p]) {
+      list.push_back({d.input_scale, d.input_zero_point, d.output_scale, d.output_zero_point});
+    }
+  }
+  return out;
+}
+train::StaticRanges static_ranges_from_json(const json& j, const std::string& path) {
+  train::StaticRanges ranges;
+  try {
+    for (const auto& [key, list] : j.items()) {
+      const size_t p = std::stoul(key);
+      if (p >= ranges.size()) throw std::out_of_range("parameter " + key);
+      for (const json& d : list) {
+        ranges[p].push_back(
+            {d.at(0).get<float>(), d.at(2).get<float>(), d.at(1).get<int>(), d.at(3).get<int>()});
+      }
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": bad static_ranges in the checkpoint header (" + e.what() +
+                             ")");
+  }
+  return ranges;
+}
+
 // Checkpoint: magic, uint64 JSON length, JSON (state, shape, counts), then the parameters and
 // the AdamW first and second moments as raw little-endian floats.
 void save_checkpoint(const std::string& path, const train::BertModel<float>& model,
@@ -93,6 +125,7 @@ void save_checkpoint(const std::string& path, const train::BertModel<float>& mod
                  {"parameters", model.params().size()}, {"best_score", state.best_score},
                  {"best_step", state.best_step}, {"log", json::array()}};
   for (const LogRow& r : state.log) header["log"].push_back(row_json(r));
+  if (model.static_quantization()) header["static_ranges"] = static_ranges_json(model);
   const std::string text = header.dump();
   std::string bytes(kCheckpointMagic, sizeof(kCheckpointMagic));
   const uint64_t length = text.size();
@@ -104,8 +137,11 @@ void save_checkpoint(const std::string& path, const train::BertModel<float>& mod
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
+// expect_static_ranges: the run calibrates static ranges (LoopHooks::recalibrate), so its
+// checkpoints carry them.
 TrainingState load_checkpoint(const std::string& path, train::BertModel<float>& model,
-                              train::AdamW<float>& adam, const LoopConfig& config) {
+                              train::AdamW<float>& adam, const LoopConfig& config,
+                              bool expect_static_ranges) {
   const AlignedBytes bytes = read_file_aligned(path);
   const size_t n = model.params().size();
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kCheckpointMagic, 8) != 0) {
@@ -142,6 +178,14 @@ TrainingState load_checkpoint(const std::string& path, train::BertModel<float>& 
   state.best_score = header.at("best_score");
   state.best_step = header.at("best_step");
   for (const json& r : header.at("log")) state.log.push_back(row_from_json(r));
+  if (header.contains("static_ranges") != expect_static_ranges) {
+    throw std::runtime_error(path + ": the checkpoint was made " +
+                             (header.contains("static_ranges") ? "with" : "without") +
+                             " --qat-per-tensor; resume with the same settings");
+  }
+  if (header.contains("static_ranges")) {
+    model.set_static_ranges(static_ranges_from_json(header["static_ranges"], path));
+  }
   return state;
 }
 
@@ -246,7 +290,7 @@ LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& confi
   train::AdamW<float> adam(config.adam, model.params().size());
   TrainingState state;
   if (!config.resume_path.empty()) {
-    state = load_checkpoint(config.resume_path, model, adam, config);
+    state = load_checkpoint(config.resume_path, model, adam, config, bool(hooks.recalibrate));
     if (!config.quiet) {
       std::fprintf(stderr, "resuming from %s at step %zu of %zu\n", config.resume_path.c_str(),
                    state.step, config.steps);
@@ -263,7 +307,14 @@ LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& confi
     ~RestoreSignal() { sigaction(SIGINT, previous, nullptr); }
   } restore{&previous};
 
+  auto recalibrate = [&] {
+    if (!hooks.recalibrate) return;
+    model.set_dropout(train::DropoutConfig{});
+    hooks.recalibrate(model);
+  };
+  if (state.step == 0) recalibrate();
   auto evaluate = [&](size_t step) {
+    recalibrate();
     train::DropoutConfig off;
     model.set_dropout(off);
     const EvalResult result = hooks.evaluate(model);

@@ -62,6 +62,13 @@ struct TrainingOptions {
                             // 4: for `quantize --weight-bits 4 --group-size qat_group_size`
   size_t qat_group_size = 32;
   int qat_embedding_bits = 8;  // 4: for `quantize --embedding-bits 4`
+  bool qat_int8_attention = true;  // false: for `quantize --attention fp32`
+  // Static per-tensor int8 for XNNPACK (`quantize --per-tensor --calib <the training file>`):
+  // the activation ranges calibrated (calibrate.h, the quantizer's own function) on the model
+  // in training at the start and at every evaluation, over qat_calib_samples training texts.
+  bool qat_per_tensor = false;
+  size_t qat_calib_samples = 512;       // quantize's --calib-samples default
+  double qat_calib_percentile = 100.0;  // quantize's --calib-percentile default
 };
 
 // Creates the directories the output, checkpoint and log files go in.
@@ -91,6 +98,10 @@ struct LoopHooks {
   std::function<EvalResult(train::BertModel<float>&)> evaluate;  // dropout is off meanwhile
   // Called when an evaluation beats every earlier one (e.g. write the best model).
   std::function<void(const train::BertModel<float>&, const EvalResult&, size_t step)> on_best;
+  // Optional: called (dropout off) before the first step of a fresh run and before every
+  // evaluation, e.g. to calibrate static quantization ranges on the model as it is then; what
+  // it sets in the model (BertModel::static_ranges) is saved in checkpoints and restored.
+  std::function<void(train::BertModel<float>&)> recalibrate;
 };
 
 struct LoopOutcome {

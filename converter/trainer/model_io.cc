@@ -254,4 +254,39 @@ void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
   model.task->labels = named ? labels : std::vector<std::string>{};
 }
 
+train::StaticRanges static_ranges(const train::BertShape& shape, const Calibration& calibration) {
+  train::StaticRanges out;
+  for (const NamedTensor& t : trainer_tensors(shape)) {
+    if (std::find(std::begin(train::kDenseWeights), std::end(train::kDenseWeights), t.param) ==
+        std::end(train::kDenseWeights)) {
+      continue;
+    }
+    const auto found = calibration.dense.find(t.name);
+    if (found == calibration.dense.end()) {
+      throw std::runtime_error("calibration has no activation ranges for " + t.name);
+    }
+    const AffineInt8 in = affine_int8(found->second.input);
+    const AffineInt8 out_q = affine_int8(found->second.output);
+    std::vector<train::StaticDense>& list = out[t.param];
+    const size_t index = t.layer < 0 ? 0 : static_cast<size_t>(t.layer);
+    if (list.size() <= index) list.resize(index + 1);
+    list[index] = {in.scale, out_q.scale, in.zero_point, out_q.zero_point};
+  }
+  return out;
+}
+
+std::function<void(train::BertModel<float>&)> static_recalibration(fb::ModelT& model,
+                                                                   std::vector<std::string> labels,
+                                                                   std::vector<Example> texts,
+                                                                   size_t samples,
+                                                                   double percentile) {
+  return [&model, labels = std::move(labels), texts = std::move(texts), samples,
+          percentile](train::BertModel<float>& trainer) {
+    store_weights(trainer, model, labels);
+    const Calibration c =
+        calibrate(pack_model(model), texts, samples, percentile, /*progress=*/false);
+    trainer.set_static_ranges(static_ranges(trainer.shape(), c));
+  };
+}
+
 }  // namespace edgebert::convert

@@ -4,10 +4,13 @@
 #define EDGEBERT_CONVERTER_TRAINER_MODEL_IO_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "calibrate.h"
 #include "edgebert_generated.h"
+#include "labelled_data.h"
 #include "trainer/bert_model.h"
 
 namespace edgebert::convert {
@@ -61,6 +64,22 @@ std::vector<std::string> load_weights(train::BertModel<float>& trainer, const fb
 // `labels` as its names for sequence and token classifiers, and trainer_problem_type).
 void store_weights(const train::BertModel<float>& trainer, fb::ModelT& model,
                    const std::vector<std::string>& labels);
+
+// The static per-tensor int8 of every dense layer of a trainer model of this shape, from a
+// calibration of it (calibrate(): ranges by dense weight name) as `quantize --per-tensor` turns
+// them into affine int8 (affine_int8). Throws if the calibration lacks a layer.
+train::StaticRanges static_ranges(const train::BertShape& shape, const Calibration& calibration);
+
+// LoopHooks::recalibrate for `--qat --qat-per-tensor`: the trainer's weights stored into `model`
+// (store_weights with `labels`), calibrated by the quantizer's own calibrate() over `samples` of
+// `texts` (the training file, as `quantize --per-tensor --calib` reads it) at `percentile`
+// (calibrate's clipping), the ranges set into
+// the trainer (static_ranges). `model` must outlive the hook.
+std::function<void(train::BertModel<float>&)> static_recalibration(fb::ModelT& model,
+                                                                   std::vector<std::string> labels,
+                                                                   std::vector<Example> texts,
+                                                                   size_t samples,
+                                                                   double percentile);
 
 }  // namespace edgebert::convert
 

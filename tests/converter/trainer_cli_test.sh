@@ -51,6 +51,30 @@ eval_out=$(run eb_convert eval "$work/ft/model.ebm" --data "$data" -q)
 grep -q "accuracy" <<<"$eval_out" || fail "eval of the fine-tuned model: $eval_out"
 grep -q "task: classification \[0, 1\]" <<<"$(run eb_convert inspect "$work/ft/model.ebm")" ||
   fail "label names not kept"
+# --qat --qat-per-tensor: static int8 for XNNPACK; the reported dev accuracy is what `quantize
+# --per-tensor --calib` of the output scores on XNNPACK (to a rounding tie: within 2 texts).
+static=(--init "$work/ft/model.ebm" --train "$data" --dev "$data" --steps 4 --batch 16
+  --eval-every 2 --qat --qat-per-tensor --qat-calib-samples 64 --json -q)
+out=$(run eb_convert finetune "${static[@]}" -o "$work/ft/static.ebm")
+grep -q '"qat_per_tensor": true' <<<"$out" || fail "finetune --qat-per-tensor report: $out"
+reported=$(grep -o '"best_dev_accuracy": [0-9.e-]*' <<<"$out" | grep -o '[0-9.e-]*$')
+eb_convert quantize "$work/ft/static.ebm" --per-tensor --calib "$data" --calib-samples 64 \
+  -o "$work/ft/static8.ebm" >/dev/null 2>&1 || fail "quantize --per-tensor of the QAT output"
+measured=$(run eb_convert eval "$work/ft/static8.ebm" --data "$data" --provider xnnpack --json -q |
+  grep -o '"accuracy": [0-9.e-]*' | head -1 | grep -o '[0-9.e-]*$')
+examples=$(($(wc -l <"$data") - 1))
+awk -v a="$reported" -v b="$measured" -v n="$examples" 'BEGIN { d = a - b; if (d < 0) d = -d;
+  exit !(a != "" && b != "" && d * n <= 2.01) }' ||
+  fail "--qat-per-tensor: reported dev $reported, XNNPACK static int8 of the output $measured"
+# Exact resume: the checkpoint carries the calibrated ranges.
+run eb_convert finetune "${static[@]}" -o "$work/ft/static_resumed.ebm" --stop-after 3 \
+  >/dev/null || fail "--qat-per-tensor --stop-after"
+run eb_convert finetune "${static[@]}" -o "$work/ft/static_resumed.ebm" \
+  --resume "$work/ft/static_resumed.ebm.ckpt" >/dev/null || fail "--qat-per-tensor --resume"
+cmp -s "$work/ft/static.ebm" "$work/ft/static_resumed.ebm" ||
+  fail "--qat-per-tensor: the resumed run's model differs from the uninterrupted one's"
+grep -q "static int8 needs 8- or 7-bit" <<<"$(run eb_convert finetune "${static[@]}" \
+  -o "$work/ft/never.ebm" --qat-weight-bits 4 2>&1)" || fail "--qat-per-tensor with 4 bits"
 eb_convert finetune --init "$work/pre/encoder.ebm" --train "$data" -o "$work/ft/named.ebm" \
   --steps 2 --batch 16 --label-names negative,positive -q >/dev/null || fail "--label-names"
 grep -q "task: classification \[negative, positive\]" \
