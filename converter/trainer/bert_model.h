@@ -442,7 +442,7 @@ class BertModel {
   StaticRanges static_;        // static per-tensor int8 (set_static_ranges)
   bool static_on_ = false;
   bool int8_attention_ = true;  // fake quantization: the runtime's int8 attention from 64 tokens
-  std::vector<char> int8_sequences_;  // (B) the last forward's sequences that ran it
+  std::vector<uint8_t> int8_sequences_;  // (B) 1: the last forward's sequences that ran it
   std::vector<T> qparams_;  // fake quantization: params_ with the quantized tensors fake-quantized
   std::vector<T> act_buffer_, grad_buffer_;  // grown to the largest batch seen, then reused
   Acts a_{};
@@ -638,10 +638,10 @@ T BertModel<T>::forward(const Batch& batch) {
     if (a.att_drop != nullptr) {
       dropout_mask(a.att_drop, B * NH * Tk * Tk, dropout_.attention, site(3 * l + 1));
     }
-    const bool* int8_probs = nullptr;
+    const uint8_t* int8_probs = nullptr;
     if (fake_quant_ && int8_attention_) {
       fake_quantize_attention_inputs(a.q, a.k, a.v, batch.mask.data(), B, Tk, A, NH);
-      int8_probs = reinterpret_cast<const bool*>(int8_sequences_.data());
+      int8_probs = int8_sequences_.data();
     }
     attention_forward(a.ctx, a.probs, a.att_dropped, a.att_drop, a.q, a.k, a.v, batch.mask.data(),
                       B, Tk, A, NH, int8_probs);

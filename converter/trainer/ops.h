@@ -117,14 +117,14 @@ void apply_mask(T* x, const T* mask, size_t n) {
 // 0 padding key -> probability exactly 0, as HF's added lowest float); dropped = probs * drop
 // (attention-probability dropout; drop null = none, then dropped may alias probs);
 // out (B, T, C) = dropped v.
-// int8_probs (B, may be null): sequences whose probabilities are fake-quantized as the runtime's
+// int8_probs (B, may be null; 1 = yes): sequences whose probabilities are fake-quantized as the runtime's
 // int8 attention quantizes them (kernels' f32_qd8_softmax_rows: q + 127 = round(254 e) with
 // e = exp(x - max) = p / max p, scale 1 / (254 sum e)), i.e. p = round(254 p / max p) x max p /
 // 254; probs keeps those values (straight-through: the backward pass differentiates them).
 template <typename T>
 void attention_forward(T* out, T* probs, T* dropped, const T* drop, const T* q, const T* k,
                        const T* v, const int32_t* mask, size_t B, size_t tokens, size_t C,
-                       size_t NH, const bool* int8_probs = nullptr) {
+                       size_t NH, const uint8_t* int8_probs = nullptr) {
   const size_t hs = C / NH, TT = tokens * tokens;
   const T scale = T(1) / std::sqrt(static_cast<T>(hs));
 #pragma omp parallel for collapse(2) schedule(static) if (B * tokens * tokens * C >= kParallelMinWork)
@@ -147,7 +147,7 @@ void attention_forward(T* out, T* probs, T* dropped, const T* drop, const T* q, 
         }
         const T inv = sum > T(0) ? T(1) / sum : T(0);  // no key at all: zeros
         for (size_t j = 0; j < tokens; ++j) row[j] *= inv;
-        if (int8_probs != nullptr && int8_probs[b]) {
+        if (int8_probs != nullptr && int8_probs[b] != 0) {
           T top = T(0);
           for (size_t j = 0; j < tokens; ++j) top = std::max(top, row[j]);
           const T step = top / T(254);
