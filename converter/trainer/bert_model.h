@@ -404,15 +404,11 @@ class BertModel {
       for (size_t t = 0; t < Tk; ++t) attended += mask[b * Tk + t] != 0 ? 1 : 0;
       if (!runs_qd8_attention(true, attended)) continue;
       int8_sequences_[b] = 1;
-#pragma omp parallel for schedule(static) if (Tk * A >= kParallelMinWork)
-      for (size_t t = 0; t < Tk; ++t) {
-        for (size_t h = 0; h < NH; ++h) {
-          T* qr = q + (b * Tk + t) * A + h * d;
-          T* kr = k + (b * Tk + t) * A + h * d;
-          fake_quantize_activation_rows(qr, qr, 1, d);
-          fake_quantize_activation_rows(kr, kr, 1, d);
-        }
-      }
+      // (Tk, A) rows are (Tk NH, d) rows of one head each.
+      T* qb = q + b * Tk * A;
+      T* kb = k + b * Tk * A;
+      fake_quantize_activation_rows(qb, qb, Tk * NH, d);
+      fake_quantize_activation_rows(kb, kb, Tk * NH, d);
       for (size_t c = 0; c < A; ++c) {  // column c of head c / d, over the attended keys
         T amax = T(0);
         for (size_t t = 0; t < Tk; ++t) {

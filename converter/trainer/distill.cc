@@ -407,16 +407,7 @@ nlohmann::json distill(const DistillOptions& o) {
 
   nlohmann::json report = loop_report(outcome, config, t.output);
   report["teacher"] = o.teacher;
-  report["qat"] = t.qat;
-  if (t.qat) report["qat_weight_bits"] = t.qat_weight_bits;
-  if (t.qat && (t.qat_weight_bits == 4 || t.qat_embedding_bits == 4)) {
-    report["qat_group_size"] = t.qat_group_size;
-  }
-  if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
-  if (t.qat) report["qat_per_tensor"] = t.qat_per_tensor;
-  if (t.qat) report["qat_attention"] = t.qat_int8_attention ? "int8" : "fp32";
-  if (t.qat_per_tensor) report["qat_calib_samples"] = t.qat_calib_samples;
-  if (t.qat_per_tensor) report["qat_calib_percentile"] = t.qat_calib_percentile;
+  add_qat_report(t, report);
   report["teacher_cache"] = cache_path;
   report["teacher_cache_hit"] = hit;
   report["teacher_seconds"] = teacher_seconds;

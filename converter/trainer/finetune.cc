@@ -186,16 +186,7 @@ nlohmann::json finetune(const FinetuneOptions& o) {
 
   nlohmann::json report = loop_report(outcome, config, t.output);
   report["task"] = finetune_task_name(task);
-  report["qat"] = t.qat;
-  if (t.qat) report["qat_weight_bits"] = t.qat_weight_bits;
-  if (t.qat && (t.qat_weight_bits == 4 || t.qat_embedding_bits == 4)) {
-    report["qat_group_size"] = t.qat_group_size;
-  }
-  if (t.qat) report["qat_embedding_bits"] = t.qat_embedding_bits;
-  if (t.qat) report["qat_per_tensor"] = t.qat_per_tensor;
-  if (t.qat) report["qat_attention"] = t.qat_int8_attention ? "int8" : "fp32";
-  if (t.qat_per_tensor) report["qat_calib_samples"] = t.qat_calib_samples;
-  if (t.qat_per_tensor) report["qat_calib_percentile"] = t.qat_calib_percentile;
+  add_qat_report(t, report);
   report["train_examples"] = data.train.size();
   report["dev_examples"] = data.dev.size();
   if (task != FinetuneTask::QuestionAnswering) report["labels"] = stored_names;

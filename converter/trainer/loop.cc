@@ -7,8 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -221,6 +222,22 @@ LoopConfig make_loop_config(const TrainingOptions& o, const std::string& what, s
   return config;
 }
 
+void add_qat_report(const TrainingOptions& t, nlohmann::json& report) {
+  report["qat"] = t.qat;
+  if (!t.qat) return;
+  report["qat_weight_bits"] = t.qat_weight_bits;
+  if (t.qat_weight_bits == 4 || t.qat_embedding_bits == 4) {
+    report["qat_group_size"] = t.qat_group_size;
+  }
+  report["qat_embedding_bits"] = t.qat_embedding_bits;
+  report["qat_per_tensor"] = t.qat_per_tensor;
+  report["qat_attention"] = t.qat_int8_attention ? "int8" : "fp32";
+  if (t.qat_per_tensor) {
+    report["qat_calib_samples"] = t.qat_calib_samples;
+    report["qat_calib_percentile"] = t.qat_calib_percentile;
+  }
+}
+
 nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
                            const std::string& output) {
   return {{"steps", outcome.steps_done},       {"total_steps", config.steps},
@@ -307,14 +324,17 @@ LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& confi
     ~RestoreSignal() { sigaction(SIGINT, previous, nullptr); }
   } restore{&previous};
 
-  auto recalibrate = [&] {
-    if (!hooks.recalibrate) return;
+  // At most once per step: the evaluation at the start reuses the first step's calibration.
+  size_t calibrated_at = SIZE_MAX;
+  auto recalibrate = [&](size_t step) {
+    if (!hooks.recalibrate || calibrated_at == step) return;
     model.set_dropout(train::DropoutConfig{});
     hooks.recalibrate(model);
+    calibrated_at = step;
   };
-  if (state.step == 0) recalibrate();
+  if (state.step == 0) recalibrate(0);
   auto evaluate = [&](size_t step) {
-    recalibrate();
+    recalibrate(step);
     train::DropoutConfig off;
     model.set_dropout(off);
     const EvalResult result = hooks.evaluate(model);

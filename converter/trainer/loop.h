@@ -120,6 +120,10 @@ LoopOutcome run_training(train::BertModel<float>& model, const LoopConfig& confi
 
 // The report fields every training command gives: steps, total_steps, interrupted, seconds,
 // tokens_per_s, threads, output, checkpoint, log.
+// The --qat settings of a run (finetune, distill) into its report: "qat", and with it the
+// weight and embedding bits, group size (4 bits), attention, per-tensor calibration.
+void add_qat_report(const TrainingOptions& options, nlohmann::json& report);
+
 nlohmann::json loop_report(const LoopOutcome& outcome, const LoopConfig& config,
                            const std::string& output);
 
