@@ -19,11 +19,11 @@ cmake --build "$root/build-sanitize" --parallel "$(nproc)" --target "${targets[@
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-status=0
-for target in "${targets[@]}"; do
-  work="$root/build-sanitize/fuzz/$target"
+# One fuzzer per core at a time (each is single-threaded): on 2 cores the pass takes half as long.
+fuzz_one() {
+  local target=$1 work="$root/build-sanitize/fuzz/$1" max_len result execs cov corpus
   mkdir -p "$work/corpus"
-  log="$work/last-run.log"
+  local log="$work/last-run.log"
   # Model files and checkpoints folders are ~100-200 KB; texts and label files stay short so the
   # fuzzer spends its time on structure rather than on megabytes of filler.
   case $target in
@@ -38,7 +38,6 @@ for target in "${targets[@]}"; do
     result=ok
   else
     result=FAILED
-    status=1
   fi
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' ||
     echo "?")
@@ -48,6 +47,21 @@ for target in "${targets[@]}"; do
   if [ "$result" = FAILED ]; then
     grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -20
     echo "fuzz: full log $log"
+    return 1
   fi
+}
+status=0
+running=0
+for target in "${targets[@]}"; do
+  if [ "$running" -ge "$(nproc)" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status
