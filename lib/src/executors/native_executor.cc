@@ -83,8 +83,9 @@ struct AttentionTasks {
 };
 
 // Row quantization in ranges of kRowsPerTask rows: each row is quantized alone, so the ranges
-// may run on any thread.
+// may run on any thread (an even count: a range starts a row pair in LhsLayout::kRowPairs).
 constexpr size_t kRowsPerTask = 16;
+static_assert(kRowsPerTask % 2 == 0, "ranges of whole row pairs");
 
 struct QuantizeTasks {
   const NativeExecutor* x;
@@ -96,8 +97,12 @@ struct QuantizeTasks {
     const NativeExecutor& x = *t.x;
     const size_t m0 = task * kRowsPerTask;
     const size_t rows = t.s - m0 < kRowsPerTask ? t.s - m0 : kRowsPerTask;
-    x.kernels->f32_qd8_quantize_rows(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda,
-                                     x.lda, x.input_scales + m0, x.input_sums + m0);
+    // Row-major and row pairs alike, row m0 (even) starts at m0 * lda.
+    const auto quantize = x.kernels->f32_qd8_quantize_row_pairs != nullptr
+                              ? x.kernels->f32_qd8_quantize_row_pairs
+                              : x.kernels->f32_qd8_quantize_rows;
+    quantize(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda, x.input_scales + m0,
+             x.input_sums + m0);
   }
 };
 
@@ -144,9 +149,11 @@ void request_native_scratch(const ModelView& model, uint32_t max_seq, uint32_t m
   r->request(B::Scores, fp32_rows * f * tasks, kStepAttention, kStepAttention);
   r->request(B::AttentionWorkspace, attention_scratch_floats(fp32_rows, d.head_dim) * f * tasks,
              kStepAttention, kStepAttention);
-  // Each dense layer's input, quantized per token (the heads' too), for every row of a batch.
+  // Each dense layer's input, quantized per token (the heads' too), for every row of a batch;
+  // rows rounded up to even for sets that quantize in row pairs (the last pair's zero row).
   const uint64_t rows = S * max_batch;
-  r->request(B::QuantizedInput, rows * quantized_input_stride(d), kStepQkv, kStepHeads);
+  r->request(B::QuantizedInput, (rows + 1) / 2 * 2 * quantized_input_stride(d), kStepQkv,
+             kStepHeads);
   r->request(B::InputScales, rows * f, kStepQkv, kStepHeads);
   r->request(B::InputSums, rows * sizeof(int32_t), kStepQkv, kStepHeads);
 }
@@ -163,10 +170,12 @@ eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
     parallel.for_each((c.rows + kRowsPerTask - 1) / kRowsPerTask, &QuantizeTasks::run, &quantize);
     input_quantized = true;
   }
-  const GemmArgs args{input,       lda,    input_sums, input_scales, w.packed,
-                      w.scales,    w.bias, c.residual, c.out,        c.n,
-                      c.rows,      c.n,    c.k,        c.epilogue,   w.group_multipliers,
-                      w.group_size};
+  const LhsLayout layout =
+      kernels->f32_qd8_quantize_row_pairs != nullptr ? LhsLayout::kRowPairs : LhsLayout::kRows;
+  const GemmArgs args{input,        lda,    input_sums, input_scales, w.packed,
+                      w.scales,     w.bias, c.residual, c.out,        c.n,
+                      c.rows,       c.n,    c.k,        c.epilogue,   w.group_multipliers,
+                      w.group_size, layout};
   // 7-bit weights (max_abs verified at load) let some sets multiply twice as fast.
   const bool seven_bit = w.max_abs <= 63 && kernels->qd8_f32_qc7w_gemm.run != nullptr;
   const GemmKernel& gemm = w.group_size != 0 ? kernels->qd8_f32_qc4w_gemm

@@ -21,8 +21,13 @@
 
 namespace edgebert {
 
+// How a GEMM's activations A are laid out: row-major, or in row pairs (packing.h
+// row_pair_index: the 8-k octets of rows 2p and 2p + 1 side by side, one smmla operand per
+// 16-byte load). Row pairs only for the GEMMs of a set with f32_qd8_quantize_row_pairs.
+enum class LhsLayout : uint8_t { kRows, kRowPairs };
+
 struct GemmArgs {
-  const int8_t* a;          // (M, lda) int8 activations, zero beyond K
+  const int8_t* a;          // (M, lda) int8 activations, zero beyond K (in a_layout)
   size_t lda;               // >= Kp, multiple of 64
   const int32_t* a_sums;    // (M) sum over k of a[m][k]
   const float* a_scales;    // (M) dequantization scale of each row
@@ -38,6 +43,7 @@ struct GemmArgs {
   // group) multipliers, group_size G (packing.h); lda >= packed_k_i4(K, G).
   const uint8_t* b_groups = nullptr;
   size_t group_size = 0;
+  LhsLayout a_layout = LhsLayout::kRows;
 };
 
 // Floats of attention scratch one head in flight needs: its keys transposed (d, S), its values
@@ -89,6 +95,12 @@ struct KernelSet {
   // f32_attention's softmax up to the exponentials.
   void (*f32_qd8_softmax_rows)(float* x, size_t m, size_t n, size_t ldx, const int32_t* mask,
                                int8_t* q, size_t ldq, float* scales, int32_t* sums);
+  // The same quantization as f32_qd8_quantize_rows (the same q, scales and sums), q written in
+  // row pairs (LhsLayout::kRowPairs, rows m0 .. of a call starting at an even row; with M odd
+  // the last pair's second row is zeros). Null in sets whose GEMMs read rows only; where set,
+  // every GEMM entry of the set reads both layouts and the dense layers quantize with it.
+  void (*f32_qd8_quantize_row_pairs)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q,
+                                     size_t ldq, float* scales, int32_t* sums);
 };
 
 // The best set this CPU runs (the first supported one in dispatch.cc's order), or the one

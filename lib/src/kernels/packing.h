@@ -149,6 +149,20 @@ inline void pack_int4_rows(const int8_t* q, size_t rows, size_t e, uint8_t* nibb
   }
 }
 
+// Row-pair activation layout (LhsLayout::kRowPairs, written by f32_qd8_quantize_row_pairs; the
+// i8mm set's dense GEMMs read it). smmla multiplies 2 rows x 8 k of activations: rows 2p and
+// 2p + 1 of A (M, lda) are stored together, 8 k of one then 8 k of the other, so each 16-byte
+// load is one operand with no zip in the k loop. The same bytes as row-major A (the pair's two
+// rows of lda bytes each; M rounded up to even), zeros beyond K:
+//
+//   byte index(m, k) = (m / 2) * 2 * lda + (k / 8) * 16 + (m % 2) * 8 + k % 8     (lda % 8 == 0)
+constexpr size_t kRowPairOctetK = 8;  // k of one row per 8-byte half of a 16-byte pair octet
+
+inline size_t row_pair_index(size_t m, size_t k, size_t lda) {
+  return (m / 2) * 2 * lda + (k / kRowPairOctetK) * 2 * kRowPairOctetK + (m % 2) * kRowPairOctetK +
+         k % kRowPairOctetK;
+}
+
 }  // namespace edgebert
 
 #endif  // EDGEBERT_SRC_KERNELS_PACKING_H_

@@ -90,14 +90,14 @@ size_t lda_for(size_t k) { return (k + 63) / 64 * 64; }
 
 struct Problem {
   size_t m, n, k;
-  std::vector<int8_t> a, w, packed;
+  std::vector<int8_t> a, a_pairs, w, packed;  // a_pairs: a in row pairs (packing.h)
   std::vector<int32_t> a_sums;
   std::vector<float> a_scales, b_scales, bias, residual;
 };
 
 // Random activations in [-127, 127] and weights in [-max_abs, max_abs], extremes included.
 Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_abs = 127) {
-  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}};
+  Problem p{m, n, k, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   std::uniform_int_distribution<int> byte(-127, 127), weight(-max_abs, max_abs);
   std::uniform_real_distribution<float> real(-1.0f, 1.0f);
   p.a.assign(m * lda_for(k), 0);
@@ -121,6 +121,13 @@ Problem make_problem(size_t m, size_t n, size_t k, std::mt19937& rng, int max_ab
   }
   p.packed.resize(packed_bytes(n, k));
   pack_k4n16(p.w.data(), n, k, p.packed.data());
+  // Row pairs: M rounded up to even, the last pair's second row zeros as the quantizer leaves it.
+  p.a_pairs.assign((m + 1) / 2 * 2 * lda_for(k), 99);
+  for (size_t r = 0; r < (m + 1) / 2 * 2; ++r) {
+    for (size_t i = 0; i < lda_for(k); ++i) {
+      p.a_pairs[row_pair_index(r, i, lda_for(k))] = r < m ? p.a[r * lda_for(k) + i] : 0;
+    }
+  }
   for (size_t i = 0; i < m; ++i) p.a_scales.push_back(0.01f + 0.001f * static_cast<float>(i));
   for (size_t i = 0; i < n; ++i) {
     p.b_scales.push_back(0.02f + 0.0001f * static_cast<float>(i));
@@ -137,10 +144,34 @@ int32_t naive_dot(const Problem& p, size_t r, size_t j) {
   return sum;
 }
 
-GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue) {
-  return GemmArgs{p.a.data(), lda_for(p.k), p.a_sums.data(), p.a_scales.data(), p.packed.data(),
-                  p.b_scales.data(), p.bias.data(), p.residual.data(), c, p.n,
-                  p.m, p.n, p.k, epilogue};
+GemmArgs args_for(const Problem& p, void* c, Epilogue epilogue,
+                  LhsLayout layout = LhsLayout::kRows) {
+  GemmArgs args{layout == LhsLayout::kRows ? p.a.data() : p.a_pairs.data(),
+                lda_for(p.k),
+                p.a_sums.data(),
+                p.a_scales.data(),
+                p.packed.data(),
+                p.b_scales.data(),
+                p.bias.data(),
+                p.residual.data(),
+                c,
+                p.n,
+                p.m,
+                p.n,
+                p.k,
+                epilogue};
+  args.a_layout = layout;
+  return args;
+}
+
+// The activation layouts a set's GEMMs read: rows, and row pairs where it quantizes in pairs.
+std::vector<LhsLayout> layouts_of(const KernelSet& set) {
+  if (set.f32_qd8_quantize_row_pairs == nullptr) return {LhsLayout::kRows};
+  return {LhsLayout::kRows, LhsLayout::kRowPairs};
+}
+
+const char* layout_name(LhsLayout layout) {
+  return layout == LhsLayout::kRows ? "rows" : "row pairs";
 }
 
 // 4-bit weights (K8N16I4): q in [-8, 7] and multipliers m in [1, 15] per (channel, group); the
@@ -177,8 +208,9 @@ Problem4 make_problem4(size_t m, size_t n, size_t k, size_t group, std::mt19937&
   return p;
 }
 
-GemmArgs args_for(const Problem4& p, void* c, Epilogue epilogue) {
-  GemmArgs args = args_for(p.base, c, epilogue);
+GemmArgs args_for(const Problem4& p, void* c, Epilogue epilogue,
+                  LhsLayout layout = LhsLayout::kRows) {
+  GemmArgs args = args_for(p.base, c, epilogue, layout);
   args.b = reinterpret_cast<const int8_t*>(p.nibbles.data());
   args.b_groups = p.multipliers.data();
   args.group_size = p.group;
@@ -245,32 +277,37 @@ TEST_CASE("Kernels: every GEMM entry is named by its contract and declares its b
 TEST_CASE("Kernels: qd8_f32_qc8w_gemm is bit-exact in int32 against a naive product, every set") {
   std::mt19937 rng(11);
   // 16, 32: whole AMX tiles; 17, 33, 48, 63: its row tails past one and two tiles.
-  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 48, 63};
+  // i8mm's dense tile: 16 rows in pairs, so 15, 17, 33: odd tails past one and two tiles.
+  const size_t ms[] = {1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 32, 33, 48, 63};
   const size_t ns[] = {1, 15, 16, 17, 33, 48, 100};
   const size_t ks[] = {1, 3, 4, 5, 12, 63, 64, 65, 76, 130, 768};  // quads % 4: 1, 2, 3, 0
   for (const KernelSet* set : supported_sets()) {
-    size_t mismatches = 0, problems = 0;
-    for (size_t m : ms) {
-      for (size_t n : ns) {
-        for (size_t k : ks) {
-          const Problem p = make_problem(m, n, k, rng);
-          std::vector<int32_t> c(m * n, -1);
-          set->qd8_f32_qc8w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
-          ++problems;
-          for (size_t r = 0; r < m; ++r) {
-            for (size_t j = 0; j < n; ++j) {
-              const int32_t want = naive_dot(p, r, j);
-              if (c[r * n + j] != want && ++mismatches <= 5) {
-                MESSAGE(std::string(set->name) << " m=" << m << " n=" << n << " k=" << k << " at (" << r
-                                  << "," << j << "): " << c[r * n + j] << " != " << want);
+    for (LhsLayout layout : layouts_of(*set)) {
+      size_t mismatches = 0, problems = 0;
+      for (size_t m : ms) {
+        for (size_t n : ns) {
+          for (size_t k : ks) {
+            const Problem p = make_problem(m, n, k, rng);
+            std::vector<int32_t> c(m * n, -1);
+            set->qd8_f32_qc8w_gemm.run(args_for(p, c.data(), Epilogue::Int32, layout));
+            ++problems;
+            for (size_t r = 0; r < m; ++r) {
+              for (size_t j = 0; j < n; ++j) {
+                const int32_t want = naive_dot(p, r, j);
+                if (c[r * n + j] != want && ++mismatches <= 5) {
+                  MESSAGE(std::string(set->name)
+                          << " " << layout_name(layout) << " m=" << m << " n=" << n << " k=" << k
+                          << " at (" << r << "," << j << "): " << c[r * n + j] << " != " << want);
+                }
               }
             }
           }
         }
       }
+      INFO("kernel set " << std::string(set->name) << ", " << layout_name(layout) << ", "
+                         << problems << " shapes");
+      CHECK(mismatches == 0);
     }
-    INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes");
-    CHECK(mismatches == 0);
   }
 }
 
@@ -287,12 +324,11 @@ TEST_CASE("Kernels: qd8_f32_qc7w_gemm (7-bit weights) is bit-exact where a set h
           // Activations at +127 and weights at +-63 in the first rows: the worst case for
           // vpmaddubsw, 2 * 255 * 63 = 32130 < 32767.
           const Problem p = make_problem(m, n, k, rng, 63);
-          std::vector<int32_t> c(m * n, -1);
-          set->qd8_f32_qc7w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
-          for (size_t r = 0; r < m; ++r) {
-            for (size_t j = 0; j < n; ++j) {
-              const int32_t want = naive_dot(p, r, j);
-              mismatches += c[r * n + j] != want;
+          for (LhsLayout layout : layouts_of(*set)) {
+            std::vector<int32_t> c(m * n, -1);
+            set->qd8_f32_qc7w_gemm.run(args_for(p, c.data(), Epilogue::Int32, layout));
+            for (size_t r = 0; r < m; ++r) {
+              for (size_t j = 0; j < n; ++j) mismatches += c[r * n + j] != naive_dot(p, r, j);
             }
           }
         }
@@ -319,16 +355,19 @@ TEST_CASE(
         for (size_t n : ns) {
           for (size_t k : ks) {
             const Problem4 p = make_problem4(m, n, k, group, rng);
-            std::vector<int32_t> c(m * n, -1);
-            set->qd8_f32_qc4w_gemm.run(args_for(p, c.data(), Epilogue::Int32));
-            ++problems;
-            for (size_t r = 0; r < m; ++r) {
-              for (size_t j = 0; j < n; ++j) {
-                const int32_t want = naive_dot(p.base, r, j);
-                if (c[r * n + j] != want && ++mismatches <= 5) {
-                  MESSAGE(std::string(set->name)
-                          << " G=" << group << " m=" << m << " n=" << n << " k=" << k << " at ("
-                          << r << "," << j << "): " << c[r * n + j] << " != " << want);
+            for (LhsLayout layout : layouts_of(*set)) {
+              std::vector<int32_t> c(m * n, -1);
+              set->qd8_f32_qc4w_gemm.run(args_for(p, c.data(), Epilogue::Int32, layout));
+              ++problems;
+              for (size_t r = 0; r < m; ++r) {
+                for (size_t j = 0; j < n; ++j) {
+                  const int32_t want = naive_dot(p.base, r, j);
+                  if (c[r * n + j] != want && ++mismatches <= 5) {
+                    MESSAGE(std::string(set->name)
+                            << " " << layout_name(layout) << " G=" << group << " m=" << m
+                            << " n=" << n << " k=" << k << " at (" << r << "," << j
+                            << "): " << c[r * n + j] << " != " << want);
+                  }
                 }
               }
             }
@@ -336,7 +375,7 @@ TEST_CASE(
         }
       }
     }
-    INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes");
+    INFO("kernel set " << std::string(set->name) << ", " << problems << " shapes (every layout)");
     CHECK(mismatches == 0);
   }
 }
@@ -351,10 +390,13 @@ TEST_CASE(
         Problem as_int8 = p.base;  // its w are the int8 values m q, packed K4N16
         pack_k4n16(as_int8.w.data(), as_int8.n, as_int8.k, as_int8.packed.data());
         std::vector<float> ours(m * p.base.n), want(m * p.base.n);
-        set->qd8_f32_qc4w_gemm.run(args_for(p, ours.data(), e));
         reference_set().qd8_f32_qc8w_gemm.run(args_for(as_int8, want.data(), e));
-        INFO(std::string(set->name) << " epilogue " << static_cast<int>(e) << " m=" << m);
-        CHECK(std::memcmp(ours.data(), want.data(), ours.size() * sizeof(float)) == 0);
+        for (LhsLayout layout : layouts_of(*set)) {
+          set->qd8_f32_qc4w_gemm.run(args_for(p, ours.data(), e, layout));
+          INFO(std::string(set->name)
+               << " " << layout_name(layout) << " epilogue " << static_cast<int>(e) << " m=" << m);
+          CHECK(std::memcmp(ours.data(), want.data(), ours.size() * sizeof(float)) == 0);
+        }
       }
     }
   }
@@ -402,11 +444,14 @@ TEST_CASE("Kernels: qd8_f32_qc8w_gemm's fused epilogues give the reference set's
       for (Epilogue e : {Epilogue::Bias, Epilogue::BiasGelu, Epilogue::BiasResidual}) {
         const Problem p = make_problem(m, 70, 200, rng);
         std::vector<float> ours(p.m * p.n), want(p.m * p.n);
-        set->qd8_f32_qc8w_gemm.run(args_for(p, ours.data(), e));
         reference_set().qd8_f32_qc8w_gemm.run(args_for(p, want.data(), e));
-        INFO(std::string(set->name) << " epilogue " << static_cast<int>(e) << " m=" << m);
-        // The same operations in the same order (-ffp-contract=off): the same bits.
-        CHECK(std::memcmp(ours.data(), want.data(), ours.size() * sizeof(float)) == 0);
+        for (LhsLayout layout : layouts_of(*set)) {
+          set->qd8_f32_qc8w_gemm.run(args_for(p, ours.data(), e, layout));
+          INFO(std::string(set->name)
+               << " " << layout_name(layout) << " epilogue " << static_cast<int>(e) << " m=" << m);
+          // The same operations in the same order (-ffp-contract=off): the same bits.
+          CHECK(std::memcmp(ours.data(), want.data(), ours.size() * sizeof(float)) == 0);
+        }
       }
     }
   }
@@ -445,6 +490,26 @@ TEST_CASE("Kernels: f32_qd8_quantize_rows is identical in every set and within h
       CHECK(q == want);
       CHECK(scales == want_scales);
       CHECK(sums == want_sums);
+      if (set->f32_qd8_quantize_row_pairs == nullptr) continue;
+      // Row pairs: the same bytes at row_pair_index, for an odd and an even count of rows (the
+      // odd count's last pair gets a zero second row), scales and sums the same.
+      for (size_t rows : {m, m - 1}) {
+        std::vector<int8_t> pairs((rows + 1) / 2 * 2 * ldq, 99);
+        set->f32_qd8_quantize_row_pairs(x.data(), rows, k, k, pairs.data(), ldq, scales.data(),
+                                        sums.data());
+        size_t wrong = 0;
+        for (size_t r = 0; r < (rows + 1) / 2 * 2; ++r) {
+          for (size_t i = 0; i < ldq; ++i) {
+            wrong += pairs[row_pair_index(r, i, ldq)] != (r < rows ? want[r * ldq + i] : 0);
+          }
+        }
+        INFO("row pairs, " << rows << " rows");
+        CHECK(wrong == 0);
+        CHECK(std::vector<float>(scales.begin(), scales.begin() + rows) ==
+              std::vector<float>(want_scales.begin(), want_scales.begin() + rows));
+        CHECK(std::vector<int32_t>(sums.begin(), sums.begin() + rows) ==
+              std::vector<int32_t>(want_sums.begin(), want_sums.begin() + rows));
+      }
     }
   }
 }

@@ -131,6 +131,7 @@ const KernelSet kDotprodKernels = {
     kernels::dotprod::f32_qd8_quantize_rows,
     kernels::dotprod::f32_layer_norm,
     kernels::dotprod::f32_attention,
-    kernels::dotprod::f32_qd8_softmax_rows};
+    kernels::dotprod::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert

@@ -130,6 +130,7 @@ const KernelSet kMveKernels = {"mve",
                                kernels::mve::f32_qd8_quantize_rows,
                                kernels::mve::f32_layer_norm,
                                kernels::mve::f32_attention,
-                               kernels::mve::f32_qd8_softmax_rows};
+                               kernels::mve::f32_qd8_softmax_rows,
+                               nullptr};
 
 }  // namespace edgebert

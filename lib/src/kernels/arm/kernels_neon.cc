@@ -143,6 +143,7 @@ const KernelSet kNeonKernels = {
     kernels::neon::f32_qd8_quantize_rows,
     kernels::neon::f32_layer_norm,
     kernels::neon::f32_attention,
-    kernels::neon::f32_qd8_softmax_rows};
+    kernels::neon::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert

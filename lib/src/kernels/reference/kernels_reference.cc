@@ -18,21 +18,34 @@ namespace reference {
 #include "../gemm_tiles.inc"
 
 // The naive product of every row with every channel's weights, weight(n, k) giving their int8
-// values.
-template <typename Weight>
+// values; activations row-major or in row pairs (the dense layers', since this set quantizes
+// them in pairs: the executor's row-pair path runs on every host, against the other sets' rows).
+template <LhsLayout kLayout, typename Weight>
 void naive_gemm(const GemmArgs& g, Weight weight) {
   int32_t acc[kPackN];
   for (size_t m = 0; m < g.m; ++m) {
-    const int8_t* a = g.a + m * g.lda;
+    const auto a = [&g, m](size_t k) {
+      return kLayout == LhsLayout::kRowPairs ? g.a[row_pair_index(m, k, g.lda)]
+                                             : g.a[m * g.lda + k];
+    };
     for (size_t n0 = 0; n0 < g.n; n0 += kPackN) {
       const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
       for (size_t j = 0; j < count; ++j) {
         int32_t sum = 0;
-        for (size_t k = 0; k < g.k; ++k) sum += static_cast<int32_t>(a[k]) * weight(n0 + j, k);
+        for (size_t k = 0; k < g.k; ++k) sum += static_cast<int32_t>(a(k)) * weight(n0 + j, k);
         acc[j] = sum;
       }
       store_tile(g, m, n0, acc, count);
     }
+  }
+}
+
+template <typename Weight>
+void naive_gemm(const GemmArgs& g, Weight weight) {
+  if (g.a_layout == LhsLayout::kRowPairs) {
+    naive_gemm<LhsLayout::kRowPairs>(g, weight);
+  } else {
+    naive_gemm<LhsLayout::kRows>(g, weight);
   }
 }
 
@@ -62,6 +75,7 @@ const KernelSet kReferenceKernels = {
     kernels::reference::f32_qd8_quantize_rows,
     kernels::reference::f32_layer_norm,
     kernels::reference::f32_attention,
-    kernels::reference::f32_qd8_softmax_rows};
+    kernels::reference::f32_qd8_softmax_rows,
+    kernels::reference::f32_qd8_quantize_row_pairs};
 
 }  // namespace edgebert

@@ -220,6 +220,7 @@ const KernelSet EB_KERNEL_NS(kAmxKernels) = {
     kernels::EB_KERNEL_NS(amx)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(amx)::f32_layer_norm,
     kernels::EB_KERNEL_NS(amx)::f32_attention,
-    kernels::EB_KERNEL_NS(amx)::f32_qd8_softmax_rows};
+    kernels::EB_KERNEL_NS(amx)::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert

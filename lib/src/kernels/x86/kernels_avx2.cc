@@ -152,6 +152,7 @@ const KernelSet kAvx2Kernels = {
     kernels::avx2::f32_qd8_quantize_rows,
     kernels::avx2::f32_layer_norm,
     kernels::avx2::f32_attention,
-    kernels::avx2::f32_qd8_softmax_rows};
+    kernels::avx2::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert

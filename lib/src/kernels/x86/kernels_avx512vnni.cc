@@ -210,6 +210,7 @@ const KernelSet EB_KERNEL_NS(kAvx512VnniKernels) = {
     kernels::EB_KERNEL_NS(avx512vnni)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(avx512vnni)::f32_layer_norm,
     kernels::EB_KERNEL_NS(avx512vnni)::f32_attention,
-    kernels::EB_KERNEL_NS(avx512vnni)::f32_qd8_softmax_rows};
+    kernels::EB_KERNEL_NS(avx512vnni)::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert

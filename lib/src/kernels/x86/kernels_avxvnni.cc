@@ -98,6 +98,7 @@ const KernelSet EB_KERNEL_NS(kAvxVnniKernels) = {
     kernels::EB_KERNEL_NS(avxvnni)::f32_qd8_quantize_rows,
     kernels::EB_KERNEL_NS(avxvnni)::f32_layer_norm,
     kernels::EB_KERNEL_NS(avxvnni)::f32_attention,
-    kernels::EB_KERNEL_NS(avxvnni)::f32_qd8_softmax_rows};
+    kernels::EB_KERNEL_NS(avxvnni)::f32_qd8_softmax_rows,
+    nullptr};
 
 }  // namespace edgebert
