@@ -82,6 +82,30 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
     // and index arithmetic per load cost it a third of the loop.
     const int8_t* w_at = g.b + nb * quads * kPackBlockBytes;
     const int8_t* const w_end = w_at + quads * kPackBlockBytes;
+#if !defined(__aarch64__)
+    // armv7: two quads (8 k) a step. Per channel pair, vmull of quad q's bytes by its
+    // activations, then vmlal of quad q + 1's into the same 16-bit lanes (two products, |sum| <=
+    // 2 x 127 x 127 < 32767: exact), then one vpadal: 3 SIMD ops per 16 multiply-adds where
+    // vmull + vpadal per quad took 4, and the issue-bound loop (3 a cycle on the A72 model)
+    // reaches the multiplier's rate (bench/perf_model.py: 80% -> see RESULTS).
+    for (; w_end - w_at >= static_cast<ptrdiff_t>(2 * kPackBlockBytes);
+         w_at += 2 * kPackBlockBytes) {
+      for (int r = 0; r < MR; ++r) {
+        const int32_t* quads_at = reinterpret_cast<const int32_t*>(a_at[r]);  // 4-byte aligned
+        const int8x8_t a0 = vreinterpret_s8_s32(vld1_dup_s32(quads_at));
+        const int8x8_t a1 = vreinterpret_s8_s32(vld1_dup_s32(quads_at + 1));
+        a_at[r] += 2 * kPackK;
+        for (int h = 0; h < 4; ++h) {
+          const int8x16_t x = vld1q_s8(w_at + h * 16),
+                          y = vld1q_s8(w_at + kPackBlockBytes + h * 16);
+          acc[r][2 * h] = vpadalq_s16(acc[r][2 * h],
+                                      vmlal_s8(vmull_s8(vget_low_s8(x), a0), vget_low_s8(y), a1));
+          acc[r][2 * h + 1] = vpadalq_s16(
+              acc[r][2 * h + 1], vmlal_s8(vmull_s8(vget_high_s8(x), a0), vget_high_s8(y), a1));
+        }
+      }
+    }
+#endif
     for (; w_at != w_end; w_at += kPackBlockBytes) {
       // The quad's 64 weight bytes as 4 q-register loads, two channel pairs each (8 d-register
       // loads held armv7's one load pipe 11 of 14 cycles a quad: bench/perf_model.py).
