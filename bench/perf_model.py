@@ -73,7 +73,7 @@ CORES = [
      ["-mtriple=aarch64", "-mcpu=neoverse-n2", "-mattr=+dotprod,+i8mm"],
      {"neon", "dotprod", "i8mm"}, "smmla"),
     ("cortex-a72-aarch32", "Cortex-A72 (Pi 4, 32-bit OS), Cortex-A57 model", "armv7",
-     ["-mtriple=armv7a-linux-gnueabihf", "-mcpu=cortex-a72"], {"neon"}, "vmull"),
+     ["-mtriple=thumbv7a-linux-gnueabihf", "-mcpu=cortex-a72"], {"neon"}, "vmull"),
     ("znver4", "Zen 4 model (stand-in for the Zen 5 at hand)", "x86",
      ["-mtriple=x86_64", "-mcpu=znver4", "-mattr=+avxvnni"], {"avx2", "avxvnni", "avx512vnni"},
      "vpdpbusd-zmm"),
@@ -130,7 +130,7 @@ GEMM_ENTRIES = {
 # Branches: aarch64 (b.cond, b, cbz, tbz), x86 (jcc, jmp), armv7 (bne, bhi, ...).
 BRANCH = re.compile(r"^(b\.[a-z]+|b|cbn?z|tbn?z|j[a-z]+|b[a-z]{2}(\.[nw])?)$")
 CALL = re.compile(r"^(bl|blx|call[a-z]*)$")
-VECTOR = {"aarch64": re.compile(r"\bv\d+\.|\bq\d+\b"), "armv7": re.compile(r"\bq\d+\b|\bd\d+\b"),
+VECTOR = {"aarch64": re.compile(r"\bv\d+\.|\bq\d+\b"), "armv7": re.compile(r"\bq\d+\b|\bd\d+\b|\bs\d+\b"),
           "x86": re.compile(r"%[xyz]mm\d+")}
 
 
@@ -148,6 +148,8 @@ def disassemble(objdump, path):
     functions, current = {}, None
     for line in out.splitlines():
         head = re.match(r"^([0-9a-f]+) <(.*)>:$", line)
+        if head and re.match(r"^\$[atdx](\.|$)", head.group(2)):
+            continue  # an ARM mapping symbol ($t code, $d a literal pool): the same function
         if head:
             current = head.group(2)
             functions.setdefault(current, [])

@@ -13,6 +13,7 @@
 #endif
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -604,6 +605,51 @@ TEST_CASE("Kernels: f32_layer_norm and f32_attention match the fp32 oracle") {
       INFO(std::string(set->name) << " head_dim " << d);
       CHECK(worst_ctx <= 2e-5);
       CHECK(worst_ln <= 2e-5);
+    }
+  }
+}
+
+// armv7's neon set computes the softmax's exponentials and 8-bit steps in NEON, which flushes
+// denormals: rows that reach the clamp, denormal scores and non-finite masked scores must still
+// give the reference set's bits (as they must in every set).
+TEST_CASE("Kernels: f32_qd8_softmax_rows gives the reference set's bits on awkward rows") {
+  std::mt19937 rng(16);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const size_t n = 37, m = 4, ld = 40, ldq = 64;  // vectors of 4 and 8 and a tail
+  std::vector<float> x(m * ld, 0.0f);
+  for (size_t j = 0; j < n; ++j) {
+    x[j] = normal(rng);
+    x[ld + j] = -6.0f * static_cast<float>(j);  // -216 .. 0: exp at and past the clamp
+    x[2 * ld + j] = (j % 3 == 0 ? -1.0f : 1.0f) * 1e-39f * static_cast<float>(j);  // denormals
+    x[3 * ld + j] = 0.5f * static_cast<float>(j % 5);  // ties: 254 e on many half steps
+  }
+  x[2 * ld + 5] = 0.0f;
+  std::vector<int32_t> mask(n, 1);
+  for (size_t j : {3u, 8u, 9u, 36u}) mask[j] = 0;
+  for (size_t r = 0; r < m; ++r) x[r * ld + 3] = nan, x[r * ld + 8] = inf, x[r * ld + 9] = -inf;
+  x[10] = nan, x[ld + 11] = -inf;  // unmasked (only from a model with non-finite values)
+  const auto run = [&](const KernelSet& set, const int32_t* row_mask) {
+    std::vector<float> e = x, scales(m);
+    std::vector<int8_t> q(m * ldq, 99);
+    std::vector<int32_t> sums(m);
+    set.f32_qd8_softmax_rows(e.data(), m, n, ld, row_mask, q.data(), ldq, scales.data(),
+                             sums.data());
+    return std::make_tuple(e, q, scales, sums);
+  };
+  std::vector<int32_t> none(n, 0);  // every key masked: all steps at -127, scale finite
+  const int32_t* const masks[] = {mask.data(), none.data()};
+  for (const int32_t* row_mask : masks) {
+    const auto want = run(reference_set(), row_mask);
+    for (const KernelSet* set : supported_sets()) {
+      INFO(std::string(set->name) << (row_mask == none.data() ? ", every key masked" : ""));
+      const auto got = run(*set, row_mask);
+      CHECK(std::memcmp(std::get<0>(got).data(), std::get<0>(want).data(),
+                        std::get<0>(want).size() * sizeof(float)) == 0);
+      CHECK(std::get<1>(got) == std::get<1>(want));
+      CHECK(std::memcmp(std::get<2>(got).data(), std::get<2>(want).data(), m * sizeof(float)) == 0);
+      CHECK(std::get<3>(got) == std::get<3>(want));
     }
   }
 }

@@ -16,6 +16,11 @@
 #include "../kernels.h"
 #include "../packing.h"
 
+// armv7: the softmax loops in NEON intrinsics (attention.inc), where GCC would not vectorize.
+#if !defined(__aarch64__)
+#define EB_ARMV7_NEON_FLOATS 1
+#endif
+
 namespace edgebert {
 namespace kernels {
 namespace neon {
@@ -87,7 +92,7 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
     // activations, then vmlal of quad q + 1's into the same 16-bit lanes (two products, |sum| <=
     // 2 x 127 x 127 < 32767: exact), then one vpadal: 3 SIMD ops per 16 multiply-adds where
     // vmull + vpadal per quad took 4, and the issue-bound loop (3 a cycle on the A72 model)
-    // reaches the multiplier's rate (bench/perf_model.py: 80% -> see RESULTS).
+    // reaches the multiplier's rate (bench/perf_model.py: 80% -> 89%).
     for (; w_end - w_at >= static_cast<ptrdiff_t>(2 * kPackBlockBytes);
          w_at += 2 * kPackBlockBytes) {
       for (int r = 0; r < MR; ++r) {
