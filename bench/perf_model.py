@@ -98,7 +98,7 @@ KERNELS = [
     ("gemm", r"::\(anonymous namespace\)::tile[_a-z0-9]*<|::qd8_f32_qc[478]w_gemm_"),
     ("quantize_rows", r"::f32_qd8_quantize_rows\("),
     ("layer_norm", r"::f32_layer_norm\("),
-    ("softmax_rows", r"::f32_qd8_softmax_rows\("),
+    ("softmax_rows", r"::f32_qd8_softmax_rows\(|::exp_shifted_row\("),  # the latter when not inlined
     ("attention", r"::attend<4>\("),
 ]
 
