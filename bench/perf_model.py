@@ -109,11 +109,12 @@ GEMM_ENTRIES = {
                           ("qd8_f32_qc4w_gemm_2x16c4__neon", r"tile<2, true>", 2 * 16 * 4)],
     ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"tile<4, false>", 4 * 16 * 4),
                              ("qd8_f32_qc4w_gemm_4x16c4__neondot", r"tile<4, true>", 4 * 16 * 4)],
-    # The dense layers' tiles, on row-pair activations; the qc8w one's k loop computes one
-    # quarter (4 channels) of its 16 x 16 tile at a time.
-    ("i8mm", "aarch64"): [("qd8_f32_qc8w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16>", 16 * 4 * 8),
-                          ("qd8_f32_qc4w_gemm_4x16c8__neoni8mm",
-                           r"tile<4, true, \(edgebert::LhsLayout\)1>", 4 * 16 * 8)],
+    # The dense layers' tiles, on row-pair activations: each k loop computes one quarter (4
+    # channels) of the 16 x 16 tile.
+    ("i8mm", "aarch64"): [("qd8_f32_qc8w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16, false>",
+                           16 * 4 * 8),
+                          ("qd8_f32_qc4w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16, true>",
+                           16 * 4 * 8)],
     ("neon", "armv7"): [("qd8_f32_qc8w_gemm_1x16c4__neon", r"tile<1, false>|qc8w_gemm_x16c4", 1 * 16 * 4),
                         ("qd8_f32_qc4w_gemm_1x16c4__neon", r"tile<1, true>|qc4w_gemm_x16c4", 1 * 16 * 4)],
     ("avx2", "x86"): [("qd8_f32_qc8w_gemm_4x16c4__avx2", r"tile_sign<4, .*Int8Halves", 4 * 16 * 4),

@@ -1,6 +1,6 @@
 // aarch64 int8 matrix-multiply kernel set (Armv8.6 FEAT_I8MM: Cortex-A510/A710/X2 and later,
 // Neoverse V1/N2, Apple M2 on Linux): qd8_f32_qc8w_gemm_16x16c8__neoni8mm and
-// qd8_f32_qc4w_gemm_4x16c8__neoni8mm. Compiled with -march=armv8.2-a+dotprod+i8mm; chosen at
+// qd8_f32_qc4w_gemm_16x16c8__neoni8mm. Compiled with -march=armv8.2-a+dotprod+i8mm; chosen at
 // run time when the CPU reports HWCAP2_I8MM.
 //
 // smmla (vmmlaq_s32) multiplies a 2x8 block of activations by the transpose of a 2x8 block of
@@ -40,13 +40,13 @@ namespace i8mm {
 
 namespace {
 
-// Rows [m0, m0 + MR) x 16 channels of block nb, in row pairs (MR odd: the last row pairs with
-// itself, row-major, or with the pairs layout's zero row), all 16 channels at once: acc[rp][c] =
-// [r0 x c2c, r0 x c2c+1, r1 x c2c, r1 x c2c+1] for the row pair rp and the channel pair c. The
-// int8 attention's GEMMs (row-major A) and the 4-bit weights (either layout). kInt4: 4-bit
+// Rows [m0, m0 + MR) of row-major A (the int8 attention's GEMMs; 4-bit weights there only in
+// tests) x 16 channels of block nb, in row pairs paired in registers (MR odd: the last row pairs
+// with itself), all 16 channels at once: acc[rp][c] = [r0 x c2c, r0 x c2c+1, r1 x c2c,
+// r1 x c2c+1] for the row pair rp and the channel pair c. kInt4: 4-bit
 // weights (K8N16I4, quads = packed_k_i4 / 4): an octet's low and high nibbles are exactly quads
 // q and q + 1, expanded in registers.
-template <int MR, bool kInt4, LhsLayout kLayout>
+template <int MR, bool kInt4>
 void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   constexpr int kPairs = (MR + 1) / 2;
   int32x4_t acc[kPairs][8];
@@ -57,7 +57,6 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   for (int r = 0; r < 2 * kPairs; ++r) {
     rows[r] = g.a + (m0 + (r < MR ? r : MR - 1)) * g.lda;
   }
-  const int8_t* pairs = g.a + row_pair_index(m0, 0, g.lda);
   // Quads q (quarters even[j]) and q + 1 (odd[j]) for 8 k per step.
   const auto step = [&](size_t q, const int8x16_t(&even)[4], const int8x16_t(&odd)[4]) {
     int8x16_t w[8];
@@ -67,12 +66,8 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
       w[2 * j + 1] = vreinterpretq_s8_s32(vzip2q_s32(lo, hi));
     }
     for (int rp = 0; rp < kPairs; ++rp) {
-      int8x16_t a;
-      if constexpr (kLayout == LhsLayout::kRowPairs) {
-        a = vld1q_s8(pairs + rp * 2 * g.lda + q * kPackK * 2);
-      } else {
-        a = vcombine_s8(vld1_s8(rows[2 * rp] + q * kPackK), vld1_s8(rows[2 * rp + 1] + q * kPackK));
-      }
+      const int8x16_t a =
+          vcombine_s8(vld1_s8(rows[2 * rp] + q * kPackK), vld1_s8(rows[2 * rp + 1] + q * kPackK));
       for (int c = 0; c < 8; ++c) acc[rp][c] = vmmlaq_s32(acc[rp][c], a, w[c]);
     }
   };
@@ -117,7 +112,9 @@ void tile(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 // quads zipped into 2 weight operands (channels 4j, 4j + 1 and 4j + 2, 4j + 3) and one 16-byte
 // load per row pair, 2 smmla each; acc[rp][c] = [r0 x ch, r0 x ch+1, r1 x ch, r1 x ch+1] for
 // ch = 4j + 2c. The row pairs' k (MR x Kp bytes) are read from L1 once per quarter.
-template <int MR>
+// kInt4: 4-bit weights (K8N16I4), quarter j of each octet expanded in registers (6 ops per 16
+// smmla and 2 zips, where the 4 x 16 tile expanded all four quarters per 16 smmla).
+template <int MR, bool kInt4>
 void tile_row_pairs(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   constexpr int kPairs = (MR + 1) / 2;
   const int8_t* pairs = g.a + row_pair_index(m0, 0, g.lda);
@@ -143,11 +140,18 @@ void tile_row_pairs(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
     const auto quad = [quarter](size_t q) {
       return vreinterpretq_s32_s8(vld1q_s8(quarter + q * kPackBlockBytes));
     };
-    size_t q = 0;
-    for (; q + 2 <= quads; q += 2) step(q, quad(q), quad(q + 1));
-    // An odd last quad pairs with zero weights (its activations are the pairs layout's zeros),
-    // outside the loop: a conditional zero inside cost the loop a SIMD slot (84% -> 89%).
-    if (q < quads) step(q, quad(q), vdupq_n_s32(0));
+    if constexpr (kInt4) {
+      each_int4_octet_quarter(g, nb, quads, j, [&](size_t o, int8x16_t even, int8x16_t odd) {
+        step(2 * o, vreinterpretq_s32_s8(even), vreinterpretq_s32_s8(odd));
+      });
+    } else {
+      size_t q = 0;
+      for (; q + 2 <= quads; q += 2) step(q, quad(q), quad(q + 1));
+      // An odd last quad pairs with zero weights (its activations are the pairs layout's
+      // zeros), outside the loop: a conditional zero inside cost the loop a SIMD slot (84% ->
+      // 89%).
+      if (q < quads) step(q, quad(q), vdupq_n_s32(0));
+    }
     for (int rp = 0; rp < kPairs; ++rp) {
       for (int c = 0; c < 2; ++c) {
         vst1_s32(out[2 * rp] + 4 * j + 2 * c, vget_low_s32(acc[rp][c]));
@@ -163,24 +167,24 @@ void tile_row_pairs(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
 void qd8_f32_qc8w_gemm_16x16c8(const GemmArgs& g) {
   if (g.a_layout == LhsLayout::kRowPairs) {
     walk_tiles<16>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-      tile_row_pairs<decltype(rows)::value>(g, m, nb, quads);
+      tile_row_pairs<decltype(rows)::value, false>(g, m, nb, quads);
     });
   } else {
     walk_tiles<4>(g, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-      tile<decltype(rows)::value, false, LhsLayout::kRows>(g, m, nb, quads);
+      tile<decltype(rows)::value, false>(g, m, nb, quads);
     });
   }
 }
 
-void qd8_f32_qc4w_gemm_4x16c8(const GemmArgs& g) {
+void qd8_f32_qc4w_gemm_16x16c8(const GemmArgs& g) {
   const size_t quads = packed_k_i4(g.k, g.group_size) / kPackK;
   if (g.a_layout == LhsLayout::kRowPairs) {
-    walk_tiles<4>(g, quads, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-      tile<decltype(rows)::value, true, LhsLayout::kRowPairs>(g, m, nb, quads);
+    walk_tiles<16>(g, quads, [&g](auto rows, size_t m, size_t nb, size_t quads) {
+      tile_row_pairs<decltype(rows)::value, true>(g, m, nb, quads);
     });
   } else {
     walk_tiles<4>(g, quads, [&g](auto rows, size_t m, size_t nb, size_t quads) {
-      tile<decltype(rows)::value, true, LhsLayout::kRows>(g, m, nb, quads);
+      tile<decltype(rows)::value, true>(g, m, nb, quads);
     });
   }
 }
@@ -193,7 +197,7 @@ const KernelSet kI8mmKernels = {
     "i8mm",
     {kernels::i8mm::qd8_f32_qc8w_gemm_16x16c8, 16, 16, 8, "qd8_f32_qc8w_gemm_16x16c8__neoni8mm"},
     {nullptr, 0, 0, 0, nullptr},
-    {kernels::i8mm::qd8_f32_qc4w_gemm_4x16c8, 4, 16, 8, "qd8_f32_qc4w_gemm_4x16c8__neoni8mm"},
+    {kernels::i8mm::qd8_f32_qc4w_gemm_16x16c8, 16, 16, 8, "qd8_f32_qc4w_gemm_16x16c8__neoni8mm"},
     kernels::i8mm::f32_qd8_quantize_rows,
     kernels::i8mm::f32_layer_norm,
     kernels::i8mm::f32_attention,
