@@ -107,8 +107,10 @@ KERNELS = [
 GEMM_ENTRIES = {
     ("neon", "aarch64"): [("qd8_f32_qc8w_gemm_2x16c4__neon", r"tile<2, false>", 2 * 16 * 4),
                           ("qd8_f32_qc4w_gemm_2x16c4__neon", r"tile<2, true>", 2 * 16 * 4)],
-    ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"tile<4, false>", 4 * 16 * 4),
-                             ("qd8_f32_qc4w_gemm_4x16c4__neondot", r"tile<4, true>", 4 * 16 * 4)],
+    ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"::tile<4>", 4 * 16 * 4),
+                             # its k loop: one quarter (4 channels) of the 16 x 16 tile
+                             ("qd8_f32_qc4w_gemm_16x16c4__neondot", r"tile_int4_quarters<16>",
+                              16 * 4 * 4)],
     # The dense layers' tiles, on row-pair activations: each k loop computes one quarter (4
     # channels) of the 16 x 16 tile.
     ("i8mm", "aarch64"): [("qd8_f32_qc8w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16, false>",
