@@ -105,8 +105,9 @@ KERNELS = [
 # GEMM entries per set: (entry, regex on the function holding its full-tile loop, MACs per k
 # step of that tile = MR x NR x KR).
 GEMM_ENTRIES = {
-    ("neon", "aarch64"): [("qd8_f32_qc8w_gemm_2x16c4__neon", r"tile<2, false>", 2 * 16 * 4),
-                          ("qd8_f32_qc4w_gemm_2x16c4__neon", r"tile<2, true>", 2 * 16 * 4)],
+    # The 4-bit entries' k loops: one quarter (4 channels) of their tiles, 8 k a step.
+    ("neon", "aarch64"): [("qd8_f32_qc8w_gemm_2x16c4__neon", r"::tile<2>", 2 * 16 * 4),
+                          ("qd8_f32_qc4w_gemm_8x16c4__neon", r"tile_int4_quarters<8>", 8 * 4 * 8)],
     ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"::tile<4>", 4 * 16 * 4),
                              # its k loop: one quarter (4 channels) of the 16 x 16 tile
                              ("qd8_f32_qc4w_gemm_16x16c4__neondot", r"tile_int4_quarters<16>",
@@ -117,8 +118,9 @@ GEMM_ENTRIES = {
                            16 * 4 * 8),
                           ("qd8_f32_qc4w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16, true>",
                            16 * 4 * 8)],
-    ("neon", "armv7"): [("qd8_f32_qc8w_gemm_1x16c4__neon", r"tile<1, false>|qc8w_gemm_x16c4", 1 * 16 * 4),
-                        ("qd8_f32_qc4w_gemm_1x16c4__neon", r"tile<1, true>|qc4w_gemm_x16c4", 1 * 16 * 4)],
+    ("neon", "armv7"): [("qd8_f32_qc8w_gemm_1x16c4__neon", r"::tile<1>|qc8w_gemm_x16c4", 1 * 16 * 4),
+                        ("qd8_f32_qc4w_gemm_4x16c4__neon", r"tile_int4_quarters<4>|qc4w_gemm_x16c4",
+                         4 * 4 * 8)],
     ("avx2", "x86"): [("qd8_f32_qc8w_gemm_4x16c4__avx2", r"tile_sign<4, .*Int8Halves", 4 * 16 * 4),
                       ("qd8_f32_qc7w_gemm_5x16c4__avx2", r"tile_u8s7<5>", 5 * 16 * 4),
                       ("qd8_f32_qc4w_gemm_4x16c4__avx2", r"tile_sign<4, .*Int4Halves", 4 * 16 * 4)],
