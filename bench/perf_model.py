@@ -107,10 +107,12 @@ KERNELS = [
 GEMM_ENTRIES = {
     # The 4-bit entries' k loops: one quarter (4 channels) of their tiles, 8 k a step.
     ("neon", "aarch64"): [("qd8_f32_qc8w_gemm_2x16c4__neon", r"::tile<2>", 2 * 16 * 4),
-                          ("qd8_f32_qc4w_gemm_8x16c4__neon", r"tile_int4_quarters<8>", 8 * 4 * 8)],
+                          ("qd8_f32_qc4w_gemm_8x16c4__neon",
+                           r"tile_int4_quarters<8>|walk_tiles<8, .*qc4w_gemm_x16c4", 8 * 4 * 8)],
     ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"::tile<4>", 4 * 16 * 4),
                              # its k loop: one quarter (4 channels) of the 16 x 16 tile
-                             ("qd8_f32_qc4w_gemm_16x16c4__neondot", r"tile_int4_quarters<16>",
+                             ("qd8_f32_qc4w_gemm_16x16c4__neondot",
+                              r"tile_int4_quarters<16>|walk_tiles<16, .*qc4w_gemm_16x16c4",
                               16 * 4 * 4)],
     # The dense layers' tiles, on row-pair activations: each k loop computes one quarter (4
     # channels) of the 16 x 16 tile.

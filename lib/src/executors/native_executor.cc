@@ -91,18 +91,18 @@ struct QuantizeTasks {
   const NativeExecutor* x;
   const float* in;
   size_t s, k;
+  // The set's f32_qd8_quantize_rows, or its f32_qd8_quantize_row_pairs (row m0, even, starts
+  // at m0 * lda in both layouts).
+  void (*quantize)(const float* x, size_t m, size_t k, size_t ldx, int8_t* q, size_t ldq,
+                   float* scales, int32_t* sums);
 
   static void run(void* context, size_t task) {
     const QuantizeTasks& t = *static_cast<const QuantizeTasks*>(context);
     const NativeExecutor& x = *t.x;
     const size_t m0 = task * kRowsPerTask;
     const size_t rows = t.s - m0 < kRowsPerTask ? t.s - m0 : kRowsPerTask;
-    // Row-major and row pairs alike, row m0 (even) starts at m0 * lda.
-    const auto quantize = x.kernels->f32_qd8_quantize_row_pairs != nullptr
-                              ? x.kernels->f32_qd8_quantize_row_pairs
-                              : x.kernels->f32_qd8_quantize_rows;
-    quantize(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda, x.input_scales + m0,
-             x.input_sums + m0);
+    t.quantize(t.in + m0 * t.k, rows, t.k, t.k, x.input + m0 * x.lda, x.lda, x.input_scales + m0,
+               x.input_sums + m0);
   }
 };
 
@@ -165,13 +165,16 @@ eb_status NativeExecutor::dense(const DenseCall& c, eb_error*) {
     input_quantized = false;
     return EB_OK;
   }
+  // Sets whose GEMMs read row pairs get their input quantized in pairs.
+  const bool pairs = kernels->f32_qd8_quantize_row_pairs != nullptr;
   if (!(c.same_input && input_quantized)) {
-    QuantizeTasks quantize{this, c.in, c.rows, c.k};
+    QuantizeTasks quantize{
+        this, c.in, c.rows, c.k,
+        pairs ? kernels->f32_qd8_quantize_row_pairs : kernels->f32_qd8_quantize_rows};
     parallel.for_each((c.rows + kRowsPerTask - 1) / kRowsPerTask, &QuantizeTasks::run, &quantize);
     input_quantized = true;
   }
-  const LhsLayout layout =
-      kernels->f32_qd8_quantize_row_pairs != nullptr ? LhsLayout::kRowPairs : LhsLayout::kRows;
+  const LhsLayout layout = pairs ? LhsLayout::kRowPairs : LhsLayout::kRows;
   const GemmArgs args{input,        lda,    input_sums, input_scales, w.packed,
                       w.scales,     w.bias, c.residual, c.out,        c.n,
                       c.rows,       c.n,    c.k,        c.epilogue,   w.group_multipliers,

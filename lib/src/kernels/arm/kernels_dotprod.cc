@@ -97,10 +97,7 @@ template <int MR>
 void tile_int4_quarters(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   const int8_t* rows[MR];
   for (int r = 0; r < MR; ++r) rows[r] = g.a + (m0 + r) * g.lda;
-  const size_t n0 = nb * kPackN;
-  const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
-  int32_t out[MR][kPackN];
-  for (size_t j = 0; j < 4 && 4 * j < count; ++j) {
+  tile_by_quarters<MR>(g, m0, nb, [&](size_t j, int32_t(&out)[MR][kLanes]) {
     int32x4_t acc[MR];
     for (int r = 0; r < MR; ++r) acc[r] = vdupq_n_s32(0);
     each_int4_octet_quarter(g, nb, quads, j, [&](size_t o, int8x16_t even, int8x16_t odd) {
@@ -112,8 +109,7 @@ void tile_int4_quarters(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
       }
     });
     for (int r = 0; r < MR; ++r) vst1q_s32(out[r] + 4 * j, acc[r]);
-  }
-  store_tile<MR>(g, m0, n0, out, count);
+  });
 }
 
 constexpr int kInt4Rows = 16;  // 20 rows modelled 83%, 16 82%, 24 spilled

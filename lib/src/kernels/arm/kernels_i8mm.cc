@@ -119,10 +119,7 @@ void tile_row_pairs(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
   constexpr int kPairs = (MR + 1) / 2;
   const int8_t* pairs = g.a + row_pair_index(m0, 0, g.lda);
   const int8_t* b = g.b + nb * quads * kPackBlockBytes;
-  const size_t n0 = nb * kPackN;
-  const size_t count = g.n - n0 < kPackN ? g.n - n0 : kPackN;
-  int32_t out[2 * kPairs][kPackN];
-  for (size_t j = 0; j < 4 && 4 * j < count; ++j) {
+  tile_by_quarters<MR, 2 * kPairs>(g, m0, nb, [&](size_t j, int32_t(&out)[2 * kPairs][kLanes]) {
     int32x4_t acc[kPairs][2];
     for (int rp = 0; rp < kPairs; ++rp) acc[rp][0] = acc[rp][1] = vdupq_n_s32(0);
     const int8_t* quarter = b + j * kPackQuarterBytes;
@@ -158,8 +155,7 @@ void tile_row_pairs(const GemmArgs& g, size_t m0, size_t nb, size_t quads) {
         vst1_s32(out[2 * rp + 1] + 4 * j + 2 * c, vget_high_s32(acc[rp][c]));
       }
     }
-  }
-  store_tile<MR>(g, m0, n0, out, count);
+  });
 }
 
 }  // namespace
