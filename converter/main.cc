@@ -476,7 +476,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingPath);
   distill_cmd->add_option("--layers", ds.layers, "New student: encoder layers")->capture_default_str();
   distill_cmd->add_option("--hidden", ds.hidden, "New student: hidden size")->capture_default_str();
-  distill_cmd->add_option("--heads", ds.heads, "New student: attention heads")->capture_default_str();
+  distill_cmd
+      ->add_option("--heads", ds.heads,
+                   "New student: attention heads (pruned from the teacher, each keeps the "
+                   "teacher's head size)")
+      ->capture_default_str();
   distill_cmd->add_option("--intermediate", ds.intermediate, "New student: feed-forward size")
       ->capture_default_str();
   distill_cmd->add_option("--train", ds.train_path, "Labelled data: TSV/CSV label<TAB>text[<TAB>text_b]")

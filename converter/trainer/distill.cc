@@ -22,6 +22,7 @@
 #include "random_model.h"
 #include "trainer/finetune_tasks.h"
 #include "trainer/model_io.h"
+#include "trainer/prune.h"
 #include "trainer/training_data.h"
 
 namespace edgebert::convert {
@@ -35,13 +36,6 @@ fb::ModelT clone(fb::ModelT& model) {
   fb::ModelT copy;
   fb::GetModel(bytes.data())->UnPackTo(&copy);
   return copy;
-}
-
-bool all_fp32(const fb::ModelT& model) {
-  for (const auto& t : model.tensors) {
-    if (t->dtype != fb::DType::Float32) return false;
-  }
-  return true;
 }
 
 // One input of the teacher: a labelled example's texts or an unlabeled line.
@@ -192,39 +186,19 @@ nlohmann::json distill(const DistillOptions& o) {
     if (!base.tokenizer) throw std::runtime_error(o.student + ": the student has no tokenizer");
     init["from"] = o.student;
   } else {
-    if (o.heads == 0 || o.hidden % o.heads != 0) {
-      throw std::runtime_error("--hidden must be a multiple of --heads");
-    }
     const fb::ConfigT& tc = *teacher.config;
-    const bool same_widths = o.hidden == tc.hidden && o.heads == tc.num_heads &&
-                             o.intermediate == tc.intermediate && o.layers <= tc.num_layers;
-    base = clone(teacher);
-    if (same_widths && all_fp32(teacher)) {
-      // The teacher truncated: layers picked evenly, renamed to the student's indices.
-      std::vector<uint32_t> picked;
-      for (uint32_t j = 0; j < o.layers; ++j) picked.push_back(j * tc.num_layers / o.layers);
-      std::vector<std::unique_ptr<fb::TensorT>> kept;
-      for (auto& x : base.tensors) {
-        constexpr char kLayer[] = "encoder.layer.";
-        if (is_head_tensor(x->name)) continue;
-        if (x->name.rfind(kLayer, 0) != 0) {
-          kept.push_back(std::move(x));
-          continue;
-        }
-        const size_t dot = x->name.find('.', sizeof kLayer - 1);
-        const uint32_t layer = static_cast<uint32_t>(
-            std::stoul(x->name.substr(sizeof kLayer - 1, dot - (sizeof kLayer - 1))));
-        const auto at = std::find(picked.begin(), picked.end(), layer);
-        if (at == picked.end()) continue;
-        x->name = kLayer + std::to_string(at - picked.begin()) + x->name.substr(dot);
-        kept.push_back(std::move(x));
-      }
-      base.tensors = std::move(kept);
-      base.config->num_layers = o.layers;
+    const StudentShape student_shape{o.layers, o.hidden, o.heads, o.intermediate};
+    const std::string why = why_not_prunable(teacher, student_shape);
+    if (why.empty()) {
+      // The teacher truncated (layers picked evenly) and, where narrower, pruned.
       init["from"] = "teacher";
-      init["teacher_layers"] = picked;
+      base = prune_teacher(clone(teacher), student_shape, &init);
     } else {
       // A new shape: BERT's random initialisation, the teacher's tokenizer and vocabulary.
+      if (o.heads == 0 || o.hidden % o.heads != 0) {
+        throw std::runtime_error("--hidden must be a multiple of --heads (a random student; " +
+                                 why + ")");
+      }
       BertShape shape;
       shape.num_layers = o.layers;
       shape.hidden = o.hidden;
@@ -236,11 +210,11 @@ nlohmann::json distill(const DistillOptions& o) {
       shape.type_vocab_size = tc.type_vocab_size;
       shape.num_labels = 0;
       fb::ModelT fresh = random_bert(shape, t.seed);
-      fresh.tokenizer = std::move(base.tokenizer);
+      fresh.tokenizer = std::move(clone(teacher).tokenizer);
       base = std::move(fresh);
       random_start = true;
       init["from"] = "random";
-      if (same_widths) init["why"] = "the teacher is quantized: its weights are not fp32";
+      init["why"] = why;
     }
   }
   // Headless until the trainer writes the classifier (store_weights sets the task).

@@ -10,10 +10,11 @@
 //
 // The student: --student S.ebm (or folder) to start from (its encoder; a fresh classifier of the
 // teacher's outputs), or a new shape (--layers --hidden --heads --intermediate) with the
-// teacher's tokenizer; when that shape has the teacher's widths and the teacher is fp32, it
-// starts as the teacher truncated: embeddings, pooler and layers picked evenly (student layer j
-// = teacher layer j x L_teacher / L_student, DistilBERT's every-other-layer for half the depth);
-// else BERT's random initialisation.
+// teacher's tokenizer; when the teacher is fp32 and the shape no larger than it with the
+// teacher's head size, it starts as the teacher made smaller (trainer/prune.h): layers picked
+// evenly (student layer j = teacher layer j x L_teacher / L_student, DistilBERT's
+// every-other-layer for half the depth) and, where narrower, the teacher's most important hidden
+// channels, heads and feed-forward neurons kept; else BERT's random initialisation.
 //
 // Labels: the sorted training labels map to the teacher's outputs in order (as `finetune`
 // stores them); the report gives the teacher's accuracy on the labelled data under that mapping
