@@ -98,7 +98,8 @@ grep -q "other --steps" <<<"$out" || fail "resume with other settings must be re
 
 # distill: the fine-tuned classifier above as the teacher. A 1-layer student of its widths starts
 # as the teacher truncated; the teacher's logits are cached and read back by a second run; an
-# unlabeled file adds texts; a new width starts random; --alpha 0 (soft labels only) makes the
+# unlabeled file adds texts; a narrower one starts as the teacher pruned, a wider one at random;
+# --alpha 0 (soft labels only) makes the
 # student agree with the teacher.
 teacher="$work/hf/model.ebm"
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
@@ -123,7 +124,12 @@ out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads
   --intermediate 32 --train "$data" --unlabeled "$work/kd/unlabeled.txt" -o "$work/kd/new.ebm" \
   --steps 2 --json -q)
 grep -q '"unlabeled_examples": 40' <<<"$out" || fail "distill --unlabeled: $out"
-grep -q '"from": "random"' <<<"$out" || fail "distill: a new width must start random: $out"
+grep -q '"from": "teacher"' <<<"$out" && grep -q '"pruned"' <<<"$out" ||
+  fail "distill: a narrower student must start as the teacher pruned: $out"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 64 --heads 2 \
+  --intermediate 32 --train "$data" -o "$work/kd/wide.ebm" --steps 1 --json -q)
+grep -q '"from": "random"' <<<"$out" && grep -q "larger than the teacher" <<<"$out" ||
+  fail "distill: a wider student must start random, saying why: $out"
 eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 --intermediate 48 \
   --train "$data" -o "$work/kd/soft.ebm" --alpha 0 --temperature 1 --steps 40 --batch 16 \
   --lr 1e-3 -q >/dev/null || fail "distill --alpha 0"
