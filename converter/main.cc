@@ -474,6 +474,13 @@ int main(int argc, char** argv) {
                           "Student to start from (.ebm or HF folder, e.g. a pretrain output); "
                           "default: a new student of --layers/--hidden/--heads/--intermediate")
       ->check(CLI::ExistingPath);
+  distill_cmd
+      ->add_option("--prune-from", ds.prune_from,
+                   "New student: start as this fp32 model pruned (.ebm or HF folder, e.g. "
+                   "a larger student distilled before); default: the teacher when no "
+                   "smaller than the student, else at random")
+      ->check(CLI::ExistingPath)
+      ->excludes("--student");
   distill_cmd->add_option("--layers", ds.layers, "New student: encoder layers")->capture_default_str();
   distill_cmd->add_option("--hidden", ds.hidden, "New student: hidden size")->capture_default_str();
   distill_cmd

@@ -188,11 +188,20 @@ nlohmann::json distill(const DistillOptions& o) {
   } else {
     const fb::ConfigT& tc = *teacher.config;
     const StudentShape student_shape{o.layers, o.hidden, o.heads, o.intermediate};
-    const std::string why = why_not_prunable(teacher, student_shape);
+    fb::ModelT source = o.prune_from.empty() ? clone(teacher) : read_start_model(o.prune_from);
+    const std::string why =
+        why_not_prunable(source, student_shape, o.prune_from.empty() ? "the teacher" : "the model");
+    if (!o.prune_from.empty() && !why.empty()) {
+      throw std::runtime_error("--prune-from " + o.prune_from + ": " + why);
+    }
+    if (!o.prune_from.empty() && !source.tokenizer) {
+      throw std::runtime_error("--prune-from " + o.prune_from + ": the model has no tokenizer");
+    }
     if (why.empty()) {
-      // The teacher truncated (layers picked evenly) and, where narrower, pruned.
-      init["from"] = "teacher";
-      base = prune_teacher(clone(teacher), student_shape, &init);
+      // The teacher (or --prune-from) truncated (layers picked evenly) and, where narrower,
+      // pruned.
+      init["from"] = o.prune_from.empty() ? "teacher" : o.prune_from;
+      base = prune_model(std::move(source), student_shape, &init);
     } else {
       // A new shape: BERT's random initialisation, the teacher's tokenizer and vocabulary.
       if (o.heads == 0 || o.hidden % o.heads != 0) {

@@ -14,7 +14,8 @@
 // teacher's head size, it starts as the teacher made smaller (trainer/prune.h): layers picked
 // evenly (student layer j = teacher layer j x L_teacher / L_student, DistilBERT's
 // every-other-layer for half the depth) and, where narrower, the teacher's most important hidden
-// channels, heads and feed-forward neurons kept; else BERT's random initialisation.
+// channels, heads and feed-forward neurons kept (--prune-from: from another model instead, e.g.
+// a larger student distilled before, pruning in steps); else BERT's random initialisation.
 //
 // Labels: the sorted training labels map to the teacher's outputs in order (as `finetune`
 // stores them); the report gives the teacher's accuracy on the labelled data under that mapping
@@ -34,6 +35,7 @@ namespace edgebert::convert {
 struct DistillOptions {
   std::string teacher;  // classifier: .ebm or Hugging Face folder
   std::string student;  // "" = a new student of the shape below
+  std::string prune_from;  // a new student pruned from this fp32 model; "" = the teacher
   uint32_t layers = 4, hidden = 256, heads = 4, intermediate = 1024;
   std::string train_path, dev_path;    // label, text[, text_b]; dev "" = none
   std::vector<std::string> unlabeled;  // text files, one text per non-empty line

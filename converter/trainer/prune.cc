@@ -195,22 +195,23 @@ std::vector<uint32_t> top_indices(const std::vector<double>& scores, size_t keep
   return order;
 }
 
-std::string why_not_prunable(const fb::ModelT& teacher, const StudentShape& s) {
-  const fb::ConfigT& c = *teacher.config;
-  for (const auto& t : teacher.tensors) {
-    if (t->dtype != fb::DType::Float32) return "the teacher is quantized: its weights are not fp32";
+std::string why_not_prunable(const fb::ModelT& source, const StudentShape& s,
+                             const std::string& what) {
+  const fb::ConfigT& c = *source.config;
+  for (const auto& t : source.tensors) {
+    if (t->dtype != fb::DType::Float32) return what + " is quantized: its weights are not fp32";
     if (is_head_tensor(t->name)) continue;
     if (selections().count(split_layer(t->name).second) == 0) {
-      return "the teacher has a tensor pruning does not know: " + t->name;
+      return what + " has a tensor pruning does not know: " + t->name;
     }
   }
   if (c.embedding_size != 0 && c.embedding_size != c.hidden) {
-    return "the teacher's embeddings are factorised (embedding size " +
+    return what + "'s embeddings are factorised (embedding size " +
            std::to_string(c.embedding_size) + ")";
   }
   if (s.layers > c.num_layers || s.hidden > c.hidden || s.heads > c.num_heads ||
       s.intermediate > c.intermediate) {
-    return "the student is larger than the teacher in some dimension";
+    return "the student is larger than " + what + " in some dimension";
   }
   if (s.layers == 0 || s.hidden == 0 || s.heads == 0 || s.intermediate == 0) {
     return "the student has an empty dimension";
@@ -218,9 +219,9 @@ std::string why_not_prunable(const fb::ModelT& teacher, const StudentShape& s) {
   return "";
 }
 
-fb::ModelT prune_teacher(fb::ModelT model, const StudentShape& s, nlohmann::json* report) {
-  const std::string why = why_not_prunable(model, s);
-  if (!why.empty()) throw std::runtime_error("cannot start the student from the teacher: " + why);
+fb::ModelT prune_model(fb::ModelT model, const StudentShape& s, nlohmann::json* report) {
+  const std::string why = why_not_prunable(model, s, "the model");
+  if (!why.empty()) throw std::runtime_error("cannot prune the model to the student: " + why);
   drop_head_tensors(model);
   fb::ConfigT& c = *model.config;
   std::vector<uint32_t> picked;  // student layer j = teacher layer j x L_t / L_s

@@ -30,17 +30,19 @@ struct StudentShape {
   uint32_t layers = 0, hidden = 0, heads = 0, intermediate = 0;
 };
 
-// "" when `teacher` can start a student of `shape`: fp32 weights, BERT's tensors only, no
-// factorised embeddings, and the shape no larger than the teacher in any dimension; else why
-// not. The student keeps the teacher's head size, so its attention width is heads x the
-// teacher's head_dim, which may differ from its hidden size (the runtime and trainer run that).
-std::string why_not_prunable(const fb::ModelT& teacher, const StudentShape& shape);
+// "" when `source` (named `what` in the reasons) can start a student of `shape`: fp32 weights,
+// BERT's tensors only, no factorised embeddings, and the shape no larger than the teacher in any
+// dimension; else why not. The student keeps the teacher's head size, so its attention width is
+// heads x the teacher's head_dim, which may differ from its hidden size (the runtime and trainer
+// run that).
+std::string why_not_prunable(const fb::ModelT& source, const StudentShape& shape,
+                             const std::string& what = "the teacher");
 
 // The teacher (a copy, consumed) with its encoder and pooler shrunk to `shape` and its task head
 // tensors dropped; tokenizer, task and the rest of the model stay. `report` (may be null) gets
 // the teacher layers picked and, when narrower, the widths kept of the teacher's. Throws when
 // why_not_prunable is not "".
-fb::ModelT prune_teacher(fb::ModelT teacher, const StudentShape& shape, nlohmann::json* report);
+fb::ModelT prune_model(fb::ModelT teacher, const StudentShape& shape, nlohmann::json* report);
 
 // The indices of the `keep` largest scores, in ascending index order (ties: the lower index).
 std::vector<uint32_t> top_indices(const std::vector<double>& scores, size_t keep);

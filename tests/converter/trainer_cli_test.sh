@@ -126,6 +126,13 @@ out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads
 grep -q '"unlabeled_examples": 40' <<<"$out" || fail "distill --unlabeled: $out"
 grep -q '"from": "teacher"' <<<"$out" && grep -q '"pruned"' <<<"$out" ||
   fail "distill: a narrower student must start as the teacher pruned: $out"
+out=$(run eb_convert distill --teacher "$teacher" --prune-from "$work/kd/new.ebm" --layers 1 \
+  --hidden 8 --heads 1 --intermediate 16 --train "$data" -o "$work/kd/steps.ebm" --steps 1 --json -q)
+grep -q "\"from\": \"$work/kd/new.ebm\"" <<<"$out" && grep -q '"pruned"' <<<"$out" ||
+  fail "distill --prune-from: $out"
+grep -q "prune-from .*larger than the model" <<<"$(run eb_convert distill --teacher "$teacher" \
+  --prune-from "$work/kd/new.ebm" --layers 1 --hidden 32 --heads 2 --intermediate 16 \
+  --train "$data" -o "$work/kd/x.ebm" --steps 1)" || fail "distill --prune-from a smaller model"
 out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 64 --heads 2 \
   --intermediate 32 --train "$data" -o "$work/kd/wide.ebm" --steps 1 --json -q)
 grep -q '"from": "random"' <<<"$out" && grep -q "larger than the teacher" <<<"$out" ||
