@@ -10,8 +10,8 @@
 //
 // The student: --student S.ebm (or folder) to start from (its encoder; a fresh classifier of the
 // teacher's outputs), or a new shape (--layers --hidden --heads --intermediate) with the
-// teacher's tokenizer; when the teacher is fp32 and the shape no larger than it with the
-// teacher's head size, it starts as the teacher made smaller (trainer/prune.h): layers picked
+// teacher's tokenizer; when the teacher is fp32 and the shape no larger than it in any
+// dimension, it starts as the teacher made smaller (trainer/prune.h): layers picked
 // evenly (student layer j = teacher layer j x L_teacher / L_student, DistilBERT's
 // every-other-layer for half the depth) and, where narrower, the teacher's most important hidden
 // channels, heads and feed-forward neurons kept (--prune-from: from another model instead, e.g.

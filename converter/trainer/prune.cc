@@ -77,7 +77,7 @@ std::map<std::string, const fb::TensorT*> by_name(const fb::ModelT& model) {
 const fb::TensorT& tensor(const std::map<std::string, const fb::TensorT*>& tensors,
                           const std::string& name) {
   const auto it = tensors.find(name);
-  if (it == tensors.end()) throw std::runtime_error("pruning: the teacher has no " + name);
+  if (it == tensors.end()) throw std::runtime_error("pruning: the model has no " + name);
   return *it->second;
 }
 
@@ -112,9 +112,9 @@ struct Kept {
   std::vector<std::vector<uint32_t>> head_dims, neurons, heads;  // per student layer
 };
 
-Kept choose(const fb::ModelT& teacher, const StudentShape& s, const std::vector<uint32_t>& picked) {
-  const fb::ConfigT& c = *teacher.config;
-  const auto tensors = by_name(teacher);
+Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<uint32_t>& picked) {
+  const fb::ConfigT& c = *model.config;
+  const auto tensors = by_name(model);
   Kept kept;
   // Hidden channels: gamma^2 + beta^2 summed over the LayerNorms the student keeps.
   std::vector<double> channel(c.hidden, 0.0);
@@ -137,12 +137,13 @@ Kept choose(const fb::ModelT& teacher, const StudentShape& s, const std::vector<
         floats(tensor(tensors, layer_name(l, "attention.self.value.weight")));
     const std::vector<float> o =
         floats(tensor(tensors, layer_name(l, "attention.output.dense.weight")));
+    const size_t width = size_t{c.num_heads} * c.head_dim;  // V (width, hidden), O (hidden, width)
     std::vector<double> head(c.num_heads);
     for (size_t h = 0; h < c.num_heads; ++h) {
       double vh = 0, oh = 0;
       for (size_t d = h * c.head_dim; d < (h + 1) * c.head_dim; ++d) {
         vh += row_norm2(v, c.hidden, d, kept.channels);
-        oh += col_norm2(o, c.hidden, d, kept.channels);
+        oh += col_norm2(o, width, d, kept.channels);
       }
       head[h] = std::sqrt(vh) * std::sqrt(oh);
     }

@@ -128,6 +128,19 @@ TEST_CASE("Pruning: heads and neurons that add nothing go, and the outputs stay 
   const std::vector<float> expected = last_hidden(teacher, ids);
   const std::vector<float> got = last_hidden(student, ids);
   CHECK(test::max_abs_diff(got.data(), got.size(), expected) < 1e-5);
+  // The student (attention width 16 != hidden 32) pruned again: with its second head's
+  // attention-output columns zero (the head silenced on the O side this time), one head is left
+  // and the outputs still match.
+  for (int l = 0; l < 3; ++l) {
+    std::vector<float> o = values(student, layer(l, "attention.output.dense.weight"));  // (32, 16)
+    for (int r = 0; r < 32; ++r) std::fill(o.begin() + r * 16 + 8, o.begin() + (r + 1) * 16, 0.0f);
+    set_values(student, layer(l, "attention.output.dense.weight"), o);
+  }
+  nlohmann::json again;
+  fb::ModelT single = prune_model(copy(student), {3, 32, 1, 32}, &again);
+  CHECK(again["pruned"]["heads_kept"] == nlohmann::json({{0}, {0}, {0}}));
+  const std::vector<float> before = last_hidden(student, ids), after = last_hidden(single, ids);
+  CHECK(test::max_abs_diff(after.data(), after.size(), before) < 1e-5);
   // Dropping a live head instead changes them.
   fb::ModelT one_head = prune_model(copy(teacher), {3, 32, 1, 32}, nullptr);
   const std::vector<float> fewer = last_hidden(one_head, ids);
