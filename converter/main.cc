@@ -485,8 +485,8 @@ int main(int argc, char** argv) {
   distill_cmd->add_option("--hidden", ds.hidden, "New student: hidden size")->capture_default_str();
   distill_cmd
       ->add_option("--heads", ds.heads,
-                   "New student: attention heads (pruned from the teacher, each keeps the "
-                   "teacher's head size)")
+                   "New student: attention heads; pruned from the teacher, each keeps the "
+                   "teacher's head size (default 0: hidden / that size; at random: hidden / 64)")
       ->capture_default_str();
   distill_cmd->add_option("--intermediate", ds.intermediate, "New student: feed-forward size")
       ->capture_default_str();

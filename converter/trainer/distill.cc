@@ -187,8 +187,11 @@ nlohmann::json distill(const DistillOptions& o) {
     init["from"] = o.student;
   } else {
     const fb::ConfigT& tc = *teacher.config;
-    const StudentShape student_shape{o.layers, o.hidden, o.heads, o.intermediate};
     fb::ModelT source = o.prune_from.empty() ? clone(teacher) : read_start_model(o.prune_from);
+    // --heads 0: heads of the source's size when pruned from it (attention width = hidden).
+    const uint32_t source_head = std::max<uint32_t>(1, source.config->head_dim);
+    const uint32_t pruned_heads = o.heads != 0 ? o.heads : o.hidden / source_head;
+    const StudentShape student_shape{o.layers, o.hidden, pruned_heads, o.intermediate};
     const std::string why =
         why_not_prunable(source, student_shape, o.prune_from.empty() ? "the teacher" : "the model");
     if (!o.prune_from.empty() && !why.empty()) {
@@ -204,15 +207,17 @@ nlohmann::json distill(const DistillOptions& o) {
       base = prune_model(std::move(source), student_shape, &init);
     } else {
       // A new shape: BERT's random initialisation, the teacher's tokenizer and vocabulary.
-      if (o.heads == 0 || o.hidden % o.heads != 0) {
+      // --heads 0: heads of 64, as BERT's.
+      const uint32_t heads = o.heads != 0 ? o.heads : std::max<uint32_t>(1, o.hidden / 64);
+      if (o.hidden % heads != 0) {
         throw std::runtime_error("--hidden must be a multiple of --heads (a random student; " +
                                  why + ")");
       }
       BertShape shape;
       shape.num_layers = o.layers;
       shape.hidden = o.hidden;
-      shape.num_heads = o.heads;
-      shape.head_dim = o.hidden / o.heads;
+      shape.num_heads = heads;
+      shape.head_dim = o.hidden / heads;
       shape.intermediate = o.intermediate;
       shape.vocab_size = tc.vocab_size;
       shape.max_positions = tc.max_positions;

@@ -36,7 +36,8 @@ struct DistillOptions {
   std::string teacher;  // classifier: .ebm or Hugging Face folder
   std::string student;  // "" = a new student of the shape below
   std::string prune_from;  // a new student pruned from this fp32 model; "" = the teacher
-  uint32_t layers = 4, hidden = 256, heads = 4, intermediate = 1024;
+  // heads 0: hidden / the head size (the teacher's, or --prune-from's, when pruned; else 64).
+  uint32_t layers = 4, hidden = 256, heads = 0, intermediate = 1024;
   std::string train_path, dev_path;    // label, text[, text_b]; dev "" = none
   std::vector<std::string> unlabeled;  // text files, one text per non-empty line
   std::string teacher_cache;           // "" = <output>.teacher

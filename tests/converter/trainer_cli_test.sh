@@ -120,12 +120,14 @@ out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads
 grep -q '"qat": true' <<<"$out" && grep -q '"qat_weight_bits": 7' <<<"$out" ||
   fail "distill --qat --qat-weight-bits 7 report: $out"
 cut -f2 "$data" | tail -n +2 | head -40 >"$work/kd/unlabeled.txt"
-out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 --heads 2 \
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 16 \
   --intermediate 32 --train "$data" --unlabeled "$work/kd/unlabeled.txt" -o "$work/kd/new.ebm" \
   --steps 2 --json -q)
 grep -q '"unlabeled_examples": 40' <<<"$out" || fail "distill --unlabeled: $out"
 grep -q '"from": "teacher"' <<<"$out" && grep -q '"pruned"' <<<"$out" ||
   fail "distill: a narrower student must start as the teacher pruned: $out"
+grep -q "heads 2 x 8" <<<"$(run eb_convert inspect "$work/kd/new.ebm")" ||
+  fail "distill: default --heads must keep the teacher's head size (4 x 8 -> 2 x 8)"
 out=$(run eb_convert distill --teacher "$teacher" --prune-from "$work/kd/new.ebm" --layers 1 \
   --hidden 8 --heads 1 --intermediate 16 --train "$data" -o "$work/kd/steps.ebm" --steps 1 --json -q)
 grep -q "\"from\": \"$work/kd/new.ebm\"" <<<"$out" && grep -q '"pruned"' <<<"$out" ||
