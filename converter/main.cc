@@ -481,6 +481,12 @@ int main(int argc, char** argv) {
                    "smaller than the student, else at random")
       ->check(CLI::ExistingPath)
       ->excludes("--student");
+  distill_cmd
+      ->add_option("--from-layers", ds.from_layers,
+                   "New student pruned: the teacher's (or --prune-from's) layers it starts from, "
+                   "increasing, one per --layers (default: evenly spaced)")
+      ->delimiter(',')
+      ->excludes("--student");
   distill_cmd->add_option("--layers", ds.layers, "New student: encoder layers")->capture_default_str();
   distill_cmd->add_option("--hidden", ds.hidden, "New student: hidden size")->capture_default_str();
   distill_cmd

@@ -191,11 +191,13 @@ nlohmann::json distill(const DistillOptions& o) {
     // --heads 0: heads of the source's size when pruned from it (attention width = hidden).
     const uint32_t source_head = std::max<uint32_t>(1, source.config->head_dim);
     const uint32_t pruned_heads = o.heads != 0 ? o.heads : o.hidden / source_head;
-    const StudentShape student_shape{o.layers, o.hidden, pruned_heads, o.intermediate};
+    const StudentShape student_shape{o.layers, o.hidden, pruned_heads, o.intermediate,
+                                     o.from_layers};
     const std::string why =
         why_not_prunable(source, student_shape, o.prune_from.empty() ? "the teacher" : "the model");
-    if (!o.prune_from.empty() && !why.empty()) {
-      throw std::runtime_error("--prune-from " + o.prune_from + ": " + why);
+    if ((!o.prune_from.empty() || !o.from_layers.empty()) && !why.empty()) {
+      throw std::runtime_error(
+          (o.prune_from.empty() ? "--from-layers: " : "--prune-from " + o.prune_from + ": ") + why);
     }
     if (!o.prune_from.empty() && !source.tokenizer) {
       throw std::runtime_error("--prune-from " + o.prune_from + ": the model has no tokenizer");

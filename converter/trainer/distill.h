@@ -38,6 +38,7 @@ struct DistillOptions {
   std::string prune_from;  // a new student pruned from this fp32 model; "" = the teacher
   // heads 0: hidden / the head size (the teacher's, or --prune-from's, when pruned; else 64).
   uint32_t layers = 4, hidden = 256, heads = 0, intermediate = 1024;
+  std::vector<uint32_t> from_layers;   // teacher (or prune_from) layers to start from; {} = evenly
   std::string train_path, dev_path;    // label, text[, text_b]; dev "" = none
   std::vector<std::string> unlabeled;  // text files, one text per non-empty line
   std::string teacher_cache;           // "" = <output>.teacher

@@ -217,6 +217,18 @@ std::string why_not_prunable(const fb::ModelT& source, const StudentShape& s,
   if (s.layers == 0 || s.hidden == 0 || s.heads == 0 || s.intermediate == 0) {
     return "the student has an empty dimension";
   }
+  if (!s.from_layers.empty()) {
+    if (s.from_layers.size() != s.layers) {
+      return "the student has " + std::to_string(s.layers) + " layers but " +
+             std::to_string(s.from_layers.size()) + " layers to start from were given";
+    }
+    for (size_t j = 0; j < s.from_layers.size(); ++j) {
+      if (s.from_layers[j] >= c.num_layers || (j > 0 && s.from_layers[j] <= s.from_layers[j - 1])) {
+        return "the layers to start from must increase and be below " + what + "'s " +
+               std::to_string(c.num_layers);
+      }
+    }
+  }
   return "";
 }
 
@@ -225,8 +237,8 @@ fb::ModelT prune_model(fb::ModelT model, const StudentShape& s, nlohmann::json* 
   if (!why.empty()) throw std::runtime_error("cannot prune the model to the student: " + why);
   drop_head_tensors(model);
   fb::ConfigT& c = *model.config;
-  std::vector<uint32_t> picked;  // student layer j = teacher layer j x L_t / L_s
-  for (uint32_t j = 0; j < s.layers; ++j) picked.push_back(j * c.num_layers / s.layers);
+  std::vector<uint32_t> picked = s.from_layers;  // default: layer j = source layer j x L_t / L_s
+  for (uint32_t j = 0; picked.size() < s.layers; ++j) picked.push_back(j * c.num_layers / s.layers);
   const bool narrower =
       s.hidden < c.hidden || s.heads < c.num_heads || s.intermediate < c.intermediate;
   const Kept kept = choose(model, s, picked);

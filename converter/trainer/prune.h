@@ -28,6 +28,9 @@ namespace edgebert::convert {
 
 struct StudentShape {
   uint32_t layers = 0, hidden = 0, heads = 0, intermediate = 0;
+  // The source layers student layers 0, 1, ... start from, increasing; empty = evenly spaced
+  // (student layer j = source layer j x L_source / layers).
+  std::vector<uint32_t> from_layers;
 };
 
 // "" when `source` (named `what` in the reasons) can start a student of `shape`: fp32 weights,

@@ -132,6 +132,12 @@ out=$(run eb_convert distill --teacher "$teacher" --prune-from "$work/kd/new.ebm
   --hidden 8 --heads 1 --intermediate 16 --train "$data" -o "$work/kd/steps.ebm" --steps 1 --json -q)
 grep -q "\"from\": \"$work/kd/new.ebm\"" <<<"$out" && grep -q '"pruned"' <<<"$out" ||
   fail "distill --prune-from: $out"
+out=$(run eb_convert distill --teacher "$teacher" --layers 1 --hidden 32 --heads 4 \
+  --intermediate 48 --from-layers 1 --train "$data" -o "$work/kd/top.ebm" --steps 1 --json -q)
+grep -q '"teacher_layers":\[1\]' <<<"$(tr -d ' \n' <<<"$out")" || fail "distill --from-layers 1: $out"
+grep -q "must increase" <<<"$(run eb_convert distill --teacher "$teacher" --layers 2 --hidden 32 \
+  --intermediate 48 --from-layers 1,0 --train "$data" -o "$work/kd/x.ebm" --steps 1)" ||
+  fail "distill --from-layers 1,0"
 grep -q "prune-from .*larger than the model" <<<"$(run eb_convert distill --teacher "$teacher" \
   --prune-from "$work/kd/new.ebm" --layers 1 --hidden 32 --heads 2 --intermediate 16 \
   --train "$data" -o "$work/kd/x.ebm" --steps 1)" || fail "distill --prune-from a smaller model"

@@ -74,7 +74,7 @@ std::string layer(int l, const std::string& rest) {
 TEST_CASE("Pruning: a student of the teacher's widths is its layers picked evenly, bit for bit") {
   fb::ModelT teacher = teacher_model();
   nlohmann::json report;
-  fb::ModelT student = prune_model(copy(teacher), {2, 32, 4, 64}, &report);
+  fb::ModelT student = prune_model(copy(teacher), {2, 32, 4, 64, {}}, &report);
   CHECK(report["teacher_layers"] == nlohmann::json({0, 1}));  // j x 3 / 2
   CHECK_FALSE(report.contains("pruned"));
   CHECK(student.config->num_layers == 2);
@@ -84,7 +84,13 @@ TEST_CASE("Pruning: a student of the teacher's widths is its layers picked evenl
     if (name.rfind("encoder.layer.1.", 0) == 0) name = layer(1, name.substr(16));
     CHECK_MESSAGE(t->data == find(teacher, name).data, name);
   }
-  fb::ModelT three = prune_model(copy(teacher), {3, 32, 4, 64}, nullptr);
+  // Chosen layers: the student's layer 1 is the teacher's layer 2.
+  nlohmann::json chosen;
+  fb::ModelT ends = prune_model(copy(teacher), {2, 32, 4, 64, {0, 2}}, &chosen);
+  CHECK(chosen["teacher_layers"] == nlohmann::json({0, 2}));
+  CHECK(find(ends, layer(1, "output.dense.weight")).data ==
+        find(teacher, layer(2, "output.dense.weight")).data);
+  fb::ModelT three = prune_model(copy(teacher), {3, 32, 4, 64, {}}, nullptr);
   const std::vector<int32_t> ids = {2, 9, 31, 4, 17};
   CHECK(last_hidden(three, ids) == last_hidden(teacher, ids));
 }
@@ -114,7 +120,7 @@ TEST_CASE("Pruning: heads and neurons that add nothing go, and the outputs stay 
     set_values(teacher, layer(l, "intermediate.dense.bias"), b);
   }
   nlohmann::json report;
-  fb::ModelT student = prune_model(copy(teacher), {3, 32, 2, 32}, &report);
+  fb::ModelT student = prune_model(copy(teacher), {3, 32, 2, 32, {}}, &report);
   CHECK(report["pruned"]["heads_kept"] == nlohmann::json({{0, 2}, {0, 2}, {0, 2}}));
   CHECK(student.config->num_heads == 2);
   CHECK(student.config->head_dim == 8);  // attention width 16 != hidden 32
@@ -137,12 +143,12 @@ TEST_CASE("Pruning: heads and neurons that add nothing go, and the outputs stay 
     set_values(student, layer(l, "attention.output.dense.weight"), o);
   }
   nlohmann::json again;
-  fb::ModelT single = prune_model(copy(student), {3, 32, 1, 32}, &again);
+  fb::ModelT single = prune_model(copy(student), {3, 32, 1, 32, {}}, &again);
   CHECK(again["pruned"]["heads_kept"] == nlohmann::json({{0}, {0}, {0}}));
   const std::vector<float> before = last_hidden(student, ids), after = last_hidden(single, ids);
   CHECK(test::max_abs_diff(after.data(), after.size(), before) < 1e-5);
   // Dropping a live head instead changes them.
-  fb::ModelT one_head = prune_model(copy(teacher), {3, 32, 1, 32}, nullptr);
+  fb::ModelT one_head = prune_model(copy(teacher), {3, 32, 1, 32, {}}, nullptr);
   const std::vector<float> fewer = last_hidden(one_head, ids);
   CHECK(test::max_abs_diff(fewer.data(), fewer.size(), expected) > 1e-3);
 }
@@ -161,7 +167,7 @@ TEST_CASE("Pruning keeps the hidden channels of the largest LayerNorm gains, in 
     for (int c : small) gamma[c] = 0.01f;
     set_values(teacher, norm + ".weight", gamma);
   }
-  fb::ModelT student = prune_model(copy(teacher), {2, 27, 4, 64}, nullptr);
+  fb::ModelT student = prune_model(copy(teacher), {2, 27, 4, 64, {}}, nullptr);
   CHECK(student.config->hidden == 27);
   std::vector<float> expected;
   for (int c = 0; c < 32; ++c) {
@@ -179,14 +185,20 @@ TEST_CASE("Pruning keeps the hidden channels of the largest LayerNorm gains, in 
 
 TEST_CASE("Pruning says why it cannot start a student") {
   fb::ModelT teacher = teacher_model();
-  CHECK(why_not_prunable(teacher, {2, 32, 4, 64}) == "");
-  CHECK(why_not_prunable(teacher, {4, 32, 4, 64}).find("larger than the teacher") !=
+  CHECK(why_not_prunable(teacher, {2, 32, 4, 64, {}}) == "");
+  CHECK(why_not_prunable(teacher, {4, 32, 4, 64, {}}).find("larger than the teacher") !=
         std::string::npos);
-  CHECK(why_not_prunable(teacher, {2, 32, 8, 64}).find("larger") != std::string::npos);
-  CHECK(why_not_prunable(teacher, {2, 0, 4, 64}).find("empty") != std::string::npos);
+  CHECK(why_not_prunable(teacher, {2, 32, 8, 64, {}}).find("larger") != std::string::npos);
+  CHECK(why_not_prunable(teacher, {2, 0, 4, 64, {}}).find("empty") != std::string::npos);
+  CHECK(why_not_prunable(teacher, {2, 32, 4, 64, {1}}).find("1 layers to start from") !=
+        std::string::npos);
+  CHECK(why_not_prunable(teacher, {2, 32, 4, 64, {2, 1}}).find("must increase") !=
+        std::string::npos);
+  CHECK(why_not_prunable(teacher, {2, 32, 4, 64, {0, 3}}).find("below the teacher's 3") !=
+        std::string::npos);
   find(teacher, layer(0, "output.dense.weight")).dtype = fb::DType::Int8;
-  CHECK(why_not_prunable(teacher, {2, 32, 4, 64}).find("quantized") != std::string::npos);
-  CHECK_THROWS_WITH_AS(prune_model(std::move(teacher), {2, 32, 4, 64}, nullptr),
+  CHECK(why_not_prunable(teacher, {2, 32, 4, 64, {}}).find("quantized") != std::string::npos);
+  CHECK_THROWS_WITH_AS(prune_model(std::move(teacher), {2, 32, 4, 64, {}}, nullptr),
                        doctest::Contains("quantized"), std::runtime_error);
   CHECK(top_indices({0.5, 2.0, 2.0, 1.0, 3.0}, 3) == std::vector<uint32_t>{1, 2, 4});
 }
