@@ -203,8 +203,8 @@ nlohmann::json distill(const DistillOptions& o) {
       throw std::runtime_error("--prune-from " + o.prune_from + ": the model has no tokenizer");
     }
     if (why.empty()) {
-      // The teacher (or --prune-from) truncated (layers picked evenly) and, where narrower,
-      // pruned.
+      // The teacher (or --prune-from) truncated (layers evenly spaced or --from-layers) and,
+      // where narrower, pruned.
       init["from"] = o.prune_from.empty() ? "teacher" : o.prune_from;
       base = prune_model(std::move(source), student_shape, &init);
     } else {
