@@ -110,10 +110,10 @@ GEMM_ENTRIES = {
                           ("qd8_f32_qc4w_gemm_8x16c4__neon",
                            r"tile_int4_quarters<8>|walk_tiles<8, .*qc4w_gemm_x16c4", 8 * 4 * 8)],
     ("dotprod", "aarch64"): [("qd8_f32_qc8w_gemm_4x16c4__neondot", r"::tile<4>", 4 * 16 * 4),
-                             # its k loop: one quarter (4 channels) of the 16 x 16 tile
-                             ("qd8_f32_qc4w_gemm_16x16c4__neondot",
-                              r"tile_int4_quarters<16>|walk_tiles<16, .*qc4w_gemm_16x16c4",
-                              16 * 4 * 4)],
+                             # its k loop: one quarter (4 channels) of the 20 x 16 tile
+                             ("qd8_f32_qc4w_gemm_20x16c4__neondot",
+                              r"tile_int4_quarters<20>|walk_tiles<20, .*qc4w_gemm_20x16c4",
+                              20 * 4 * 8)],
     # The dense layers' tiles, on row-pair activations: each k loop computes one quarter (4
     # channels) of the 16 x 16 tile.
     ("i8mm", "aarch64"): [("qd8_f32_qc8w_gemm_16x16c8__neoni8mm", r"tile_row_pairs<16, false>",

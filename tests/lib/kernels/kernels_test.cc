@@ -345,9 +345,9 @@ TEST_CASE(
     "Kernels: qd8_f32_qc4w_gemm (4-bit weights) is bit-exact in int32 against a naive "
     "product of the int8 values m q, every set") {
   std::mt19937 rng(31);
-  // Rows: every tile height's tails (avx2 / avxvnni 4, avx512vnni 8, neon 8 (armv7 4), dotprod
-  // and i8mm 16: 15 the largest tail).
-  const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 17, 33};
+  // Rows: every tile height's tails (avx2 / avxvnni 4, avx512vnni 8, neon 8 (armv7 4), i8mm 16
+  // (15 the largest tail), dotprod 20 (19; 21 and 33 past one tile)).
+  const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 17, 19, 21, 33};
   const size_t ns[] = {1, 15, 16, 17, 33, 48};
   const size_t ks[] = {1, 5, 16, 17, 32, 63, 64, 65, 100, 384};
   for (const KernelSet* set : supported_sets()) {
