@@ -172,6 +172,13 @@ AlignedBytes pack_model(fb::ModelT& model) {
   return bytes;
 }
 
+fb::ModelT clone_model(fb::ModelT& model) {
+  const AlignedBytes bytes = pack_model(model);
+  fb::ModelT copy;
+  fb::GetModel(bytes.data())->UnPackTo(&copy);
+  return copy;
+}
+
 size_t save_model(fb::ModelT& model, const std::string& path) {
   const AlignedBytes bytes = pack_model(model);
   write_file_atomic(path, bytes.data(), bytes.size());

@@ -55,6 +55,10 @@ void attach_memory_plan(fb::ModelT& model);
 // the runtime's message if it refuses them.
 AlignedBytes pack_model(fb::ModelT& model);
 
+// A deep copy of a model the runtime accepts (pack_model, then unpacked: the object API's tables
+// are unique_ptrs).
+fb::ModelT clone_model(fb::ModelT& model);
+
 // pack_model + atomic write. Returns the file size.
 size_t save_model(fb::ModelT& model, const std::string& path);
 

@@ -3,13 +3,17 @@
 #ifndef EDGEBERT_TESTS_TEST_SUPPORT_H_
 #define EDGEBERT_TESTS_TEST_SUPPORT_H_
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "edgebert/edgebert.hpp"
 #include "file_io.h"
 #include "hf_import.h"
 #include "model_file.h"
@@ -71,6 +75,22 @@ inline convert::AlignedBytes packed_text_model(const std::string& vocab_file,
   fb::ModelT model = convert::random_bert(shape, 1);
   model.tokenizer = convert::make_tokenizer(std::move(vocab), shape.vocab_size, options, vocab_file);
   return convert::pack_model(model);
+}
+
+// Output `which` of the runtime (default session options) for one sequence of token `ids` on
+// `bytes`.
+inline std::vector<float> runtime_output(const convert::AlignedBytes& bytes,
+                                         const std::vector<int32_t>& ids, eb_output which) {
+  Model model;
+  eb_error error;
+  REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
+  std::vector<uint8_t> arena(model.arena_size());
+  Session session;
+  REQUIRE(session.init(model, arena.data(), arena.size()) == EB_OK);
+  REQUIRE_MESSAGE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK,
+                  error.message);
+  const OutputView out = session.output(which);
+  return std::vector<float>(out.data, out.data + out.size);
 }
 
 inline const nlohmann::json& reference() {

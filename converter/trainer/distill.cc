@@ -30,14 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A deep copy (the object API's tables are unique_ptrs).
-fb::ModelT clone(fb::ModelT& model) {
-  const AlignedBytes bytes = pack_model(model);
-  fb::ModelT copy;
-  fb::GetModel(bytes.data())->UnPackTo(&copy);
-  return copy;
-}
-
 // One input of the teacher: a labelled example's texts or an unlabeled line.
 struct TeacherInput {
   std::string text, text_b;
@@ -187,7 +179,8 @@ nlohmann::json distill(const DistillOptions& o) {
     init["from"] = o.student;
   } else {
     const fb::ConfigT& tc = *teacher.config;
-    fb::ModelT source = o.prune_from.empty() ? clone(teacher) : read_start_model(o.prune_from);
+    fb::ModelT source =
+        o.prune_from.empty() ? clone_model(teacher) : read_start_model(o.prune_from);
     // --heads 0: heads of the source's size when pruned from it (attention width = hidden).
     const uint32_t source_head = std::max<uint32_t>(1, source.config->head_dim);
     const uint32_t pruned_heads = o.heads != 0 ? o.heads : o.hidden / source_head;
@@ -226,7 +219,7 @@ nlohmann::json distill(const DistillOptions& o) {
       shape.type_vocab_size = tc.type_vocab_size;
       shape.num_labels = 0;
       fb::ModelT fresh = random_bert(shape, t.seed);
-      fresh.tokenizer = std::move(clone(teacher).tokenizer);
+      fresh.tokenizer = std::move(source.tokenizer);  // source: the teacher's copy here
       base = std::move(fresh);
       random_start = true;
       init["from"] = "random";

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "model_file.h"
 #include "trainer/model_io.h"
 
 namespace edgebert::convert {
@@ -61,24 +62,11 @@ std::pair<int, std::string> split_layer(const std::string& name) {
   return {std::stoi(name.substr(start, dot - start)), name.substr(dot + 1)};
 }
 
-std::vector<float> floats(const fb::TensorT& t) {
-  std::vector<float> v(t.data.size() / sizeof(float));
-  std::memcpy(v.data(), t.data.data(), v.size() * sizeof(float));
-  return v;
-}
-
-// The model's fp32 tensors by name (pointers into `model`).
-std::map<std::string, const fb::TensorT*> by_name(const fb::ModelT& model) {
-  std::map<std::string, const fb::TensorT*> out;
-  for (const auto& t : model.tensors) out[t->name] = t.get();
-  return out;
-}
-
-const fb::TensorT& tensor(const std::map<std::string, const fb::TensorT*>& tensors,
-                          const std::string& name) {
-  const auto it = tensors.find(name);
-  if (it == tensors.end()) throw std::runtime_error("pruning: the model has no " + name);
-  return *it->second;
+// The fp32 values of the model's tensor `name` (tensor_values_f32), which must be there.
+std::vector<float> values(const fb::ModelT& model, const std::string& name) {
+  const fb::TensorT* t = find_tensor(model, name);
+  if (t == nullptr) throw std::runtime_error("pruning: the model has no " + name);
+  return tensor_values_f32(*t);
 }
 
 std::string layer_name(uint32_t layer, const std::string& rest) {
@@ -114,7 +102,6 @@ struct Kept {
 
 Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<uint32_t>& picked) {
   const fb::ConfigT& c = *model.config;
-  const auto tensors = by_name(model);
   Kept kept;
   // Hidden channels: gamma^2 + beta^2 summed over the LayerNorms the student keeps.
   std::vector<double> channel(c.hidden, 0.0);
@@ -124,8 +111,8 @@ Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<ui
     norms.push_back(layer_name(l, "output.LayerNorm"));
   }
   for (const std::string& norm : norms) {
-    const std::vector<float> gamma = floats(tensor(tensors, norm + ".weight"));
-    const std::vector<float> beta = floats(tensor(tensors, norm + ".bias"));
+    const std::vector<float> gamma = values(model, norm + ".weight");
+    const std::vector<float> beta = values(model, norm + ".bias");
     for (size_t i = 0; i < c.hidden; ++i)
       channel[i] += double(gamma[i]) * gamma[i] + beta[i] * beta[i];
   }
@@ -133,10 +120,8 @@ Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<ui
 
   for (const uint32_t l : picked) {
     // Heads: ||V_h|| x ||O_:,h|| over the kept channels.
-    const std::vector<float> v =
-        floats(tensor(tensors, layer_name(l, "attention.self.value.weight")));
-    const std::vector<float> o =
-        floats(tensor(tensors, layer_name(l, "attention.output.dense.weight")));
+    const std::vector<float> v = values(model, layer_name(l, "attention.self.value.weight"));
+    const std::vector<float> o = values(model, layer_name(l, "attention.output.dense.weight"));
     const size_t width = size_t{c.num_heads} * c.head_dim;  // V (width, hidden), O (hidden, width)
     std::vector<double> head(c.num_heads);
     for (size_t h = 0; h < c.num_heads; ++h) {
@@ -154,9 +139,8 @@ Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<ui
     }
     kept.head_dims.push_back(std::move(dims));
     // Neurons: ||W_in[j, :]|| x ||W_out[:, j]|| over the kept channels.
-    const std::vector<float> w_in =
-        floats(tensor(tensors, layer_name(l, "intermediate.dense.weight")));
-    const std::vector<float> w_out = floats(tensor(tensors, layer_name(l, "output.dense.weight")));
+    const std::vector<float> w_in = values(model, layer_name(l, "intermediate.dense.weight"));
+    const std::vector<float> w_out = values(model, layer_name(l, "output.dense.weight"));
     std::vector<double> neuron(c.intermediate);
     for (size_t j = 0; j < c.intermediate; ++j) {
       neuron[j] = std::sqrt(row_norm2(w_in, c.hidden, j, kept.channels)) *
@@ -169,7 +153,7 @@ Kept choose(const fb::ModelT& model, const StudentShape& s, const std::vector<ui
 
 // t's rows and columns at the given indices (null: all).
 void take(fb::TensorT& t, const std::vector<uint32_t>* rows, const std::vector<uint32_t>* cols) {
-  const std::vector<float> v = floats(t);
+  const std::vector<float> v = tensor_values_f32(t);
   const size_t in_cols = t.shape.size() == 2 ? t.shape[1] : 1;
   const std::vector<uint32_t> all_rows = all_indices(t.shape[0]), all_cols = all_indices(in_cols);
   if (rows == nullptr) rows = &all_rows;
@@ -241,7 +225,7 @@ fb::ModelT prune_model(fb::ModelT model, const StudentShape& s, nlohmann::json* 
   for (uint32_t j = 0; picked.size() < s.layers; ++j) picked.push_back(j * c.num_layers / s.layers);
   const bool narrower =
       s.hidden < c.hidden || s.heads < c.num_heads || s.intermediate < c.intermediate;
-  const Kept kept = choose(model, s, picked);
+  const Kept kept = narrower ? choose(model, s, picked) : Kept{};  // widths kept: all
 
   std::vector<std::unique_ptr<fb::TensorT>> out;
   for (auto& t : model.tensors) {

@@ -20,19 +20,6 @@
 namespace edgebert::convert {
 namespace {
 
-// The probabilities the runtime gives for one sequence of `ids` on `bytes`.
-std::vector<float> runtime_probabilities(const AlignedBytes& bytes, const std::vector<int32_t>& ids) {
-  Model model;
-  eb_error error;
-  REQUIRE_MESSAGE(model.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  std::vector<uint8_t> arena(model.arena_size());
-  Session session;
-  REQUIRE(session.init(model, arena.data(), arena.size()) == EB_OK);
-  REQUIRE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK);
-  const OutputView p = session.output(EB_OUTPUT_PROBABILITIES);
-  return std::vector<float>(p.data, p.data + p.size);
-}
-
 // A batch of one labelled (label 1) sequence of `ids`.
 train::Batch one_sequence(const std::vector<int32_t>& ids) {
   train::Batch batch;
@@ -57,7 +44,8 @@ TEST_CASE("Trainer model I/O: heads x head_dim != hidden loads, matches the runt
   const std::vector<int32_t> ids = {2, 7, 11, 5, 43, 3};
   trainer.forward(one_sequence(ids));
 
-  const std::vector<float> probabilities = runtime_probabilities(pack_model(spec), ids);
+  const std::vector<float> probabilities =
+      test::runtime_output(pack_model(spec), ids, EB_OUTPUT_PROBABILITIES);
   REQUIRE(probabilities.size() == 3);
   for (size_t i = 0; i < 3; ++i) {
     CHECK(std::fabs(trainer.probs()[i] - probabilities[i]) <= 1e-5);
@@ -206,7 +194,8 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
 
     // And the runtime's int8 run of that model: what the trainer computed, to float rounding;
     // the fp32 forward is much further off.
-    const std::vector<float> int8 = runtime_probabilities(pack_model(spec), ids);
+    const std::vector<float> int8 =
+        test::runtime_output(pack_model(spec), ids, EB_OUTPUT_PROBABILITIES);
     REQUIRE(int8.size() == 3);
     double fake_error = 0, fp32_error = 0;
     for (size_t i = 0; i < 3; ++i) {
@@ -218,7 +207,8 @@ TEST_CASE("Quantization-aware training: the trainer sees the int8 model `quantiz
     CHECK(fp32_error >= 20 * fake_error);
     // The long sequence through the int8 attention (the trainer rounds its scores and
     // exponentials in another order: a tie may land one step away; none did here).
-    const std::vector<float> long_int8 = runtime_probabilities(pack_model(spec), long_ids);
+    const std::vector<float> long_int8 =
+        test::runtime_output(pack_model(spec), long_ids, EB_OUTPUT_PROBABILITIES);
     double long_fake_error = 0, long_fp32_error = 0;
     for (size_t i = 0; i < 3; ++i) {
       long_fake_error = std::max(long_fake_error, std::fabs(double(long_fake[i]) - long_int8[i]));

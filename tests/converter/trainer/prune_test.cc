@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "edgebert/edgebert.hpp"
 #include "model_file.h"
 #include "random_model.h"
 #include "test_support.h"
@@ -26,10 +25,7 @@ fb::TensorT& find(fb::ModelT& model, const std::string& name) {
 }
 
 std::vector<float> values(fb::ModelT& model, const std::string& name) {
-  const fb::TensorT& t = find(model, name);
-  std::vector<float> v(t.data.size() / sizeof(float));
-  std::memcpy(v.data(), t.data.data(), t.data.size());
-  return v;
+  return tensor_values_f32(find(model, name));
 }
 
 void set_values(fb::ModelT& model, const std::string& name, const std::vector<float>& v) {
@@ -38,25 +34,8 @@ void set_values(fb::ModelT& model, const std::string& name, const std::vector<fl
   std::memcpy(t.data.data(), v.data(), t.data.size());
 }
 
-fb::ModelT copy(fb::ModelT& model) {
-  const AlignedBytes bytes = pack_model(model);
-  fb::ModelT out;
-  fb::GetModel(bytes.data())->UnPackTo(&out);
-  return out;
-}
-
-// The runtime's last hidden state (fp32 reference kernels) for one sequence of `ids`.
 std::vector<float> last_hidden(fb::ModelT& model, const std::vector<int32_t>& ids) {
-  const AlignedBytes bytes = pack_model(model);
-  Model runtime;
-  eb_error error;
-  REQUIRE_MESSAGE(runtime.init(bytes.data(), bytes.size(), &error) == EB_OK, error.message);
-  std::vector<uint8_t> arena(runtime.arena_size());
-  Session session;
-  REQUIRE(session.init(runtime, arena.data(), arena.size()) == EB_OK);
-  REQUIRE(session.run(ids.data(), ids.size(), nullptr, nullptr, &error) == EB_OK);
-  const OutputView h = session.output(EB_OUTPUT_LAST_HIDDEN);
-  return std::vector<float>(h.data, h.data + h.size);
+  return test::runtime_output(pack_model(model), ids, EB_OUTPUT_LAST_HIDDEN);
 }
 
 // 3 layers, hidden 32, 4 heads of 8, intermediate 64, an encoder with a pooler.
@@ -74,7 +53,7 @@ std::string layer(int l, const std::string& rest) {
 TEST_CASE("Pruning: a student of the teacher's widths is its layers picked evenly, bit for bit") {
   fb::ModelT teacher = teacher_model();
   nlohmann::json report;
-  fb::ModelT student = prune_model(copy(teacher), {2, 32, 4, 64, {}}, &report);
+  fb::ModelT student = prune_model(clone_model(teacher), {2, 32, 4, 64, {}}, &report);
   CHECK(report["teacher_layers"] == nlohmann::json({0, 1}));  // j x 3 / 2
   CHECK_FALSE(report.contains("pruned"));
   CHECK(student.config->num_layers == 2);
@@ -86,11 +65,11 @@ TEST_CASE("Pruning: a student of the teacher's widths is its layers picked evenl
   }
   // Chosen layers: the student's layer 1 is the teacher's layer 2.
   nlohmann::json chosen;
-  fb::ModelT ends = prune_model(copy(teacher), {2, 32, 4, 64, {0, 2}}, &chosen);
+  fb::ModelT ends = prune_model(clone_model(teacher), {2, 32, 4, 64, {0, 2}}, &chosen);
   CHECK(chosen["teacher_layers"] == nlohmann::json({0, 2}));
   CHECK(find(ends, layer(1, "output.dense.weight")).data ==
         find(teacher, layer(2, "output.dense.weight")).data);
-  fb::ModelT three = prune_model(copy(teacher), {3, 32, 4, 64, {}}, nullptr);
+  fb::ModelT three = prune_model(clone_model(teacher), {3, 32, 4, 64, {}}, nullptr);
   const std::vector<int32_t> ids = {2, 9, 31, 4, 17};
   CHECK(last_hidden(three, ids) == last_hidden(teacher, ids));
 }
@@ -120,7 +99,7 @@ TEST_CASE("Pruning: heads and neurons that add nothing go, and the outputs stay 
     set_values(teacher, layer(l, "intermediate.dense.bias"), b);
   }
   nlohmann::json report;
-  fb::ModelT student = prune_model(copy(teacher), {3, 32, 2, 32, {}}, &report);
+  fb::ModelT student = prune_model(clone_model(teacher), {3, 32, 2, 32, {}}, &report);
   CHECK(report["pruned"]["heads_kept"] == nlohmann::json({{0, 2}, {0, 2}, {0, 2}}));
   CHECK(student.config->num_heads == 2);
   CHECK(student.config->head_dim == 8);  // attention width 16 != hidden 32
@@ -143,12 +122,12 @@ TEST_CASE("Pruning: heads and neurons that add nothing go, and the outputs stay 
     set_values(student, layer(l, "attention.output.dense.weight"), o);
   }
   nlohmann::json again;
-  fb::ModelT single = prune_model(copy(student), {3, 32, 1, 32, {}}, &again);
+  fb::ModelT single = prune_model(clone_model(student), {3, 32, 1, 32, {}}, &again);
   CHECK(again["pruned"]["heads_kept"] == nlohmann::json({{0}, {0}, {0}}));
   const std::vector<float> before = last_hidden(student, ids), after = last_hidden(single, ids);
   CHECK(test::max_abs_diff(after.data(), after.size(), before) < 1e-5);
   // Dropping a live head instead changes them.
-  fb::ModelT one_head = prune_model(copy(teacher), {3, 32, 1, 32, {}}, nullptr);
+  fb::ModelT one_head = prune_model(clone_model(teacher), {3, 32, 1, 32, {}}, nullptr);
   const std::vector<float> fewer = last_hidden(one_head, ids);
   CHECK(test::max_abs_diff(fewer.data(), fewer.size(), expected) > 1e-3);
 }
@@ -167,7 +146,7 @@ TEST_CASE("Pruning keeps the hidden channels of the largest LayerNorm gains, in 
     for (int c : small) gamma[c] = 0.01f;
     set_values(teacher, norm + ".weight", gamma);
   }
-  fb::ModelT student = prune_model(copy(teacher), {2, 27, 4, 64, {}}, nullptr);
+  fb::ModelT student = prune_model(clone_model(teacher), {2, 27, 4, 64, {}}, nullptr);
   CHECK(student.config->hidden == 27);
   std::vector<float> expected;
   for (int c = 0; c < 32; ++c) {
